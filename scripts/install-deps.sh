@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what pinfer needs to build, test and run, from Debian 12 packages.
+# Idempotent and quiet when everything is present. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config git
+  libssl-dev libsodium-dev
+  libprotobuf-dev protobuf-compiler libonnx-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libtbb-dev
+  gnuplot-nox
+)
+# Optional extras: `install-deps.sh --train` adds what models/train_digits.py needs.
+if [[ "${1:-}" == "--train" ]]; then
+  packages+=(python3 python3-torch python3-sklearn python3-numpy python3-onnx)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

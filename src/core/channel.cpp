@@ -1,0 +1,97 @@
+#include "pinfer/core/channel.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "pinfer/core/error.hpp"
+
+namespace pinfer {
+
+void Channel::send(uint32_t type, std::span<const std::byte> payload) {
+  if (payload.size() > max_frame_bytes_) {
+    throw InvalidArgument("frame length " + std::to_string(payload.size()) +
+                          " exceeds max_frame_bytes " + std::to_string(max_frame_bytes_));
+  }
+  write_frame(type, payload);
+  count(kFrameHeaderBytes + payload.size(), 0);
+}
+
+FrameHeader Channel::expect_header(uint32_t type, std::size_t max_bytes) {
+  const FrameHeader h = read_header();
+  const std::size_t cap = std::min(max_bytes, max_frame_bytes_);
+  if (h.type == kErrorFrameType && type != kErrorFrameType) {
+    // The peer's own failure: read its bounded message and surface it.
+    constexpr std::size_t kMaxMessage = 4096;
+    std::string msg(std::min<uint64_t>(h.length, kMaxMessage), '\0');
+    if (h.length <= kMaxMessage) {
+      read_payload(std::as_writable_bytes(std::span<char>(msg.data(), msg.size())));
+      count(0, kFrameHeaderBytes + h.length);
+    } else {
+      msg = "(message too long)";
+    }
+    throw ProtocolError("peer reported an error: " + msg);
+  }
+  if (h.type != type) {
+    throw ProtocolError("expected frame type " + std::to_string(type) + ", received type " +
+                        std::to_string(h.type));
+  }
+  if (h.length > cap) {
+    throw FormatError("frame length " + std::to_string(h.length) + " exceeds limit " +
+                      std::to_string(cap) + " for frame type " + std::to_string(type));
+  }
+  return h;
+}
+
+std::vector<std::byte> Channel::recv(uint32_t type, std::size_t max_bytes) {
+  const FrameHeader h = expect_header(type, max_bytes);
+  std::vector<std::byte> payload(h.length);
+  read_payload(payload);
+  count(0, kFrameHeaderBytes + h.length);
+  return payload;
+}
+
+void Channel::recv_exact(uint32_t type, std::span<std::byte> out) {
+  const FrameHeader h = expect_header(type, out.size());
+  if (h.length != out.size()) {
+    throw FormatError("frame type " + std::to_string(type) + " has length " +
+                      std::to_string(h.length) + ", expected " + std::to_string(out.size()));
+  }
+  read_payload(out);
+  count(0, kFrameHeaderBytes + h.length);
+}
+
+void Channel::send_error(std::string_view message) noexcept {
+  try {
+    const std::string_view msg = message.substr(0, 4096);
+    write_frame(kErrorFrameType, std::as_bytes(std::span<const char>(msg.data(), msg.size())));
+    flush();
+  } catch (...) {
+    // Best effort: the connection may already be gone.
+  }
+}
+
+void Channel::set_phase(std::string_view phase) {
+  std::lock_guard lock(mu_);
+  phase_ = std::string(phase);
+}
+
+std::string Channel::phase() const {
+  std::lock_guard lock(mu_);
+  return phase_;
+}
+
+TrafficReport Channel::traffic() const {
+  std::lock_guard lock(mu_);
+  return traffic_;
+}
+
+void Channel::count(uint64_t sent, uint64_t received) {
+  std::lock_guard lock(mu_);
+  traffic_.total.bytes_sent += sent;
+  traffic_.total.bytes_received += received;
+  TrafficCounters& p = traffic_.by_phase[phase_];
+  p.bytes_sent += sent;
+  p.bytes_received += received;
+}
+
+}  // namespace pinfer

@@ -1,0 +1,107 @@
+#include "pinfer/core/cpu_features.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+#include "pinfer/core/error.hpp"
+
+namespace pinfer {
+namespace {
+
+CpuFeatures detect() {
+  __builtin_cpu_init();
+  CpuFeatures f;
+  f.aesni = __builtin_cpu_supports("aes");
+  f.pclmul = __builtin_cpu_supports("pclmul");
+  f.avx2 = __builtin_cpu_supports("avx2");
+  f.avx512f = __builtin_cpu_supports("avx512f");
+  f.avx512bw = __builtin_cpu_supports("avx512bw");
+  f.avx512vl = __builtin_cpu_supports("avx512vl");
+  f.avx512dq = __builtin_cpu_supports("avx512dq");
+  f.avx512ifma = __builtin_cpu_supports("avx512ifma");
+  f.vaes = __builtin_cpu_supports("vaes");
+  f.vpclmulqdq = __builtin_cpu_supports("vpclmulqdq");
+  return f;
+}
+
+// -1: no explicit cap; otherwise the CpuPath value.
+std::atomic<int> g_cap{-1};
+
+}  // namespace
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = detect();
+  return features;
+}
+
+std::vector<std::string> cpu_feature_names() {
+  const CpuFeatures& f = cpu_features();
+  std::vector<std::string> names;
+  auto add = [&](bool has, const char* name) {
+    if (has) names.emplace_back(name);
+  };
+  add(f.aesni, "aes");
+  add(f.pclmul, "pclmul");
+  add(f.avx2, "avx2");
+  add(f.avx512f, "avx512f");
+  add(f.avx512bw, "avx512bw");
+  add(f.avx512vl, "avx512vl");
+  add(f.avx512dq, "avx512dq");
+  add(f.avx512ifma, "avx512ifma");
+  add(f.vaes, "vaes");
+  add(f.vpclmulqdq, "vpclmulqdq");
+  return names;
+}
+
+std::string_view to_string(CpuPath path) {
+  switch (path) {
+    case CpuPath::portable:
+      return "portable";
+    case CpuPath::aesni:
+      return "aesni";
+    case CpuPath::vaes:
+      return "vaes";
+  }
+  return "unknown";
+}
+
+CpuPath parse_cpu_path(std::string_view name) {
+  if (name == "portable") return CpuPath::portable;
+  if (name == "aesni") return CpuPath::aesni;
+  if (name == "vaes") return CpuPath::vaes;
+  throw InvalidArgument("cpu path '" + std::string(name) +
+                        "' is not one of portable, aesni, vaes");
+}
+
+bool cpu_supports(CpuPath path) {
+  const CpuFeatures& f = cpu_features();
+  switch (path) {
+    case CpuPath::portable:
+      return true;
+    case CpuPath::aesni:
+      return f.aesni && f.pclmul;
+    case CpuPath::vaes:
+      return f.aesni && f.vaes && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+  }
+  return false;
+}
+
+void set_cpu_path_cap(CpuPath cap) { g_cap.store(static_cast<int>(cap)); }
+
+CpuPath preferred_cpu_path() {
+  int cap = g_cap.load();
+  if (cap < 0) {
+    if (const char* env = std::getenv("PINFER_CPU"); env != nullptr && *env != '\0') {
+      cap = static_cast<int>(parse_cpu_path(env));
+    } else {
+      cap = static_cast<int>(CpuPath::vaes);
+    }
+  }
+  for (int p = cap; p > 0; --p) {
+    if (cpu_supports(static_cast<CpuPath>(p))) return static_cast<CpuPath>(p);
+  }
+  return CpuPath::portable;
+}
+
+}  // namespace pinfer
