@@ -34,7 +34,8 @@ void setup(CLI::App& bench) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = bench.add_subcommand("prg", "PRG throughput (AES-128-CTR), GB/s on one thread");
   cmd->add_flag("--json", opt->json, "Print one JSON object");
-  cmd->add_option("--repeats", opt->repeats, "Runs; the median is reported")->check(CLI::Range(1, 100));
+  cmd->add_option("--repeats", opt->repeats, "Runs; the median is reported")
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--mbytes", opt->mbytes, "Megabytes per run")->check(CLI::Range(1, 4096));
   cmd->callback([opt] {
     BenchTable table("PRG (AES-128 counter mode), one thread, median of " +

@@ -49,7 +49,8 @@ bool channel_round_trip() {
 }
 
 void setup(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("selfcheck", "Check the cryptographic kernels on this machine");
+  CLI::App* cmd =
+      app.add_subcommand("selfcheck", "Check the cryptographic kernels on this machine");
   cmd->callback([] {
     fmt::print("pinfer selfcheck (aes path: {})\n", to_string(aes_active_path()));
     bool ok = true;

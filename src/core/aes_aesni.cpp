@@ -1,6 +1,6 @@
 // AES-NI kernels: 8 independent blocks in flight to hide the aesenc latency.
-#include <wmmintrin.h>
 #include <smmintrin.h>
+#include <wmmintrin.h>
 
 #include "aes_kernels.hpp"
 
@@ -15,7 +15,9 @@ inline __m128i expand_step(__m128i key, __m128i gen) {
   return _mm_xor_si128(key, gen);
 }
 
-inline __m128i load(const Block& b) { return _mm_load_si128(reinterpret_cast<const __m128i*>(&b)); }
+inline __m128i load(const Block& b) {
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(&b));
+}
 
 template <int kWidth>
 inline void encrypt_lanes(const __m128i* rk, __m128i* x) {
@@ -32,7 +34,7 @@ void aes_expand_aesni(const Block& key, AesRoundKeys& out) noexcept {
   __m128i k = load(key);
   __m128i* rk = reinterpret_cast<__m128i*>(out.k.data());
   rk[0] = k;
-#define PINFER_EXPAND(i, rcon) \
+#define PINFER_EXPAND(i, rcon)                            \
   k = expand_step(k, _mm_aeskeygenassist_si128(k, rcon)); \
   rk[i] = k;
   PINFER_EXPAND(1, 0x01)
@@ -54,7 +56,8 @@ void aes_ecb_aesni(const AesRoundKeys& keys, const Block* in, Block* out, std::s
   std::size_t i = 0;
   __m128i x[8];
   for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) x[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + j));
+    for (int j = 0; j < 8; ++j)
+      x[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + j));
     encrypt_lanes<8>(rk, x);
     for (int j = 0; j < 8; ++j) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + j), x[j]);
   }

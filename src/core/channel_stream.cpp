@@ -21,8 +21,10 @@ ChannelStreamWriter::ChannelStreamWriter(Channel& channel, uint32_t type, uint64
 
 void ChannelStreamWriter::write(std::span<const std::byte> data) {
   if (data.size() > total_ - written_) {
-    throw InvalidArgument("stream write of " + std::to_string(data.size()) + " bytes exceeds "
-                          "announced total " + std::to_string(total_));
+    throw InvalidArgument("stream write of " + std::to_string(data.size()) +
+                          " bytes exceeds "
+                          "announced total " +
+                          std::to_string(total_));
   }
   written_ += data.size();
   while (!data.empty()) {
@@ -48,8 +50,8 @@ void ChannelStreamWriter::finish() {
   channel_.flush();
 }
 
-ChannelStreamReader::ChannelStreamReader(Channel& channel, uint32_t type,
-                                         uint64_t max_total_bytes, std::size_t chunk_bytes)
+ChannelStreamReader::ChannelStreamReader(Channel& channel, uint32_t type, uint64_t max_total_bytes,
+                                         std::size_t chunk_bytes)
     : channel_(channel), type_(type), chunk_bytes_(chunk_bytes) {
   const std::vector<std::byte> head = channel_.recv(type_, 8);
   ByteReader r(head);
@@ -65,8 +67,8 @@ void ChannelStreamReader::read(std::span<std::byte> out) {
   while (!out.empty()) {
     if (frame_pos_ == frame_.size()) {
       const uint64_t left_in_stream = total_ - consumed_;
-      frame_ = channel_.recv(type_, static_cast<std::size_t>(
-                                        std::min<uint64_t>(chunk_bytes_, left_in_stream)));
+      frame_ = channel_.recv(
+          type_, static_cast<std::size_t>(std::min<uint64_t>(chunk_bytes_, left_in_stream)));
       frame_pos_ = 0;
       if (frame_.empty()) throw FormatError("stream data frame is empty");
     }

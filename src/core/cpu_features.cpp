@@ -70,8 +70,7 @@ CpuPath parse_cpu_path(std::string_view name) {
   if (name == "portable") return CpuPath::portable;
   if (name == "aesni") return CpuPath::aesni;
   if (name == "vaes") return CpuPath::vaes;
-  throw InvalidArgument("cpu path '" + std::string(name) +
-                        "' is not one of portable, aesni, vaes");
+  throw InvalidArgument("cpu path '" + std::string(name) + "' is not one of portable, aesni, vaes");
 }
 
 bool cpu_supports(CpuPath path) {
@@ -87,7 +86,9 @@ bool cpu_supports(CpuPath path) {
   return false;
 }
 
-void set_cpu_path_cap(CpuPath cap) { g_cap.store(static_cast<int>(cap)); }
+void set_cpu_path_cap(CpuPath cap) {
+  g_cap.store(static_cast<int>(cap));
+}
 
 CpuPath preferred_cpu_path() {
   int cap = g_cap.load();

@@ -33,9 +33,13 @@ Prg::Prg() : Prg(os_random_block(), 0) {}
 
 Prg::Prg(const Block& seed, uint64_t stream) : aes_(seed), stream_(stream) {}
 
-Prg Prg::from_seed(const Block& seed, uint64_t stream) { return Prg(seed, stream); }
+Prg Prg::from_seed(const Block& seed, uint64_t stream) {
+  return Prg(seed, stream);
+}
 
-Prg::~Prg() { secure_wipe(buffer_, sizeof buffer_); }
+Prg::~Prg() {
+  secure_wipe(buffer_, sizeof buffer_);
+}
 
 void Prg::refill() noexcept {
   aes_.ctr_keystream(counter_, stream_, buffer_);
@@ -83,7 +87,9 @@ Block Prg::next_block() noexcept {
   return buffer_[used_++];
 }
 
-uint64_t Prg::next_u64() noexcept { return next_block().lo; }
+uint64_t Prg::next_u64() noexcept {
+  return next_block().lo;
+}
 
 void Prg::fill_ring(const Ring& ring, std::span<uint64_t> out) noexcept {
   fill_bytes(std::as_writable_bytes(out));
@@ -97,7 +103,8 @@ void Prg::fill_bits(std::span<uint8_t> out) noexcept {
     Block b = next_block();
     for (int w = 0; w < 2 && i < out.size(); ++w) {
       const uint64_t word = w == 0 ? b.lo : b.hi;
-      for (int k = 0; k < 64 && i < out.size(); ++k) out[i++] = static_cast<uint8_t>((word >> k) & 1);
+      for (int k = 0; k < 64 && i < out.size(); ++k)
+        out[i++] = static_cast<uint8_t>((word >> k) & 1);
     }
   }
 }

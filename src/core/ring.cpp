@@ -32,7 +32,9 @@ uint64_t FixedPoint::encode(double x) const {
   return ring_.from_signed(static_cast<int64_t>(scaled));
 }
 
-double FixedPoint::decode(uint64_t v) const noexcept { return decode_at_scale(v, frac_bits_); }
+double FixedPoint::decode(uint64_t v) const noexcept {
+  return decode_at_scale(v, frac_bits_);
+}
 
 double FixedPoint::decode_at_scale(uint64_t v, unsigned scale_bits) const noexcept {
   return std::ldexp(static_cast<double>(ring_.to_signed(v)), -static_cast<int>(scale_bits));

@@ -14,11 +14,21 @@ void ByteWriter::put(const void* p, std::size_t n) {
   const auto* b = static_cast<const std::byte*>(p);
   buf_.insert(buf_.end(), b, b + n);
 }
-void ByteWriter::u16(uint16_t v) { put(&v, 2); }
-void ByteWriter::u32(uint32_t v) { put(&v, 4); }
-void ByteWriter::u64(uint64_t v) { put(&v, 8); }
-void ByteWriter::f64(double v) { put(&v, 8); }
-void ByteWriter::block(const Block& b) { put(&b, 16); }
+void ByteWriter::u16(uint16_t v) {
+  put(&v, 2);
+}
+void ByteWriter::u32(uint32_t v) {
+  put(&v, 4);
+}
+void ByteWriter::u64(uint64_t v) {
+  put(&v, 8);
+}
+void ByteWriter::f64(double v) {
+  put(&v, 8);
+}
+void ByteWriter::block(const Block& b) {
+  put(&b, 16);
+}
 void ByteWriter::string(std::string_view s) {
   u32(static_cast<uint32_t>(s.size()));
   put(s.data(), s.size());
@@ -57,7 +67,9 @@ const std::byte* ByteReader::take(std::size_t n, std::string_view field) {
   return p;
 }
 
-uint8_t ByteReader::u8(std::string_view f) { return static_cast<uint8_t>(*take(1, f)); }
+uint8_t ByteReader::u8(std::string_view f) {
+  return static_cast<uint8_t>(*take(1, f));
+}
 uint16_t ByteReader::u16(std::string_view f) {
   uint16_t v;
   std::memcpy(&v, take(2, f), 2);

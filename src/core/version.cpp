@@ -9,7 +9,11 @@
 
 namespace pinfer {
 
-std::string_view version_string() noexcept { return PINFER_VERSION; }
-std::string_view build_type() noexcept { return PINFER_BUILD_TYPE; }
+std::string_view version_string() noexcept {
+  return PINFER_VERSION;
+}
+std::string_view build_type() noexcept {
+  return PINFER_BUILD_TYPE;
+}
 
 }  // namespace pinfer

@@ -98,7 +98,7 @@ struct MemoryChannelOptions {
 };
 
 // Two connected in-process channels (first <-> second), for two-party tests in one process.
-[[nodiscard]] std::pair<std::unique_ptr<Channel>, std::unique_ptr<Channel>> make_memory_channel_pair(
-    MemoryChannelOptions options = {});
+[[nodiscard]] std::pair<std::unique_ptr<Channel>, std::unique_ptr<Channel>>
+make_memory_channel_pair(MemoryChannelOptions options = {});
 
 }  // namespace pinfer

@@ -1,7 +1,8 @@
 #pragma once
 // Two-party additive secret sharing over Z_2^l: x = masked + mask (mod 2^l).
 //
-// In pinfer the server holds `masked` = x - r and the client holds the mask r (docs/ARCHITECTURE.md).
+// In pinfer the server holds `masked` = x - r and the client holds the mask r
+// (docs/ARCHITECTURE.md).
 #include "pinfer/core/prg.hpp"
 #include "pinfer/core/ring.hpp"
 #include "pinfer/core/tensor.hpp"

@@ -1,0 +1,160 @@
+#pragma once
+// On-disk store of precomputes (offline-phase results), one per future inference.
+//
+// Layout under the root directory:
+//   STORE                      marker (magic + version) so a wrong directory is never cleaned
+//   tmp/<random>/              precomputes being written (removed when the store is opened)
+//   ready/<client>/<id>/       published precomputes: their files plus MANIFEST
+//   consumed/<random>/         precomputes taken for an online phase (removed when released
+//                              or, after a crash, when the store is next opened)
+// Guarantees:
+//   - Publication is atomic: files and a checksummed MANIFEST are written and fsynced in tmp/,
+//     then the directory is renamed into ready/. A crash leaves either nothing or a whole entry.
+//   - A precompute is used at most once, even across crashes: take() renames the entry out of
+//     ready/ (and fsyncs) *before* returning it, so no later take() can find it again.
+//   - Capacity: the bytes of ready entries plus reservations of entries being written never
+//     exceed capacity_bytes (and per_client_capacity_bytes per client); begin() refuses with
+//     StoreError instead.
+//   - Damage: open() and take() check each MANIFEST (its own SHA-256, file names and sizes) and
+//     the SHA-256 of every file up to kVerifyFullBytes; a damaged entry is discarded, never used.
+//     Larger files (garbled circuits) carry their own per-batch checksums, verified as read.
+// Thread safety: all members may be called concurrently (the server serves many clients).
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pinfer::protocol {
+
+struct StoreLimits {
+  uint64_t capacity_bytes = 0;             // total; must be > 0
+  uint64_t per_client_capacity_bytes = 0;  // 0: no per-client limit
+};
+
+struct StoreRecovery {
+  std::size_t removed_incomplete = 0;  // tmp/ entries of crashed writers
+  std::size_t removed_consumed = 0;    // taken entries whose release did not happen
+  std::size_t removed_damaged = 0;     // ready entries whose MANIFEST or files were wrong
+};
+
+class PrecomputeStore;
+
+// A precompute being written. Files are created with path(name). If destroyed without
+// publish(), the partial entry and its reservation are removed.
+class PrecomputeWriter {
+ public:
+  ~PrecomputeWriter();
+  PrecomputeWriter(PrecomputeWriter&&) noexcept;
+  PrecomputeWriter& operator=(PrecomputeWriter&&) = delete;
+  PrecomputeWriter(const PrecomputeWriter&) = delete;
+
+  // Path of file `name` ([A-Za-z0-9_.-], no leading dot) inside the entry.
+  [[nodiscard]] std::filesystem::path path(std::string_view name) const;
+  // Checks the written bytes against the reservation (StoreError if larger), writes the
+  // MANIFEST, fsyncs and atomically publishes the entry.
+  void publish();
+  [[nodiscard]] const std::string& id() const noexcept { return id_; }
+
+ private:
+  friend class PrecomputeStore;
+  PrecomputeWriter(PrecomputeStore* store, std::string client, std::string id,
+                   std::filesystem::path dir, uint64_t reserved);
+  void abandon() noexcept;
+  PrecomputeStore* store_;
+  std::string client_;
+  std::string id_;
+  std::filesystem::path dir_;
+  uint64_t reserved_;
+  bool done_ = false;
+};
+
+// A precompute taken for use. Its directory is deleted when this is destroyed.
+class ConsumedPrecompute {
+ public:
+  ~ConsumedPrecompute();
+  ConsumedPrecompute(ConsumedPrecompute&&) noexcept;
+  ConsumedPrecompute& operator=(ConsumedPrecompute&&) = delete;
+  ConsumedPrecompute(const ConsumedPrecompute&) = delete;
+
+  [[nodiscard]] std::filesystem::path path(std::string_view name) const;
+  [[nodiscard]] const std::string& id() const noexcept { return id_; }
+  [[nodiscard]] uint64_t bytes() const noexcept { return bytes_; }
+
+ private:
+  friend class PrecomputeStore;
+  ConsumedPrecompute(std::string id, std::filesystem::path dir, uint64_t bytes);
+  std::string id_;
+  std::filesystem::path dir_;
+  uint64_t bytes_;
+};
+
+class PrecomputeStore {
+ public:
+  // Opens (creating if needed) the store at `root` and recovers from crashes (see recovery()).
+  // Throws InvalidArgument on a zero capacity, StoreError if `root` exists, is not empty and is
+  // not a pinfer store, IoError on file-system failure.
+  PrecomputeStore(std::filesystem::path root, StoreLimits limits);
+  ~PrecomputeStore();
+
+  // Starts a precompute of at most `reserved_bytes` for `client` with `id` (both
+  // [A-Za-z0-9_-], 1..64 chars). Throws StoreError if the store (or the client's quota) cannot
+  // hold it or the id exists, InvalidArgument on a bad name.
+  [[nodiscard]] PrecomputeWriter begin(std::string_view client, std::string_view id,
+                                       uint64_t reserved_bytes);
+  // Takes the client's oldest ready precompute, or nullopt if none. Damaged entries met on the
+  // way are discarded. The entry can never be taken again.
+  [[nodiscard]] std::optional<ConsumedPrecompute> take_oldest(std::string_view client);
+  // Takes a specific precompute. Throws StoreError if it does not exist (or was used) or is
+  // damaged (it is then discarded).
+  [[nodiscard]] ConsumedPrecompute take(std::string_view client, std::string_view id);
+  // Deletes a ready precompute of the client; false if there was none.
+  bool remove(std::string_view client, std::string_view id);
+
+  [[nodiscard]] std::vector<std::string> list(std::string_view client) const;
+  [[nodiscard]] std::size_t count(std::string_view client) const;
+  [[nodiscard]] uint64_t used_bytes() const;
+  [[nodiscard]] uint64_t used_bytes(std::string_view client) const;
+  [[nodiscard]] const StoreLimits& limits() const noexcept { return limits_; }
+  [[nodiscard]] const StoreRecovery& recovery() const noexcept { return recovery_; }
+  [[nodiscard]] const std::filesystem::path& root() const noexcept { return root_; }
+
+  // Files up to this size are fully re-hashed when taken.
+  static constexpr uint64_t kVerifyFullBytes = uint64_t{64} << 20;
+
+ private:
+  friend class PrecomputeWriter;
+  struct Entry {
+    std::string id;
+    uint64_t bytes = 0;
+    uint64_t sequence = 0;
+  };
+  void recover();
+  void release_reservation(const std::string& client, uint64_t reserved) noexcept;
+  void finish_publish(const std::string& client, const std::string& id, uint64_t reserved,
+                      uint64_t bytes, uint64_t sequence);
+  std::optional<ConsumedPrecompute> take_locked_entry(const std::string& client, Entry entry);
+
+  std::filesystem::path root_;
+  StoreLimits limits_;
+  StoreRecovery recovery_;
+  mutable std::mutex mu_;
+  struct ClientState {
+    std::vector<Entry> ready;  // ordered by sequence
+    uint64_t ready_bytes = 0;
+    uint64_t reserved_bytes = 0;
+  };
+  std::map<std::string, ClientState, std::less<>> clients_;
+  uint64_t total_ready_ = 0;
+  uint64_t total_reserved_ = 0;
+  uint64_t next_sequence_ = 1;
+};
+
+// A fresh random precompute id: 32 hex characters from the OS random source.
+[[nodiscard]] std::string new_precompute_id();
+
+}  // namespace pinfer::protocol
