@@ -1,0 +1,111 @@
+#pragma once
+// The lowered form of a CNN: exactly what the fixed-point engine and the secure protocols execute.
+//
+// A LoweredModel is a list of stages. Each stage is one garbled-circuit layer (or, for the last
+// stage, the output): it sums some linear operations (convolutions or fully connected layers,
+// each reading one earlier activation) and some identity shortcuts, then applies the non-linear
+// step. Values are elements of Z_2^l; activations are at scale 2^f, linear outputs at 2^(2f).
+//
+// Semantics (the bit-exact oracle, see docs/MODELS.md "Lowered form"):
+//   act[0] = encode_f(x)
+//   for each stage s:  y = sum_{op in s.linear_ops} (W_op * act[op.input] + bias_op)
+//                        + sum_{i in s.identity_inputs} act[i] * 2^f              (mod 2^l)
+//     relu:          act[s.output] = ReLU(floor(signed(y) / 2^f))
+//     relu_maxpool:  act[s.output] = max over each pool window of ReLU(floor(signed(y) / 2^f))
+//     none (last):   act[s.output] = y, the logits at scale 2^(2f)
+// Convolutions use zero padding; weights are at scale 2^f, biases at 2^(2f).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pinfer/core/ring.hpp"
+#include "pinfer/core/tensor.hpp"
+
+namespace pinfer::nn {
+
+// Geometry of a 2-D convolution (dilation 1, groups 1) over a 1 x in_channels x in_h x in_w input.
+struct ConvGeometry {
+  std::size_t in_channels = 0, in_h = 0, in_w = 0;
+  std::size_t out_channels = 0;
+  std::size_t kernel_h = 0, kernel_w = 0;
+  std::size_t stride_h = 1, stride_w = 1;
+  std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::size_t out_h = 0, out_w = 0;
+
+  // Output size from the other fields: (in + pads - kernel) / stride + 1 (floor).
+  // Throws InvalidArgument if the kernel does not fit the padded input or a stride is 0.
+  void infer_output_size();
+  [[nodiscard]] std::size_t macs() const noexcept {
+    return out_channels * out_h * out_w * in_channels * kernel_h * kernel_w;
+  }
+  bool operator==(const ConvGeometry&) const = default;
+};
+
+// A convolution (weights OIHW) or a fully connected layer (weights [out, in]).
+struct LinearOp {
+  enum class Kind { conv, fc };
+  Kind kind = Kind::conv;
+  ConvGeometry conv;                              // for conv
+  std::size_t in_features = 0, out_features = 0;  // for fc: in = numel of the input activation
+  std::size_t input = 0;  // index of the activation it reads (0 = network input)
+  RingTensor weight;      // ring elements at scale 2^f
+  RingTensor bias;        // ring elements at scale 2^(2f), one per output channel / feature
+  std::string name;       // the source layer (for reports), e.g. "conv1"
+
+  // Shape of W * x: 1 x O x out_h x out_w (conv) or 1 x out_features (fc).
+  [[nodiscard]] Shape output_shape() const;
+  [[nodiscard]] std::size_t macs() const noexcept {
+    return kind == Kind::conv ? conv.macs() : in_features * out_features;
+  }
+};
+
+struct NonLinear {
+  enum class Kind { relu, relu_maxpool, none };
+  Kind kind = Kind::relu;
+  std::size_t pool_kernel = 0, pool_stride = 0;  // relu_maxpool: square window, no padding
+};
+
+struct Stage {
+  std::vector<std::size_t> linear_ops;       // summed (residual adds); each output at scale 2f
+  std::vector<std::size_t> identity_inputs;  // activations added after multiplying by 2^f
+  Shape pre_shape;                           // shape of the sum y: 1 x C x H x W or 1 x features
+  NonLinear nonlinear;                       // none only for the last stage (logits at scale 2f)
+  std::size_t output = 0;                    // activation index produced
+};
+
+struct LoweredModel {
+  std::string name;
+  unsigned l = 0;                        // ring bit width
+  unsigned f = 0;                        // fractional bits
+  Shape input_shape;                     // 1 x C x H x W
+  std::vector<Shape> activation_shapes;  // [0] = input_shape, then one per stage output
+  std::vector<LinearOp> linear_ops;
+  std::vector<Stage> stages;
+  // Quantization report: the largest |y| seen on the calibration set, as log2 of its value at
+  // scale 2f in ring units, and the headroom l - 1 - log2(max |y|) in bits.
+  double max_abs_preactivation_log2 = 0;
+  double margin_bits = 0;
+  std::size_t calibration_samples = 0;
+
+  [[nodiscard]] Ring ring() const { return Ring(l); }
+  [[nodiscard]] std::size_t num_classes() const { return stages.back().pre_shape.numel(); }
+};
+
+// Checks every index, shape and tensor size of a lowered model (e.g. one built by hand or
+// received from elsewhere); throws InvalidArgument naming the stage / op and the mismatch.
+void validate(const LoweredModel& model);
+
+// Output shape of a stage after its non-linear step (the pooled shape for relu_maxpool).
+[[nodiscard]] Shape stage_output_shape(const Stage& stage);
+
+// Counts that the protocols need (public, shape-only).
+struct LoweredCounts {
+  std::size_t relus = 0;        // ReLU neurons: numel(pre_shape) of every non-final stage
+  std::size_t comparisons = 0;  // max-pool comparisons: (k*k - 1) per pooled output
+  std::size_t macs = 0;         // multiply-accumulates of all linear ops
+  std::size_t params = 0;       // weights + biases
+};
+[[nodiscard]] LoweredCounts count(const LoweredModel& model);
+
+}  // namespace pinfer::nn

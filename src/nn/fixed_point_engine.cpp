@@ -1,0 +1,146 @@
+#include "pinfer/nn/fixed_point_engine.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "linear_kernels.hpp"
+#include "pinfer/core/error.hpp"
+
+namespace pinfer::nn {
+
+RingTensor encode_input(const LoweredModel& model, const FloatTensor& input) {
+  if (input.size() != model.input_shape.numel()) {
+    throw InvalidArgument("input has " + std::to_string(input.size()) + " values, model " +
+                          model.name + " expects " + model.input_shape.to_string());
+  }
+  const FixedPoint fp(Ring(model.l), model.f);
+  RingTensor out(model.input_shape);
+  for (std::size_t i = 0; i < input.size(); ++i) out[i] = fp.encode(input[i]);
+  return out;
+}
+
+RingTensor apply_linear(const Ring& ring, const LinearOp& op, const RingTensor& x, bool add_bias) {
+  RingTensor out(op.output_shape());
+  const std::size_t per_channel =
+      op.kind == LinearOp::Kind::conv ? op.conv.out_h * op.conv.out_w : 1;
+  if (add_bias) {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = op.bias[i / per_channel];
+  }
+  if (op.kind == LinearOp::Kind::conv) {
+    const ConvGeometry& g = op.conv;
+    if (x.size() != g.in_channels * g.in_h * g.in_w) {
+      throw InvalidArgument("conv " + op.name + " input has " + std::to_string(x.size()) +
+                            " values, expected " + std::to_string(g.in_channels * g.in_h * g.in_w));
+    }
+    detail::conv2d_accumulate<uint64_t>(g, x.data(), op.weight.data(), out.data());
+  } else {
+    if (x.size() != op.in_features) {
+      throw InvalidArgument("fc " + op.name + " input has " + std::to_string(x.size()) +
+                            " values, expected " + std::to_string(op.in_features));
+    }
+    detail::fc_accumulate<uint64_t>(op.in_features, op.out_features, x.data(), op.weight.data(),
+                                    out.data());
+  }
+  for (uint64_t& v : out.span()) v = ring.reduce(v);
+  return out;
+}
+
+RingTensor stage_preactivation(const LoweredModel& model, const Stage& stage,
+                               std::span<const RingTensor> activations) {
+  const Ring ring(model.l);
+  RingTensor y(stage.pre_shape);
+  for (std::size_t i : stage.linear_ops) {
+    const LinearOp& op = model.linear_ops.at(i);
+    const RingTensor part = apply_linear(ring, op, activations[op.input]);
+    for (std::size_t j = 0; j < y.size(); ++j) y[j] = ring.add(y[j], part[j]);
+  }
+  const uint64_t one = uint64_t{1} << model.f;  // 2^f: lifts a scale-f activation to scale 2f
+  for (std::size_t a : stage.identity_inputs) {
+    const RingTensor& x = activations[a];
+    PINFER_ASSERT(x.size() == y.size());
+    for (std::size_t j = 0; j < y.size(); ++j) y[j] = ring.add(y[j], ring.mul(x[j], one));
+  }
+  return y;
+}
+
+RingTensor apply_nonlinear(const LoweredModel& model, const Stage& stage, const RingTensor& y) {
+  if (stage.nonlinear.kind == NonLinear::Kind::none) return y;
+  const Ring ring(model.l);
+  // ReLU(floor(signed(y) / 2^f)): the arithmetic shift is the exact floor the circuit computes.
+  std::vector<int64_t> r(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    r[i] = std::max<int64_t>(0, ring.to_signed(y[i]) >> model.f);
+  }
+  RingTensor out(stage_output_shape(stage));
+  if (stage.nonlinear.kind == NonLinear::Kind::relu) {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = ring.from_signed(r[i]);
+    return out;
+  }
+  const auto& d = stage.pre_shape.dims();
+  const std::size_t k = stage.nonlinear.pool_kernel, s = stage.nonlinear.pool_stride;
+  const auto& od = out.shape().dims();
+  for (std::size_t c = 0; c < d[1]; ++c) {
+    for (std::size_t oh = 0; oh < od[2]; ++oh) {
+      for (std::size_t ow = 0; ow < od[3]; ++ow) {
+        int64_t m = 0;  // every candidate is a ReLU output, so >= 0
+        for (std::size_t i = 0; i < k; ++i) {
+          for (std::size_t j = 0; j < k; ++j) {
+            m = std::max(m, r[(c * d[2] + oh * s + i) * d[3] + ow * s + j]);
+          }
+        }
+        out.at(0, c, oh, ow) = ring.from_signed(m);
+      }
+    }
+  }
+  return out;
+}
+
+FixedPointTrace trace_fixed_point(const LoweredModel& model, const RingTensor& encoded_input) {
+  if (encoded_input.size() != model.input_shape.numel()) {
+    throw InvalidArgument("encoded input has " + std::to_string(encoded_input.size()) +
+                          " values, expected " + model.input_shape.to_string());
+  }
+  FixedPointTrace t;
+  t.activations.reserve(model.stages.size() + 1);
+  t.activations.push_back(encoded_input);
+  t.activations.back().reshape_inplace(model.input_shape);
+  for (const Stage& stage : model.stages) {
+    t.preactivations.push_back(stage_preactivation(model, stage, t.activations));
+    t.activations.push_back(apply_nonlinear(model, stage, t.preactivations.back()));
+  }
+  return t;
+}
+
+RingTensor run_fixed_point(const LoweredModel& model, const RingTensor& encoded_input) {
+  if (encoded_input.size() != model.input_shape.numel()) {
+    throw InvalidArgument("encoded input has " + std::to_string(encoded_input.size()) +
+                          " values, expected " + model.input_shape.to_string());
+  }
+  // Keep only the activations that a later stage still reads, so big networks stay small.
+  std::vector<std::size_t> last_use(model.stages.size() + 1, 0);
+  for (std::size_t s = 0; s < model.stages.size(); ++s) {
+    for (std::size_t i : model.stages[s].linear_ops) last_use[model.linear_ops[i].input] = s;
+    for (std::size_t a : model.stages[s].identity_inputs) last_use[a] = s;
+  }
+  std::vector<RingTensor> acts(model.stages.size() + 1);
+  acts[0] = encoded_input;
+  acts[0].reshape_inplace(model.input_shape);
+  for (std::size_t s = 0; s < model.stages.size(); ++s) {
+    const Stage& stage = model.stages[s];
+    acts[s + 1] = apply_nonlinear(model, stage, stage_preactivation(model, stage, acts));
+    for (std::size_t a = 0; a <= s; ++a) {
+      if (last_use[a] == s) acts[a] = RingTensor();
+    }
+  }
+  return std::move(acts.back());
+}
+
+std::vector<double> decode_logits(const LoweredModel& model, const RingTensor& logits) {
+  const FixedPoint fp(Ring(model.l), model.f);
+  std::vector<double> out(logits.size());
+  for (std::size_t i = 0; i < logits.size(); ++i)
+    out[i] = fp.decode_at_scale(logits[i], 2 * model.f);
+  return out;
+}
+
+}  // namespace pinfer::nn
