@@ -1,0 +1,112 @@
+#pragma once
+// IKNP OT extension producing correlated OT with a chosen global offset Delta.
+//
+// Ishai, Kilian, Nissim, Petrank, "Extending Oblivious Transfers Efficiently", CRYPTO 2003,
+// Section 4 (semi-honest), kappa = 128. The COT sender is the base-OT *receiver* with choice
+// string s = Delta; the COT receiver is the base-OT sender. After extension the sender holds
+// k0_j and the receiver holds k0_j ^ b_j * Delta, where b_j is the receiver's choice. With
+// lsb(Delta) = 1 these are free-XOR labels directly (zero-label k0_j, point-and-permute bit
+// lsb). Per OT the receiver sends 16 bytes (one 128-bit column slice) and the sender nothing;
+// see docs/OT.md for the exact byte counts.
+//
+// Streaming: extend() may be called any number of times; each call continues the same OT
+// stream (both parties must make calls of the same sizes in the same order). Work is done in
+// chunks of kCotChunkOts, so memory stays bounded for any n. A call for n OTs consumes
+// round_up(n, 128) OTs of the stream (the padding is discarded), and position() counts them.
+// Thread safety: none; one thread per object. The channel must not be used by others while a
+// call runs.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "pinfer/core/aes.hpp"
+#include "pinfer/core/block.hpp"
+#include "pinfer/core/channel.hpp"
+#include "pinfer/core/prg.hpp"
+#include "pinfer/core/secret_buffer.hpp"
+
+namespace pinfer::ot {
+
+// OTs per extension chunk (one frame of 16 * kCotChunkOts bytes).
+inline constexpr std::size_t kCotChunkOts = std::size_t{1} << 16;
+// Most OTs a single extend() call accepts (memory stays bounded; this only caps counters).
+inline constexpr uint64_t kMaxOtsPerCall = uint64_t{1} << 40;
+
+// Bytes the COT receiver sends for one extend(n) call, frame headers included; the sender
+// sends nothing during extension.
+[[nodiscard]] uint64_t cot_extend_receiver_bytes(uint64_t n);
+// Bytes each party sends during setup() (the 128 base OTs).
+[[nodiscard]] uint64_t cot_setup_sender_bytes();
+[[nodiscard]] uint64_t cot_setup_receiver_bytes();
+
+class CotSender {
+ public:
+  // Secret: delta. Throws InvalidArgument if lsb(delta) != 1.
+  CotSender(Channel& channel, const Block& delta, Prg& prg);
+  ~CotSender();
+  CotSender(const CotSender&) = delete;
+  CotSender& operator=(const CotSender&) = delete;
+
+  // A uniformly random offset with lsb 1 (127 bits of entropy, as in free XOR).
+  [[nodiscard]] static Block random_delta(Prg& prg);
+
+  // Runs the 128 base OTs (as base-OT receiver, choices = bits of delta). Call once, before
+  // extend. Throws what base_ot_receive throws; InvalidArgument if called twice.
+  void setup();
+  // Writes k0_j for the next k0_out.size() OTs of the stream.
+  // Throws InvalidArgument before setup; FormatError / ProtocolError / IoError from the peer.
+  void extend(std::span<Block> k0_out);
+
+  [[nodiscard]] const Block& delta() const noexcept { return delta_; }
+  // OTs of the stream consumed so far (including per-call padding to a multiple of 128).
+  [[nodiscard]] uint64_t position() const noexcept { return position_; }
+  [[nodiscard]] Channel& channel() noexcept { return channel_; }
+
+ private:
+  Channel& channel_;
+  Prg& prg_;
+  Block delta_;
+  bool ready_ = false;
+  uint64_t position_ = 0;
+  std::vector<Aes128> seeds_;  // PRG keyed by k_{s_i, i}, i < 128
+  SecretBuffer<Block> cols_;   // 128 columns of one chunk
+  SecretBuffer<Block> rows_;   // transposed chunk
+};
+
+class CotReceiver {
+ public:
+  CotReceiver(Channel& channel, Prg& prg);
+  ~CotReceiver();
+  CotReceiver(const CotReceiver&) = delete;
+  CotReceiver& operator=(const CotReceiver&) = delete;
+
+  // Runs the 128 base OTs (as base-OT sender). Call once, before extend.
+  void setup();
+  // Secret: choice_bits (0/1 per byte), out. out[j] = k0_j ^ choice_bits[j] * delta.
+  // Throws InvalidArgument if sizes differ, a choice is not 0/1, or before setup; IoError.
+  void extend(std::span<const uint8_t> choice_bits, std::span<Block> out);
+  // Same with uniformly random choices, written to choice_bits_out (0/1 per byte).
+  void extend_random(std::span<uint8_t> choice_bits_out, std::span<Block> out);
+
+  [[nodiscard]] uint64_t position() const noexcept { return position_; }
+  [[nodiscard]] Channel& channel() noexcept { return channel_; }
+
+ private:
+  // Extends one chunk of 128 * nb OTs whose packed choices are in choices_; writes the first
+  // out.size() outputs.
+  void extend_chunk(std::size_t nb, std::span<Block> out);
+
+  Channel& channel_;
+  Prg& prg_;
+  bool ready_ = false;
+  uint64_t position_ = 0;
+  std::vector<Aes128> seeds0_;  // PRG keyed by k_{0, i}
+  std::vector<Aes128> seeds1_;  // PRG keyed by k_{1, i}
+  SecretBuffer<Block> t_cols_;
+  SecretBuffer<Block> u_cols_;
+  SecretBuffer<Block> choices_;  // packed choice bits of one chunk
+  SecretBuffer<Block> rows_;
+};
+
+}  // namespace pinfer::ot

@@ -1,0 +1,199 @@
+// IKNP extension (Ishai-Kilian-Nissim-Petrank, CRYPTO 2003, Section 4), semi-honest, k = 128.
+// Base OTs: the COT receiver is the base-OT sender and gets (k0_i, k1_i); the COT sender with
+// s = Delta gets k_{s_i, i}. Per chunk of m OTs (columns of m bits, i < 128):
+//   receiver: t_i = G(k0_i), u_i = t_i ^ G(k1_i) ^ r (r = packed choices); sends u_i.
+//   sender:   q_i = G(k_{s_i, i}) ^ s_i * u_i = t_i ^ s_i * r.
+// Row j of Q (the transpose) is q_j = t_j ^ r_j * s, so the sender's k0_j = q_j and the
+// receiver's t_j = k0_j ^ r_j * Delta. G is AES-128-CTR keyed by the base-OT output, at block
+// counter position/128, so successive chunks and calls continue one keystream per column.
+#include "pinfer/ot/cot.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "choice_bits.hpp"
+#include "ot_frames.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/ot/base_ot.hpp"
+#include "pinfer/ot/bit_transpose.hpp"
+
+namespace pinfer::ot {
+namespace {
+
+constexpr std::size_t kKappa = 128;
+constexpr std::size_t kChunkBlocks = kCotChunkOts / 128;  // blocks per column per chunk
+
+uint64_t round_up_128(uint64_t n) {
+  return (n + 127) / 128 * 128;
+}
+
+void check_call_size(uint64_t n) {
+  if (n > kMaxOtsPerCall) {
+    throw InvalidArgument("OT extension of " + std::to_string(n) + " OTs exceeds " +
+                          std::to_string(kMaxOtsPerCall) + " per call");
+  }
+}
+
+}  // namespace
+
+uint64_t cot_extend_receiver_bytes(uint64_t n) {
+  const uint64_t padded = round_up_128(n);
+  const uint64_t frames = (padded + kCotChunkOts - 1) / kCotChunkOts;
+  return 16 * padded + kFrameHeaderBytes * frames;
+}
+uint64_t cot_setup_sender_bytes() {
+  return base_ot_receiver_bytes(kKappa);
+}
+uint64_t cot_setup_receiver_bytes() {
+  return base_ot_sender_bytes();
+}
+
+// ---- sender ----
+
+CotSender::CotSender(Channel& channel, const Block& delta, Prg& prg)
+    : channel_(channel), prg_(prg), delta_(delta) {
+  if (!delta.lsb()) {
+    throw InvalidArgument("COT delta must have lsb 1 (free-XOR point-and-permute)");
+  }
+}
+
+CotSender::~CotSender() {
+  secure_wipe(&delta_, sizeof delta_);
+}
+
+Block CotSender::random_delta(Prg& prg) {
+  Block d = prg.next_block();
+  d.lo |= 1;
+  return d;
+}
+
+void CotSender::setup() {
+  if (ready_) throw InvalidArgument("CotSender::setup called twice");
+  SecretBuffer<uint8_t> s(kKappa);
+  for (std::size_t i = 0; i < kKappa; ++i) {
+    const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
+    s[i] = static_cast<uint8_t>((word >> (i % 64)) & 1);
+  }
+  SecretBuffer<Block> keys(kKappa);
+  base_ot_receive(channel_, prg_, s.span(), keys.span());
+  seeds_.clear();
+  seeds_.reserve(kKappa);
+  for (std::size_t i = 0; i < kKappa; ++i) seeds_.emplace_back(keys[i]);
+  cols_ = SecretBuffer<Block>(kKappa * kChunkBlocks);
+  rows_ = SecretBuffer<Block>(kCotChunkOts);
+  ready_ = true;
+}
+
+void CotSender::extend(std::span<Block> k0_out) {
+  if (!ready_) throw InvalidArgument("CotSender::extend called before setup");
+  check_call_size(k0_out.size());
+  std::size_t done = 0;
+  while (done < k0_out.size()) {
+    const std::size_t want = std::min(kCotChunkOts, k0_out.size() - done);
+    const std::size_t nb = (want + 127) / 128;  // blocks per column in this chunk
+    const std::span<Block> cols = cols_.span().first(kKappa * nb);
+    channel_.recv_exact(detail::kFrameIknpColumns, std::as_writable_bytes(cols));
+    const uint64_t counter = position_ / 128;
+    for (std::size_t i = 0; i < kKappa; ++i) {
+      // q_i = G(k_{s_i}) ^ s_i * u_i, with s_i selected by mask (Delta is secret).
+      Block* col = cols.data() + i * nb;
+      const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
+      const Block mask = Block::mask_of(word >> (i % 64));
+      alignas(64) Block g[kChunkBlocks];
+      seeds_[i].ctr_keystream(counter, 0, std::span(g, nb));
+      for (std::size_t k = 0; k < nb; ++k) col[k] = g[k] ^ (col[k] & mask);
+      secure_wipe(g, nb * sizeof(Block));
+    }
+    const std::span<Block> rows = rows_.span().first(128 * nb);
+    transpose_128xn(cols, nb, rows);
+    std::copy_n(rows.begin(), want, k0_out.begin() + static_cast<std::ptrdiff_t>(done));
+    position_ += 128 * nb;
+    done += want;
+  }
+}
+
+// ---- receiver ----
+
+CotReceiver::CotReceiver(Channel& channel, Prg& prg) : channel_(channel), prg_(prg) {}
+
+CotReceiver::~CotReceiver() = default;
+
+void CotReceiver::setup() {
+  if (ready_) throw InvalidArgument("CotReceiver::setup called twice");
+  SecretBuffer<Block> k0(kKappa);
+  SecretBuffer<Block> k1(kKappa);
+  base_ot_send(channel_, prg_, k0.span(), k1.span());
+  seeds0_.clear();
+  seeds1_.clear();
+  seeds0_.reserve(kKappa);
+  seeds1_.reserve(kKappa);
+  for (std::size_t i = 0; i < kKappa; ++i) {
+    seeds0_.emplace_back(k0[i]);
+    seeds1_.emplace_back(k1[i]);
+  }
+  t_cols_ = SecretBuffer<Block>(kKappa * kChunkBlocks);
+  u_cols_ = SecretBuffer<Block>(kKappa * kChunkBlocks);
+  choices_ = SecretBuffer<Block>(kChunkBlocks);
+  rows_ = SecretBuffer<Block>(kCotChunkOts);
+  ready_ = true;
+}
+
+void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
+  const std::span<Block> t = t_cols_.span().first(kKappa * nb);
+  const std::span<Block> u = u_cols_.span().first(kKappa * nb);
+  const Block* r = choices_.data();
+  const uint64_t counter = position_ / 128;
+  for (std::size_t i = 0; i < kKappa; ++i) {
+    Block* ti = t.data() + i * nb;
+    Block* ui = u.data() + i * nb;
+    seeds0_[i].ctr_keystream(counter, 0, std::span(ti, nb));
+    seeds1_[i].ctr_keystream(counter, 0, std::span(ui, nb));
+    for (std::size_t k = 0; k < nb; ++k) ui[k] ^= ti[k] ^ r[k];
+  }
+  channel_.send(detail::kFrameIknpColumns, std::as_bytes(u));
+  const std::span<Block> rows = rows_.span().first(128 * nb);
+  transpose_128xn(t, nb, rows);
+  std::copy_n(rows.begin(), out.size(), out.begin());
+  position_ += 128 * nb;
+}
+
+void CotReceiver::extend(std::span<const uint8_t> choice_bits, std::span<Block> out) {
+  if (!ready_) throw InvalidArgument("CotReceiver::extend called before setup");
+  if (choice_bits.size() != out.size()) {
+    throw InvalidArgument("COT choice_bits has " + std::to_string(choice_bits.size()) +
+                          " entries but out has " + std::to_string(out.size()));
+  }
+  check_call_size(out.size());
+  detail::check_choice_bits(choice_bits, "COT choice_bits");
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const std::size_t want = std::min(kCotChunkOts, out.size() - done);
+    const std::size_t nb = (want + 127) / 128;
+    detail::pack_choice_bits(choice_bits.subspan(done, want), choices_.span().first(nb));
+    extend_chunk(nb, out.subspan(done, want));
+    done += want;
+  }
+  channel_.flush();
+}
+
+void CotReceiver::extend_random(std::span<uint8_t> choice_bits_out, std::span<Block> out) {
+  if (!ready_) throw InvalidArgument("CotReceiver::extend_random called before setup");
+  if (choice_bits_out.size() != out.size()) {
+    throw InvalidArgument("COT choice_bits_out has " + std::to_string(choice_bits_out.size()) +
+                          " entries but out has " + std::to_string(out.size()));
+  }
+  check_call_size(out.size());
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const std::size_t want = std::min(kCotChunkOts, out.size() - done);
+    const std::size_t nb = (want + 127) / 128;
+    const std::span<Block> r = choices_.span().first(nb);
+    prg_.fill_blocks(r);
+    detail::unpack_choice_bits(r, choice_bits_out.subspan(done, want));
+    extend_chunk(nb, out.subspan(done, want));
+    done += want;
+  }
+  channel_.flush();
+}
+
+}  // namespace pinfer::ot

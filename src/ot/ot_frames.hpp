@@ -1,0 +1,15 @@
+#pragma once
+// Frame types of the ot layer on a Channel ("OT" in the high half, so a frame from another
+// layer arriving at the wrong step is a ProtocolError, not garbage input).
+#include <cstdint>
+
+namespace pinfer::ot::detail {
+
+inline constexpr uint32_t kFrameBaseOtSetup = 0x4F540001;       // C || g^r
+inline constexpr uint32_t kFrameBaseOtKeys = 0x4F540002;        // receiver's points
+inline constexpr uint32_t kFrameIknpColumns = 0x4F540003;       // one chunk of u columns
+inline constexpr uint32_t kFrameChosenOt = 0x4F540004;          // y0 || y1 per OT
+inline constexpr uint32_t kFrameDerandChoices = 0x4F540005;     // packed d bits
+inline constexpr uint32_t kFrameDerandCorrection = 0x4F540006;  // corrections e_j
+
+}  // namespace pinfer::ot::detail

@@ -1,0 +1,181 @@
+#include "pinfer/ot/cot.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "ot_test_util.hpp"
+#include "pinfer/core/error.hpp"
+
+namespace pinfer::ot {
+namespace {
+
+using testing::run_both;
+
+struct CotRun {
+  Block delta;
+  std::vector<uint8_t> choices;
+  std::vector<Block> k0;
+  std::vector<Block> out;
+};
+
+// Runs setup and then extend calls of the given sizes; returns the concatenated outputs.
+CotRun run_cot(Channel& a, Channel& b, const std::vector<std::size_t>& calls, bool random_choice) {
+  CotRun r;
+  Prg seed;
+  r.delta = CotSender::random_delta(seed);
+  std::size_t total = 0;
+  for (std::size_t c : calls) total += c;
+  r.choices.resize(total);
+  r.k0.resize(total);
+  r.out.resize(total);
+  if (!random_choice) seed.fill_bits(r.choices);
+  run_both(
+      a, b,
+      [&](Channel& ch) {
+        Prg p;
+        CotSender s(ch, r.delta, p);
+        s.setup();
+        std::size_t off = 0;
+        for (std::size_t c : calls) {
+          s.extend(std::span(r.k0).subspan(off, c));
+          off += c;
+        }
+        EXPECT_EQ(s.delta(), r.delta);
+      },
+      [&](Channel& ch) {
+        Prg p;
+        CotReceiver rc(ch, p);
+        rc.setup();
+        std::size_t off = 0;
+        for (std::size_t c : calls) {
+          if (random_choice) {
+            rc.extend_random(std::span(r.choices).subspan(off, c),
+                             std::span(r.out).subspan(off, c));
+          } else {
+            rc.extend(std::span(r.choices).subspan(off, c), std::span(r.out).subspan(off, c));
+          }
+          off += c;
+        }
+      });
+  return r;
+}
+
+void expect_correlation(const CotRun& r) {
+  std::size_t ones = 0;
+  for (std::size_t j = 0; j < r.out.size(); ++j) {
+    const Block want = r.k0[j] ^ (r.choices[j] ? r.delta : Block());
+    ASSERT_EQ(r.out[j], want) << "OT " << j;
+    // The receiver's output is never the label of the other choice.
+    ASSERT_NE(r.out[j], want ^ r.delta) << "OT " << j;
+    ones += r.choices[j];
+  }
+  // Outputs are not trivially zero or repeated.
+  if (r.out.size() > 2) {
+    EXPECT_NE(r.k0[0], r.k0[1]);
+    EXPECT_NE(r.k0[0], Block());
+  }
+  if (r.out.size() >= 1000) {
+    EXPECT_GT(ones, r.out.size() / 3);
+    EXPECT_LT(ones, 2 * r.out.size() / 3);
+  }
+}
+
+TEST(Cot, ChosenChoicesAcrossSeveralChunksAndCalls) {
+  auto [a, b] = make_memory_channel_pair();
+  // 150'000 spans three chunks; 1 and 333 are not multiples of 128.
+  const CotRun r = run_cot(*a, *b, {150'000, 1, 333, 128}, false);
+  expect_correlation(r);
+}
+
+TEST(Cot, RandomChoices) {
+  auto [a, b] = make_memory_channel_pair();
+  const CotRun r = run_cot(*a, *b, {100'003}, true);
+  expect_correlation(r);
+}
+
+TEST(Cot, BytesPerOtAreSixteenFromReceiverOnly) {
+  auto [a, b] = make_memory_channel_pair();
+  const std::size_t n = 3 * kCotChunkOts + 77;
+  const CotRun r = run_cot(*a, *b, {n}, false);
+  expect_correlation(r);
+  const uint64_t padded = (n + 127) / 128 * 128;
+  EXPECT_EQ(cot_extend_receiver_bytes(n), 16 * padded + 4 * kFrameHeaderBytes);
+  // a = COT sender, b = COT receiver.
+  EXPECT_EQ(a->traffic().total.bytes_sent, cot_setup_sender_bytes());
+  EXPECT_EQ(b->traffic().total.bytes_sent,
+            cot_setup_receiver_bytes() + cot_extend_receiver_bytes(n));
+  EXPECT_EQ(cot_setup_sender_bytes(), 12u + 128u * 32u);
+  EXPECT_EQ(cot_setup_receiver_bytes(), 12u + 64u);
+}
+
+TEST(Cot, DeltaMustHaveLsbOne) {
+  auto [a, b] = make_memory_channel_pair();
+  Prg p;
+  EXPECT_THROW(CotSender(*a, Block(2, 5), p), InvalidArgument);
+  EXPECT_TRUE(CotSender::random_delta(p).lsb());
+}
+
+TEST(Cot, UsageErrors) {
+  auto [a, b] = make_memory_channel_pair();
+  Prg p;
+  CotSender s(*a, Block(1, 0), p);
+  std::vector<Block> out(10);
+  EXPECT_THROW(s.extend(out), InvalidArgument);  // before setup
+  CotReceiver rc(*b, p);
+  std::vector<uint8_t> choices(10, 0);
+  EXPECT_THROW(rc.extend(choices, out), InvalidArgument);  // before setup
+}
+
+TEST(Cot, ReceiverRejectsBadChoicesAndSizes) {
+  auto [a, b] = make_memory_channel_pair();
+  Prg seed;
+  const Block delta = CotSender::random_delta(seed);
+  run_both(
+      *a, *b,
+      [&](Channel& ch) {
+        Prg p;
+        CotSender s(ch, delta, p);
+        s.setup();
+      },
+      [&](Channel& ch) {
+        Prg p;
+        CotReceiver rc(ch, p);
+        rc.setup();
+        std::vector<Block> out(10);
+        std::vector<uint8_t> bad(10, 0);
+        bad[3] = 7;
+        EXPECT_THROW(rc.extend(bad, out), InvalidArgument);
+        std::vector<uint8_t> short_choices(9, 0);
+        EXPECT_THROW(rc.extend(short_choices, out), InvalidArgument);
+      });
+}
+
+TEST(Cot, SenderRejectsWrongSizedColumns) {
+  auto [a, b] = make_memory_channel_pair();
+  Prg seed;
+  const Block delta = CotSender::random_delta(seed);
+  const auto res = testing::run_two_party(
+      *a, *b,
+      [&](Channel& ch) {
+        Prg p;
+        CotSender s(ch, delta, p);
+        s.setup();
+        std::vector<Block> k0(1000);
+        s.extend(k0);
+      },
+      [&](Channel& ch) {
+        Prg p;
+        CotReceiver rc(ch, p);
+        rc.setup();
+        // A peer that extends a different number of OTs sends a wrong-sized frame.
+        std::vector<uint8_t> choices(2000, 0);
+        std::vector<Block> out(2000);
+        rc.extend(choices, out);
+      });
+  ASSERT_TRUE(res.first);
+  EXPECT_THROW(std::rethrow_exception(res.first), FormatError);
+}
+
+}  // namespace
+}  // namespace pinfer::ot
