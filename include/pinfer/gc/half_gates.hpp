@@ -1,0 +1,91 @@
+#pragma once
+// Half-gates garbling (Zahur, Rosulek, Evans, "Two halves make a whole", EUROCRYPT 2015, Fig. 2)
+// with free XOR (Kolesnikov-Schneider 2008) and point-and-permute, batched over many instances of
+// one circuit and streamed through a GarbledSink / GarbledSource.
+//
+// Labels are 128-bit Blocks; the garbler's global offset Delta has lsb(Delta) = 1, so the colour
+// bit of a wire's zero-label is its permute bit. Each AND gate costs two ciphertexts (32 bytes)
+// and 4 (garble) / 2 (evaluate) calls of the tweakable circular correlation-robust hash
+//     H(x, j) = pi(sigma(x) ^ j) ^ sigma(x),   sigma(x_hi || x_lo) = (x_hi ^ x_lo) || x_hi,
+// with pi = AES-128 under a fixed public key (Guo, Katz, Wang, Yu, "Efficient and secure
+// multiparty computation from fixed-key block ciphers", IEEE S&P 2020, Sec. 7). Tweaks must
+// never repeat under one Delta: instance i (0-based within a call), AND gate k (in circuit order)
+// uses gate index g = gate_index_start + i * and_count + k and tweaks 2g, 2g + 1. Each call
+// returns the next free index; the caller threads it through a whole precompute.
+//
+// Kernels: VAES (AVX-512, 4 labels per register), AES-NI (pipelined), portable (OpenSSL AES);
+// all give identical bytes. The default is gc_active_path(); tests pass a path explicitly.
+//
+// Stream format (little endian), written by garble_batch and checked by evaluate_batch:
+//   header  u64 magic "PNFGC001", u32 version, u32 batch_instances, u64 circuit digest,
+//           u64 and_count, u64 instances, u64 gate_index_start                        (48 B)
+//   per batch of n <= batch_instances instances:
+//           u32 batch magic, u32 n, u64 batch number                                 (16 B)
+//           for each AND gate k: n garbler-half ciphertexts, then n evaluator-half     (32 n B)
+//           16-byte checksum over (stream header, batch header, tables)
+// Any header field that differs from what the evaluator expects, a short stream, or a checksum
+// mismatch throws FormatError. The checksum detects storage and transport corruption; it is not
+// a MAC (a semi-honest evaluator trusts the garbler, see docs/GC.md).
+#include <cstdint>
+#include <span>
+
+#include "pinfer/core/block.hpp"
+#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/gc/circuit.hpp"
+#include "pinfer/gc/garbled_stream.hpp"
+
+namespace pinfer::gc {
+
+inline constexpr uint64_t kAndTableBytes = 32;  // two 128-bit ciphertexts per AND gate
+inline constexpr uint64_t kStreamHeaderBytes = 48;
+inline constexpr uint64_t kBatchOverheadBytes = 32;  // batch header + checksum
+// Gate indices must stay below this so that the tweaks 2g + 1 fit in 64 bits.
+inline constexpr uint64_t kMaxGateIndex = uint64_t{1} << 62;
+
+// Work counted inside the kernels (not computed from the arguments).
+struct GarbleStats {
+  uint64_t and_gates = 0;  // AND gates garbled or evaluated (all instances)
+  uint64_t instances = 0;
+  uint64_t table_bytes = 0;      // garbled-table bytes written or read
+  uint64_t stream_bytes = 0;     // all bytes written or read, framing included
+  uint64_t next_gate_index = 0;  // pass as gate_index_start of the next call
+};
+
+// The kernel path garble_batch / evaluate_batch use by default: the AES path (after its
+// known-answer test), so PINFER_CPU caps it too.
+[[nodiscard]] CpuPath gc_active_path();
+
+// Instances garbled together (one batch); a function of the circuit only, so both sides agree.
+[[nodiscard]] uint32_t batch_instances(const Circuit& circuit);
+// Exact stream bytes of one garble_batch call. Throws InvalidArgument on overflow.
+[[nodiscard]] uint64_t garbled_stream_bytes(const Circuit& circuit, uint64_t instances);
+
+// Garbles `instances` = input_zero_labels.size() / circuit.num_inputs() copies of `circuit`.
+// Secret: input_zero_labels, delta, output_zero_labels.
+//   input_zero_labels   [instance][input wire] zero-labels (from LabelDeriver, OT, or folded)
+//   delta               global offset, lsb(delta) = 1
+//   output_zero_labels  out: [instance][output] zero-labels; their lsbs are the decode bits
+// Throws InvalidArgument on mismatched sizes, lsb(delta) = 0, an empty circuit, or a gate index
+// range reaching kMaxGateIndex; errors of the sink propagate.
+[[nodiscard]] GarbleStats garble_batch(const Circuit& circuit,
+                                       std::span<const Block> input_zero_labels, const Block& delta,
+                                       uint64_t gate_index_start, GarbledSink& sink,
+                                       std::span<Block> output_zero_labels,
+                                       CpuPath path = gc_active_path());
+
+// Evaluates the instances garbled by the matching garble_batch call.
+// Secret: input_labels, output_labels (one label per wire: the evaluator's view).
+//   input_labels   [instance][input wire] active labels
+//   output_labels  out: [instance][output] active labels; decode with decode_outputs()
+// Throws InvalidArgument on mismatched sizes; FormatError if the stream is short, its framing
+// differs from (circuit, instances, gate_index_start), or a checksum fails.
+[[nodiscard]] GarbleStats evaluate_batch(const Circuit& circuit,
+                                         std::span<const Block> input_labels,
+                                         uint64_t gate_index_start, GarbledSource& source,
+                                         std::span<Block> output_labels,
+                                         CpuPath path = gc_active_path());
+
+// A 64-bit digest of the circuit's structure (written in the stream header).
+[[nodiscard]] uint64_t circuit_digest(const Circuit& circuit);
+
+}  // namespace pinfer::gc

@@ -1,0 +1,66 @@
+#pragma once
+// The per-neuron non-linear circuits the protocols garble, and their plaintext references.
+//
+// ReLU step (one neuron): inputs a (the evaluator's share), c (the garbler's share) and r' (the
+// garbler's fresh output mask), each l bits; output
+//     ReLU(trunc_f(a + c mod 2^l)) - r'  mod 2^l,
+// with trunc_f the exact arithmetic shift by f (floor division by 2^f of the signed value).
+// AND gates: (l - 1) adder + (l - f - 1) ReLU select + (l - 1) re-masking subtractor
+//          = 3l - f - 3   (85 at l = 32, f = 8; 2,720 bytes of half-gates tables).
+// The select ANDs the kept bits s_f .. s_{l-2} with NOT s_{l-1}; ReLU's output sign is 0, so the
+// sign bit and the sign-extension bits are constants and cost nothing.
+//
+// Max pooling with ReLU merged (one k x k window, n = k^2 elements): inputs a_j, c_j per element,
+// one r'; output ReLU(max_j trunc_f(a_j + c_j)) - r' mod 2^l. Truncation is monotone, so the max
+// is taken over the truncated values, which are only l - f bits wide (their top f bits are sign
+// copies), and ReLU is applied once to the maximum. AND gates:
+//     n (l - 1) + (n - 1) * 2 (l - f) + (l - f - 1) + (l - 1)
+// (322 at l = 32, f = 8, k = 2; 3 signed compare+mux steps of 2 (l - f) ANDs each).
+//
+// Input layout (wire indices): the evaluator's inputs first, so the evaluator's labels are one
+// contiguous prefix; a_j = [j l, (j+1) l), c_j = [(n + j) l, ...), r' = [2 n l, 2 n l + l).
+// Each word is little-endian (bit 0 first). Outputs: the l bits of the result, bit 0 first.
+#include <cstdint>
+#include <span>
+
+#include "pinfer/core/ring.hpp"
+#include "pinfer/gc/circuit.hpp"
+
+namespace pinfer::gc {
+
+struct NonlinearCircuit {
+  Circuit circuit;
+  unsigned ring_bits = 0;
+  unsigned frac_bits = 0;
+  unsigned elements = 1;  // 1 for the ReLU step, k^2 for max pooling
+
+  [[nodiscard]] uint32_t a_offset(unsigned j) const { return j * ring_bits; }
+  [[nodiscard]] uint32_t c_offset(unsigned j) const { return (elements + j) * ring_bits; }
+  [[nodiscard]] uint32_t r_offset() const { return 2 * elements * ring_bits; }
+  // Inputs supplied by the evaluator (a_0 .. a_{n-1}): the first evaluator_inputs() wires.
+  [[nodiscard]] uint32_t evaluator_inputs() const { return elements * ring_bits; }
+};
+
+// Throws InvalidArgument unless 2 <= l <= 64 and f <= l - 2.
+[[nodiscard]] NonlinearCircuit relu_step_circuit(unsigned ring_bits, unsigned frac_bits);
+// Throws InvalidArgument as above or unless 1 <= k <= 16.
+[[nodiscard]] NonlinearCircuit maxpool_relu_circuit(unsigned ring_bits, unsigned frac_bits,
+                                                    unsigned k);
+
+// The AND counts stated above (the builders are tested against these).
+[[nodiscard]] uint64_t relu_step_and_count(unsigned ring_bits, unsigned frac_bits);
+[[nodiscard]] uint64_t maxpool_relu_and_count(unsigned ring_bits, unsigned frac_bits, unsigned k);
+
+// Plaintext references on reduced ring elements.
+[[nodiscard]] uint64_t relu_step_reference(const Ring& ring, unsigned frac_bits, uint64_t a,
+                                           uint64_t c, uint64_t r);
+// Requires: a.size() == c.size() >= 1.
+[[nodiscard]] uint64_t maxpool_relu_reference(const Ring& ring, unsigned frac_bits,
+                                              std::span<const uint64_t> a,
+                                              std::span<const uint64_t> c, uint64_t r);
+
+// Word <-> bits (one 0/1 byte per bit, bit 0 first). Requires: bits.size() <= 64.
+void word_to_bits(uint64_t value, std::span<uint8_t> bits) noexcept;
+[[nodiscard]] uint64_t bits_to_word(std::span<const uint8_t> bits) noexcept;
+
+}  // namespace pinfer::gc

@@ -1,0 +1,62 @@
+#include "pinfer/gc/labels.hpp"
+
+#include "half_gates_kernels.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/prg.hpp"
+
+namespace pinfer::gc {
+namespace {
+
+// Domain of public labels ("PUBLABEL"), so they never coincide with other uses of pi's inputs
+// in this library (hash inputs carry a masked label, not a constant high word).
+constexpr uint64_t kPublicLabelDomain = 0x4C4542414C425550ull;
+
+}  // namespace
+
+Block random_delta() {
+  return delta_from(os_random_block());
+}
+
+Block delta_from(const Block& random) noexcept {
+  return Block(random.lo | 1, random.hi);
+}
+
+void LabelDeriver::zero_labels(uint64_t first_index, std::span<Block> out) const noexcept {
+  // Prg::from_seed(seed, stream) is AES_seed(counter, stream) for counter = 0, 1, ...
+  aes_.ctr_keystream(first_index, stream_, out);
+}
+
+void public_labels(uint64_t first_index, std::span<Block> out) noexcept {
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = Block(first_index + i, kPublicLabelDomain);
+  detail::fixed_key_aes().encrypt_ecb(out, out);
+}
+
+void folded_zero_labels(uint64_t first_index, std::span<const uint8_t> bits, const Block& delta,
+                        std::span<Block> out) noexcept {
+  PINFER_ASSERT(bits.size() == out.size());
+  public_labels(first_index, out);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] ^= Block::mask_of(bits[i]) & delta;
+}
+
+void active_labels(std::span<const Block> zero_labels, std::span<const uint8_t> bits,
+                   const Block& delta, std::span<Block> out) noexcept {
+  PINFER_ASSERT(zero_labels.size() == bits.size() && bits.size() == out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = zero_labels[i] ^ (Block::mask_of(bits[i]) & delta);
+  }
+}
+
+void decode_bits(std::span<const Block> output_zero_labels, std::span<uint8_t> out) noexcept {
+  PINFER_ASSERT(output_zero_labels.size() == out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = output_zero_labels[i].lo & 1;
+}
+
+void decode_outputs(std::span<const Block> output_labels, std::span<const uint8_t> decode,
+                    std::span<uint8_t> out_bits) noexcept {
+  PINFER_ASSERT(output_labels.size() == decode.size() && decode.size() == out_bits.size());
+  for (std::size_t i = 0; i < out_bits.size(); ++i) {
+    out_bits[i] = static_cast<uint8_t>((output_labels[i].lo ^ decode[i]) & 1);
+  }
+}
+
+}  // namespace pinfer::gc

@@ -1,0 +1,102 @@
+#include "pinfer/gc/nonlinear_circuits.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "pinfer/core/error.hpp"
+#include "pinfer/gc/arithmetic.hpp"
+
+namespace pinfer::gc {
+namespace {
+
+void check_params(unsigned l, unsigned f) {
+  if (l < 2 || l > 64 || f + 2 > l) {
+    throw InvalidArgument("non-linear circuit: ring_bits " + std::to_string(l) + ", frac_bits " +
+                          std::to_string(f) +
+                          " (need 2 <= ring_bits <= 64, frac_bits <= " + "ring_bits - 2)");
+  }
+}
+
+// ReLU of a signed word m (width w), widened to l bits: bit i = m_i AND NOT sign for the w - 1
+// value bits; the sign bit and everything above are the constant 0 (w - 1 ANDs).
+Word relu_widened(CircuitBuilder& b, const Word& m, unsigned l) {
+  const Bit keep = b.not_(m.back());
+  Word y(l, Bit::constant(false));
+  for (std::size_t i = 0; i + 1 < m.size(); ++i) y[i] = b.and_(m[i], keep);
+  return y;
+}
+
+NonlinearCircuit build(unsigned l, unsigned f, unsigned elements) {
+  CircuitBuilder b;
+  std::vector<Word> a(elements), c(elements);
+  for (auto& w : a) w = b.input_word(l);
+  for (auto& w : c) w = b.input_word(l);
+  const Word r = b.input_word(l);
+  // trunc_f(a + c) as a signed (l - f)-bit word: bits f .. l-1 of the sum (free).
+  Word m;
+  for (unsigned j = 0; j < elements; ++j) {
+    const Word t = slice(add(b, a[j], c[j]), f, l - f);
+    m = (j == 0) ? t : max_signed(b, m, t);
+  }
+  b.output_word(sub(b, relu_widened(b, m, l), r));
+  NonlinearCircuit out;
+  out.circuit = b.build();
+  out.ring_bits = l;
+  out.frac_bits = f;
+  out.elements = elements;
+  return out;
+}
+
+}  // namespace
+
+NonlinearCircuit relu_step_circuit(unsigned ring_bits, unsigned frac_bits) {
+  check_params(ring_bits, frac_bits);
+  return build(ring_bits, frac_bits, 1);
+}
+
+NonlinearCircuit maxpool_relu_circuit(unsigned ring_bits, unsigned frac_bits, unsigned k) {
+  check_params(ring_bits, frac_bits);
+  if (k < 1 || k > 16) {
+    throw InvalidArgument("maxpool window k " + std::to_string(k) + " outside [1, 16]");
+  }
+  return build(ring_bits, frac_bits, k * k);
+}
+
+uint64_t relu_step_and_count(unsigned l, unsigned f) {
+  return uint64_t{3} * l - f - 3;
+}
+
+uint64_t maxpool_relu_and_count(unsigned l, unsigned f, unsigned k) {
+  const uint64_t n = uint64_t{k} * k;
+  return n * (l - 1) + (n - 1) * 2 * (l - f) + (l - f - 1) + (l - 1);
+}
+
+uint64_t relu_step_reference(const Ring& ring, unsigned f, uint64_t a, uint64_t c, uint64_t r) {
+  const uint64_t t = ring.shift_right_arith(ring.add(a, c), f);
+  const uint64_t y = ring.to_signed(t) > 0 ? t : 0;
+  return ring.sub(y, r);
+}
+
+uint64_t maxpool_relu_reference(const Ring& ring, unsigned f, std::span<const uint64_t> a,
+                                std::span<const uint64_t> c, uint64_t r) {
+  PINFER_ASSERT(a.size() == c.size() && !a.empty());
+  int64_t best = 0;  // ReLU: the maximum with 0
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    best = std::max(best, ring.to_signed(ring.shift_right_arith(ring.add(a[j], c[j]), f)));
+  }
+  return ring.sub(ring.from_signed(best), r);
+}
+
+void word_to_bits(uint64_t value, std::span<uint8_t> bits) noexcept {
+  PINFER_ASSERT(bits.size() <= 64);
+  for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = static_cast<uint8_t>((value >> i) & 1);
+}
+
+uint64_t bits_to_word(std::span<const uint8_t> bits) noexcept {
+  PINFER_ASSERT(bits.size() <= 64);
+  uint64_t v = 0;
+  for (std::size_t i = 0; i < bits.size(); ++i) v |= static_cast<uint64_t>(bits[i] & 1) << i;
+  return v;
+}
+
+}  // namespace pinfer::gc

@@ -1,0 +1,52 @@
+#pragma once
+// Shared helpers of the gc tests: garble, stream through memory, evaluate, decode.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "pinfer/core/prg.hpp"
+#include "pinfer/gc/half_gates.hpp"
+#include "pinfer/gc/labels.hpp"
+
+namespace pinfer::gc::test {
+
+struct GcRun {
+  std::vector<uint8_t> outputs;  // [instance][output] decoded bits
+  std::vector<std::byte> stream;
+  GarbleStats garbled, evaluated;
+};
+
+// Garbles circuit for bits.size() / num_inputs instances and evaluates it with the active
+// labels of `bits` ([instance][input]).
+inline GcRun garble_and_evaluate(const Circuit& c, std::span<const uint8_t> bits, CpuPath path,
+                                 uint64_t gate_index_start = 0) {
+  const std::size_t instances = bits.size() / c.num_inputs();
+  const Block delta = random_delta();
+  const LabelDeriver deriver(os_random_block(), 7);
+  std::vector<Block> zero(bits.size()), active(bits.size());
+  deriver.zero_labels(0, zero);
+  active_labels(zero, bits, delta, active);
+  std::vector<Block> out_zero(instances * c.num_outputs()), out(out_zero.size());
+  MemoryGarbledSink sink;
+  GcRun run;
+  run.garbled = garble_batch(c, zero, delta, gate_index_start, sink, out_zero, path);
+  run.stream = sink.take();
+  MemoryGarbledSource source(run.stream);
+  run.evaluated = evaluate_batch(c, active, gate_index_start, source, out, path);
+  source.finish();
+  std::vector<uint8_t> decode(out_zero.size());
+  decode_bits(out_zero, decode);
+  run.outputs.resize(out.size());
+  decode_outputs(out, decode, run.outputs);
+  return run;
+}
+
+inline std::vector<CpuPath> supported_paths() {
+  std::vector<CpuPath> paths;
+  for (CpuPath p : {CpuPath::portable, CpuPath::aesni, CpuPath::vaes}) {
+    if (cpu_supports(p)) paths.push_back(p);
+  }
+  return paths;
+}
+
+}  // namespace pinfer::gc::test

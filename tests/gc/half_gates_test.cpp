@@ -1,0 +1,437 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "gc/gc_test_util.hpp"
+#include "pinfer/core/channel.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/ring.hpp"
+#include "pinfer/gc/arithmetic.hpp"
+#include "pinfer/gc/nonlinear_circuits.hpp"
+
+namespace pinfer::gc {
+namespace {
+
+using test::garble_and_evaluate;
+using test::supported_paths;
+
+Prg seeded_prg(Block* seed_out) {
+  *seed_out = os_random_block();
+  return Prg::from_seed(*seed_out);
+}
+
+std::string seed_text(const Block& s) {
+  return "seed " + std::to_string(s.lo) + " " + std::to_string(s.hi);
+}
+
+// ReLU step, garbled and evaluated, for l in {16, 32, 37} on every kernel path; 300 instances
+// span several batches and a partial one.
+TEST(HalfGates, ReluStepDecodesToReference) {
+  Block seed;
+  Prg prg = seeded_prg(&seed);
+  SCOPED_TRACE(seed_text(seed));
+  for (auto [l, f] : {std::pair{16u, 8u}, {32u, 8u}, {37u, 12u}}) {
+    const Ring ring(l);
+    const NonlinearCircuit relu = relu_step_circuit(l, f);
+    const std::size_t instances = 300;
+    std::vector<uint64_t> a(instances), c(instances), r(instances);
+    prg.fill_ring(ring, a);
+    prg.fill_ring(ring, c);
+    prg.fill_ring(ring, r);
+    std::vector<uint8_t> bits(instances * relu.circuit.num_inputs());
+    for (std::size_t i = 0; i < instances; ++i) {
+      auto in = std::span(bits).subspan(i * relu.circuit.num_inputs(), relu.circuit.num_inputs());
+      word_to_bits(a[i], in.subspan(relu.a_offset(0), l));
+      word_to_bits(c[i], in.subspan(relu.c_offset(0), l));
+      word_to_bits(r[i], in.subspan(relu.r_offset(), l));
+    }
+    for (CpuPath path : supported_paths()) {
+      SCOPED_TRACE(std::string(to_string(path)) + " l " + std::to_string(l));
+      const test::GcRun run = garble_and_evaluate(relu.circuit, bits, path, 1000);
+      EXPECT_EQ(run.garbled.and_gates, instances * relu_step_and_count(l, f));
+      EXPECT_EQ(run.evaluated.and_gates, run.garbled.and_gates);
+      EXPECT_EQ(run.garbled.table_bytes, run.garbled.and_gates * kAndTableBytes);
+      EXPECT_EQ(run.stream.size(), garbled_stream_bytes(relu.circuit, instances));
+      EXPECT_EQ(run.garbled.next_gate_index, 1000 + run.garbled.and_gates);
+      for (std::size_t i = 0; i < instances; ++i) {
+        const uint64_t got = bits_to_word(std::span(run.outputs).subspan(i * l, l));
+        ASSERT_EQ(got, relu_step_reference(ring, f, a[i], c[i], r[i])) << "instance " << i;
+      }
+    }
+  }
+}
+
+TEST(HalfGates, MaxpoolDecodesToReference) {
+  Block seed;
+  Prg prg = seeded_prg(&seed);
+  SCOPED_TRACE(seed_text(seed));
+  for (auto [l, f, k] : {std::tuple{16u, 8u, 2u}, {32u, 8u, 2u}, {37u, 12u, 3u}}) {
+    const Ring ring(l);
+    const NonlinearCircuit pool = maxpool_relu_circuit(l, f, k);
+    const unsigned n = k * k;
+    const std::size_t instances = 70;
+    std::vector<uint64_t> a(instances * n), c(instances * n), r(instances);
+    prg.fill_ring(ring, a);
+    prg.fill_ring(ring, c);
+    prg.fill_ring(ring, r);
+    const uint32_t width = pool.circuit.num_inputs();
+    std::vector<uint8_t> bits(instances * width);
+    for (std::size_t i = 0; i < instances; ++i) {
+      auto in = std::span(bits).subspan(i * width, width);
+      for (unsigned j = 0; j < n; ++j) {
+        word_to_bits(a[i * n + j], in.subspan(pool.a_offset(j), l));
+        word_to_bits(c[i * n + j], in.subspan(pool.c_offset(j), l));
+      }
+      word_to_bits(r[i], in.subspan(pool.r_offset(), l));
+    }
+    const test::GcRun run = garble_and_evaluate(pool.circuit, bits, gc_active_path());
+    EXPECT_EQ(run.garbled.and_gates, instances * maxpool_relu_and_count(l, f, k));
+    for (std::size_t i = 0; i < instances; ++i) {
+      const uint64_t got = bits_to_word(std::span(run.outputs).subspan(i * l, l));
+      const uint64_t want = maxpool_relu_reference(ring, f, std::span(a).subspan(i * n, n),
+                                                   std::span(c).subspan(i * n, n), r[i]);
+      ASSERT_EQ(got, want) << "l " << l << " instance " << i;
+    }
+  }
+}
+
+// Each arithmetic block as its own garbled circuit, against ring arithmetic.
+TEST(HalfGates, ArithmeticBlocksDecodeToReference) {
+  Block seed;
+  Prg prg = seeded_prg(&seed);
+  SCOPED_TRACE(seed_text(seed));
+  using Build = std::function<void(CircuitBuilder&, const Word&, const Word&, Bit)>;
+  using Ref = std::function<uint64_t(const Ring&, uint64_t, uint64_t, uint64_t)>;
+  struct Case {
+    const char* name;
+    Build build;
+    Ref ref;
+    unsigned out_bits;  // 0: l
+  };
+  const std::vector<Case> cases = {
+      {"add", [](auto& b, auto& x, auto& y, Bit) { b.output_word(add(b, x, y)); },
+       [](const Ring& R, uint64_t x, uint64_t y, uint64_t) { return R.add(x, y); }, 0},
+      {"sub", [](auto& b, auto& x, auto& y, Bit) { b.output_word(sub(b, x, y)); },
+       [](const Ring& R, uint64_t x, uint64_t y, uint64_t) { return R.sub(x, y); }, 0},
+      {"lt_unsigned", [](auto& b, auto& x, auto& y, Bit) { b.output(less_than_unsigned(b, x, y)); },
+       [](const Ring&, uint64_t x, uint64_t y, uint64_t) -> uint64_t { return x < y; }, 1},
+      {"lt_signed", [](auto& b, auto& x, auto& y, Bit) { b.output(less_than_signed(b, x, y)); },
+       [](const Ring& R, uint64_t x, uint64_t y, uint64_t) -> uint64_t {
+         return R.to_signed(x) < R.to_signed(y);
+       },
+       1},
+      {"mux", [](auto& b, auto& x, auto& y, Bit s) { b.output_word(mux(b, s, x, y)); },
+       [](const Ring&, uint64_t x, uint64_t y, uint64_t s) { return s ? y : x; }, 0},
+      {"max", [](auto& b, auto& x, auto& y, Bit) { b.output_word(max_signed(b, x, y)); },
+       [](const Ring& R, uint64_t x, uint64_t y, uint64_t) {
+         return R.to_signed(x) < R.to_signed(y) ? y : x;
+       },
+       0},
+      {"shift", [](auto& b, auto& x, auto&, Bit) { b.output_word(shift_right_arith(x, 5)); },
+       [](const Ring& R, uint64_t x, uint64_t, uint64_t) { return R.shift_right_arith(x, 5); }, 0},
+  };
+  for (unsigned l : {16u, 32u, 37u}) {
+    const Ring ring(l);
+    for (const Case& cs : cases) {
+      SCOPED_TRACE(std::string(cs.name) + " l " + std::to_string(l));
+      CircuitBuilder b;
+      const Word x = b.input_word(l), y = b.input_word(l);
+      const Bit sel = b.input();
+      cs.build(b, x, y, sel);
+      const Circuit circuit = b.build();
+      const unsigned out_bits = cs.out_bits ? cs.out_bits : l;
+      const std::size_t instances = 100;
+      std::vector<uint64_t> xs(instances), ys(instances);
+      prg.fill_ring(ring, xs);
+      prg.fill_ring(ring, ys);
+      xs[0] = ys[0];  // equal operands for the comparators
+      std::vector<uint8_t> sels(instances), bits(instances * circuit.num_inputs());
+      prg.fill_bits(sels);
+      for (std::size_t i = 0; i < instances; ++i) {
+        auto in = std::span(bits).subspan(i * circuit.num_inputs(), circuit.num_inputs());
+        word_to_bits(xs[i], in.subspan(0, l));
+        word_to_bits(ys[i], in.subspan(l, l));
+        in[2 * l] = sels[i];
+      }
+      const test::GcRun run = garble_and_evaluate(circuit, bits, gc_active_path());
+      for (std::size_t i = 0; i < instances; ++i) {
+        const uint64_t got = bits_to_word(std::span(run.outputs).subspan(i * out_bits, out_bits));
+        ASSERT_EQ(got, cs.ref(ring, xs[i], ys[i], sels[i])) << "instance " << i;
+      }
+    }
+  }
+}
+
+// Every kernel path garbles to the same bytes and output labels for the same labels and delta.
+TEST(HalfGates, AllKernelPathsAgree) {
+  const NonlinearCircuit relu = relu_step_circuit(32, 8);
+  const std::size_t instances = 77;  // tails of every width
+  const Block delta = random_delta();
+  std::vector<Block> zero(instances * relu.circuit.num_inputs());
+  LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
+  std::vector<std::byte> ref_stream;
+  std::vector<Block> ref_out;
+  for (CpuPath path : supported_paths()) {
+    SCOPED_TRACE(to_string(path));
+    MemoryGarbledSink sink;
+    std::vector<Block> out(instances * 32);
+    (void)garble_batch(relu.circuit, zero, delta, 5, sink, out, path);
+    if (ref_stream.empty()) {
+      ref_stream = sink.take();
+      ref_out = out;
+      continue;
+    }
+    EXPECT_EQ(sink.bytes(), ref_stream);
+    EXPECT_EQ(out, ref_out);
+    // Evaluation on this path of the reference stream gives the same labels as portable.
+    std::vector<Block> active(zero.size()), got(out.size()), want(out.size());
+    std::vector<uint8_t> bits(zero.size());
+    Prg().fill_bits(bits);
+    active_labels(zero, bits, delta, active);
+    MemoryGarbledSource s1(ref_stream), s2(ref_stream);
+    (void)evaluate_batch(relu.circuit, active, 5, s1, got, path);
+    (void)evaluate_batch(relu.circuit, active, 5, s2, want, CpuPath::portable);
+    EXPECT_EQ(got, want);
+  }
+  EXPECT_GE(supported_paths().size(), 1u);
+}
+
+// The evaluator's output label is one of the two output labels: zero-label or zero ^ delta.
+TEST(HalfGates, EvaluatorHoldsExactlyTheActiveOutputLabel) {
+  CircuitBuilder b;
+  const Bit x = b.input(), y = b.input();
+  b.output(b.and_(x, y));
+  const Circuit c = b.build();
+  const Block delta = random_delta();
+  for (int xv = 0; xv < 2; ++xv) {
+    for (int yv = 0; yv < 2; ++yv) {
+      const Block zero[2] = {os_random_block(), os_random_block()};
+      const uint8_t bits[2] = {static_cast<uint8_t>(xv), static_cast<uint8_t>(yv)};
+      Block active[2], out_zero[1], out[1];
+      active_labels(zero, bits, delta, active);
+      MemoryGarbledSink sink;
+      (void)garble_batch(c, zero, delta, 0, sink, out_zero);
+      MemoryGarbledSource src(sink.bytes());
+      (void)evaluate_batch(c, active, 0, src, out);
+      EXPECT_EQ(out[0], (xv & yv) ? out_zero[0] ^ delta : out_zero[0]);
+    }
+  }
+}
+
+// A garbler-known input folded into the circuit: the evaluator uses public labels and needs no
+// label for c and r'; the result still decodes correctly.
+TEST(HalfGates, FoldedGarblerInputsDecode) {
+  Block seed;
+  Prg prg = seeded_prg(&seed);
+  SCOPED_TRACE(seed_text(seed));
+  const unsigned l = 32, f = 8;
+  const Ring ring(l);
+  const NonlinearCircuit relu = relu_step_circuit(l, f);
+  const uint32_t width = relu.circuit.num_inputs(), ev = relu.evaluator_inputs();
+  const std::size_t instances = 150;
+  std::vector<uint64_t> a(instances), c(instances), r(instances);
+  prg.fill_ring(ring, a);
+  prg.fill_ring(ring, c);
+  prg.fill_ring(ring, r);
+  const Block delta = random_delta();
+  const LabelDeriver deriver(os_random_block(), 3);
+  std::vector<Block> zero(instances * width), eval_labels(instances * width);
+  std::vector<uint8_t> a_bits(ev), g_bits(width - ev);
+  for (std::size_t i = 0; i < instances; ++i) {
+    auto z = std::span(zero).subspan(i * width, width);
+    auto e = std::span(eval_labels).subspan(i * width, width);
+    // Evaluator's wires: ordinary labels (as from OT).
+    deriver.zero_labels(i * ev, z.first(ev));
+    word_to_bits(a[i], a_bits);
+    active_labels(z.first(ev), a_bits, delta, e.first(ev));
+    // Garbler's wires: folded; public index = global wire number, the same on both sides.
+    word_to_bits(c[i], std::span(g_bits).first(l));
+    word_to_bits(r[i], std::span(g_bits).subspan(l, l));
+    folded_zero_labels(i * width + ev, g_bits, delta, z.subspan(ev));
+    public_labels(i * width + ev, e.subspan(ev));
+  }
+  MemoryGarbledSink sink;
+  std::vector<Block> out_zero(instances * l), out(instances * l);
+  (void)garble_batch(relu.circuit, zero, delta, 0, sink, out_zero);
+  MemoryGarbledSource src(sink.bytes());
+  (void)evaluate_batch(relu.circuit, eval_labels, 0, src, out);
+  std::vector<uint8_t> decode(out.size()), bits(out.size());
+  decode_bits(out_zero, decode);
+  decode_outputs(out, decode, bits);
+  for (std::size_t i = 0; i < instances; ++i) {
+    ASSERT_EQ(bits_to_word(std::span(bits).subspan(i * l, l)),
+              relu_step_reference(ring, f, a[i], c[i], r[i]))
+        << "instance " << i;
+  }
+  // The evaluator's label of a folded wire does not depend on the garbler's bit.
+  Block p0[1], z0[1], z1[1];
+  public_labels(42, p0);
+  const uint8_t zero_bit[1] = {0}, one_bit[1] = {1};
+  folded_zero_labels(42, zero_bit, delta, z0);
+  folded_zero_labels(42, one_bit, delta, z1);
+  EXPECT_EQ(z0[0], p0[0]);
+  EXPECT_EQ(z1[0] ^ delta, p0[0]);  // for v = 1, P is the one-label
+}
+
+TEST(Labels, DeriverMatchesPrgFromSeedAndRegeneratesAnyRange) {
+  const Block seed = os_random_block();
+  std::vector<Block> from_prg(300), all(300), part(50);
+  Prg::from_seed(seed, 9).fill_blocks(from_prg);
+  const LabelDeriver deriver(seed, 9);
+  deriver.zero_labels(0, all);
+  deriver.zero_labels(123, part);
+  EXPECT_EQ(all, from_prg);
+  EXPECT_TRUE(std::equal(part.begin(), part.end(), all.begin() + 123));
+  EXPECT_TRUE(random_delta().lsb());
+  EXPECT_TRUE(delta_from(Block(2, 0)).lsb());
+}
+
+class StreamErrors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    instances_ = 200;
+    zero_.resize(instances_ * relu_.circuit.num_inputs());
+    LabelDeriver(os_random_block(), 0).zero_labels(0, zero_);
+    out_.resize(instances_ * relu_.circuit.num_outputs());
+    MemoryGarbledSink sink;
+    (void)garble_batch(relu_.circuit, zero_, random_delta(), 0, sink, out_);
+    stream_ = sink.take();
+  }
+  void evaluate(std::span<const std::byte> bytes, uint64_t start = 0) {
+    MemoryGarbledSource src(bytes);
+    (void)evaluate_batch(relu_.circuit, zero_, start, src, out_);
+    src.finish();
+  }
+  NonlinearCircuit relu_ = relu_step_circuit(32, 8);
+  std::size_t instances_ = 0;
+  std::vector<Block> zero_, out_;
+  std::vector<std::byte> stream_;
+};
+
+TEST_F(StreamErrors, IntactStreamEvaluates) {
+  EXPECT_NO_THROW(evaluate(stream_));
+}
+
+TEST_F(StreamErrors, ShortStreamIsFormatError) {
+  for (std::size_t cut :
+       {std::size_t{0}, std::size_t{20}, std::size_t{48}, std::size_t{100}, stream_.size() - 1}) {
+    EXPECT_THROW(evaluate(std::span(stream_).first(cut)), FormatError) << "cut " << cut;
+  }
+}
+
+TEST_F(StreamErrors, CorruptTableOrChecksumIsFormatError) {
+  for (std::size_t pos : {std::size_t{48 + 16}, std::size_t{48 + 16 + 5000}, stream_.size() - 1,
+                          stream_.size() - 16}) {
+    std::vector<std::byte> bad = stream_;
+    bad[pos] ^= std::byte{0x04};
+    EXPECT_THROW(evaluate(bad), FormatError) << "pos " << pos;
+  }
+}
+
+TEST_F(StreamErrors, WrongHeaderOrTweakRangeIsFormatError) {
+  EXPECT_THROW(evaluate(stream_, 1), FormatError);  // other gate-index range
+  std::vector<std::byte> bad = stream_;
+  bad[0] ^= std::byte{1};  // magic
+  EXPECT_THROW(evaluate(bad), FormatError);
+  bad = stream_;
+  bad[48 + 4] ^= std::byte{1};  // batch instance count
+  EXPECT_THROW(evaluate(bad), FormatError);
+  std::vector<std::byte> longer = stream_;
+  longer.resize(longer.size() + 8);
+  EXPECT_THROW(evaluate(longer), FormatError);  // trailing bytes
+}
+
+TEST(HalfGates, RejectsBadArguments) {
+  const NonlinearCircuit relu = relu_step_circuit(16, 8);
+  std::vector<Block> zero(2 * relu.circuit.num_inputs()), out(2 * 16);
+  MemoryGarbledSink sink;
+  const Block even_delta(2, 3);
+  EXPECT_THROW((void)garble_batch(relu.circuit, zero, even_delta, 0, sink, out), InvalidArgument);
+  std::vector<Block> short_out(5);
+  EXPECT_THROW((void)garble_batch(relu.circuit, zero, random_delta(), 0, sink, short_out),
+               InvalidArgument);
+  std::vector<Block> ragged(relu.circuit.num_inputs() + 1);
+  EXPECT_THROW((void)garble_batch(relu.circuit, ragged, random_delta(), 0, sink, out),
+               InvalidArgument);
+  EXPECT_THROW(
+      (void)garble_batch(relu.circuit, zero, random_delta(), kMaxGateIndex - 10, sink, out),
+      InvalidArgument);
+}
+
+TEST(GarbledStream, FileRoundTripAndTruncation) {
+  const NonlinearCircuit relu = relu_step_circuit(37, 12);
+  const std::size_t instances = 130;
+  const Block delta = random_delta();
+  std::vector<Block> zero(instances * relu.circuit.num_inputs()), active(zero.size());
+  LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
+  std::vector<uint8_t> bits(zero.size());
+  Prg().fill_bits(bits);
+  active_labels(zero, bits, delta, active);
+  const std::filesystem::path path =
+      std::filesystem::path(PINFER_BINARY_DIR) / "gc_file_roundtrip_test.bin";
+  std::vector<Block> out_zero(instances * 37), out(out_zero.size());
+  {
+    FileGarbledSink sink(path);
+    (void)garble_batch(relu.circuit, zero, delta, 0, sink, out_zero);
+    sink.finish();
+  }
+  EXPECT_EQ(std::filesystem::file_size(path), garbled_stream_bytes(relu.circuit, instances));
+  {
+    FileGarbledSource source(path);
+    (void)evaluate_batch(relu.circuit, active, 0, source, out);
+    source.finish();
+  }
+  std::vector<uint8_t> decode(out.size()), got(out.size()), want(out.size());
+  decode_bits(out_zero, decode);
+  decode_outputs(out, decode, got);
+  for (std::size_t i = 0; i < instances; ++i) {
+    relu.circuit.evaluate_plain(
+        std::span(bits).subspan(i * relu.circuit.num_inputs(), relu.circuit.num_inputs()),
+        std::span(want).subspan(i * 37, 37));
+  }
+  EXPECT_EQ(got, want);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 100);
+  {
+    FileGarbledSource source(path);
+    EXPECT_THROW((void)evaluate_batch(relu.circuit, active, 0, source, out), FormatError);
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(GarbledStream, ChannelRoundTrip) {
+  const NonlinearCircuit relu = relu_step_circuit(32, 8);
+  const std::size_t instances = 250;
+  const Block delta = random_delta();
+  std::vector<Block> zero(instances * relu.circuit.num_inputs()), active(zero.size());
+  LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
+  std::vector<uint8_t> bits(zero.size());
+  Prg().fill_bits(bits);
+  active_labels(zero, bits, delta, active);
+  auto [garbler_end, evaluator_end] = make_memory_channel_pair();
+  std::vector<Block> out_zero(instances * 32), out(out_zero.size());
+  GarbleStats sent;
+  std::thread garbler([&] {
+    ChannelGarbledSink sink(*garbler_end, 7, garbled_stream_bytes(relu.circuit, instances), 4096);
+    sent = garble_batch(relu.circuit, zero, delta, 0, sink, out_zero);
+    sink.finish();
+  });
+  ChannelGarbledSource source(*evaluator_end, 7, uint64_t{1} << 30, 4096);
+  const GarbleStats got = evaluate_batch(relu.circuit, active, 0, source, out);
+  source.finish();
+  garbler.join();
+  EXPECT_EQ(got.stream_bytes, sent.stream_bytes);
+  EXPECT_EQ(source.total_bytes(), sent.stream_bytes);
+  std::vector<uint8_t> decode(out.size()), dec(out.size()), want(32);
+  decode_bits(out_zero, decode);
+  decode_outputs(out, decode, dec);
+  for (std::size_t i = 0; i < instances; ++i) {
+    relu.circuit.evaluate_plain(std::span(bits).subspan(i * 96, 96), want);
+    ASSERT_TRUE(std::equal(want.begin(), want.end(), dec.begin() + i * 32)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace pinfer::gc
