@@ -1,4 +1,4 @@
-// Naor-Pinkas random OT on ristretto255 (SODA 2001, Section 3.1), in the form:
+// Naor-Pinkas random OT on ristretto255 (SODA 2001, Section 3), in the form:
 //   sender:   c, r random scalars; C = c*G, R = r*G; sends C || R.
 //   receiver: k_i random; X_i = k_i*G; PK0_i = b_i ? C - X_i : X_i; sends PK0_i.
 //   sender:   K0_i = r*PK0_i, K1_i = r*C - K0_i (= r*(C - PK0_i)); m_j[i] = H(i, j, K_j_i).

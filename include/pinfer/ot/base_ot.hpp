@@ -1,7 +1,7 @@
 #pragma once
 // Base oblivious transfer on ristretto255: the Naor-Pinkas protocol in the random-oracle model.
 //
-// Naor, Pinkas, "Efficient Oblivious Transfer Protocols", SODA 2001, Section 3.1 (the
+// Naor, Pinkas, "Efficient Oblivious Transfer Protocols", SODA 2001, Section 3 (the
 // two-message 1-out-of-2 OT), run as a *random* OT for `count` instances at once: the sender
 // ends with two random 128-bit keys per instance, the receiver with the key for its choice
 // bit. Semi-honest security: receiver privacy is perfect (the receiver's message is a uniform
