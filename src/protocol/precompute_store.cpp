@@ -1,7 +1,6 @@
 #include "pinfer/protocol/precompute_store.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "digest.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
 
@@ -38,40 +38,6 @@ void check_name(std::string_view what, std::string_view s) {
   }
 }
 
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s(2 * n, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    s[2 * i] = digits[p[i] >> 4];
-    s[2 * i + 1] = digits[p[i] & 15];
-  }
-  return s;
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[32];
-  unsigned int len = 0;
-  PINFER_ASSERT(EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) == 1);
-  return hex(md, 32);
-}
-
-std::string sha256_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw IoError("cannot read " + p.string());
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  PINFER_ASSERT(ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx, buf.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  unsigned char md[32];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  return hex(md, 32);
-}
-
 void fsync_path(const fs::path& p, bool directory) {
   const int fd = ::open(p.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw IoError("cannot open " + p.string() + " to sync");
@@ -83,7 +49,7 @@ void fsync_path(const fs::path& p, bool directory) {
 std::string random_name() {
   std::array<unsigned char, 16> b{};
   os_random_bytes(std::as_writable_bytes(std::span(b)));
-  return hex(b.data(), b.size());
+  return detail::to_hex(b);
 }
 
 // Runs a std::filesystem operation, turning its exceptions into IoError.
@@ -125,7 +91,7 @@ std::string render_manifest(const Manifest& m) {
        << m.sequence << "\n";
   for (const auto& f : m.files) body << "file " << f.name << ' ' << f.size << ' ' << f.sha << '\n';
   std::string text = body.str();
-  text += "end " + sha256_hex(text) + "\n";
+  text += "end " + detail::sha256_hex(text) + "\n";
   return text;
 }
 
@@ -142,7 +108,8 @@ Manifest read_manifest(const fs::path& dir) {
   if (end_pos == std::string::npos || text.size() != end_pos + 4 + 64 + 1 || text.back() != '\n') {
     throw FormatError("MANIFEST has no valid end line");
   }
-  if (text.substr(end_pos + 4, 64) != sha256_hex(std::string_view(text).substr(0, end_pos))) {
+  if (text.substr(end_pos + 4, 64) !=
+      detail::sha256_hex(std::string_view(text).substr(0, end_pos))) {
     throw FormatError("MANIFEST checksum mismatch");
   }
   std::istringstream lines(text.substr(0, end_pos));
@@ -186,7 +153,7 @@ void verify_files(const fs::path& dir, const Manifest& m) {
     std::error_code ec;
     const uintmax_t size = fs::file_size(dir / f.name, ec);
     if (ec || size != f.size) throw FormatError("file '" + f.name + "' is missing or resized");
-    if (f.sha != "-" && sha256_file(dir / f.name) != f.sha) {
+    if (f.sha != "-" && detail::sha256_file_hex(dir / f.name) != f.sha) {
       throw FormatError("file '" + f.name + "' checksum mismatch");
     }
   }
@@ -248,7 +215,8 @@ void PrecomputeWriter::publish() {
       ManifestFile f;
       f.name = entry.path().filename().string();
       f.size = entry.file_size();
-      f.sha = f.size <= PrecomputeStore::kVerifyFullBytes ? sha256_file(entry.path()) : "-";
+      f.sha =
+          f.size <= PrecomputeStore::kVerifyFullBytes ? detail::sha256_file_hex(entry.path()) : "-";
       fsync_path(entry.path(), false);
       m.files.push_back(std::move(f));
     }

@@ -1,0 +1,64 @@
+#pragma once
+// The client side of private inference: learns the model's public architecture from the
+// server, runs offline phases into its precompute store, and runs inferences that consume one
+// precompute each (or run the offline phase on demand when none is left).
+#include <optional>
+#include <string>
+
+#include "pinfer/core/channel.hpp"
+#include "pinfer/core/tensor.hpp"
+#include "pinfer/nn/lowered_model.hpp"
+#include "pinfer/protocol/cost_report.hpp"
+#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/protocol/protocol_kind.hpp"
+
+namespace pinfer::protocol {
+
+namespace detail {
+struct ModelPlan;
+}
+
+struct ClientOptions {
+  std::string client_id;                 // [A-Za-z0-9_-]{1,64}; the server keys its store by it
+  std::optional<ProtocolKind> protocol;  // refuse a server running another protocol
+};
+
+class InferenceClient {
+ public:
+  // Runs the handshake on `channel` (kept by reference for the client's lifetime).
+  // Throws ProtocolError on a protocol mismatch or a server error, FormatError on a malformed
+  // architecture, IoError on the transport.
+  InferenceClient(Channel& channel, PrecomputeStore& store, ClientOptions options);
+  ~InferenceClient();
+  InferenceClient(const InferenceClient&) = delete;
+  InferenceClient& operator=(const InferenceClient&) = delete;
+
+  [[nodiscard]] const nn::LoweredModel& architecture() const noexcept { return arch_; }
+  [[nodiscard]] ProtocolKind protocol() const noexcept { return kind_; }
+  // Precomputes of this server's model and protocol in the client's store.
+  [[nodiscard]] std::size_t stored_precomputes() const;
+
+  // Runs one offline phase and stores the precompute on both sides. Throws StoreError if either
+  // store is full (nothing is stored then).
+  CostReport precompute();
+  // Runs one inference on `input` (shape of the architecture's input, values as the model
+  // expects). Uses the oldest stored precompute; with none left, runs the offline phase first
+  // when allow_on_demand (report.offline_on_demand is then true), else throws StoreError.
+  CostReport infer(const FloatTensor& input, bool allow_on_demand = true);
+  // Tells the server the session is over (best effort).
+  void close() noexcept;
+
+ private:
+  std::string store_key() const;
+
+  Channel& ch_;
+  PrecomputeStore& store_;
+  ClientOptions options_;
+  ProtocolKind kind_ = ProtocolKind::server_garbler;
+  nn::LoweredModel arch_;
+  std::string fingerprint_;
+  std::unique_ptr<detail::ModelPlan> plan_;
+  bool closed_ = false;
+};
+
+}  // namespace pinfer::protocol

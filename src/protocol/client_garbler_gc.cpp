@@ -1,0 +1,214 @@
+// Garbled-circuit steps of the Client-Garbler protocol (see gc_phases.hpp).
+//
+// Labels of an input bit a of the server: the client (COT sender, Delta = its garbling offset)
+// gets k0, the server gets m = k0 ^ c Delta for its random choice c. The client garbles the wire
+// `a` with zero-label k0 ^ D0, where D0 is the zero-label of a flip wire d = a ^ c derived from
+// the client's seed. Online the server sends d, the client the label D0 ^ d Delta, and
+// m ^ (D0 ^ d Delta) = (k0 ^ D0) ^ (c ^ d) Delta is the label of a. The client never needs k0
+// again, so its state is two blocks per precompute. d is a one-time pad of a with c.
+#include <cstring>
+
+#include "bit_packing.hpp"
+#include "frames.hpp"
+#include "gc_phases.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/secret_buffer.hpp"
+#include "pinfer/gc/half_gates.hpp"
+#include "pinfer/gc/labels.hpp"
+#include "pinfer/ot/cot.hpp"
+
+namespace pinfer::protocol::detail {
+namespace {
+
+std::span<std::byte> bytes_of(std::span<Block> b) {
+  return std::as_writable_bytes(b);
+}
+std::span<const std::byte> bytes_of(std::span<const Block> b) {
+  return std::as_bytes(b);
+}
+
+uint64_t gate_start(const StagePlan& s, const ChunkRange& ch) {
+  return s.gate_index_start + ch.first * s.circuit->circuit.and_count();
+}
+
+// Global index of the first garbler-side input wire (c_0) of an instance: the public-label
+// index, unique across the precompute.
+uint64_t folded_wire_index(const StagePlan& s, std::size_t instance) {
+  return s.input_wire_start + uint64_t{instance} * s.circuit->circuit.num_inputs() +
+         s.a_bits_per_instance();
+}
+
+}  // namespace
+
+GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
+                              std::span<const ClientStageInputs> inputs, Prg& prg,
+                              PhaseCost& cost) {
+  PINFER_ASSERT(inputs.size() == plan.stages.size());
+  GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
+  ot::CotSender cot(ch, keys.delta, prg);
+  {
+    ScopedTimer t(cost, "ot");
+    cot.setup();
+  }
+  for (std::size_t si = 0; si < plan.stages.size(); ++si) {
+    const StagePlan& s = plan.stages[si];
+    const gc::Circuit& circuit = s.circuit->circuit;
+    const unsigned l = s.l();
+    const uint32_t n_in = circuit.num_inputs();
+    const uint64_t a_bits = s.a_bits_per_instance();
+    const uint64_t folded = n_in - a_bits;
+    const gc::LabelDeriver d_labels(keys.label_seed, s.stage);
+    const RingTensor& c = *inputs[si].c_share;
+    const RingTensor& r = *inputs[si].out_mask;
+    for (const ChunkRange& chunk : s.chunks()) {
+      SecretBuffer<Block> k0(chunk.count * a_bits);
+      {
+        ScopedTimer t(cost, "ot");
+        cot.extend(k0.span());
+      }
+      ScopedTimer t(cost, "garble");
+      SecretBuffer<Block> d0(k0.size());
+      d_labels.zero_labels(chunk.first * a_bits, d0.span());
+      SecretBuffer<Block> in(chunk.count * n_in);
+      SecretBuffer<uint8_t> bits(folded);
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        Block* row = in.data() + i * n_in;
+        for (uint64_t b = 0; b < a_bits; ++b) row[b] = k0[i * a_bits + b] ^ d0[i * a_bits + b];
+        for (unsigned j = 0; j < s.elements; ++j) {
+          append_word_bits(c[s.pre_index(chunk.first + i, j)], l, bits.data() + j * l);
+        }
+        append_word_bits(r[chunk.first + i], l, bits.data() + uint64_t{s.elements} * l);
+        gc::folded_zero_labels(folded_wire_index(s, chunk.first + i), bits.span(), keys.delta,
+                               {row + a_bits, folded});
+      }
+      SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
+      gc::MemoryGarbledSink sink;
+      const gc::GarbleStats st =
+          gc::garble_batch(circuit, in.span(), keys.delta, gate_start(s, chunk), sink, out.span());
+      PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+      std::vector<uint8_t> decode(out.size());
+      gc::decode_bits(out.span(), decode);
+      ch.send(frames::kGarbledChunk, sink.bytes());
+      ch.send(frames::kDecodeBits, pack_bits(decode));
+    }
+  }
+  ch.flush();
+  return keys;
+}
+
+void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
+                       gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
+                       gc::GarbledSink& decode_out, PhaseCost& cost) {
+  ot::CotReceiver cot(ch, prg);
+  {
+    ScopedTimer t(cost, "ot");
+    cot.setup();
+  }
+  for (const StagePlan& s : plan.stages) {
+    const uint64_t a_bits = s.a_bits_per_instance();
+    for (const ChunkRange& chunk : s.chunks()) {
+      SecretBuffer<uint8_t> choice(chunk.count * a_bits);
+      SecretBuffer<Block> m(choice.size());
+      {
+        ScopedTimer t(cost, "ot");
+        cot.extend_random(choice.span(), m.span());
+      }
+      labels_out.write(bytes_of(std::span<const Block>(m.span())));
+      choices_out.write(pack_bits(choice.span()));
+      ScopedTimer t(cost, "gc_transfer");
+      const uint64_t expect = gc::garbled_stream_bytes(s.circuit->circuit, chunk.count);
+      const std::vector<std::byte> tables = ch.recv(frames::kGarbledChunk, expect);
+      if (tables.size() != expect) {
+        throw ProtocolError("garbled chunk has " + std::to_string(tables.size()) +
+                            " bytes, expected " + std::to_string(expect));
+      }
+      tables_out.write(tables);
+      std::vector<std::byte> decode(packed_bytes(chunk.count * s.l()));
+      ch.recv_exact(frames::kDecodeBits, decode);
+      decode_out.write(decode);
+    }
+  }
+}
+
+RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a_share,
+                            const Shape& out_shape, gc::GarbledSource& tables_in,
+                            gc::GarbledSource& labels_in, gc::GarbledSource& choices_in,
+                            gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer) {
+  const gc::Circuit& circuit = s.circuit->circuit;
+  const unsigned l = s.l();
+  const uint32_t n_in = circuit.num_inputs();
+  const uint64_t a_bits = s.a_bits_per_instance();
+  const uint64_t folded = n_in - a_bits;
+  RingTensor out(out_shape);
+  PINFER_ASSERT(out.size() == s.instances);
+  for (const ChunkRange& chunk : s.chunks()) {
+    const std::size_t n_a = chunk.count * a_bits;
+    {
+      ScopedTimer t(cost, "gc_input_flips", &layer);
+      SecretBuffer<uint8_t> bits(n_a), choice(n_a);
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        for (unsigned j = 0; j < s.elements; ++j) {
+          append_word_bits(a_share[s.pre_index(chunk.first + i, j)], l,
+                           bits.data() + i * a_bits + j * l);
+        }
+      }
+      std::vector<std::byte> packed(packed_bytes(n_a));
+      choices_in.read(packed);
+      unpack_bits(packed, choice.span());
+      for (std::size_t b = 0; b < n_a; ++b) bits[b] ^= choice[b];
+      ch.send(frames::kChoiceFlips, pack_bits(bits.span()));
+      ch.flush();
+    }
+    SecretBuffer<Block> in(chunk.count * n_in);
+    {
+      ScopedTimer t(cost, "gc_wait_labels", &layer);
+      SecretBuffer<Block> flips(n_a);
+      ch.recv_exact(frames::kFlipLabels, bytes_of(flips.span()));
+      SecretBuffer<Block> m(n_a);
+      labels_in.read(bytes_of(m.span()));
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        Block* row = in.data() + i * n_in;
+        for (uint64_t b = 0; b < a_bits; ++b) row[b] = m[i * a_bits + b] ^ flips[i * a_bits + b];
+        gc::public_labels(folded_wire_index(s, chunk.first + i), {row + a_bits, folded});
+      }
+    }
+    ScopedTimer t(cost, "gc_evaluate", &layer);
+    SecretBuffer<Block> labels(chunk.count * circuit.num_outputs());
+    const gc::GarbleStats st =
+        gc::evaluate_batch(circuit, in.span(), gate_start(s, chunk), tables_in, labels.span());
+    PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+    std::vector<std::byte> decode_packed(packed_bytes(labels.size()));
+    decode_in.read(decode_packed);
+    std::vector<uint8_t> decode(labels.size()), bits(labels.size());
+    unpack_bits(decode_packed, decode);
+    gc::decode_outputs(labels.span(), decode, bits);
+    for (std::size_t i = 0; i < chunk.count; ++i) {
+      out[chunk.first + i] = word_from_bits(bits.data() + i * l, l);
+    }
+  }
+  return out;
+}
+
+void cg_online_client(Channel& ch, const StagePlan& s, const GarblerKeys& keys, PhaseCost& cost,
+                      LayerCost& layer) {
+  const uint64_t a_bits = s.a_bits_per_instance();
+  const gc::LabelDeriver d_labels(keys.label_seed, s.stage);
+  for (const ChunkRange& chunk : s.chunks()) {
+    const std::size_t n_a = chunk.count * a_bits;
+    std::vector<std::byte> packed(packed_bytes(n_a));
+    {
+      ScopedTimer t(cost, "gc_wait_flips", &layer);
+      ch.recv_exact(frames::kChoiceFlips, packed);
+    }
+    ScopedTimer t(cost, "gc_flip_labels", &layer);
+    std::vector<uint8_t> d(n_a);
+    unpack_bits(packed, d);
+    SecretBuffer<Block> zero(n_a), active(n_a);
+    d_labels.zero_labels(chunk.first * a_bits, zero.span());
+    gc::active_labels(zero.span(), d, keys.delta, active.span());
+    ch.send(frames::kFlipLabels, bytes_of(std::span<const Block>(active.span())));
+    ch.flush();
+  }
+}
+
+}  // namespace pinfer::protocol::detail

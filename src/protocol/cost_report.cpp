@@ -1,0 +1,98 @@
+#include "pinfer/protocol/cost_report.hpp"
+
+#include <fmt/core.h>
+
+#include "pinfer/core/error.hpp"
+
+namespace pinfer::protocol {
+
+void PhaseCost::merge_seconds(const PhaseCost& other) {
+  for (const auto& [k, v] : other.components) components[k] += v;
+  for (std::size_t i = 0; i < other.layers.size() && i < layers.size(); ++i) {
+    for (const auto& [k, v] : other.layers[i].seconds) layers[i].seconds[k] += v;
+  }
+}
+
+nlohmann::json to_json(const PhaseCost& p) {
+  nlohmann::json j;
+  j["seconds"] = p.seconds;
+  j["upload_bytes"] = p.upload_bytes;
+  j["download_bytes"] = p.download_bytes;
+  j["components"] = p.components;
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerCost& l : p.layers) {
+    layers.push_back({{"name", l.name},
+                      {"kind", l.kind},
+                      {"seconds", l.seconds},
+                      {"upload_bytes", l.upload_bytes},
+                      {"download_bytes", l.download_bytes}});
+  }
+  j["layers"] = std::move(layers);
+  return j;
+}
+
+PhaseCost phase_from_json(const nlohmann::json& j) {
+  try {
+    PhaseCost p;
+    p.seconds = j.at("seconds").get<double>();
+    p.upload_bytes = j.at("upload_bytes").get<uint64_t>();
+    p.download_bytes = j.at("download_bytes").get<uint64_t>();
+    p.components = j.at("components").get<std::map<std::string, double>>();
+    for (const auto& l : j.at("layers")) {
+      LayerCost c;
+      c.name = l.at("name").get<std::string>();
+      c.kind = l.at("kind").get<std::string>();
+      c.seconds = l.at("seconds").get<std::map<std::string, double>>();
+      c.upload_bytes = l.at("upload_bytes").get<uint64_t>();
+      c.download_bytes = l.at("download_bytes").get<uint64_t>();
+      p.layers.push_back(std::move(c));
+    }
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(std::string("cost report is malformed: ") + e.what());
+  }
+}
+
+nlohmann::json CostReport::to_json() const {
+  nlohmann::json j;
+  j["protocol"] = protocol;
+  j["model"] = model;
+  j["precompute_id"] = precompute_id;
+  j["offline_on_demand"] = offline_on_demand;
+  j["offline"] = protocol::to_json(offline);
+  j["online"] = protocol::to_json(online);
+  j["client_storage_bytes"] = client_storage_bytes;
+  j["server_storage_bytes"] = server_storage_bytes;
+  j["relus"] = relus;
+  j["logits"] = logits;
+  j["logits_ring"] = logits_ring;
+  j["prediction"] = prediction;
+  return j;
+}
+
+namespace {
+
+std::string human_bytes(uint64_t b) {
+  const double v = static_cast<double>(b);
+  if (v >= 1e9) return fmt::format("{:.2f} GB", v / 1e9);
+  if (v >= 1e6) return fmt::format("{:.2f} MB", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.2f} kB", v / 1e3);
+  return fmt::format("{} B", b);
+}
+
+}  // namespace
+
+std::string CostReport::to_table() const {
+  std::string out = fmt::format("{} on {} ({} ReLUs)\n", protocol, model, relus);
+  out += fmt::format("  {:<10} {:>10} {:>12} {:>12}\n", "phase", "seconds", "upload", "download");
+  for (const auto& [name, p] : {std::pair{"offline", &offline}, std::pair{"online", &online}}) {
+    out += fmt::format("  {:<10} {:>10.3f} {:>12} {:>12}\n", name, p->seconds,
+                       human_bytes(p->upload_bytes), human_bytes(p->download_bytes));
+    for (const auto& [k, v] : p->components) out += fmt::format("    {:<18} {:>10.3f} s\n", k, v);
+  }
+  out += fmt::format("  storage per precompute: client {}, server {}\n",
+                     human_bytes(client_storage_bytes), human_bytes(server_storage_bytes));
+  return out;
+}
+
+}  // namespace pinfer::protocol

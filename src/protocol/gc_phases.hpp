@@ -1,0 +1,75 @@
+#pragma once
+// The garbled-circuit parts of both protocols, per side and phase (docs/PROTOCOLS.md).
+//
+// Every stage is processed in the chunks of its StagePlan, in order, by both sides; a chunk is
+// one garble_batch / evaluate_batch call with gate indices stage.gate_index_start +
+// first_instance * and_count, and at most one frame each way per step.
+//
+// Input wires of instance i (gc/nonlinear_circuits.hpp): a_0..a_{E-1} (evaluator), c_0..c_{E-1},
+// r' (garbler side of the circuit), l bits each, bit 0 first.
+//
+// Server-Garbler: the server garbles. Offline the client obtains the labels of its bits of c and
+// r' by correlated OT with the server's Delta (the COT outputs are the zero-labels the server
+// garbles with) and stores them with the garbled tables; the server keeps Delta, the seed of
+// the labels of a and the decode bits. Online the server sends the labels of a, the client
+// evaluates and returns the colour bits, the server decodes its new share.
+//
+// Client-Garbler: the client garbles after the HE step, folding c and r' in as public labels.
+// Each bit of a is the XOR of a random-choice COT bit (server's choice, COT output used as
+// zero-label) and a flip bit d whose labels come from a client seed; the server stores the
+// tables, its COT labels and choices, and the decode bits. Online the server sends d = a ^ c
+// and the client the labels of d; the server evaluates and decodes itself. The client keeps
+// O(1) state: Delta and the seed of the d labels.
+#include <span>
+
+#include "model_plan.hpp"
+#include "pinfer/core/block.hpp"
+#include "pinfer/core/channel.hpp"
+#include "pinfer/core/prg.hpp"
+#include "pinfer/core/tensor.hpp"
+#include "pinfer/gc/garbled_stream.hpp"
+#include "pinfer/protocol/cost_report.hpp"
+
+namespace pinfer::protocol::detail {
+
+// What a side keeps besides files for the online phase. Secret.
+struct GarblerKeys {
+  Block delta;
+  Block label_seed;  // Server-Garbler: labels of a; Client-Garbler: labels of d
+};
+
+// Client inputs of a stage: its share c of the pre-activation and its output mask r'.
+struct ClientStageInputs {
+  const RingTensor* c_share = nullptr;   // pre_shape
+  const RingTensor* out_mask = nullptr;  // the stage's output activation shape
+};
+
+// ---- Server-Garbler
+[[nodiscard]] GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
+                                            gc::GarbledSink& decode_out, PhaseCost& cost);
+void sg_offline_client(Channel& ch, const ModelPlan& plan,
+                       std::span<const ClientStageInputs> inputs, Prg& prg,
+                       gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost);
+// Returns the server's share of the stage output.
+[[nodiscard]] RingTensor sg_online_server(Channel& ch, const StagePlan& stage,
+                                          const RingTensor& a_share, const Shape& out_shape,
+                                          const GarblerKeys& keys, gc::GarbledSource& decode_in,
+                                          PhaseCost& cost, LayerCost& layer);
+void sg_online_client(Channel& ch, const StagePlan& stage, gc::GarbledSource& tables_in,
+                      gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer);
+
+// ---- Client-Garbler
+[[nodiscard]] GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
+                                            std::span<const ClientStageInputs> inputs, Prg& prg,
+                                            PhaseCost& cost);
+void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
+                       gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
+                       gc::GarbledSink& decode_out, PhaseCost& cost);
+[[nodiscard]] RingTensor cg_online_server(
+    Channel& ch, const StagePlan& stage, const RingTensor& a_share, const Shape& out_shape,
+    gc::GarbledSource& tables_in, gc::GarbledSource& labels_in, gc::GarbledSource& choices_in,
+    gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer);
+void cg_online_client(Channel& ch, const StagePlan& stage, const GarblerKeys& keys, PhaseCost& cost,
+                      LayerCost& layer);
+
+}  // namespace pinfer::protocol::detail

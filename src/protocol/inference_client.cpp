@@ -1,0 +1,246 @@
+#include "pinfer/protocol/inference_client.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include "frames.hpp"
+#include "gc_phases.hpp"
+#include "linear_he.hpp"
+#include "model_plan.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/serialization.hpp"
+#include "pinfer/gc/garbled_stream.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/protocol/architecture.hpp"
+#include "session_messages.hpp"
+
+namespace pinfer::protocol {
+
+using namespace detail;
+
+namespace {
+
+constexpr std::size_t kMaxCostJsonBytes = 16 << 20;
+
+using Clock = std::chrono::steady_clock;
+
+// Traffic since `before`, as the client sees it (sent = upload).
+void add_traffic(PhaseCost& cost, const TrafficReport& before, const TrafficReport& after) {
+  cost.upload_bytes += after.total.bytes_sent - before.total.bytes_sent;
+  cost.download_bytes += after.total.bytes_received - before.total.bytes_received;
+}
+
+nlohmann::json parse_json(const std::vector<std::byte>& bytes) {
+  try {
+    return nlohmann::json::parse(reinterpret_cast<const char*>(bytes.data()),
+                                 reinterpret_cast<const char*>(bytes.data()) + bytes.size());
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(std::string("server cost report is not JSON: ") + e.what());
+  }
+}
+
+uint64_t file_bytes(const std::filesystem::path& dir) {
+  uint64_t total = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().filename() != "MANIFEST") total += e.file_size();
+  }
+  return total;
+}
+
+}  // namespace
+
+InferenceClient::InferenceClient(Channel& channel, PrecomputeStore& store, ClientOptions options)
+    : ch_(channel), store_(store), options_(std::move(options)) {
+  ch_.set_phase("handshake");
+  ch_.send(frames::kHello, encode(Hello{options_.client_id, options_.protocol}));
+  ch_.flush();
+  const HelloReply reply =
+      decode_hello_reply(ch_.recv(frames::kHelloReply, kMaxArchitectureBytes + 64));
+  kind_ = reply.protocol;
+  if (options_.protocol && *options_.protocol != kind_) {
+    throw ProtocolError("protocol mismatch: server runs " + std::string(to_string(kind_)));
+  }
+  arch_ = decode_architecture(reply.architecture);
+  fingerprint_ = architecture_fingerprint(arch_);
+  plan_ = std::make_unique<ModelPlan>(make_plan(arch_));
+}
+
+InferenceClient::~InferenceClient() {
+  close();
+}
+
+void InferenceClient::close() noexcept {
+  if (closed_) return;
+  closed_ = true;
+  try {
+    ch_.send(frames::kRequest, encode(Request{RequestKind::bye, ""}));
+    ch_.flush();
+  } catch (...) {
+    // The connection may already be gone; nothing to tell.
+  }
+}
+
+std::string InferenceClient::store_key() const {
+  // One namespace per (model, protocol): a precompute is only ever used with what made it.
+  return "m" + fingerprint_.substr(0, 24) + (kind_ == ProtocolKind::server_garbler ? "-sg" : "-cg");
+}
+
+std::size_t InferenceClient::stored_precomputes() const {
+  return store_.count(store_key());
+}
+
+CostReport InferenceClient::precompute() {
+  const auto start = Clock::now();
+  const TrafficReport before = ch_.traffic();
+  CostReport report;
+  report.protocol = std::string(to_string(kind_));
+  report.model = arch_.name;
+  report.relus = plan_->relus;
+  report.precompute_id = new_precompute_id();
+  const StorageEstimate estimate = estimate_storage(*plan_, kind_);
+  PrecomputeWriter writer = store_.begin(store_key(), report.precompute_id, estimate.client_bytes);
+
+  ch_.send(frames::kRequest, encode(Request{RequestKind::offline, report.precompute_id}));
+  ch_.flush();
+  (void)ch_.recv(frames::kRequestAccepted, 0);
+
+  PhaseCost& cost = report.offline;
+  const Ring ring = arch_.ring();
+  ClientState state{kind_, fingerprint_, os_random_block(), {}, {}};
+  std::vector<RingTensor> masks(arch_.activation_shapes.size());
+  for (std::size_t k = 0; k + 1 < masks.size(); ++k) {
+    masks[k] = activation_mask(state.mask_seed, k, arch_.activation_shapes[k], ring);
+  }
+  ch_.set_phase("offline/he");
+  const std::vector<RingTensor> c_ops = he_offline_client(ch_, arch_, masks, cost);
+
+  // The client's share of each stage's pre-activation: sum of c_op plus identity masks * 2^f.
+  std::vector<RingTensor> c_stage;
+  const uint64_t scale = uint64_t{1} << arch_.f;
+  for (const nn::Stage& st : arch_.stages) {
+    RingTensor c(Shape{st.pre_shape});
+    for (std::size_t op : st.linear_ops) {
+      RingTensor part = c_ops[op];
+      part.reshape_inplace(st.pre_shape);
+      add_inplace(ring, c, part);
+    }
+    for (std::size_t id : st.identity_inputs) {
+      for (std::size_t i = 0; i < c.size(); ++i)
+        c[i] = ring.add(c[i], ring.mul(masks[id][i], scale));
+    }
+    c_stage.push_back(std::move(c));
+  }
+  std::vector<ClientStageInputs> gc_inputs;
+  for (const StagePlan& sp : plan_->stages) {
+    gc_inputs.push_back({&c_stage[sp.stage], &masks[arch_.stages[sp.stage].output]});
+  }
+  ch_.set_phase("offline/gc");
+  Prg prg;
+  if (kind_ == ProtocolKind::server_garbler) {
+    gc::FileGarbledSink tables(writer.path("tables.gc")), labels(writer.path("labels.bin"));
+    sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost);
+    tables.finish();
+    labels.finish();
+  } else {
+    state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost);
+  }
+  state.c_final = std::move(c_stage.back());
+  write_state_file(writer.path("state.bin").string(), state, ring);
+  report.client_storage_bytes = file_bytes(writer.path("state.bin").parent_path());
+
+  // The server publishes first, so a precompute the client holds is always usable.
+  ch_.set_phase("offline/done");
+  const nlohmann::json server = parse_json(ch_.recv(frames::kPublished, kMaxCostJsonBytes));
+  writer.publish();
+  cost.merge_seconds(phase_from_json(server));
+  try {
+    report.server_storage_bytes = server.at("server_storage_bytes").get<uint64_t>();
+  } catch (const nlohmann::json::exception&) {
+    throw FormatError("server cost report lacks server_storage_bytes");
+  }
+  cost.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  add_traffic(cost, before, ch_.traffic());
+  return report;
+}
+
+CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand) {
+  CostReport report;
+  std::optional<ConsumedPrecompute> taken = store_.take_oldest(store_key());
+  if (!taken) {
+    if (!allow_on_demand) throw StoreError("no precompute stored for this server and model");
+    report = precompute();
+    report.offline_on_demand = true;
+    taken.emplace(store_.take(store_key(), report.precompute_id));
+  }
+  report.protocol = std::string(to_string(kind_));
+  report.model = arch_.name;
+  report.relus = plan_->relus;
+  report.precompute_id = taken->id();
+  report.client_storage_bytes = taken->bytes();
+
+  const Ring ring = arch_.ring();
+  const ClientState state = read_client_state(taken->path("state.bin").string(), kind_,
+                                              fingerprint_, ring, arch_.stages.back().pre_shape);
+  const RingTensor x = nn::encode_input(arch_, input);
+
+  const auto start = Clock::now();
+  const TrafficReport before = ch_.traffic();
+  PhaseCost& cost = report.online;
+  ch_.send(frames::kRequest, encode(Request{RequestKind::online, taken->id()}));
+  ch_.flush();
+  (void)ch_.recv(frames::kRequestAccepted, 0);
+
+  ch_.set_phase("online/input");
+  {
+    const RingTensor r0 = activation_mask(state.mask_seed, 0, arch_.input_shape, ring);
+    RingTensor masked = sub(ring, x, r0);
+    ch_.send(frames::kMaskedInput, encode_ring_values(masked, ring));
+    ch_.flush();
+  }
+  std::optional<gc::FileGarbledSource> tables, labels;
+  if (kind_ == ProtocolKind::server_garbler) {
+    tables.emplace(taken->path("tables.gc"));
+    labels.emplace(taken->path("labels.bin"));
+  }
+  for (std::size_t si = 0; si + 1 < arch_.stages.size(); ++si) {
+    LayerCost layer{"stage" + std::to_string(si), "nonlinear", {}, 0, 0};
+    ch_.set_phase("online/stage" + std::to_string(si));
+    const TrafficReport t0 = ch_.traffic();
+    const StagePlan& sp = plan_->stages[si];
+    if (kind_ == ProtocolKind::server_garbler) {
+      sg_online_client(ch_, sp, *tables, *labels, cost, layer);
+    } else {
+      cg_online_client(ch_, sp, state.keys, cost, layer);
+    }
+    const TrafficReport t1 = ch_.traffic();
+    layer.upload_bytes = t1.total.bytes_sent - t0.total.bytes_sent;
+    layer.download_bytes = t1.total.bytes_received - t0.total.bytes_received;
+    cost.layers.push_back(std::move(layer));
+  }
+  if (tables) {
+    tables->finish();
+    labels->finish();
+  }
+  ch_.set_phase("online/output");
+  const Shape& logits_shape = arch_.stages.back().pre_shape;
+  RingTensor logits = decode_ring_values(
+      ch_.recv(frames::kOutputShare, packed_size_bytes(logits_shape.numel(), arch_.l)),
+      logits_shape, ring);
+  add_inplace(ring, logits, state.c_final);
+  cost.layers.push_back({"stage" + std::to_string(arch_.stages.size() - 1), "linear", {}, 0, 0});
+  const nlohmann::json server = parse_json(ch_.recv(frames::kPhaseCost, kMaxCostJsonBytes));
+  cost.merge_seconds(phase_from_json(server));
+  cost.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  add_traffic(cost, before, ch_.traffic());
+
+  report.logits = nn::decode_logits(arch_, logits);
+  report.prediction = 0;
+  for (std::size_t i = 1; i < report.logits.size(); ++i) {
+    if (report.logits[i] > report.logits[report.prediction])
+      report.prediction = static_cast<int>(i);
+  }
+  report.logits_ring.assign(logits.values().begin(), logits.values().end());
+  return report;
+}
+
+}  // namespace pinfer::protocol

@@ -1,0 +1,188 @@
+#include "pinfer/protocol/inference_server.hpp"
+
+#include <filesystem>
+
+#include "frames.hpp"
+#include "gc_phases.hpp"
+#include "linear_he.hpp"
+#include "model_plan.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/serialization.hpp"
+#include "pinfer/gc/garbled_stream.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/protocol/architecture.hpp"
+#include "session_messages.hpp"
+
+namespace pinfer::protocol {
+
+using namespace detail;
+
+namespace {
+
+uint64_t stored_bytes(const std::vector<std::filesystem::path>& files) {
+  uint64_t total = 0;
+  for (const auto& f : files) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(f, ec);
+    if (!ec) total += size;
+  }
+  return total;
+}
+
+std::vector<Shape> op_shapes(const nn::LoweredModel& m) {
+  std::vector<Shape> shapes;
+  for (const auto& op : m.linear_ops) shapes.push_back(op.output_shape());
+  return shapes;
+}
+
+}  // namespace
+
+InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind, PrecomputeStore& store)
+    : model_(std::move(model)), kind_(kind), store_(store) {
+  nn::validate(model_);
+  plan_ = std::make_unique<ModelPlan>(make_plan(model_));
+  he_ = std::make_unique<HeServerModel>(model_);
+}
+
+InferenceServer::~InferenceServer() = default;
+
+void InferenceServer::serve_connection(Channel& ch) {
+  ch.set_phase("handshake");
+  const Hello hello = decode_hello(ch.recv(frames::kHello, 1024));
+  if (hello.protocol && *hello.protocol != kind_) {
+    const std::string msg = "protocol mismatch: client wants " +
+                            std::string(to_string(*hello.protocol)) + ", server runs " +
+                            std::string(to_string(kind_));
+    ch.send_error(msg);
+    throw ProtocolError(msg);
+  }
+  try {
+    (void)store_.count(hello.client_id);  // validates the id
+  } catch (const InvalidArgument& e) {
+    ch.send_error(e.what());
+    throw ProtocolError(std::string("client sent an invalid id: ") + e.what());
+  }
+  ch.send(frames::kHelloReply, encode(HelloReply{kind_, encode_architecture(model_)}));
+  ch.flush();
+  for (;;) {
+    const Request req = decode_request(ch.recv(frames::kRequest, 256));
+    if (req.kind == RequestKind::bye) return;
+    if (req.kind == RequestKind::offline) {
+      serve_offline(ch, hello.client_id, req.precompute_id);
+    } else {
+      serve_online(ch, hello.client_id, req.precompute_id);
+    }
+  }
+}
+
+void InferenceServer::serve_offline(Channel& ch, const std::string& client, const std::string& id) {
+  const StorageEstimate estimate = estimate_storage(*plan_, kind_);
+  std::optional<PrecomputeWriter> writer;
+  try {
+    writer.emplace(store_.begin(client, id, estimate.server_bytes));
+  } catch (const Error& e) {
+    // Refused cleanly: the client is told why and the session goes on.
+    ch.send_error(std::string("server cannot store the precompute: ") + e.what());
+    return;
+  }
+  ch.send(frames::kRequestAccepted, {});
+  ch.flush();
+  PhaseCost cost;
+  ch.set_phase("offline/he");
+  ServerState state{kind_, architecture_fingerprint(model_), {}, {}};
+  state.s_ops = he_offline_server(ch, model_, *he_, cost);
+  ch.set_phase("offline/gc");
+  Prg prg;
+  std::vector<std::filesystem::path> files;
+  if (kind_ == ProtocolKind::server_garbler) {
+    files = {writer->path("decode.bits")};
+    gc::FileGarbledSink decode(files[0]);
+    state.keys = sg_offline_server(ch, *plan_, prg, decode, cost);
+    decode.finish();
+  } else {
+    files = {writer->path("tables.gc"), writer->path("labels.bin"), writer->path("choices.bits"),
+             writer->path("decode.bits")};
+    gc::FileGarbledSink tables(files[0]), labels(files[1]), choices(files[2]), decode(files[3]);
+    cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost);
+    for (gc::GarbledSink* s :
+         std::initializer_list<gc::GarbledSink*>{&tables, &labels, &choices, &decode}) {
+      s->finish();
+    }
+  }
+  files.push_back(writer->path("state.bin"));
+  write_state_file(files.back().string(), state, model_.ring());
+  const uint64_t bytes = stored_bytes(files);
+  writer->publish();
+  nlohmann::json j = to_json(cost);
+  j["server_storage_bytes"] = bytes;
+  const std::string text = j.dump();
+  ch.set_phase("offline/done");
+  ch.send(frames::kPublished, std::as_bytes(std::span<const char>(text.data(), text.size())));
+  ch.flush();
+}
+
+void InferenceServer::serve_online(Channel& ch, const std::string& client, const std::string& id) {
+  std::optional<ConsumedPrecompute> taken;
+  try {
+    taken.emplace(store_.take(client, id));
+  } catch (const Error& e) {
+    ch.send_error(std::string("server cannot use precompute: ") + e.what());
+    return;
+  }
+  const Ring ring = model_.ring();
+  const ServerState state =
+      read_server_state(taken->path("state.bin").string(), kind_, architecture_fingerprint(model_),
+                        ring, op_shapes(model_));
+  ch.send(frames::kRequestAccepted, {});
+  ch.flush();
+  PhaseCost cost;
+  ch.set_phase("online/input");
+  std::vector<RingTensor> shares(model_.activation_shapes.size());
+  shares[0] = decode_ring_values(
+      ch.recv(frames::kMaskedInput, packed_size_bytes(model_.input_shape.numel(), model_.l)),
+      model_.input_shape, ring);
+
+  std::optional<gc::FileGarbledSource> tables, labels, choices;
+  gc::FileGarbledSource decode(taken->path("decode.bits"));
+  if (kind_ == ProtocolKind::client_garbler) {
+    tables.emplace(taken->path("tables.gc"));
+    labels.emplace(taken->path("labels.bin"));
+    choices.emplace(taken->path("choices.bits"));
+  }
+  for (std::size_t si = 0; si < model_.stages.size(); ++si) {
+    const nn::Stage& stage = model_.stages[si];
+    LayerCost layer{"stage" + std::to_string(si), "nonlinear", {}, 0, 0};
+    ch.set_phase("online/stage" + std::to_string(si));
+    RingTensor a;
+    {
+      ScopedTimer t(cost, "linear_shared", &layer);
+      a = nn::stage_preactivation(model_, stage, shares);
+      for (std::size_t op : stage.linear_ops) add_inplace(ring, a, state.s_ops[op]);
+    }
+    if (si + 1 == model_.stages.size()) {
+      ch.send(frames::kOutputShare, encode_ring_values(a, ring));
+      ch.flush();
+    } else {
+      const StagePlan& sp = plan_->stages[si];
+      const Shape& out_shape = model_.activation_shapes[stage.output];
+      shares[stage.output] =
+          kind_ == ProtocolKind::server_garbler
+              ? sg_online_server(ch, sp, a, out_shape, state.keys, decode, cost, layer)
+              : cg_online_server(ch, sp, a, out_shape, *tables, *labels, *choices, decode, cost,
+                                 layer);
+    }
+    cost.layers.push_back(std::move(layer));
+  }
+  decode.finish();
+  if (tables) {
+    tables->finish();
+    labels->finish();
+    choices->finish();
+  }
+  const std::string text = to_json(cost).dump();
+  ch.set_phase("online/done");
+  ch.send(frames::kPhaseCost, std::as_bytes(std::span<const char>(text.data(), text.size())));
+  ch.flush();
+}
+
+}  // namespace pinfer::protocol

@@ -1,0 +1,164 @@
+#include "linear_he.hpp"
+
+#include <optional>
+#include <thread>
+
+#include "frames.hpp"
+#include "pinfer/core/channel_stream.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/he/context.hpp"
+#include "pinfer/he/keys.hpp"
+#include "pinfer/he/linear.hpp"
+
+namespace pinfer::protocol::detail {
+namespace {
+
+he::LinearGeometry to_he(const nn::LinearOp& op) {
+  if (op.kind == nn::LinearOp::Kind::fc) return he::FcGeometry{op.in_features, op.out_features};
+  const nn::ConvGeometry& g = op.conv;
+  he::ConvGeometry h;
+  h.in_channels = g.in_channels;
+  h.in_h = g.in_h;
+  h.in_w = g.in_w;
+  h.out_channels = g.out_channels;
+  h.kernel_h = g.kernel_h;
+  h.kernel_w = g.kernel_w;
+  h.stride_h = g.stride_h;
+  h.stride_w = g.stride_w;
+  h.pad_top = g.pad_top;
+  h.pad_left = g.pad_left;
+  h.pad_bottom = g.pad_bottom;
+  h.pad_right = g.pad_right;
+  return h;
+}
+
+// Public-key frames are small; the cap only guards the allocation.
+constexpr std::size_t kMaxPublicKeyBytes = 16 << 20;
+
+void send_stream(Channel& ch, uint32_t type, std::span<const std::byte> bytes) {
+  ChannelStreamWriter w(ch, type, bytes.size());
+  w.write(bytes);
+  w.finish();
+}
+
+std::vector<std::byte> recv_stream(Channel& ch, uint32_t type, uint64_t exact) {
+  ChannelStreamReader r(ch, type, exact);
+  if (r.total() != exact) {
+    throw ProtocolError("HE message has " + std::to_string(r.total()) + " bytes, expected " +
+                        std::to_string(exact));
+  }
+  std::vector<std::byte> bytes(exact);
+  r.read(bytes);
+  r.finish();
+  return bytes;
+}
+
+}  // namespace
+
+struct HeServerModel::Impl {
+  explicit Impl(const nn::LoweredModel& model) : ctx(he::Context::create(model.l)) {
+    for (const nn::LinearOp& op : model.linear_ops) {
+      geometries.push_back(to_he(op));
+      servers.emplace_back(ctx, geometries.back(), op.weight.span());
+    }
+  }
+  he::Context ctx;
+  std::vector<he::LinearGeometry> geometries;
+  std::vector<he::LinearServer> servers;
+};
+
+HeServerModel::HeServerModel(const nn::LoweredModel& model)
+    : impl_(std::make_unique<Impl>(model)) {}
+HeServerModel::~HeServerModel() = default;
+
+std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& arch,
+                                          std::span<const RingTensor> masks, PhaseCost& cost) {
+  const he::Context ctx = he::Context::create(arch.l);
+  Prg prg;
+  std::optional<he::ClientKeys> keys;
+  {
+    ScopedTimer t(cost, "he_keygen");
+    keys.emplace(ctx, prg);  // fresh keys per precompute: bounds what one key ever reveals
+  }
+  ch.send(frames::kHePublicKey, keys->public_key().serialize());
+  const std::size_t n_ops = arch.linear_ops.size();
+  std::vector<he::LinearGeometry> geoms;
+  std::vector<he::LinearPlan> plans;
+  for (const nn::LinearOp& op : arch.linear_ops) {
+    geoms.push_back(to_he(op));
+    plans.push_back(he::plan_linear(ctx, geoms.back()));
+  }
+  cost.layers.resize(n_ops);
+  for (std::size_t i = 0; i < n_ops; ++i) {
+    cost.layers[i].name = arch.linear_ops[i].name;
+    cost.layers[i].kind = "linear";
+    cost.layers[i].upload_bytes = plans[i].query_bytes;
+    cost.layers[i].download_bytes = plans[i].response_bytes;
+  }
+  // Queries go out from a second thread while this one decrypts responses, so the client's
+  // encryption, the server's evaluation and the transfers overlap.
+  PhaseCost send_cost;
+  std::exception_ptr send_error;
+  std::thread sender([&] {
+    try {
+      for (std::size_t i = 0; i < n_ops; ++i) {
+        std::vector<std::byte> query;
+        {
+          ScopedTimer t(send_cost, "he_encrypt", &cost.layers[i]);
+          query = he::encrypt_linear_input(ctx, *keys, geoms[i],
+                                           masks[arch.linear_ops[i].input].span(), prg);
+        }
+        send_stream(ch, frames::kHeQuery, query);
+      }
+    } catch (...) {
+      send_error = std::current_exception();
+      ch.close();
+    }
+  });
+  std::vector<RingTensor> c_ops;
+  try {
+    for (std::size_t i = 0; i < n_ops; ++i) {
+      const std::vector<std::byte> response =
+          recv_stream(ch, frames::kHeResponse, plans[i].response_bytes);
+      ScopedTimer t(cost, "he_decrypt", &cost.layers[i]);
+      c_ops.emplace_back(arch.linear_ops[i].output_shape(),
+                         he::decrypt_linear_output(ctx, *keys, geoms[i], response));
+    }
+  } catch (...) {
+    ch.close();
+    sender.join();
+    if (send_error) std::rethrow_exception(send_error);
+    throw;
+  }
+  sender.join();
+  if (send_error) std::rethrow_exception(send_error);
+  cost.merge_seconds(send_cost);
+  return c_ops;
+}
+
+std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& model,
+                                          const HeServerModel& he_model, PhaseCost& cost) {
+  const HeServerModel::Impl& he = he_model.impl();
+  const he::PublicKey pk =
+      he::PublicKey::deserialize(he.ctx, ch.recv(frames::kHePublicKey, kMaxPublicKeyBytes));
+  Prg prg;
+  std::vector<RingTensor> s_ops;
+  cost.layers.resize(model.linear_ops.size());
+  for (std::size_t i = 0; i < model.linear_ops.size(); ++i) {
+    const he::LinearServer& server = he.servers[i];
+    const std::vector<std::byte> query =
+        recv_stream(ch, frames::kHeQuery, server.plan().query_bytes);
+    RingTensor s(model.linear_ops[i].output_shape());
+    std::vector<std::byte> response;
+    {
+      ScopedTimer t(cost, "he_evaluate", &cost.layers[i]);
+      response = server.evaluate(query, pk, prg, s.span());
+    }
+    send_stream(ch, frames::kHeResponse, response);
+    s_ops.push_back(std::move(s));
+  }
+  ch.flush();
+  return s_ops;
+}
+
+}  // namespace pinfer::protocol::detail

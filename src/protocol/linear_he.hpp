@@ -1,0 +1,42 @@
+#pragma once
+// The homomorphic step of the offline phase for every linear op (docs/PROTOCOLS.md):
+// the client sends Enc(r) of the op's input mask, the server answers Enc(W r - s) with a fresh
+// uniform s it keeps, the client decrypts c = W r - s mod 2^l.
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "pinfer/core/channel.hpp"
+#include "pinfer/core/prg.hpp"
+#include "pinfer/core/tensor.hpp"
+#include "pinfer/nn/lowered_model.hpp"
+#include "pinfer/protocol/cost_report.hpp"
+
+namespace pinfer::protocol::detail {
+
+// Server-side HE state of a model: weights encoded once, reused by every session.
+// Thread safety: evaluate may be called concurrently by many sessions.
+class HeServerModel {
+ public:
+  explicit HeServerModel(const nn::LoweredModel& model);
+  ~HeServerModel();
+  HeServerModel(const HeServerModel&) = delete;
+  HeServerModel& operator=(const HeServerModel&) = delete;
+
+  struct Impl;
+  [[nodiscard]] const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Client: returns c_op (shaped op.output_shape()) for every linear op, from the masks of the
+// activations (masks[k] = r of activation k).
+[[nodiscard]] std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& arch,
+                                                        std::span<const RingTensor> masks,
+                                                        PhaseCost& cost);
+// Server: returns s_op for every linear op.
+[[nodiscard]] std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& model,
+                                                        const HeServerModel& he, PhaseCost& cost);
+
+}  // namespace pinfer::protocol::detail

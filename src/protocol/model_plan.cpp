@@ -1,0 +1,104 @@
+#include "model_plan.hpp"
+
+#include <algorithm>
+
+#include "pinfer/core/serialization.hpp"
+#include "pinfer/gc/half_gates.hpp"
+
+namespace pinfer::protocol::detail {
+namespace {
+
+// Garbled bytes per chunk stay near this, so a chunk is one frame and fits in memory.
+constexpr uint64_t kChunkTableBytes = 16 << 20;
+
+}  // namespace
+
+std::vector<ChunkRange> StagePlan::chunks() const {
+  std::vector<ChunkRange> out;
+  for (std::size_t first = 0; first < instances; first += chunk_instances) {
+    out.push_back({first, std::min(chunk_instances, instances - first)});
+  }
+  return out;
+}
+
+ModelPlan make_plan(const nn::LoweredModel& model) {
+  ModelPlan plan;
+  plan.model = &model;
+  std::shared_ptr<const gc::NonlinearCircuit> relu;
+  uint64_t gate = 0, wire = 0;
+  for (std::size_t s = 0; s + 1 < model.stages.size(); ++s) {
+    const nn::Stage& st = model.stages[s];
+    StagePlan sp;
+    sp.stage = s;
+    if (st.nonlinear.kind == nn::NonLinear::Kind::relu) {
+      if (!relu) {
+        relu =
+            std::make_shared<const gc::NonlinearCircuit>(gc::relu_step_circuit(model.l, model.f));
+      }
+      sp.circuit = relu;
+      sp.instances = st.pre_shape.numel();
+      sp.elements = 1;
+    } else {
+      const std::size_t k = st.nonlinear.pool_kernel, stride = st.nonlinear.pool_stride;
+      sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
+          gc::maxpool_relu_circuit(model.l, model.f, static_cast<unsigned>(k)));
+      sp.elements = static_cast<unsigned>(k * k);
+      const std::size_t c = st.pre_shape[1], h = st.pre_shape[2], w = st.pre_shape[3];
+      const std::size_t oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
+      sp.instances = c * oh * ow;
+      sp.gather.reserve(sp.instances * sp.elements);
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        for (std::size_t y = 0; y < oh; ++y) {
+          for (std::size_t x = 0; x < ow; ++x) {
+            for (std::size_t dy = 0; dy < k; ++dy) {
+              for (std::size_t dx = 0; dx < k; ++dx) {
+                sp.gather.push_back(
+                    static_cast<uint32_t>((ch * h + y * stride + dy) * w + x * stride + dx));
+              }
+            }
+          }
+        }
+      }
+    }
+    const uint64_t ands = sp.circuit->circuit.and_count();
+    const uint32_t batch = gc::batch_instances(sp.circuit->circuit);
+    std::size_t chunk = std::max<uint64_t>(1, kChunkTableBytes / (ands * gc::kAndTableBytes + 1));
+    chunk = std::max<std::size_t>(batch, chunk / batch * batch);
+    sp.chunk_instances = chunk;
+    sp.gate_index_start = gate;
+    sp.input_wire_start = wire;
+    gate += ands * sp.instances;
+    wire += uint64_t{sp.circuit->circuit.num_inputs()} * sp.instances;
+    plan.relus += sp.instances;
+    plan.stages.push_back(std::move(sp));
+  }
+  plan.total_and_gates = gate;
+  plan.total_input_wires = wire;
+  return plan;
+}
+
+StorageEstimate estimate_storage(const ModelPlan& plan, ProtocolKind kind) {
+  uint64_t gc_bytes = 0, a_bits = 0, client_bits = 0, out_bits = 0;
+  for (const StagePlan& s : plan.stages) {
+    for (const ChunkRange& ch : s.chunks())
+      gc_bytes += gc::garbled_stream_bytes(s.circuit->circuit, ch.count);
+    a_bits += s.a_bits_per_instance() * s.instances;
+    client_bits += (uint64_t{s.elements} + 1) * s.l() * s.instances;
+    out_bits += uint64_t{s.l()} * s.instances;
+  }
+  StorageEstimate e;
+  if (kind == ProtocolKind::server_garbler) {
+    // Client: garbled tables + the labels of its inputs (c, r') from OT. Server: decode bits.
+    e.client_bytes = gc_bytes + client_bits * 16 + kStateReserveBytes;
+    e.server_bytes = packed_size_bytes(out_bits, 1) + kStateReserveBytes;
+  } else {
+    // Client: seeds and the logits share only. Server: garbled tables, its COT labels and
+    // random choices for the inputs a, decode bits.
+    e.client_bytes = kStateReserveBytes;
+    e.server_bytes = gc_bytes + a_bits * 16 + packed_size_bytes(a_bits, 1) +
+                     packed_size_bytes(out_bits, 1) + kStateReserveBytes;
+  }
+  return e;
+}
+
+}  // namespace pinfer::protocol::detail

@@ -1,0 +1,197 @@
+// Garbled-circuit steps of the Server-Garbler protocol (see gc_phases.hpp).
+#include <algorithm>
+#include <cstring>
+
+#include "bit_packing.hpp"
+#include "frames.hpp"
+#include "gc_phases.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/secret_buffer.hpp"
+#include "pinfer/gc/half_gates.hpp"
+#include "pinfer/gc/labels.hpp"
+#include "pinfer/ot/cot.hpp"
+
+namespace pinfer::protocol::detail {
+namespace {
+
+std::span<std::byte> bytes_of(std::span<Block> b) {
+  return std::as_writable_bytes(b);
+}
+std::span<const std::byte> bytes_of(std::span<const Block> b) {
+  return std::as_bytes(b);
+}
+
+uint64_t gate_start(const StagePlan& s, const ChunkRange& ch) {
+  return s.gate_index_start + ch.first * s.circuit->circuit.and_count();
+}
+
+}  // namespace
+
+GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
+                              gc::GarbledSink& decode_out, PhaseCost& cost) {
+  GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
+  ot::CotSender cot(ch, keys.delta, prg);
+  {
+    ScopedTimer t(cost, "ot");
+    cot.setup();
+  }
+  for (const StagePlan& s : plan.stages) {
+    const gc::Circuit& circuit = s.circuit->circuit;
+    const uint32_t inputs = circuit.num_inputs();
+    const uint64_t a_bits = s.a_bits_per_instance();
+    const uint64_t client_bits = inputs - a_bits;  // c and r'
+    const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
+    for (const ChunkRange& chunk : s.chunks()) {
+      SecretBuffer<Block> k0(chunk.count * client_bits);
+      {
+        ScopedTimer t(cost, "ot");
+        cot.extend(k0.span());
+      }
+      ScopedTimer t(cost, "garble");
+      SecretBuffer<Block> in(chunk.count * inputs);
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        Block* row = in.data() + i * inputs;
+        a_labels.zero_labels((chunk.first + i) * a_bits, {row, a_bits});
+        std::memcpy(row + a_bits, k0.data() + i * client_bits, client_bits * sizeof(Block));
+      }
+      SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
+      gc::MemoryGarbledSink sink;
+      const gc::GarbleStats st =
+          gc::garble_batch(circuit, in.span(), keys.delta, gate_start(s, chunk), sink, out.span());
+      PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+      std::vector<uint8_t> decode(out.size());
+      gc::decode_bits(out.span(), decode);
+      decode_out.write(pack_bits(decode));
+      ch.send(frames::kGarbledChunk, sink.bytes());
+    }
+  }
+  ch.flush();
+  return keys;
+}
+
+void sg_offline_client(Channel& ch, const ModelPlan& plan,
+                       std::span<const ClientStageInputs> inputs, Prg& prg,
+                       gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost) {
+  PINFER_ASSERT(inputs.size() == plan.stages.size());
+  ot::CotReceiver cot(ch, prg);
+  {
+    ScopedTimer t(cost, "ot");
+    cot.setup();
+  }
+  for (std::size_t si = 0; si < plan.stages.size(); ++si) {
+    const StagePlan& s = plan.stages[si];
+    const unsigned l = s.l();
+    const uint64_t client_bits = (uint64_t{s.elements} + 1) * l;
+    const RingTensor& c = *inputs[si].c_share;
+    const RingTensor& r = *inputs[si].out_mask;
+    for (const ChunkRange& chunk : s.chunks()) {
+      SecretBuffer<uint8_t> choice(chunk.count * client_bits);
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        uint8_t* row = choice.data() + i * client_bits;
+        for (unsigned j = 0; j < s.elements; ++j) {
+          append_word_bits(c[s.pre_index(chunk.first + i, j)], l, row + j * l);
+        }
+        append_word_bits(r[chunk.first + i], l, row + uint64_t{s.elements} * l);
+      }
+      SecretBuffer<Block> labels(choice.size());
+      {
+        ScopedTimer t(cost, "ot");
+        cot.extend(choice.span(), labels.span());
+      }
+      labels_out.write(bytes_of(std::span<const Block>(labels.span())));
+      ScopedTimer t(cost, "gc_transfer");
+      const uint64_t expect = gc::garbled_stream_bytes(s.circuit->circuit, chunk.count);
+      const std::vector<std::byte> tables = ch.recv(frames::kGarbledChunk, expect);
+      if (tables.size() != expect) {
+        throw ProtocolError("garbled chunk has " + std::to_string(tables.size()) +
+                            " bytes, expected " + std::to_string(expect));
+      }
+      tables_out.write(tables);
+    }
+  }
+}
+
+RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a_share,
+                            const Shape& out_shape, const GarblerKeys& keys,
+                            gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer) {
+  const unsigned l = s.l();
+  const uint64_t a_bits = s.a_bits_per_instance();
+  const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
+  RingTensor out(out_shape);
+  PINFER_ASSERT(out.size() == s.instances);
+  for (const ChunkRange& chunk : s.chunks()) {
+    std::vector<std::byte> frame(chunk.count * a_bits * sizeof(Block));
+    {
+      ScopedTimer t(cost, "gc_input_labels", &layer);
+      SecretBuffer<uint8_t> bits(chunk.count * a_bits);
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        for (unsigned j = 0; j < s.elements; ++j) {
+          append_word_bits(a_share[s.pre_index(chunk.first + i, j)], l,
+                           bits.data() + i * a_bits + j * l);
+        }
+      }
+      SecretBuffer<Block> zero(bits.size());
+      a_labels.zero_labels(chunk.first * a_bits, zero.span());
+      std::span<Block> active(reinterpret_cast<Block*>(frame.data()), bits.size());
+      gc::active_labels(zero.span(), bits.span(), keys.delta, active);
+    }
+    ch.send(frames::kInputLabels, frame);
+    secure_wipe(frame.data(), frame.size());
+    ch.flush();
+    const std::size_t out_bits = chunk.count * l;
+    std::vector<std::byte> colours(packed_bytes(out_bits));
+    {
+      ScopedTimer t(cost, "gc_wait_evaluate", &layer);
+      ch.recv_exact(frames::kOutputBits, colours);
+    }
+    ScopedTimer t(cost, "output", &layer);
+    std::vector<std::byte> decode_packed(packed_bytes(out_bits));
+    decode_in.read(decode_packed);
+    std::vector<uint8_t> colour(out_bits), decode(out_bits);
+    unpack_bits(colours, colour);
+    unpack_bits(decode_packed, decode);
+    for (std::size_t b = 0; b < out_bits; ++b) colour[b] ^= decode[b];
+    for (std::size_t i = 0; i < chunk.count; ++i) {
+      out[chunk.first + i] = word_from_bits(colour.data() + i * l, l);
+    }
+  }
+  return out;
+}
+
+void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables_in,
+                      gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer) {
+  const gc::Circuit& circuit = s.circuit->circuit;
+  const uint32_t inputs = circuit.num_inputs();
+  const uint64_t a_bits = s.a_bits_per_instance();
+  const uint64_t client_bits = inputs - a_bits;
+  for (const ChunkRange& chunk : s.chunks()) {
+    SecretBuffer<Block> in(chunk.count * inputs);
+    {
+      ScopedTimer t(cost, "gc_wait_labels", &layer);
+      std::vector<std::byte> frame(chunk.count * a_bits * sizeof(Block));
+      ch.recv_exact(frames::kInputLabels, frame);
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        std::memcpy(in.data() + i * inputs, frame.data() + i * a_bits * sizeof(Block),
+                    a_bits * sizeof(Block));
+      }
+      secure_wipe(frame.data(), frame.size());
+    }
+    ScopedTimer t(cost, "gc_evaluate", &layer);
+    SecretBuffer<Block> mine(chunk.count * client_bits);
+    labels_in.read(bytes_of(mine.span()));
+    for (std::size_t i = 0; i < chunk.count; ++i) {
+      std::memcpy(in.data() + i * inputs + a_bits, mine.data() + i * client_bits,
+                  client_bits * sizeof(Block));
+    }
+    SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
+    const gc::GarbleStats st =
+        gc::evaluate_batch(circuit, in.span(), gate_start(s, chunk), tables_in, out.span());
+    PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+    std::vector<uint8_t> colour(out.size());
+    for (std::size_t b = 0; b < out.size(); ++b) colour[b] = out[b].lsb() ? 1 : 0;
+    ch.send(frames::kOutputBits, pack_bits(colour));
+    ch.flush();
+  }
+}
+
+}  // namespace pinfer::protocol::detail

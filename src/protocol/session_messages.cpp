@@ -1,0 +1,226 @@
+#include "session_messages.hpp"
+
+#include <fstream>
+#include <iterator>
+
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/prg.hpp"
+#include "pinfer/core/secret_buffer.hpp"
+#include "pinfer/core/serialization.hpp"
+#include "pinfer/protocol/architecture.hpp"
+
+namespace pinfer::protocol::detail {
+namespace {
+
+constexpr uint32_t kHelloMagic = 0x464e4950;  // "PINF"
+constexpr uint32_t kSessionVersion = 1;
+constexpr uint32_t kClientStateMagic = 0x53434950;  // "PICS"
+constexpr uint32_t kServerStateMagic = 0x53534950;  // "PISS"
+constexpr uint32_t kStateVersion = 1;
+constexpr std::size_t kMaxStateBytes = std::size_t{1} << 30;
+
+ProtocolKind protocol_from(uint8_t v) {
+  if (v != 1 && v != 2) throw FormatError("protocol code " + std::to_string(v) + " is unknown");
+  return static_cast<ProtocolKind>(v);
+}
+
+void put_ring(ByteWriter& w, const RingTensor& t, const Ring& ring) {
+  w.u64(t.size());
+  w.packed_bits(t.values(), ring.bits());
+}
+
+RingTensor get_ring(ByteReader& r, const Shape& shape, const Ring& ring, std::string_view field) {
+  const uint64_t n = r.length(field, shape.numel());
+  if (n != shape.numel()) {
+    throw FormatError(std::string(field) + " has " + std::to_string(n) + " values, expected " +
+                      std::to_string(shape.numel()));
+  }
+  RingTensor t(shape);
+  r.packed_bits(t.span(), ring.bits(), field);
+  return t;
+}
+
+void write_file(const std::string& path, const std::vector<std::byte>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) throw IoError("cannot write " + path + " (disk full?)");
+}
+
+SecretBuffer<std::byte> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw IoError("cannot read " + path);
+  const std::streamoff size = in.tellg();
+  if (size < 0 || static_cast<uint64_t>(size) > kMaxStateBytes) {
+    throw FormatError("state file " + path + " has an invalid size");
+  }
+  SecretBuffer<std::byte> buf(static_cast<std::size_t>(size));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(buf.data()), size);
+  if (!in) throw IoError("cannot read " + path);
+  return buf;
+}
+
+void put_keys(ByteWriter& w, const GarblerKeys& k) {
+  w.block(k.delta);
+  w.block(k.label_seed);
+}
+GarblerKeys get_keys(ByteReader& r) {
+  GarblerKeys k;
+  k.delta = r.block("delta");
+  k.label_seed = r.block("label seed");
+  return k;
+}
+
+void check_header(ByteReader& r, uint32_t magic, ProtocolKind protocol,
+                  const std::string& fingerprint) {
+  r.expect_u32(magic, "state magic");
+  r.expect_u32(kStateVersion, "state version");
+  if (protocol_from(r.u8("state protocol")) != protocol) {
+    throw FormatError("precompute was made for another protocol");
+  }
+  if (r.string("state fingerprint", 64) != fingerprint) {
+    throw FormatError("precompute was made for another model");
+  }
+}
+
+}  // namespace
+
+std::vector<std::byte> encode(const Hello& h) {
+  ByteWriter w;
+  w.u32(kHelloMagic);
+  w.u32(kSessionVersion);
+  w.string(h.client_id);
+  w.u8(h.protocol ? static_cast<uint8_t>(*h.protocol) : 0);
+  return w.take();
+}
+
+Hello decode_hello(std::span<const std::byte> bytes) {
+  ByteReader r(bytes);
+  r.expect_u32(kHelloMagic, "hello magic");
+  r.expect_u32(kSessionVersion, "session version");
+  Hello h;
+  h.client_id = r.string("client id", 64);
+  const uint8_t p = r.u8("protocol");
+  if (p != 0) h.protocol = protocol_from(p);
+  r.expect_end("hello");
+  return h;
+}
+
+std::vector<std::byte> encode(const HelloReply& reply) {
+  ByteWriter w;
+  w.u8(static_cast<uint8_t>(reply.protocol));
+  w.u64(reply.architecture.size());
+  w.bytes(reply.architecture);
+  return w.take();
+}
+
+HelloReply decode_hello_reply(std::span<const std::byte> bytes) {
+  ByteReader r(bytes);
+  HelloReply reply;
+  reply.protocol = protocol_from(r.u8("protocol"));
+  const uint64_t n = r.length("architecture bytes", kMaxArchitectureBytes);
+  const auto arch = r.bytes(n, "architecture");
+  reply.architecture.assign(arch.begin(), arch.end());
+  r.expect_end("hello reply");
+  return reply;
+}
+
+std::vector<std::byte> encode(const Request& q) {
+  ByteWriter w;
+  w.u8(static_cast<uint8_t>(q.kind));
+  w.string(q.precompute_id);
+  return w.take();
+}
+
+Request decode_request(std::span<const std::byte> bytes) {
+  ByteReader r(bytes);
+  Request q;
+  const uint8_t kind = r.u8("request kind");
+  if (kind < 1 || kind > 3)
+    throw FormatError("request kind " + std::to_string(kind) + " is unknown");
+  q.kind = static_cast<RequestKind>(kind);
+  q.precompute_id = r.string("precompute id", 64);
+  r.expect_end("request");
+  return q;
+}
+
+void write_state_file(const std::string& path, const ClientState& s, const Ring& ring) {
+  ByteWriter w;
+  w.u32(kClientStateMagic);
+  w.u32(kStateVersion);
+  w.u8(static_cast<uint8_t>(s.protocol));
+  w.string(s.fingerprint);
+  w.block(s.mask_seed);
+  put_keys(w, s.keys);
+  put_ring(w, s.c_final, ring);
+  std::vector<std::byte> bytes = w.take();
+  write_file(path, bytes);
+  secure_wipe(bytes.data(), bytes.size());
+}
+
+void write_state_file(const std::string& path, const ServerState& s, const Ring& ring) {
+  ByteWriter w;
+  w.u32(kServerStateMagic);
+  w.u32(kStateVersion);
+  w.u8(static_cast<uint8_t>(s.protocol));
+  w.string(s.fingerprint);
+  put_keys(w, s.keys);
+  w.u64(s.s_ops.size());
+  for (const RingTensor& t : s.s_ops) put_ring(w, t, ring);
+  std::vector<std::byte> bytes = w.take();
+  write_file(path, bytes);
+  secure_wipe(bytes.data(), bytes.size());
+}
+
+ClientState read_client_state(const std::string& path, ProtocolKind protocol,
+                              const std::string& fingerprint, const Ring& ring,
+                              const Shape& logits_shape) {
+  const SecretBuffer<std::byte> bytes = read_file(path);
+  ByteReader r(bytes.span());
+  check_header(r, kClientStateMagic, protocol, fingerprint);
+  ClientState s{protocol, fingerprint, r.block("mask seed"), get_keys(r), {}};
+  s.c_final = get_ring(r, logits_shape, ring, "client logits share");
+  r.expect_end("client state");
+  return s;
+}
+
+ServerState read_server_state(const std::string& path, ProtocolKind protocol,
+                              const std::string& fingerprint, const Ring& ring,
+                              const std::vector<Shape>& op_shapes) {
+  const SecretBuffer<std::byte> bytes = read_file(path);
+  ByteReader r(bytes.span());
+  check_header(r, kServerStateMagic, protocol, fingerprint);
+  ServerState s{protocol, fingerprint, get_keys(r), {}};
+  const uint64_t n = r.length("linear op count", op_shapes.size());
+  if (n != op_shapes.size()) throw FormatError("server state has the wrong number of ops");
+  for (const Shape& shape : op_shapes) s.s_ops.push_back(get_ring(r, shape, ring, "HE mask s"));
+  r.expect_end("server state");
+  return s;
+}
+
+std::vector<std::byte> encode_ring_values(const RingTensor& t, const Ring& ring) {
+  ByteWriter w;
+  w.packed_bits(t.values(), ring.bits());
+  return w.take();
+}
+
+RingTensor decode_ring_values(std::span<const std::byte> bytes, const Shape& shape,
+                              const Ring& ring) {
+  RingTensor t(shape);
+  ByteReader r(bytes);
+  r.packed_bits(t.span(), ring.bits(), "ring values");
+  r.expect_end("ring values");
+  return t;
+}
+
+RingTensor activation_mask(const Block& mask_seed, std::size_t activation, const Shape& shape,
+                           const Ring& ring) {
+  RingTensor r(shape);
+  Prg prg = Prg::from_seed(mask_seed, activation);
+  prg.fill_ring(ring, r.span());
+  return r;
+}
+
+}  // namespace pinfer::protocol::detail

@@ -1,0 +1,74 @@
+#pragma once
+// Handshake and request messages of a pinfer session, and the per-precompute state files.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gc_phases.hpp"
+#include "pinfer/core/block.hpp"
+#include "pinfer/core/ring.hpp"
+#include "pinfer/core/tensor.hpp"
+#include "pinfer/protocol/protocol_kind.hpp"
+
+namespace pinfer::protocol::detail {
+
+struct Hello {
+  std::string client_id;
+  std::optional<ProtocolKind> protocol;  // what the client insists on, if anything
+};
+[[nodiscard]] std::vector<std::byte> encode(const Hello& h);
+[[nodiscard]] Hello decode_hello(std::span<const std::byte> bytes);
+
+struct HelloReply {
+  ProtocolKind protocol;
+  std::vector<std::byte> architecture;
+};
+[[nodiscard]] std::vector<std::byte> encode(const HelloReply& r);
+[[nodiscard]] HelloReply decode_hello_reply(std::span<const std::byte> bytes);
+
+enum class RequestKind : uint8_t { offline = 1, online = 2, bye = 3 };
+struct Request {
+  RequestKind kind = RequestKind::bye;
+  std::string precompute_id;  // empty for bye
+};
+[[nodiscard]] std::vector<std::byte> encode(const Request& r);
+[[nodiscard]] Request decode_request(std::span<const std::byte> bytes);
+
+// What the client keeps per precompute besides files. Secret.
+struct ClientState {
+  ProtocolKind protocol;
+  std::string fingerprint;
+  Block mask_seed;     // masks r of every activation: Prg::from_seed(mask_seed, activation)
+  GarblerKeys keys;    // Client-Garbler only (zero otherwise)
+  RingTensor c_final;  // the client's share of the logits
+};
+// What the server keeps per precompute besides files. Secret.
+struct ServerState {
+  ProtocolKind protocol;
+  std::string fingerprint;
+  GarblerKeys keys;               // Server-Garbler only (zero otherwise)
+  std::vector<RingTensor> s_ops;  // the HE masks s of every linear op
+};
+
+void write_state_file(const std::string& path, const ClientState& s, const Ring& ring);
+void write_state_file(const std::string& path, const ServerState& s, const Ring& ring);
+// Throw FormatError if the file does not match (protocol, fingerprint, shapes).
+[[nodiscard]] ClientState read_client_state(const std::string& path, ProtocolKind protocol,
+                                            const std::string& fingerprint, const Ring& ring,
+                                            const Shape& logits_shape);
+[[nodiscard]] ServerState read_server_state(const std::string& path, ProtocolKind protocol,
+                                            const std::string& fingerprint, const Ring& ring,
+                                            const std::vector<Shape>& op_shapes);
+
+// Ring tensors on the wire: l bits per element.
+[[nodiscard]] std::vector<std::byte> encode_ring_values(const RingTensor& t, const Ring& ring);
+[[nodiscard]] RingTensor decode_ring_values(std::span<const std::byte> bytes, const Shape& shape,
+                                            const Ring& ring);
+
+// The mask of activation k.
+[[nodiscard]] RingTensor activation_mask(const Block& mask_seed, std::size_t activation,
+                                         const Shape& shape, const Ring& ring);
+
+}  // namespace pinfer::protocol::detail

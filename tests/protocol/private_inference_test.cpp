@@ -1,0 +1,173 @@
+// End-to-end private inference of both protocols, both roles in one process over the in-memory
+// channel: logits bit-exact with the fixed-point engine, stores consumed once, clean refusals.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "pinfer/core/error.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/protocol/architecture.hpp"
+#include "pinfer/protocol/inference_client.hpp"
+#include "pinfer/protocol/inference_server.hpp"
+#include "test_models.hpp"
+
+namespace fs = std::filesystem;
+using namespace pinfer;
+using namespace pinfer::protocol;
+
+namespace {
+
+FloatTensor random_input(const Shape& shape, uint64_t seed) {
+  Prg prg = Prg::from_seed(Block(seed, 99));
+  FloatTensor x(shape);
+  for (auto& v : x.values()) v = static_cast<float>(prg.uniform_below(2001)) / 1000.0f - 1.0f;
+  return x;
+}
+
+struct Stores {
+  fs::path dir = fs::temp_directory_path() / ("pinfer-pi-test-" + new_precompute_id());
+  PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
+  PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
+  ~Stores() { fs::remove_all(dir); }
+};
+
+// Runs `client_fn` against a server thread serving one connection.
+template <typename F>
+void with_session(InferenceServer& server, PrecomputeStore& client_store, ClientOptions opts,
+                  F client_fn) {
+  auto [a, b] = make_memory_channel_pair();
+  std::exception_ptr server_error;
+  std::thread t([&, &sch = *b] {
+    try {
+      server.serve_connection(sch);
+    } catch (...) {
+      server_error = std::current_exception();
+    }
+  });
+  try {
+    InferenceClient client(*a, client_store, opts);
+    client_fn(client);
+    client.close();
+  } catch (...) {
+    a->close();
+    t.join();
+    throw;
+  }
+  t.join();
+  if (server_error) std::rethrow_exception(server_error);
+}
+
+class PrivateInference : public ::testing::TestWithParam<ProtocolKind> {};
+
+TEST_P(PrivateInference, LogitsAreBitExactWithFixedPointEngine) {
+  const nn::LoweredModel model = test_models::small_test_model(1);
+  Stores stores;
+  InferenceServer server(model, GetParam(), stores.server);
+  with_session(server, stores.client, {.client_id = "alice", .protocol = GetParam()},
+               [&](InferenceClient& client) {
+                 for (uint64_t trial = 0; trial < 3; ++trial) {
+                   const FloatTensor x = random_input(model.input_shape, trial);
+                   const CostReport pre = client.precompute();
+                   EXPECT_GT(pre.offline.upload_bytes, 0u);
+                   const CostReport rep = client.infer(x, /*allow_on_demand=*/false);
+                   const RingTensor expect = nn::run_fixed_point(model, nn::encode_input(model, x));
+                   ASSERT_EQ(rep.logits_ring, expect.values()) << "trial " << trial;
+                   EXPECT_FALSE(rep.offline_on_demand);
+                   EXPECT_EQ(rep.precompute_id, pre.precompute_id);
+                 }
+               });
+  EXPECT_EQ(stores.client.used_bytes(), 0u);
+  EXPECT_EQ(stores.server.used_bytes(), 0u);
+}
+
+TEST_P(PrivateInference, RunsOfflineOnDemandWhenStoreIsEmpty) {
+  const nn::LoweredModel model = test_models::small_test_model(2);
+  Stores stores;
+  InferenceServer server(model, GetParam(), stores.server);
+  with_session(server, stores.client, {.client_id = "bob"}, [&](InferenceClient& client) {
+    const FloatTensor x = random_input(model.input_shape, 7);
+    EXPECT_THROW((void)client.infer(x, false), StoreError);
+    const CostReport rep = client.infer(x);
+    EXPECT_TRUE(rep.offline_on_demand);
+    EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+  });
+}
+
+TEST_P(PrivateInference, ClientStoresOnlyConstantStateForClientGarbler) {
+  const nn::LoweredModel model = test_models::small_test_model(3);
+  Stores stores;
+  InferenceServer server(model, GetParam(), stores.server);
+  with_session(server, stores.client, {.client_id = "carol"}, [&](InferenceClient& client) {
+    const CostReport pre = client.precompute();
+    if (GetParam() == ProtocolKind::client_garbler) {
+      EXPECT_LT(pre.client_storage_bytes, 1024u);
+      EXPECT_GT(pre.server_storage_bytes, pre.relus * 2000);
+    } else {
+      EXPECT_GT(pre.client_storage_bytes, pre.relus * 2000);
+      EXPECT_LT(pre.server_storage_bytes, pre.relus * 64);
+    }
+  });
+}
+
+TEST_P(PrivateInference, PrecomputeIsNeverUsedTwice) {
+  const nn::LoweredModel model = test_models::small_test_model(4);
+  Stores stores;
+  InferenceServer server(model, GetParam(), stores.server);
+  std::string id;
+  with_session(server, stores.client, {.client_id = "dave"}, [&](InferenceClient& client) {
+    id = client.precompute().precompute_id;
+    (void)client.infer(random_input(model.input_shape, 1), false);
+  });
+  // The server refuses the same id again even if a client replays it.
+  EXPECT_THROW((void)stores.server.take("dave", id), StoreError);
+  EXPECT_EQ(stores.client.used_bytes(), 0u);
+}
+
+TEST_P(PrivateInference, FullServerStoreRefusesCleanlyAndSessionContinues) {
+  const nn::LoweredModel model = test_models::small_test_model(5);
+  Stores stores;
+  const fs::path tiny_dir = stores.dir / "tiny";
+  PrecomputeStore tiny(tiny_dir, {.capacity_bytes = 1000});
+  InferenceServer server(model, GetParam(), tiny);
+  with_session(server, stores.client, {.client_id = "erin"}, [&](InferenceClient& client) {
+    EXPECT_THROW((void)client.precompute(), ProtocolError);
+    EXPECT_EQ(client.stored_precomputes(), 0u);
+  });
+  EXPECT_EQ(stores.client.used_bytes(), 0u);
+  EXPECT_EQ(tiny.used_bytes(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, PrivateInference,
+                         ::testing::Values(ProtocolKind::server_garbler,
+                                           ProtocolKind::client_garbler),
+                         [](const auto& info) {
+                           return info.param == ProtocolKind::server_garbler ? "ServerGarbler"
+                                                                             : "ClientGarbler";
+                         });
+
+TEST(PrivateInferenceSession, ProtocolMismatchIsAClearError) {
+  const nn::LoweredModel model = test_models::small_test_model(6);
+  Stores stores;
+  InferenceServer server(model, ProtocolKind::server_garbler, stores.server);
+  try {
+    with_session(server, stores.client,
+                 {.client_id = "frank", .protocol = ProtocolKind::client_garbler},
+                 [](InferenceClient&) {});
+    FAIL() << "expected a protocol mismatch";
+  } catch (const ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("protocol mismatch"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PrivateInferenceSession, ArchitectureRoundTripsWithoutWeights) {
+  const nn::LoweredModel model = test_models::small_test_model(7);
+  const nn::LoweredModel arch = decode_architecture(encode_architecture(model));
+  EXPECT_EQ(architecture_fingerprint(arch), architecture_fingerprint(model));
+  for (const auto& op : arch.linear_ops) EXPECT_EQ(op.weight.size(), 0u);
+  auto bytes = encode_architecture(model);
+  bytes.resize(bytes.size() / 2);
+  EXPECT_THROW((void)decode_architecture(bytes), FormatError);
+}
+
+}  // namespace
