@@ -78,15 +78,19 @@ void derandomize_receive(Channel& channel, std::span<const uint8_t> b, std::span
   check_len(c.size(), n, "derandomize c");
   check_len(m.size(), n, "derandomize m");
   check_len(labels_out.size(), n, "derandomize labels_out");
-  // Send every d frame first (one flight), then read the corrections.
-  for (std::size_t done = 0; done < n; done += kStep) {
+  // Keep one d frame ahead of the corrections being read: the sender never waits for d while
+  // we wait for corrections, and at most one small d frame is in flight while the sender is
+  // blocked writing a large correction frame, so bounded socket buffers cannot deadlock.
+  const auto send_d = [&](std::size_t done) {
     const std::size_t k = std::min(kStep, n - done);
     const std::vector<std::byte> d = derandomize_choices(b.subspan(done, k), c.subspan(done, k));
     channel.send(detail::kFrameDerandChoices, d);
-  }
-  channel.flush();
+  };
+  if (n > 0) send_d(0);
   std::vector<Block> e(std::min(kStep, n));
   for (std::size_t done = 0; done < n; done += kStep) {
+    if (done + kStep < n) send_d(done + kStep);
+    channel.flush();
     const std::size_t k = std::min(kStep, n - done);
     channel.recv_exact(detail::kFrameDerandCorrection,
                        std::as_writable_bytes(std::span(e).first(k)));

@@ -95,6 +95,31 @@ TEST(PrecomputedOt, LocalHelpersCompose) {
   }
 }
 
+// More than one online frame (2^20 OTs each), with locally made correlated pairs.
+TEST(PrecomputedOt, ChannelHelpersSpanSeveralFrames) {
+  auto [a, b] = make_memory_channel_pair();
+  const std::size_t n = (std::size_t{1} << 20) + 77;
+  Prg prg;
+  Block delta = prg.next_block();
+  delta.lo |= 1;
+  std::vector<uint8_t> bits(n), c(n);
+  prg.fill_bits(bits);
+  prg.fill_bits(c);
+  std::vector<Block> k0(n), l0(n), m(n), labels(n);
+  prg.fill_blocks(k0);
+  prg.fill_blocks(l0);
+  for (std::size_t j = 0; j < n; ++j) m[j] = k0[j] ^ (delta & Block::mask_of(c[j]));
+  run_both(
+      *a, *b, [&](Channel& ch) { derandomize_send(ch, k0, l0, delta); },
+      [&](Channel& ch) { derandomize_receive(ch, bits, c, m, labels); });
+  for (std::size_t j = 0; j < n; ++j) {
+    ASSERT_EQ(labels[j], l0[j] ^ (delta & Block::mask_of(bits[j]))) << j;
+  }
+  EXPECT_EQ(b->traffic().total.bytes_sent, derandomize_receiver_bytes(n));
+  EXPECT_EQ(derandomize_receiver_bytes(n), (n + 7) / 8 + 2 * kFrameHeaderBytes);
+  EXPECT_EQ(a->traffic().total.bytes_sent, 16 * n + 2 * kFrameHeaderBytes);
+}
+
 TEST(PrecomputedOt, MalformedChoiceMessageIsRejected) {
   const std::size_t n = 13;
   std::vector<Block> k0(n), l0(n), e(n);
