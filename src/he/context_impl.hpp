@@ -1,0 +1,32 @@
+#pragma once
+// Precomputed constants of a Context (private to the he layer).
+#include <cstdint>
+#include <vector>
+
+#include "he/mod_arith.hpp"
+#include "he/ntt_kernels.hpp"
+#include "pinfer/he/context.hpp"
+
+namespace pinfer::he::detail {
+
+// Constants for the first L primes (Q_L = p_0 ... p_{L-1}).
+struct PrefixConstants {
+  std::vector<uint64_t> qhat_inv;    // (Q_L / p_i)^-1 mod p_i
+  std::vector<uint64_t> qhat_inv_q;  // Shoup quotients
+  uint64_t q_mod_2_64 = 0;           // Q_L mod 2^64
+  double log2_q = 0;
+};
+
+struct ContextImpl {
+  Parameters params;
+  std::vector<NttTables> ntt;
+  std::vector<Barrett52> barrett;
+  std::vector<uint64_t> ratio64;        // floor(2^64 / p_i), for reduce64
+  std::vector<uint64_t> t_inv;          // (2^l)^-1 mod p_i
+  std::vector<uint64_t> t_inv_q;        // Shoup quotients of t_inv
+  std::vector<uint64_t> two64_mod;      // 2^64 mod p_i
+  std::vector<PrefixConstants> prefix;  // index L-1
+  NttPath path = NttPath::portable;
+};
+
+}  // namespace pinfer::he::detail

@@ -1,0 +1,344 @@
+// Server side of a linear layer: Enc(r) -> Enc(W r - s), with circuit privacy (docs/HE.md).
+#include <string>
+
+#include "he/bit_pack.hpp"
+#include "he/context_impl.hpp"
+#include "he/linear_layout.hpp"
+#include "he/linear_wire.hpp"
+#include "he/pow2_switch.hpp"
+#include "he/sampling.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/secret_buffer.hpp"
+#include "pinfer/core/serialization.hpp"
+#include "pinfer/he/linear.hpp"
+
+namespace pinfer::he {
+
+struct LinearServer::ParsedQuery {
+  std::size_t n = 0, limbs = 0;
+  std::vector<uint64_t> c0;  // [ct][limb][N], NTT form
+  std::vector<uint64_t> c1;  // expanded uniform part, same layout
+  [[nodiscard]] const uint64_t* c0_at(std::size_t ct, std::size_t i) const {
+    return c0.data() + (ct * limbs + i) * n;
+  }
+  [[nodiscard]] const uint64_t* c1_at(std::size_t ct, std::size_t i) const {
+    return c1.data() + (ct * limbs + i) * n;
+  }
+};
+
+namespace detail {
+
+struct LinearServerImpl {
+  const Context* ctx = nullptr;
+  LinearGeometry geometry;
+  LinearPlan plan;
+  std::vector<uint64_t> weights;              // as given, each < 2^l
+  std::vector<std::vector<uint64_t>> cached;  // [group * n_cblocks + cb] -> L x N NTT form
+  std::vector<std::size_t> ct_offset;         // byte offset of each output ciphertext
+  std::vector<u128> f_a, f_b;                 // floor(2^(k+64) / p_i) for k = a, b
+
+  [[nodiscard]] Layout layout() const { return Layout{plan, geometry}; }
+
+  // The stacked weight polynomial of (group, cb) in NTT form, L limbs of N (docs/HE.md, eq. 2).
+  void weight_ntt(std::size_t group, std::size_t cb, uint64_t* out) const {
+    const ContextImpl& c = ctx->impl();
+    const Layout lay = layout();
+    const std::size_t n = ctx->n(), L = plan.limbs;
+    const unsigned l = ctx->plain_bits();
+    std::vector<int64_t> poly(n, 0);
+    const std::size_t base = lay.out_offset(), area = lay.area(), n_in = lay.n_in();
+    for (std::size_t oi = 0; oi < plan.mg; ++oi) {
+      const std::size_t o = group * plan.mg + oi;
+      if (o >= plan.out_channels) break;
+      for (std::size_t ci = 0; ci < plan.cw; ++ci) {
+        const std::size_t cp = cb * plan.cw + ci;
+        if (cp >= plan.channels) break;
+        for (std::size_t i = 0; i < plan.kernel_h; ++i) {
+          for (std::size_t j = 0; j < plan.kernel_w; ++j) {
+            const int64_t wi = lay.weight_index(o, cp, i, j);
+            if (wi < 0) continue;
+            const uint64_t w = weights[static_cast<std::size_t>(wi)];
+            // Centered representative in [-2^(l-1), 2^(l-1)) keeps the noise bound small.
+            const int64_t centered = static_cast<int64_t>(w << (64 - l)) >> (64 - l);
+            poly[oi * n_in + base - (ci * area + i * plan.ib_w + j)] = centered;
+          }
+        }
+      }
+    }
+    for (std::size_t li = 0; li < L; ++li) {
+      uint64_t* dst = out + li * n;
+      const uint64_t p = c.params.primes[li];
+      for (std::size_t j = 0; j < n; ++j) {
+        dst[j] = lift_signed(poly[j], p);  // |w| < 2^43 < p
+      }
+      c.ntt[li].forward({dst, n});
+    }
+  }
+};
+
+namespace {
+
+void mac(const ContextImpl& c, std::size_t i, uint64_t* acc, const uint64_t* a, const uint64_t* b,
+         std::size_t n) {
+  if (c.path == NttPath::ifma) {
+    dyadic_mac_ifma(c.barrett[i], acc, a, b, n);
+  } else {
+    dyadic_mac_portable(c.barrett[i], acc, a, b, n);
+  }
+}
+
+}  // namespace
+}  // namespace detail
+
+LinearServer::LinearServer(const Context& ctx, const LinearGeometry& g,
+                           std::span<const uint64_t> weights, LinearServerOptions options)
+    : impl_(std::make_unique<detail::LinearServerImpl>()) {
+  auto& s = *impl_;
+  s.ctx = &ctx;
+  s.geometry = g;
+  s.plan = plan_linear(ctx, g);
+  if (weights.size() != linear_weight_size(g)) {
+    throw InvalidArgument("layer weights have " + std::to_string(weights.size()) +
+                          " elements, geometry needs " + std::to_string(linear_weight_size(g)));
+  }
+  const uint64_t tmask = ctx.ring().mask();
+  for (uint64_t w : weights) {
+    if ((w & ~tmask) != 0) throw InvalidArgument("layer weights must be reduced modulo 2^l");
+  }
+  s.weights.assign(weights.begin(), weights.end());
+  const LinearPlan& p = s.plan;
+  const std::size_t n = ctx.n();
+  const std::size_t poly_bytes = p.limbs * n * sizeof(uint64_t);
+  const std::size_t total = p.n_groups * p.n_cblocks;
+  s.cached.resize(total);
+  const std::size_t cache_count = std::min(total, options.max_cached_weight_bytes / poly_bytes);
+  for (std::size_t k = 0; k < cache_count; ++k) {
+    s.cached[k].resize(p.limbs * n);
+    s.weight_ntt(k / p.n_cblocks, k % p.n_cblocks, s.cached[k].data());
+  }
+  const detail::Layout lay = s.layout();
+  std::size_t off = detail::kResponseHeaderBytes;
+  for (std::size_t gi = 0; gi < p.n_groups; ++gi) {
+    for (std::size_t hb = 0; hb < p.n_hblocks; ++hb) {
+      for (std::size_t wb = 0; wb < p.n_wblocks; ++wb) {
+        s.ct_offset.push_back(off);
+        off += detail::packed_bytes(n, p.c1_bits) +
+               detail::packed_bytes(lay.useful_count(gi, hb, wb), p.c0_bits);
+      }
+    }
+  }
+  PINFER_ASSERT(off == p.response_bytes);
+  for (std::size_t i = 0; i < p.limbs; ++i) {
+    s.f_a.push_back(detail::pow2_scale_factor(ctx.impl().params.primes[i], p.c0_bits));
+    s.f_b.push_back(detail::pow2_scale_factor(ctx.impl().params.primes[i], p.c1_bits));
+  }
+}
+
+LinearServer::~LinearServer() = default;
+LinearServer::LinearServer(LinearServer&&) noexcept = default;
+LinearServer& LinearServer::operator=(LinearServer&&) noexcept = default;
+
+const LinearPlan& LinearServer::plan() const noexcept {
+  return impl_->plan;
+}
+const Context& LinearServer::context() const noexcept {
+  return *impl_->ctx;
+}
+
+std::shared_ptr<const LinearServer::ParsedQuery> LinearServer::parse_query(
+    std::span<const std::byte> query) const {
+  const auto& s = *impl_;
+  const detail::ContextImpl& c = s.ctx->impl();
+  const LinearPlan& p = s.plan;
+  if (query.size() != p.query_bytes) {
+    throw FormatError("linear query has " + std::to_string(query.size()) +
+                      " bytes, this layer's query has exactly " + std::to_string(p.query_bytes));
+  }
+  ByteReader rd(query);
+  rd.expect_u32(detail::kQueryMagic, "query magic");
+  rd.expect_u32(detail::kWireVersion, "query version");
+  if (rd.u64("query fingerprint") != p.fingerprint) {
+    throw FormatError("linear query is for another layer or parameter set (fingerprint)");
+  }
+  const uint32_t limbs = rd.u32("query limbs");
+  const uint32_t cts = rd.u32("query ciphertext count");
+  if (limbs != p.limbs || cts != p.input_cts) {
+    throw FormatError("query shape (" + std::to_string(limbs) + " limbs, " + std::to_string(cts) +
+                      " ciphertexts) does not match the layer (" + std::to_string(p.limbs) + ", " +
+                      std::to_string(p.input_cts) + ")");
+  }
+  const Block seed = rd.block("query seed");
+  const std::size_t n = s.ctx->n();
+  auto q = std::make_shared<ParsedQuery>();
+  q->n = n;
+  q->limbs = p.limbs;
+  q->c0.resize(p.input_cts * p.limbs * n);
+  q->c1.resize(p.input_cts * p.limbs * n);
+  const std::byte* src = query.data() + detail::kQueryHeaderBytes;
+  for (std::size_t ct = 0; ct < p.input_cts; ++ct) {
+    Prg a_prg = Prg::from_seed(seed, ct);
+    for (std::size_t i = 0; i < p.limbs; ++i) {
+      uint64_t* dst = q->c0.data() + (ct * p.limbs + i) * n;
+      const unsigned bits = c.barrett[i].bits;
+      detail::unpack_bits(src, dst, n, bits);
+      src += detail::packed_bytes(n, bits);
+      const uint64_t prime = c.params.primes[i];
+      uint64_t bad = 0;
+      for (std::size_t j = 0; j < n; ++j) bad |= static_cast<uint64_t>(dst[j] >= prime);
+      if (bad != 0) {
+        throw FormatError("query ciphertext " + std::to_string(ct) + " limb " + std::to_string(i) +
+                          " has a coefficient not reduced modulo its prime");
+      }
+      detail::sample_uniform_mod(a_prg, prime, {q->c1.data() + (ct * p.limbs + i) * n, n});
+    }
+  }
+  return q;
+}
+
+void LinearServer::write_response_header(std::span<std::byte> response) const {
+  const LinearPlan& p = impl_->plan;
+  PINFER_ASSERT(response.size() == p.response_bytes);
+  ByteWriter w;
+  w.u32(detail::kResponseMagic);
+  w.u32(detail::kWireVersion);
+  w.u64(p.fingerprint);
+  w.u32(static_cast<uint32_t>(p.output_cts));
+  std::copy(w.data().begin(), w.data().end(), response.begin());
+}
+
+void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std::size_t group,
+                                  Prg& prg, std::span<std::byte> response,
+                                  std::span<uint64_t> s_out) const {
+  const auto& s = *impl_;
+  const detail::ContextImpl& c = s.ctx->impl();
+  const LinearPlan& p = s.plan;
+  const detail::Layout lay = s.layout();
+  const std::size_t n = s.ctx->n(), L = p.limbs;
+  const uint64_t tmask = s.ctx->ring().mask();
+  const std::size_t n_sp = p.n_hblocks * p.n_wblocks;
+  PINFER_ASSERT(group < p.n_groups && q.limbs == L && pk.n() == n);
+
+  // acc[sb][0 or 1][limb][N]: the products summed over channel blocks, NTT form.
+  std::vector<uint64_t> acc(n_sp * 2 * L * n, 0);
+  auto acc_at = [&](std::size_t sb, std::size_t part, std::size_t i) {
+    return acc.data() + ((sb * 2 + part) * L + i) * n;
+  };
+  std::vector<uint64_t> wbuf;
+  for (std::size_t cb = 0; cb < p.n_cblocks; ++cb) {
+    const std::vector<uint64_t>& cached = s.cached[group * p.n_cblocks + cb];
+    const uint64_t* w = cached.data();
+    if (cached.empty()) {
+      wbuf.resize(L * n);
+      s.weight_ntt(group, cb, wbuf.data());
+      w = wbuf.data();
+    }
+    for (std::size_t hb = 0; hb < p.n_hblocks; ++hb) {
+      for (std::size_t wb = 0; wb < p.n_wblocks; ++wb) {
+        const std::size_t sb = hb * p.n_wblocks + wb, ct = lay.input_ct(cb, hb, wb);
+        for (std::size_t i = 0; i < L; ++i) {
+          detail::mac(c, i, acc_at(sb, 0, i), q.c0_at(ct, i), w + i * n, n);
+          detail::mac(c, i, acc_at(sb, 1, i), q.c1_at(ct, i), w + i * n, n);
+        }
+      }
+    }
+  }
+
+  SecretBuffer<int8_t> small(n);
+  SecretBuffer<uint64_t> u_ntt(n);
+  std::vector<uint64_t> c1_out(n);
+  std::vector<uint64_t> c0_out;
+  std::vector<uint64_t> flood_words;
+  const unsigned fbits = p.flood_log2 + 1;  // flood uniform in [-2^f, 2^f): f + 1 random bits
+  uint64_t flood_half[16];                  // 2^f mod p_i
+  for (std::size_t i = 0; i < L; ++i)
+    flood_half[i] = detail::pow_mod(2, p.flood_log2, c.params.primes[i]);
+  for (std::size_t hb = 0; hb < p.n_hblocks; ++hb) {
+    for (std::size_t wb = 0; wb < p.n_wblocks; ++wb) {
+      const std::size_t sb = hb * p.n_wblocks + wb;
+      // Re-randomise with a fresh public-key encryption of zero: + (u*b_pk + e1, u*a_pk + e2).
+      detail::sample_ternary(prg, small.span());
+      for (std::size_t i = 0; i < L; ++i) {
+        const uint64_t prime = c.params.primes[i];
+        for (std::size_t j = 0; j < n; ++j) u_ntt[j] = detail::lift_signed(small[j], prime);
+        c.ntt[i].forward(u_ntt.span());
+        detail::mac(c, i, acc_at(sb, 0, i), u_ntt.data(), pk.b_ntt().data() + i * n, n);
+        detail::mac(c, i, acc_at(sb, 1, i), u_ntt.data(), pk.a_ntt().data() + i * n, n);
+        c.ntt[i].inverse({acc_at(sb, 0, i), n});
+        c.ntt[i].inverse({acc_at(sb, 1, i), n});
+      }
+      detail::sample_cbd21(prg, small.span());  // e2, on every c1 coefficient
+      const uint64_t* c1_limbs[16];
+      const uint64_t* c0_limbs[16];
+      for (std::size_t i = 0; i < L; ++i) {
+        const uint64_t prime = c.params.primes[i];
+        uint64_t* c1 = acc_at(sb, 1, i);
+        for (std::size_t j = 0; j < n; ++j) {
+          c1[j] = detail::reduce_once(c1[j] + detail::lift_signed(small[j], prime), prime);
+        }
+        c1_limbs[i] = c1;
+        c0_limbs[i] = acc_at(sb, 0, i);
+      }
+      for (std::size_t j = 0; j < n; ++j) {
+        c1_out[j] = detail::switch_to_pow2(c, L, c1_limbs, j, s.f_b.data(), p.c1_bits);
+      }
+      // Revealed c0 coefficients: + e1 + flood - round(Q s / t); all others are dropped.
+      const std::size_t useful = lay.useful_count(group, hb, wb);
+      c0_out.resize(useful);
+      detail::sample_cbd21(prg, small.span());  // e1 (first `useful` entries used)
+      flood_words.resize(2 * useful);
+      prg.fill_bytes(std::as_writable_bytes(std::span(flood_words)));
+      std::size_t k = 0;
+      lay.for_each_output(group, hb, wb, [&](std::size_t pos, std::size_t idx) {
+        const uint64_t mask_s = prg.next_u64() & tmask;
+        s_out[idx] = mask_s;
+        const uint64_t neg_s = (0 - mask_s) & tmask;
+        const uint64_t lo = flood_words[2 * k];
+        const uint64_t hi =
+            fbits > 64 ? flood_words[2 * k + 1] & ((uint64_t{1} << (fbits - 64)) - 1) : 0;
+        const uint64_t lo_m = fbits >= 64 ? lo : lo & ((uint64_t{1} << fbits) - 1);
+        uint64_t vals[16];
+        for (std::size_t i = 0; i < L; ++i) {
+          const uint64_t prime = c.params.primes[i];
+          // flood = z - 2^f with z uniform in [0, 2^(f+1)): z mod p - 2^f mod p.
+          const uint64_t z = detail::reduce_once(
+              detail::mul_mod(detail::reduce64(hi, prime, c.ratio64[i]), c.two64_mod[i], prime) +
+                  detail::reduce64(lo_m, prime, c.ratio64[i]),
+              prime);
+          uint64_t v = detail::reduce_once(z + prime - flood_half[i], prime);
+          v = detail::reduce_once(v + detail::lift_signed(small[k], prime), prime);
+          v = detail::reduce_once(v + detail::encode_scaled(c, L, i, neg_s), prime);
+          v = detail::reduce_once(v + c0_limbs[i][pos], prime);
+          vals[i] = v;
+        }
+        const uint64_t* vl[16];
+        for (std::size_t i = 0; i < L; ++i) vl[i] = &vals[i];
+        c0_out[k] = detail::switch_to_pow2(c, L, vl, 0, s.f_a.data(), p.c0_bits);
+        ++k;
+      });
+      std::byte* dst = response.data() + s.ct_offset[group * n_sp + sb];
+      detail::pack_bits(dst, c1_out.data(), n, p.c1_bits);
+      dst += detail::packed_bytes(n, p.c1_bits);
+      detail::pack_bits(dst, c0_out.data(), useful, p.c0_bits);
+    }
+  }
+}
+
+std::vector<std::byte> LinearServer::evaluate(std::span<const std::byte> query, const PublicKey& pk,
+                                              Prg& prg, std::span<uint64_t> s_out) const {
+  const LinearPlan& p = impl_->plan;
+  if (s_out.size() != linear_output_size(impl_->geometry)) {
+    throw InvalidArgument("mask output has " + std::to_string(s_out.size()) +
+                          " elements, layer output has " +
+                          std::to_string(linear_output_size(impl_->geometry)));
+  }
+  if (pk.n() != impl_->ctx->n() || pk.b_ntt().size() < p.limbs * pk.n()) {
+    throw InvalidArgument("public key does not belong to this context");
+  }
+  const auto q = parse_query(query);
+  std::vector<std::byte> response(p.response_bytes);
+  write_response_header(response);
+  for (std::size_t gi = 0; gi < p.n_groups; ++gi) evaluate_group(*q, pk, gi, prg, response, s_out);
+  return response;
+}
+
+}  // namespace pinfer::he
