@@ -54,12 +54,19 @@ TransposePath transpose_active_path() {
   return path;
 }
 
-void transpose_128xn_with(TransposePath path, std::span<const Block> in, std::size_t n_blocks,
-                          std::span<Block> out) {
-  if (in.size() != 128 * n_blocks || out.size() != 128 * n_blocks) {
+void transpose_128xn_strided_with(TransposePath path, std::span<const Block> in,
+                                  std::size_t row_stride, std::size_t n_blocks,
+                                  std::span<Block> out) {
+  if (n_blocks == 0) {
+    if (!out.empty()) throw InvalidArgument("transpose_128xn: out must be empty for 0 blocks");
+    return;
+  }
+  if (row_stride < n_blocks || in.size() < 127 * row_stride + n_blocks ||
+      out.size() != 128 * n_blocks) {
     throw InvalidArgument("transpose_128xn: in has " + std::to_string(in.size()) +
-                          " blocks and out " + std::to_string(out.size()) + ", expected " +
-                          std::to_string(128 * n_blocks));
+                          " blocks (row_stride " + std::to_string(row_stride) + ") and out " +
+                          std::to_string(out.size()) + ", expected 128 rows of " +
+                          std::to_string(n_blocks));
   }
   if (!transpose_path_supported(path)) {
     throw InvalidArgument("transpose path " + std::string(to_string(path)) +
@@ -67,18 +74,32 @@ void transpose_128xn_with(TransposePath path, std::span<const Block> in, std::si
   }
   switch (path) {
     case TransposePath::portable:
-      detail::transpose_portable(in.data(), n_blocks, out.data());
+      detail::transpose_portable(in.data(), row_stride, n_blocks, out.data());
       return;
     case TransposePath::sse2:
-      detail::transpose_sse2(in.data(), n_blocks, out.data());
+      detail::transpose_sse2(in.data(), row_stride, n_blocks, out.data());
       return;
     case TransposePath::avx2:
-      detail::transpose_avx2(in.data(), n_blocks, out.data());
+      detail::transpose_avx2(in.data(), row_stride, n_blocks, out.data());
       return;
     case TransposePath::avx512:
-      detail::transpose_avx512(in.data(), n_blocks, out.data());
+      detail::transpose_avx512(in.data(), row_stride, n_blocks, out.data());
       return;
   }
+}
+
+void transpose_128xn_strided(std::span<const Block> in, std::size_t row_stride,
+                             std::size_t n_blocks, std::span<Block> out) {
+  transpose_128xn_strided_with(transpose_active_path(), in, row_stride, n_blocks, out);
+}
+
+void transpose_128xn_with(TransposePath path, std::span<const Block> in, std::size_t n_blocks,
+                          std::span<Block> out) {
+  if (in.size() != 128 * n_blocks) {
+    throw InvalidArgument("transpose_128xn: in has " + std::to_string(in.size()) +
+                          " blocks, expected " + std::to_string(128 * n_blocks));
+  }
+  transpose_128xn_strided_with(path, in, n_blocks, n_blocks, out);
 }
 
 void transpose_128xn(std::span<const Block> in, std::size_t n_blocks, std::span<Block> out) {

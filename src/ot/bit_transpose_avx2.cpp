@@ -10,7 +10,8 @@
 
 namespace pinfer::ot::detail {
 
-void transpose_avx2(const Block* in, std::size_t n_blocks, Block* out) noexcept {
+void transpose_avx2(const Block* in, std::size_t row_stride, std::size_t n_blocks,
+                    Block* out) noexcept {
   auto* dst = reinterpret_cast<uint8_t*>(out);
   for (std::size_t b = 0; b < n_blocks; ++b) {
     uint8_t* tile = dst + b * 128 * 16;
@@ -18,9 +19,9 @@ void transpose_avx2(const Block* in, std::size_t n_blocks, Block* out) noexcept 
       __m256i x[16], y[16];
       for (std::size_t t = 0; t < 16; ++t) {
         const __m128i lo =
-            _mm_load_si128(reinterpret_cast<const __m128i*>(in + (32 * h + t) * n_blocks + b));
-        const __m128i hi =
-            _mm_load_si128(reinterpret_cast<const __m128i*>(in + (32 * h + 16 + t) * n_blocks + b));
+            _mm_load_si128(reinterpret_cast<const __m128i*>(in + (32 * h + t) * row_stride + b));
+        const __m128i hi = _mm_load_si128(
+            reinterpret_cast<const __m128i*>(in + (32 * h + 16 + t) * row_stride + b));
         x[t] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
       }
       for (int round = 0; round < 2; ++round) {

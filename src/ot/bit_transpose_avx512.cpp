@@ -9,15 +9,16 @@
 
 namespace pinfer::ot::detail {
 
-void transpose_avx512(const Block* in, std::size_t n_blocks, Block* out) noexcept {
+void transpose_avx512(const Block* in, std::size_t row_stride, std::size_t n_blocks,
+                      Block* out) noexcept {
   auto* dst = reinterpret_cast<uint8_t*>(out);
   for (std::size_t b = 0; b < n_blocks; ++b) {
     uint8_t* tile = dst + b * 128 * 16;
     for (std::size_t h = 0; h < 2; ++h) {  // rows 64h .. 64h+63
       __m512i x[16], y[16];
       for (std::size_t t = 0; t < 16; ++t) {
-        const Block* r = in + (64 * h + t) * n_blocks + b;
-        const std::size_t lane = 16 * n_blocks;  // 16 rows further down
+        const Block* r = in + (64 * h + t) * row_stride + b;
+        const std::size_t lane = 16 * row_stride;  // 16 rows further down
         __m512i v = _mm512_zextsi128_si512(_mm_load_si128(reinterpret_cast<const __m128i*>(r)));
         v = _mm512_inserti32x4(v, _mm_load_si128(reinterpret_cast<const __m128i*>(r + lane)), 1);
         v = _mm512_inserti32x4(v, _mm_load_si128(reinterpret_cast<const __m128i*>(r + 2 * lane)),

@@ -11,14 +11,15 @@
 
 namespace pinfer::ot::detail {
 
-void transpose_sse2(const Block* in, std::size_t n_blocks, Block* out) noexcept {
+void transpose_sse2(const Block* in, std::size_t row_stride, std::size_t n_blocks,
+                    Block* out) noexcept {
   auto* dst = reinterpret_cast<uint8_t*>(out);
   for (std::size_t b = 0; b < n_blocks; ++b) {
     uint8_t* tile = dst + b * 128 * 16;
     for (std::size_t g = 0; g < 8; ++g) {  // rows 16g .. 16g+15
       __m128i x[16], y[16];
       for (std::size_t t = 0; t < 16; ++t) {
-        x[t] = _mm_load_si128(reinterpret_cast<const __m128i*>(in + (16 * g + t) * n_blocks + b));
+        x[t] = _mm_load_si128(reinterpret_cast<const __m128i*>(in + (16 * g + t) * row_stride + b));
       }
       for (int round = 0; round < 2; ++round) {
         for (int i = 0; i < 8; ++i) {

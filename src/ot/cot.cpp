@@ -22,6 +22,12 @@ namespace {
 
 constexpr std::size_t kKappa = 128;
 constexpr std::size_t kChunkBlocks = kCotChunkOts / 128;  // blocks per column per chunk
+// Column stride of the buffers we transpose: one cache line more than the column, so the 128
+// rows of a transpose tile fall into different L1 sets (a 8 KiB stride would alias them all).
+constexpr std::size_t kPadBlocks = 4;
+std::size_t padded_stride(std::size_t nb) {
+  return nb + kPadBlocks;
+}
 
 uint64_t round_up_128(uint64_t n) {
   return (n + 127) / 128 * 128;
@@ -79,7 +85,8 @@ void CotSender::setup() {
   seeds_.clear();
   seeds_.reserve(kKappa);
   for (std::size_t i = 0; i < kKappa; ++i) seeds_.emplace_back(keys[i]);
-  cols_ = SecretBuffer<Block>(kKappa * kChunkBlocks);
+  u_cols_.assign(kKappa * kChunkBlocks, Block());
+  q_cols_ = SecretBuffer<Block>(kKappa * padded_stride(kChunkBlocks));
   rows_ = SecretBuffer<Block>(kCotChunkOts);
   ready_ = true;
 }
@@ -91,21 +98,21 @@ void CotSender::extend(std::span<Block> k0_out) {
   while (done < k0_out.size()) {
     const std::size_t want = std::min(kCotChunkOts, k0_out.size() - done);
     const std::size_t nb = (want + 127) / 128;  // blocks per column in this chunk
-    const std::span<Block> cols = cols_.span().first(kKappa * nb);
-    channel_.recv_exact(detail::kFrameIknpColumns, std::as_writable_bytes(cols));
+    const std::span<Block> u = std::span(u_cols_).first(kKappa * nb);
+    channel_.recv_exact(detail::kFrameIknpColumns, std::as_writable_bytes(u));
     const uint64_t counter = position_ / 128;
+    const std::size_t stride = padded_stride(nb);
     for (std::size_t i = 0; i < kKappa; ++i) {
       // q_i = G(k_{s_i}) ^ s_i * u_i, with s_i selected by mask (Delta is secret).
-      Block* col = cols.data() + i * nb;
+      Block* q = q_cols_.data() + i * stride;
+      const Block* ui = u.data() + i * nb;
       const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
       const Block mask = Block::mask_of(word >> (i % 64));
-      alignas(64) Block g[kChunkBlocks];
-      seeds_[i].ctr_keystream(counter, 0, std::span(g, nb));
-      for (std::size_t k = 0; k < nb; ++k) col[k] = g[k] ^ (col[k] & mask);
-      secure_wipe(g, nb * sizeof(Block));
+      seeds_[i].ctr_keystream(counter, 0, std::span(q, nb));
+      for (std::size_t k = 0; k < nb; ++k) q[k] ^= ui[k] & mask;
     }
     const std::span<Block> rows = rows_.span().first(128 * nb);
-    transpose_128xn(cols, nb, rows);
+    transpose_128xn_strided(q_cols_.span(), stride, nb, rows);
     std::copy_n(rows.begin(), want, k0_out.begin() + static_cast<std::ptrdiff_t>(done));
     position_ += 128 * nb;
     done += want;
@@ -131,20 +138,20 @@ void CotReceiver::setup() {
     seeds0_.emplace_back(k0[i]);
     seeds1_.emplace_back(k1[i]);
   }
-  t_cols_ = SecretBuffer<Block>(kKappa * kChunkBlocks);
-  u_cols_ = SecretBuffer<Block>(kKappa * kChunkBlocks);
+  t_cols_ = SecretBuffer<Block>(kKappa * padded_stride(kChunkBlocks));
+  u_cols_.assign(kKappa * kChunkBlocks, Block());
   choices_ = SecretBuffer<Block>(kChunkBlocks);
   rows_ = SecretBuffer<Block>(kCotChunkOts);
   ready_ = true;
 }
 
 void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
-  const std::span<Block> t = t_cols_.span().first(kKappa * nb);
-  const std::span<Block> u = u_cols_.span().first(kKappa * nb);
+  const std::size_t stride = padded_stride(nb);
+  const std::span<Block> u = std::span(u_cols_).first(kKappa * nb);
   const Block* r = choices_.data();
   const uint64_t counter = position_ / 128;
   for (std::size_t i = 0; i < kKappa; ++i) {
-    Block* ti = t.data() + i * nb;
+    Block* ti = t_cols_.data() + i * stride;
     Block* ui = u.data() + i * nb;
     seeds0_[i].ctr_keystream(counter, 0, std::span(ti, nb));
     seeds1_[i].ctr_keystream(counter, 0, std::span(ui, nb));
@@ -152,7 +159,7 @@ void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
   }
   channel_.send(detail::kFrameIknpColumns, std::as_bytes(u));
   const std::span<Block> rows = rows_.span().first(128 * nb);
-  transpose_128xn(t, nb, rows);
+  transpose_128xn_strided(t_cols_.span(), stride, nb, rows);
   std::copy_n(rows.begin(), out.size(), out.begin());
   position_ += 128 * nb;
 }

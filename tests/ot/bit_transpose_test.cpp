@@ -68,3 +68,32 @@ TEST(BitTranspose, RejectsWrongSizes) {
 
 }  // namespace
 }  // namespace pinfer::ot
+
+namespace pinfer::ot {
+namespace {
+
+TEST(BitTranspose, StridedMatchesContiguousOnEveryPath) {
+  Prg prg = Prg::from_seed(Block(9, 2));
+  const std::size_t nb = 5, stride = 9;
+  std::vector<Block> packed(128 * nb), padded(128 * stride);
+  prg.fill_blocks(padded);
+  for (std::size_t i = 0; i < 128; ++i) {
+    for (std::size_t k = 0; k < nb; ++k) packed[i * nb + k] = padded[i * stride + k];
+  }
+  std::vector<Block> want(128 * nb);
+  transpose_128xn_with(TransposePath::portable, packed, nb, want);
+  for (TransposePath p : {TransposePath::portable, TransposePath::sse2, TransposePath::avx2,
+                          TransposePath::avx512}) {
+    if (!transpose_path_supported(p)) continue;
+    std::vector<Block> out(128 * nb);
+    transpose_128xn_strided_with(p, padded, stride, nb, out);
+    EXPECT_EQ(out, want) << to_string(p);
+  }
+  std::vector<Block> out(128 * nb);
+  EXPECT_THROW(transpose_128xn_strided(padded, nb - 1, nb, out), InvalidArgument);
+  EXPECT_THROW(transpose_128xn_strided(std::span(padded).first(127 * stride), stride, nb, out),
+               InvalidArgument);
+}
+
+}  // namespace
+}  // namespace pinfer::ot

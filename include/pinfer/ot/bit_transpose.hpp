@@ -26,7 +26,17 @@ enum class TransposePath { portable, sse2, avx2, avx512 };
 // Requires: in.size() == out.size() == 128 * n_blocks; in and out do not overlap.
 // Throws InvalidArgument on wrong sizes.
 void transpose_128xn(std::span<const Block> in, std::size_t n_blocks, std::span<Block> out);
-// Same on a given path; throws InvalidArgument if the CPU cannot run it.
+
+// Rows at in[i * row_stride] (row_stride >= n_blocks). A stride that is not a multiple of 4 KiB
+// keeps the 128 rows out of one L1 set; IKNP uses n_blocks + 4 (one cache line of padding).
+// Requires: in.size() >= 127 * row_stride + n_blocks, out.size() == 128 * n_blocks; no overlap.
+// Throws InvalidArgument on wrong sizes or an unsupported path.
+void transpose_128xn_strided(std::span<const Block> in, std::size_t row_stride,
+                             std::size_t n_blocks, std::span<Block> out);
+void transpose_128xn_strided_with(TransposePath path, std::span<const Block> in,
+                                  std::size_t row_stride, std::size_t n_blocks,
+                                  std::span<Block> out);
+// transpose_128xn on a given path; throws InvalidArgument if the CPU cannot run it.
 void transpose_128xn_with(TransposePath path, std::span<const Block> in, std::size_t n_blocks,
                           std::span<Block> out);
 

@@ -69,9 +69,10 @@ class CotSender {
   Block delta_;
   bool ready_ = false;
   uint64_t position_ = 0;
-  std::vector<Aes128> seeds_;  // PRG keyed by k_{s_i, i}, i < 128
-  SecretBuffer<Block> cols_;   // 128 columns of one chunk
-  SecretBuffer<Block> rows_;   // transposed chunk
+  std::vector<Aes128> seeds_;   // PRG keyed by k_{s_i, i}, i < 128
+  std::vector<Block> u_cols_;   // the receiver's columns of one chunk, as received
+  SecretBuffer<Block> q_cols_;  // 128 columns q_i, rows padded (see transpose_128xn_strided)
+  SecretBuffer<Block> rows_;    // transposed chunk
 };
 
 class CotReceiver {
@@ -101,10 +102,10 @@ class CotReceiver {
   Prg& prg_;
   bool ready_ = false;
   uint64_t position_ = 0;
-  std::vector<Aes128> seeds0_;  // PRG keyed by k_{0, i}
-  std::vector<Aes128> seeds1_;  // PRG keyed by k_{1, i}
-  SecretBuffer<Block> t_cols_;
-  SecretBuffer<Block> u_cols_;
+  std::vector<Aes128> seeds0_;   // PRG keyed by k_{0, i}
+  std::vector<Aes128> seeds1_;   // PRG keyed by k_{1, i}
+  SecretBuffer<Block> t_cols_;   // rows padded (see transpose_128xn_strided)
+  std::vector<Block> u_cols_;    // sent as is (safe to send: masked by G(k1_i))
   SecretBuffer<Block> choices_;  // packed choice bits of one chunk
   SecretBuffer<Block> rows_;
 };
