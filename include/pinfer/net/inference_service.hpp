@@ -1,0 +1,64 @@
+#pragma once
+// The server loop: accepts TCP connections and serves each on its own thread with an
+// InferenceServer, up to max_sessions at once; further clients get a clear "server busy" error
+// instead of a hang. A failing connection is logged and closed; the others go on.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "pinfer/net/tcp_listener.hpp"
+#include "pinfer/net/tcp_options.hpp"
+#include "pinfer/protocol/inference_server.hpp"
+
+namespace pinfer::net {
+
+struct ServiceOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0: ephemeral, see InferenceService::port()
+  TcpOptions tcp;
+  std::size_t max_sessions = 16;
+};
+
+struct ServiceStats {
+  uint64_t sessions_completed = 0;
+  uint64_t sessions_failed = 0;
+  uint64_t sessions_refused_busy = 0;
+};
+
+class InferenceService {
+ public:
+  using Logger = std::function<void(std::string_view)>;
+  // Binds the listener. Throws as TcpListener.
+  InferenceService(protocol::InferenceServer& server, ServiceOptions options, Logger log = {});
+  ~InferenceService();
+  InferenceService(const InferenceService&) = delete;
+  InferenceService& operator=(const InferenceService&) = delete;
+
+  [[nodiscard]] uint16_t port() const noexcept { return listener_.port(); }
+  // Accepts and serves until stop() is called; then waits for the sessions to end.
+  void run();
+  // Thread safe; also callable from another thread while run() blocks.
+  void stop() noexcept;
+  [[nodiscard]] ServiceStats stats() const;
+
+ private:
+  void serve(std::unique_ptr<TcpChannel> channel);
+  void log(std::string_view message) const;
+
+  protocol::InferenceServer& server_;
+  ServiceOptions options_;
+  Logger log_;
+  TcpListener listener_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  std::condition_variable idle_;
+  std::set<TcpChannel*> active_;
+  ServiceStats stats_;
+};
+
+}  // namespace pinfer::net

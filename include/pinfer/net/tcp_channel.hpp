@@ -1,0 +1,87 @@
+#pragma once
+// Channel over a TCP connection (see pinfer/core/channel.hpp for the frame semantics).
+//
+// Wire format per frame: type u32 LE, length u64 LE (kFrameHeaderBytes), then the payload. The
+// Channel base checks type and caps before allocating; this class moves bytes:
+//  - Small frames are buffered and go out together on flush(), before the next receive, when
+//    the buffer fills, or on close(); a large frame is sent straight from the caller's memory
+//    with one gather write (header + payload), so multi-GB streams are not copied.
+//  - Every read and write waits with poll() for at most io_timeout_ms of no progress, then
+//    throws IoError "... timed out after N ms". Disconnects mid-frame throw IoError naming what
+//    was being read and how many bytes were missing; resets and broken pipes throw IoError
+//    (sends use MSG_NOSIGNAL, so no SIGPIPE).
+//  - send_rate_mbps > 0 paces sends with a token bucket (token_bucket.hpp).
+// Thread safety: one thread may send while another receives (as Channel); close() may be
+// called from any thread and wakes a blocked receive.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "pinfer/core/channel.hpp"
+#include "pinfer/net/endpoint.hpp"
+#include "pinfer/net/tcp_options.hpp"
+#include "pinfer/net/token_bucket.hpp"
+
+namespace pinfer::net {
+
+class TcpChannel final : public Channel {
+ public:
+  // Connects to host:port (a name or numeric address), waiting at most connect_timeout_ms.
+  // Throws InvalidArgument for port 0 or bad options, IoError if resolution or connecting
+  // fails or times out.
+  [[nodiscard]] static std::unique_ptr<TcpChannel> connect(std::string_view host, uint16_t port,
+                                                           const TcpOptions& options = {});
+  [[nodiscard]] static std::unique_ptr<TcpChannel> connect(const Endpoint& endpoint,
+                                                           const TcpOptions& options = {});
+  // Takes ownership of a connected stream socket (e.g. from accept); configures it
+  // (non-blocking, TCP_NODELAY, buffers). Throws InvalidArgument for bad options.
+  [[nodiscard]] static std::unique_ptr<TcpChannel> adopt(int fd, const TcpOptions& options);
+
+  ~TcpChannel() override;
+
+  // Sends buffered small frames. Throws IoError on failure or timeout.
+  void flush() override;
+  // Flushes what it can (best effort), then shuts the connection down in both directions.
+  void close() noexcept override;
+
+  [[nodiscard]] const TcpOptions& options() const noexcept { return options_; }
+
+ protected:
+  void write_frame(uint32_t type, std::span<const std::byte> payload) override;
+  FrameHeader read_header() override;
+  void read_payload(std::span<std::byte> out) override;
+
+ private:
+  TcpChannel(int fd, const TcpOptions& options);
+
+  // Sends every byte of `parts` in order (gather writes, paced when shaped). Requires send_mu_.
+  void write_all_locked(std::span<const std::span<const std::byte>> parts);
+  void flush_locked();
+  // Fills `out` exactly from the buffer and the socket; `what` names it in errors.
+  void read_exact(std::span<std::byte> out, std::string_view what);
+  // Receives at most out.size() bytes (at least one); returns 0 on orderly EOF.
+  std::size_t recv_some(std::span<std::byte> out, std::string_view what);
+  int io_timeout_ms() const noexcept;
+
+  int fd_;
+  TcpOptions options_;
+  std::atomic<bool> closed_{false};
+
+  std::mutex send_mu_;
+  std::vector<std::byte> send_buffer_;  // small frames waiting for flush
+  std::atomic<bool> send_pending_{false};
+  std::optional<TokenBucket> bucket_;
+
+  std::vector<std::byte> recv_buffer_;  // bytes received beyond the last read
+  std::size_t recv_pos_ = 0;
+  std::size_t recv_end_ = 0;
+  FrameHeader current_;  // the header read_payload belongs to
+};
+
+}  // namespace pinfer::net

@@ -1,0 +1,42 @@
+#pragma once
+// Listening TCP socket that hands out TcpChannels (the server side of a connection).
+// Thread safety: accept() from one thread at a time; close() from any thread.
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "pinfer/net/endpoint.hpp"
+#include "pinfer/net/tcp_channel.hpp"
+#include "pinfer/net/tcp_options.hpp"
+
+namespace pinfer::net {
+
+class TcpListener {
+ public:
+  // Binds `address` (a name or numeric address; default loopback) and listens. Port 0 picks an
+  // ephemeral port, see port(). `options` apply to every accepted channel. Throws
+  // InvalidArgument for bad options or an unresolvable address, IoError if binding fails.
+  explicit TcpListener(std::string_view address = "127.0.0.1", uint16_t port = 0,
+                       const TcpOptions& options = {});
+  explicit TcpListener(const Endpoint& endpoint, const TcpOptions& options = {})
+      : TcpListener(endpoint.host, endpoint.port, options) {}
+  ~TcpListener();
+  TcpListener(const TcpListener&) = delete;
+  TcpListener& operator=(const TcpListener&) = delete;
+
+  // The bound port (the chosen one when constructed with port 0).
+  [[nodiscard]] uint16_t port() const noexcept { return port_; }
+
+  // Waits at most timeout_ms for a client. Throws IoError on timeout or failure.
+  [[nodiscard]] std::unique_ptr<TcpChannel> accept(uint64_t timeout_ms);
+
+  // Stops listening; a pending accept() throws IoError.
+  void close() noexcept;
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  TcpOptions options_;
+};
+
+}  // namespace pinfer::net

@@ -1,0 +1,285 @@
+#include "pinfer/net/tcp_channel.hpp"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "net/socket_util.hpp"
+#include "pinfer/core/error.hpp"
+
+namespace pinfer::net {
+namespace {
+
+// Frames up to this size (header included) are copied into the send buffer and go out
+// together; larger ones are written from the caller's memory. 64 KiB also bounds the buffer.
+constexpr std::size_t kSmallFrameBytes = 16 << 10;
+constexpr std::size_t kSendBufferBytes = 64 << 10;
+// Reads of at least this many bytes go straight into the caller's memory; smaller ones refill
+// the receive buffer so a run of small frames costs one recv, not two per frame.
+constexpr std::size_t kRecvBufferBytes = 128 << 10;
+constexpr std::size_t kDirectReadBytes = 64 << 10;
+// At most this many iovecs per sendmsg (we never gather more than 3 parts).
+constexpr std::size_t kMaxParts = 4;
+
+void encode_header(uint32_t type, uint64_t length, std::byte out[kFrameHeaderBytes]) {
+  // Little endian on the wire (the build asserts a little-endian host in serialization.cpp).
+  std::memcpy(out, &type, 4);
+  std::memcpy(out + 4, &length, 8);
+}
+
+}  // namespace
+
+std::unique_ptr<TcpChannel> TcpChannel::connect(std::string_view host, uint16_t port,
+                                                const TcpOptions& options) {
+  validate(options);
+  if (port == 0) throw InvalidArgument("cannot connect to port 0");
+  const detail::AddrInfoList addrs = detail::resolve(host, port, false);
+  const int timeout = detail::poll_timeout(options.connect_timeout_ms);
+  std::string last_error = "no address";
+  for (const addrinfo* a = addrs.get(); a != nullptr; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      last_error = "socket: " + detail::errno_text(errno);
+      continue;
+    }
+    try {
+      detail::set_nonblocking(fd);
+      // Buffers must be sized before the handshake so the window scale covers them.
+      detail::set_buffer_sizes(fd, options);
+      if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+        if (errno != EINPROGRESS) throw IoError(detail::errno_text(errno));
+        if (!detail::wait_for(fd, POLLOUT, timeout)) {
+          throw IoError("timed out after " + std::to_string(options.connect_timeout_ms) + " ms");
+        }
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (err != 0) throw IoError(detail::errno_text(err));
+      }
+      return adopt(fd, options);
+    } catch (const IoError& e) {
+      ::close(fd);
+      last_error = e.what();
+    }
+  }
+  throw IoError("connect to " + to_string(Endpoint{std::string(host), port}) +
+                " failed: " + last_error);
+}
+
+std::unique_ptr<TcpChannel> TcpChannel::connect(const Endpoint& endpoint,
+                                                const TcpOptions& options) {
+  return connect(endpoint.host, endpoint.port, options);
+}
+
+std::unique_ptr<TcpChannel> TcpChannel::adopt(int fd, const TcpOptions& options) {
+  validate(options);
+  PINFER_ASSERT(fd >= 0);
+  detail::set_nonblocking(fd);
+  detail::set_nodelay(fd);
+  return std::unique_ptr<TcpChannel>(new TcpChannel(fd, options));
+}
+
+TcpChannel::TcpChannel(int fd, const TcpOptions& options)
+    : Channel(options.max_frame_bytes), fd_(fd), options_(options) {
+  send_buffer_.reserve(kSendBufferBytes);
+  recv_buffer_.resize(kRecvBufferBytes);
+  if (options.send_rate_mbps > 0) {
+    bucket_.emplace(TokenBucket::for_mbps(options.send_rate_mbps, TokenBucket::Clock::now()));
+  }
+}
+
+TcpChannel::~TcpChannel() {
+  close();
+  ::close(fd_);
+}
+
+int TcpChannel::io_timeout_ms() const noexcept {
+  return detail::poll_timeout(options_.io_timeout_ms);
+}
+
+void TcpChannel::write_frame(uint32_t type, std::span<const std::byte> payload) {
+  std::byte header[kFrameHeaderBytes];
+  encode_header(type, payload.size(), header);
+  std::lock_guard lock(send_mu_);
+  if (closed_.load()) throw IoError("tcp channel: send on a closed channel");
+  if (kFrameHeaderBytes + payload.size() <= kSmallFrameBytes) {
+    send_buffer_.insert(send_buffer_.end(), header, header + kFrameHeaderBytes);
+    send_buffer_.insert(send_buffer_.end(), payload.begin(), payload.end());
+    send_pending_.store(true);
+    if (send_buffer_.size() >= kSendBufferBytes) flush_locked();
+    return;
+  }
+  // Large frame: buffered small frames, the header and the payload in one gather write.
+  const std::span<const std::byte> parts[3] = {send_buffer_, {header, kFrameHeaderBytes}, payload};
+  write_all_locked(parts);
+  send_buffer_.clear();
+  send_pending_.store(false);
+}
+
+void TcpChannel::flush() {
+  if (!send_pending_.load()) return;
+  std::lock_guard lock(send_mu_);
+  flush_locked();
+}
+
+void TcpChannel::flush_locked() {
+  if (send_buffer_.empty()) return;
+  const std::span<const std::byte> parts[1] = {send_buffer_};
+  write_all_locked(parts);
+  send_buffer_.clear();
+  send_pending_.store(false);
+}
+
+void TcpChannel::write_all_locked(std::span<const std::span<const std::byte>> parts) {
+  PINFER_ASSERT(parts.size() <= kMaxParts);
+  std::size_t part = 0;
+  std::size_t offset = 0;  // into parts[part]
+  const auto skip_empty = [&] {
+    while (part < parts.size() && offset == parts[part].size()) {
+      ++part;
+      offset = 0;
+    }
+  };
+  skip_empty();
+  while (part < parts.size()) {
+    std::size_t limit = SIZE_MAX;
+    if (bucket_) {
+      const auto wait = bucket_->wait_time(TokenBucket::Clock::now());
+      if (wait > TokenBucket::Clock::duration::zero()) std::this_thread::sleep_for(wait);
+      limit = bucket_->chunk_bytes();
+    }
+    // Gather the remaining parts, trimmed to `limit` bytes.
+    iovec iov[kMaxParts];
+    std::size_t n_iov = 0;
+    std::size_t planned = 0;
+    for (std::size_t p = part; p < parts.size() && planned < limit; ++p) {
+      const std::size_t start = p == part ? offset : 0;
+      const std::size_t len = std::min(parts[p].size() - start, limit - planned);
+      if (len == 0) continue;
+      iov[n_iov++] = {const_cast<std::byte*>(parts[p].data() + start), len};
+      planned += len;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n_iov;
+    const ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!detail::wait_for(fd_, POLLOUT, io_timeout_ms())) {
+          throw IoError("tcp channel: send timed out after " +
+                        std::to_string(options_.io_timeout_ms) + " ms");
+        }
+        continue;
+      }
+      const int err = errno;
+      if (err == EPIPE || err == ECONNRESET) {
+        throw IoError("tcp channel: connection closed by peer while sending (" +
+                      detail::errno_text(err) + ")");
+      }
+      throw IoError("tcp channel: send failed: " + detail::errno_text(err));
+    }
+    if (bucket_) bucket_->charge(static_cast<std::size_t>(sent), TokenBucket::Clock::now());
+    std::size_t advance = static_cast<std::size_t>(sent);
+    while (advance > 0) {
+      const std::size_t take = std::min(advance, parts[part].size() - offset);
+      offset += take;
+      advance -= take;
+      skip_empty();
+    }
+  }
+}
+
+FrameHeader TcpChannel::read_header() {
+  // The peer may be waiting for our buffered frames before it answers.
+  flush();
+  std::byte raw[kFrameHeaderBytes];
+  read_exact(raw, "frame header");
+  FrameHeader h;
+  std::memcpy(&h.type, raw, 4);
+  std::memcpy(&h.length, raw + 4, 8);
+  current_ = h;
+  return h;
+}
+
+void TcpChannel::read_payload(std::span<std::byte> out) {
+  PINFER_ASSERT(out.size() == current_.length);
+  read_exact(out, "payload of frame type " + std::to_string(current_.type));
+}
+
+void TcpChannel::read_exact(std::span<std::byte> out, std::string_view what) {
+  const std::size_t total = out.size();
+  std::size_t done = 0;
+  while (done < total) {
+    if (recv_pos_ < recv_end_) {
+      const std::size_t take = std::min(total - done, recv_end_ - recv_pos_);
+      std::memcpy(out.data() + done, recv_buffer_.data() + recv_pos_, take);
+      recv_pos_ += take;
+      done += take;
+      continue;
+    }
+    const std::size_t left = total - done;
+    std::size_t got = 0;
+    if (left >= kDirectReadBytes) {
+      got = recv_some(out.subspan(done), what);
+      done += got;
+    } else {
+      got = recv_some(recv_buffer_, what);
+      recv_pos_ = 0;
+      recv_end_ = got;
+    }
+    if (got == 0) {
+      throw IoError("tcp channel: peer closed the connection while reading " + std::string(what) +
+                    ": " + std::to_string(total - done) + " of " + std::to_string(total) +
+                    " bytes missing");
+    }
+  }
+}
+
+std::size_t TcpChannel::recv_some(std::span<std::byte> out, std::string_view what) {
+  for (;;) {
+    const ssize_t got = ::recv(fd_, out.data(), out.size(), 0);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      if (!detail::wait_for(fd_, POLLIN, io_timeout_ms())) {
+        throw IoError("tcp channel: receive of " + std::string(what) + " timed out after " +
+                      std::to_string(options_.io_timeout_ms) + " ms");
+      }
+      continue;
+    }
+    if (err == ECONNRESET) {
+      throw IoError("tcp channel: connection reset by peer while reading " + std::string(what));
+    }
+    throw IoError("tcp channel: receive of " + std::string(what) +
+                  " failed: " + detail::errno_text(err));
+  }
+}
+
+void TcpChannel::close() noexcept {
+  if (closed_.exchange(true)) return;
+  // Best effort: a frame already accepted by send() should reach the peer. try_lock so a
+  // close() from another thread cannot hang behind a blocked sender.
+  if (send_mu_.try_lock()) {
+    try {
+      flush_locked();
+    } catch (...) {
+      // The connection may already be gone.
+    }
+    send_mu_.unlock();
+  }
+  // shutdown (not close) wakes a receive blocked in poll() on another thread; the descriptor
+  // is released in the destructor, so it cannot be reused while that thread still holds it.
+  ::shutdown(fd_, SHUT_RDWR);
+}
+
+}  // namespace pinfer::net

@@ -1,0 +1,61 @@
+#include "pinfer/net/endpoint.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "pinfer/core/error.hpp"
+
+namespace pinfer::net {
+namespace {
+
+std::string error_of(std::string_view text) {
+  try {
+    (void)parse_endpoint(text);
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no InvalidArgument for '" << text << "'";
+  return {};
+}
+
+TEST(Endpoint, ParsesHostAndPort) {
+  EXPECT_EQ(parse_endpoint("127.0.0.1:9000"), (Endpoint{"127.0.0.1", 9000}));
+  EXPECT_EQ(parse_endpoint("localhost:0"), (Endpoint{"localhost", 0}));
+  EXPECT_EQ(parse_endpoint("example.org:65535"), (Endpoint{"example.org", 65535}));
+  EXPECT_EQ(parse_endpoint("[::1]:443"), (Endpoint{"::1", 443}));
+}
+
+TEST(Endpoint, ToStringRoundTrips) {
+  for (const char* text : {"127.0.0.1:9000", "[::1]:443", "host:1"}) {
+    EXPECT_EQ(to_string(parse_endpoint(text)), text);
+  }
+}
+
+TEST(Endpoint, MissingColonIsInvalidArgument) {
+  EXPECT_NE(error_of("127.0.0.1").find("missing ':'"), std::string::npos);
+  EXPECT_NE(error_of("[::1]443").find("missing ':'"), std::string::npos);
+}
+
+TEST(Endpoint, BadPortIsInvalidArgument) {
+  EXPECT_NE(error_of("host:").find("empty port"), std::string::npos);
+  EXPECT_NE(error_of("host:80a").find("not a decimal number"), std::string::npos);
+  EXPECT_NE(error_of("host:-1").find("not a decimal number"), std::string::npos);
+  EXPECT_NE(error_of("host: 80").find("not a decimal number"), std::string::npos);
+}
+
+TEST(Endpoint, PortAbove65535IsInvalidArgument) {
+  const std::string msg = error_of("host:65536");
+  EXPECT_NE(msg.find("65536 exceeds 65535"), std::string::npos) << msg;
+  EXPECT_NE(error_of("host:99999999999999999999").find("exceeds 65535"), std::string::npos);
+}
+
+TEST(Endpoint, EmptyHostAndUnbracketedIpv6AreInvalidArgument) {
+  EXPECT_NE(error_of(":80").find("empty host"), std::string::npos);
+  EXPECT_NE(error_of("::1:80").find("brackets"), std::string::npos);
+  EXPECT_NE(error_of("[::1:80").find("']'"), std::string::npos);
+  EXPECT_NE(error_of("").find("missing ':'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pinfer::net
