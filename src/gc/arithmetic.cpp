@@ -20,9 +20,11 @@ Word add_with_carry(CircuitBuilder& b, const Word& x, const Word& y, Bit carry, 
   const std::size_t l = x.size();
   Word sum(l, Bit::constant(false));
   for (std::size_t i = 0; i < l; ++i) {
-    sum[i] = b.xor_(b.xor_(x[i], y[i]), carry);
+    // x ^ c is shared by the sum and the carry: 4 XOR gates per bit instead of 5.
+    const Bit xc = b.xor_(x[i], carry);
+    sum[i] = b.xor_(xc, y[i]);
     if (i + 1 < l || carry_out != nullptr) {
-      carry = b.xor_(carry, b.and_(b.xor_(x[i], carry), b.xor_(y[i], carry)));
+      carry = b.xor_(carry, b.and_(xc, b.xor_(y[i], carry)));
     }
   }
   if (carry_out != nullptr) *carry_out = carry;

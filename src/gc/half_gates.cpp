@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "garble_plan.hpp"
 #include "half_gates_kernels.hpp"
 #include "pinfer/core/aes.hpp"
 #include "pinfer/core/checked_math.hpp"
@@ -24,8 +25,9 @@ constexpr uint32_t kBatchMagic = 0x54414247u;  // "GBAT"
 constexpr uint64_t kBatchWireBytes = 768 * 1024;
 constexpr uint64_t kMinBatch = 16, kMaxBatch = 1024;
 
-using GarbleFn = void (*)(const Aes128&, const Block*, const Block*, const Block&, uint64_t,
-                          uint64_t, Block*, Block*, Block*, std::size_t) noexcept;
+using GarbleFn = void (*)(const Aes128&, const Block*, const Block*, const Block&, const Block&,
+                          const Block&, uint64_t, uint64_t, Block*, Block*, Block*,
+                          std::size_t) noexcept;
 using EvalFn = void (*)(const Aes128&, const Block*, const Block*, const Block*, const Block*,
                         uint64_t, uint64_t, Block*, std::size_t) noexcept;
 
@@ -64,9 +66,11 @@ bool self_test(CpuPath path) {
   }
   const Block delta(0x5555555555555555ull, 0xAAAAAAAAAAAAAAAAull);
   const Aes128& pi = detail::fixed_key_aes();
-  detail::garble_and_portable(pi, a.data(), b.data(), delta, 77, 5, c_ref.data(), tg_ref.data(),
-                              te_ref.data(), n);
-  garble_fn(path)(pi, a.data(), b.data(), delta, 77, 5, c.data(), tg.data(), te.data(), n);
+  const Block none;
+  detail::garble_and_portable(pi, a.data(), b.data(), delta, delta, none, 77, 5, c_ref.data(),
+                              tg_ref.data(), te_ref.data(), n);
+  garble_fn(path)(pi, a.data(), b.data(), delta, delta, none, 77, 5, c.data(), tg.data(), te.data(),
+                  n);
   eval_fn(path)(pi, a.data(), b.data(), tg.data(), te.data(), 77, 5, e.data(), n);
   return c == c_ref && tg == tg_ref && te == te_ref && e == c;
 }
@@ -82,7 +86,14 @@ CpuPath choose_path() {
 struct Shape {
   uint64_t instances = 0;
   uint32_t batch = 0;
+  detail::GarblePlan plan;
 };
+
+uint32_t batch_for(const detail::GarblePlan& plan) {
+  const uint64_t per_instance = std::max<uint64_t>(1, uint64_t{plan.num_slots} * 16);
+  uint64_t b = std::clamp(kBatchWireBytes / per_instance, kMinBatch, kMaxBatch);
+  return static_cast<uint32_t>(b - b % 16);
+}
 
 Shape check_call(const Circuit& circuit, std::size_t input_labels, std::size_t output_labels,
                  uint64_t gate_index_start, CpuPath path) {
@@ -108,7 +119,8 @@ Shape check_call(const Circuit& circuit, std::size_t input_labels, std::size_t o
     throw InvalidArgument("garbling: this CPU cannot run kernel path " +
                           std::string(to_string(path)));
   }
-  s.batch = batch_instances(circuit);
+  s.plan = detail::make_plan(circuit);
+  s.batch = batch_for(s.plan);
   return s;
 }
 
@@ -134,21 +146,36 @@ Block batch_checksum(std::span<const std::byte> stream_header, std::span<const s
   return sum.finish();
 }
 
-// [instance][wire] labels of one batch into the [wire][instance] layout the kernels use.
-void load_inputs(std::span<const Block> labels, uint32_t num_inputs, uint64_t first, std::size_t n,
-                 std::size_t batch, Block* wires) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const Block* src = labels.data() + (first + i) * num_inputs;
-    for (uint32_t w = 0; w < num_inputs; ++w) wires[w * batch + i] = src[w];
+// Transposes are tiled over kTile instances: the tile's source rows stay in L1 while each
+// destination row is written sequentially (a plain double loop strides one side by kilobytes).
+constexpr std::size_t kTile = 16;
+
+// [instance][wire] labels of one batch into the [slot][instance] layout the kernels use.
+void load_inputs(std::span<const Block> labels, uint32_t num_inputs, uint64_t first,
+                 std::size_t n, std::size_t batch, Block* wires) {
+  for (std::size_t i0 = 0; i0 < n; i0 += kTile) {
+    const std::size_t m = std::min(kTile, n - i0);
+    const Block* src = labels.data() + (first + i0) * num_inputs;
+    for (uint32_t w = 0; w < num_inputs; ++w) {
+      Block* dst = wires + std::size_t{w} * batch + i0;
+      for (std::size_t i = 0; i < m; ++i) dst[i] = src[i * num_inputs + w];
+    }
   }
 }
 
-void store_outputs(const Circuit& circuit, const Block* wires, uint64_t first, std::size_t n,
-                   std::size_t batch, std::span<Block> out) {
-  const auto outputs = circuit.outputs();
-  for (std::size_t i = 0; i < n; ++i) {
-    Block* dst = out.data() + (first + i) * outputs.size();
-    for (std::size_t o = 0; o < outputs.size(); ++o) dst[o] = wires[outputs[o] * batch + i];
+// Output labels back to [instance][output]; `flip` is Delta for the garbler (inverted outputs
+// of the plan get their zero-label flipped) and zero for the evaluator.
+void store_outputs(const detail::GarblePlan& plan, const Block& flip, const Block* wires,
+                   uint64_t first, std::size_t n, std::size_t batch, std::span<Block> out) {
+  const std::size_t outputs = plan.output_slots.size();
+  for (std::size_t i0 = 0; i0 < n; i0 += kTile) {
+    const std::size_t m = std::min(kTile, n - i0);
+    Block* dst = out.data() + (first + i0) * outputs;
+    for (std::size_t o = 0; o < outputs; ++o) {
+      const Block* src = wires + std::size_t{plan.output_slots[o]} * batch + i0;
+      const Block mask = Block::mask_of(plan.output_flip[o]) & flip;
+      for (std::size_t i = 0; i < m; ++i) dst[i * outputs + o] = src[i] ^ mask;
+    }
   }
 }
 
@@ -164,10 +191,7 @@ CpuPath gc_active_path() {
 }
 
 uint32_t batch_instances(const Circuit& circuit) {
-  const uint64_t per_instance = std::max<uint64_t>(1, uint64_t{circuit.num_wires()} * 16);
-  uint64_t b = std::clamp(kBatchWireBytes / per_instance, kMinBatch, kMaxBatch);
-  b -= b % 16;
-  return static_cast<uint32_t>(b);
+  return batch_for(detail::make_plan(circuit));
 }
 
 uint64_t garbled_stream_bytes(const Circuit& circuit, uint64_t instances) {
@@ -207,7 +231,7 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
   const std::size_t batch = s.batch;
   const uint64_t and_count = circuit.and_count();
 
-  SecretBuffer<Block> wires(std::size_t{circuit.num_wires()} * batch);
+  SecretBuffer<Block> wires(std::size_t{s.plan.num_slots} * batch);
   std::vector<Block> tables(and_count * 2 * batch);  // public: sent to the evaluator
   const std::vector<std::byte> header = stream_header(circuit, s, gate_index_start);
   sink.write(header);
@@ -220,27 +244,22 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
     Block* w = wires.data();
     load_inputs(input_zero_labels, circuit.num_inputs(), first, n, batch, w);
     uint64_t k = 0;  // AND gates so far in this instance
-    for (const Gate& g : circuit.gates()) {
-      Block* out = w + std::size_t{g.out} * batch;
-      const Block* in0 = w + std::size_t{g.in0} * batch;
-      switch (g.op) {
-        case GateOp::xor_gate:
-          xor_rows(in0, w + std::size_t{g.in1} * batch, out, n);
-          break;
-        case GateOp::not_gate:
-          for (std::size_t i = 0; i < n; ++i) out[i] = in0[i] ^ delta;
-          break;
-        case GateOp::and_gate: {
-          Block* t = tables.data() + k * 2 * n;
-          garble_and(pi, in0, w + std::size_t{g.in1} * batch, delta,
-                     gate_index_start + first * and_count + k, and_count, out, t, t + n, n);
-          stats.and_gates += n;
-          ++k;
-          break;
-        }
+    for (const detail::PlanOp& op : s.plan.ops) {
+      Block* out = w + std::size_t{op.out} * batch;
+      const Block* in0 = w + std::size_t{op.s0} * batch;
+      const Block* in1 = w + std::size_t{op.s1} * batch;
+      if (!op.is_and) {
+        xor_rows(in0, in1, out, n);
+        continue;
       }
+      Block* t = tables.data() + k * 2 * n;
+      garble_and(pi, in0, in1, delta, Block::mask_of(op.flip0) & delta,
+                 Block::mask_of(op.flip1) & delta, gate_index_start + first * and_count + k,
+                 and_count, out, t, t + n, n);
+      stats.and_gates += n;
+      ++k;
     }
-    store_outputs(circuit, w, first, n, batch, output_zero_labels);
+    store_outputs(s.plan, delta, w, first, n, batch, output_zero_labels);
 
     ByteWriter bh;
     bh.u32(kBatchMagic);
@@ -290,7 +309,7 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
     }
   }
 
-  SecretBuffer<Block> wires(std::size_t{circuit.num_wires()} * batch);
+  SecretBuffer<Block> wires(std::size_t{s.plan.num_slots} * batch);
   std::vector<Block> tables(and_count * 2 * batch);
   GarbleStats stats;
   stats.stream_bytes = header.size();
@@ -321,27 +340,20 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
     Block* w = wires.data();
     load_inputs(input_labels, circuit.num_inputs(), first, n, batch, w);
     uint64_t k = 0;
-    for (const Gate& g : circuit.gates()) {
-      Block* out = w + std::size_t{g.out} * batch;
-      const Block* in0 = w + std::size_t{g.in0} * batch;
-      switch (g.op) {
-        case GateOp::xor_gate:
-          xor_rows(in0, w + std::size_t{g.in1} * batch, out, n);
-          break;
-        case GateOp::not_gate:
-          std::memcpy(out, in0, n * sizeof(Block));
-          break;
-        case GateOp::and_gate: {
-          const Block* t = tables.data() + k * 2 * n;
-          eval_and(pi, in0, w + std::size_t{g.in1} * batch, t, t + n,
-                   gate_index_start + first * and_count + k, and_count, out, n);
-          stats.and_gates += n;
-          ++k;
-          break;
-        }
+    for (const detail::PlanOp& op : s.plan.ops) {
+      Block* out = w + std::size_t{op.out} * batch;
+      const Block* in0 = w + std::size_t{op.s0} * batch;
+      const Block* in1 = w + std::size_t{op.s1} * batch;
+      if (!op.is_and) {
+        xor_rows(in0, in1, out, n);
+        continue;
       }
+      const Block* t = tables.data() + k * 2 * n;
+      eval_and(pi, in0, in1, t, t + n, gate_index_start + first * and_count + k, and_count, out, n);
+      stats.and_gates += n;
+      ++k;
     }
-    store_outputs(circuit, w, first, n, batch, output_labels);
+    store_outputs(s.plan, Block(), w, first, n, batch, output_labels);
     stats.table_bytes += batch_tables.size_bytes();
     stats.stream_bytes += sizeof bh_bytes + batch_tables.size_bytes() + sizeof(Block);
     stats.instances += n;

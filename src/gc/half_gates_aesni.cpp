@@ -41,11 +41,12 @@ inline void encrypt_lanes(const __m128i* rk, __m128i* x) {
 
 template <int kW>
 inline void garble_step(const __m128i* rk, const Block* a0, const Block* b0, __m128i d, __m128i sd,
-                        uint64_t g, uint64_t stride, Block* c0, Block* tg, Block* te) {
+                        __m128i fa, __m128i fb, uint64_t g, uint64_t stride, Block* c0, Block* tg,
+                        Block* te) {
   __m128i a[kW], b[kW], s[4 * kW], x[4 * kW];
   for (int w = 0; w < kW; ++w) {
-    a[w] = load(a0 + w);
-    b[w] = load(b0 + w);
+    a[w] = _mm_xor_si128(load(a0 + w), fa);
+    b[w] = _mm_xor_si128(load(b0 + w), fb);
     const uint64_t gi = g + static_cast<uint64_t>(w) * stride;
     const __m128i j = tweak(2 * gi), j1 = tweak(2 * gi + 1);
     s[4 * w] = sigma_x(a[w]);
@@ -107,19 +108,19 @@ inline void load_keys(const Aes128& pi, __m128i* rk) {
 }  // namespace
 
 void garble_and_aesni(const Aes128& pi, const Block* a0, const Block* b0, const Block& delta,
-                      uint64_t gate_index, uint64_t stride, Block* c0, Block* tg, Block* te,
-                      std::size_t n) noexcept {
+                      const Block& flip_a, const Block& flip_b, uint64_t gate_index,
+                      uint64_t stride, Block* c0, Block* tg, Block* te, std::size_t n) noexcept {
   __m128i rk[11];
   load_keys(pi, rk);
-  const __m128i d = load(&delta), sd = sigma_x(d);
+  const __m128i d = load(&delta), sd = sigma_x(d), fa = load(&flip_a), fb = load(&flip_b);
   std::size_t i = 0;
   for (; i + 2 <= n; i += 2) {
-    garble_step<2>(rk, a0 + i, b0 + i, d, sd, gate_index + i * stride, stride, c0 + i, tg + i,
-                   te + i);
+    garble_step<2>(rk, a0 + i, b0 + i, d, sd, fa, fb, gate_index + i * stride, stride, c0 + i,
+                   tg + i, te + i);
   }
   for (; i < n; ++i) {
-    garble_step<1>(rk, a0 + i, b0 + i, d, sd, gate_index + i * stride, stride, c0 + i, tg + i,
-                   te + i);
+    garble_step<1>(rk, a0 + i, b0 + i, d, sd, fa, fb, gate_index + i * stride, stride, c0 + i,
+                   tg + i, te + i);
   }
 }
 

@@ -11,6 +11,7 @@
 //   C = H(A, j) ^ sa TG ^ H(B, j') ^ sb (TE ^ A).
 // H(x, t) = pi(sigma(x) ^ t) ^ sigma(x), sigma(x) = (x.lo ^ x.hi in hi, x.hi in lo), pi = fixed-key
 // AES (GKWY20 Sec. 7). Tweaks sit in the low 64 bits of the block XORed into sigma(x).
+// flip_a / flip_b (0 or Delta) are XORed into A0 / B0 first: the plan's folded NOT gates.
 // Secret: labels and delta; the permute bits select with masks, never branches.
 #include <cstddef>
 #include <cstdint>
@@ -31,14 +32,14 @@ inline constexpr Block kFixedKey{0x243F6A8885A308D3ull, 0x13198A2E03707344ull};
 }
 
 void garble_and_portable(const Aes128& pi, const Block* a0, const Block* b0, const Block& delta,
-                         uint64_t gate_index, uint64_t stride, Block* c0, Block* tg, Block* te,
-                         std::size_t n) noexcept;
+                         const Block& flip_a, const Block& flip_b, uint64_t gate_index,
+                         uint64_t stride, Block* c0, Block* tg, Block* te, std::size_t n) noexcept;
 void garble_and_aesni(const Aes128& pi, const Block* a0, const Block* b0, const Block& delta,
-                      uint64_t gate_index, uint64_t stride, Block* c0, Block* tg, Block* te,
-                      std::size_t n) noexcept;
+                      const Block& flip_a, const Block& flip_b, uint64_t gate_index,
+                      uint64_t stride, Block* c0, Block* tg, Block* te, std::size_t n) noexcept;
 void garble_and_vaes(const Aes128& pi, const Block* a0, const Block* b0, const Block& delta,
-                     uint64_t gate_index, uint64_t stride, Block* c0, Block* tg, Block* te,
-                     std::size_t n) noexcept;
+                     const Block& flip_a, const Block& flip_b, uint64_t gate_index, uint64_t stride,
+                     Block* c0, Block* tg, Block* te, std::size_t n) noexcept;
 
 void eval_and_portable(const Aes128& pi, const Block* a, const Block* b, const Block* tg,
                        const Block* te, uint64_t gate_index, uint64_t stride, Block* c,

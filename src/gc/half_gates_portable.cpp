@@ -10,11 +10,16 @@ const Aes128& fixed_key_aes() {
   return pi;
 }
 
-void garble_and_portable(const Aes128& pi, const Block* a0, const Block* b0, const Block& delta,
+void garble_and_portable(const Aes128& pi, const Block* a0_in, const Block* b0_in,
+                         const Block& delta, const Block& flip_a, const Block& flip_b,
                          uint64_t gate_index, uint64_t stride, Block* c0, Block* tg, Block* te,
                          std::size_t n) noexcept {
   const Block sd = sigma(delta);
-  std::vector<Block> s(4 * n), h(4 * n);
+  std::vector<Block> s(4 * n), h(4 * n), a0(n), b0(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    a0[i] = a0_in[i] ^ flip_a;
+    b0[i] = b0_in[i] ^ flip_b;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const uint64_t g = gate_index + i * stride;
     const Block j(2 * g, 0), j1(2 * g + 1, 0);

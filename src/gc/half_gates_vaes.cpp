@@ -50,15 +50,15 @@ inline __m512i tweaks(uint64_t g, uint64_t stride) {
 
 // kGroups registers of 4 instances each; `mask` limits loads/stores of the last register.
 template <int kGroups>
-inline void garble_step(const Consts& c, __m512i d, __m512i sd, const Block* a0, const Block* b0,
-                        uint64_t g, uint64_t stride, Block* c0, Block* tg, Block* te,
-                        __mmask8 last_mask) {
+inline void garble_step(const Consts& c, __m512i d, __m512i sd, __m512i fa, __m512i fb,
+                        const Block* a0, const Block* b0, uint64_t g, uint64_t stride, Block* c0,
+                        Block* tg, Block* te, __mmask8 last_mask) {
   __m512i a[kGroups], s[4 * kGroups], x[4 * kGroups];
   __mmask8 ka[kGroups], kb[kGroups];
   for (int w = 0; w < kGroups; ++w) {
     const __mmask8 m = (w == kGroups - 1) ? last_mask : 0xFF;
-    a[w] = _mm512_maskz_loadu_epi64(m, a0 + 4 * w);
-    const __m512i b = _mm512_maskz_loadu_epi64(m, b0 + 4 * w);
+    a[w] = _mm512_xor_si512(_mm512_maskz_loadu_epi64(m, a0 + 4 * w), fa);
+    const __m512i b = _mm512_xor_si512(_mm512_maskz_loadu_epi64(m, b0 + 4 * w), fb);
     ka[w] = lsb_mask(c, a[w]);
     kb[w] = lsb_mask(c, b);
     const __m512i j = tweaks(g + 4 * static_cast<uint64_t>(w) * stride, stride);
@@ -121,6 +121,10 @@ inline void eval_step(const Consts& c, const Block* a, const Block* b, const Blo
   }
 }
 
+inline __m512i broadcast(const Block& b) {
+  return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&b)));
+}
+
 inline __mmask8 tail_mask(std::size_t m) {
   return static_cast<__mmask8>((1u << (2 * m)) - 1);
 }
@@ -128,22 +132,23 @@ inline __mmask8 tail_mask(std::size_t m) {
 }  // namespace
 
 void garble_and_vaes(const Aes128& pi, const Block* a0, const Block* b0, const Block& delta,
-                     uint64_t gate_index, uint64_t stride, Block* c0, Block* tg, Block* te,
-                     std::size_t n) noexcept {
+                     const Block& flip_a, const Block& flip_b, uint64_t gate_index, uint64_t stride,
+                     Block* c0, Block* tg, Block* te, std::size_t n) noexcept {
   Consts c;
   init(pi, c);
   const __m512i d =
       _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&delta)));
   const __m512i sd = sigma_x(c, d);
+  const __m512i fa = broadcast(flip_a), fb = broadcast(flip_b);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    garble_step<2>(c, d, sd, a0 + i, b0 + i, gate_index + i * stride, stride, c0 + i, tg + i,
-                   te + i, 0xFF);
+    garble_step<2>(c, d, sd, fa, fb, a0 + i, b0 + i, gate_index + i * stride, stride, c0 + i,
+                   tg + i, te + i, 0xFF);
   }
   for (; i < n; i += 4) {
     const std::size_t m = n - i < 4 ? n - i : 4;
-    garble_step<1>(c, d, sd, a0 + i, b0 + i, gate_index + i * stride, stride, c0 + i, tg + i,
-                   te + i, tail_mask(m));
+    garble_step<1>(c, d, sd, fa, fb, a0 + i, b0 + i, gate_index + i * stride, stride, c0 + i,
+                   tg + i, te + i, tail_mask(m));
   }
 }
 
