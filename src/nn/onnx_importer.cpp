@@ -48,6 +48,7 @@ class Importer {
     Model model = make_input();
     model_ = &model;
     for (int i = 0; i < g.node_size(); ++i) import_node(g.node(i), i);
+    if (g.output_size() == 0) throw FormatError("ONNX graph has no output");
     if (g.output_size() != 1) {
       throw Unsupported("ONNX graph has " + std::to_string(g.output_size()) +
                         " outputs; exactly one (the logits) is supported");
