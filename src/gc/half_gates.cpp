@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "garble_plan.hpp"
+#include "gc_avx512.hpp"
 #include "half_gates_kernels.hpp"
 #include "pinfer/core/aes.hpp"
 #include "pinfer/core/checked_math.hpp"
@@ -151,8 +152,8 @@ Block batch_checksum(std::span<const std::byte> stream_header, std::span<const s
 constexpr std::size_t kTile = 16;
 
 // [instance][wire] labels of one batch into the [slot][instance] layout the kernels use.
-void load_inputs(std::span<const Block> labels, uint32_t num_inputs, uint64_t first,
-                 std::size_t n, std::size_t batch, Block* wires) {
+void load_inputs(std::span<const Block> labels, uint32_t num_inputs, uint64_t first, std::size_t n,
+                 std::size_t batch, Block* wires) {
   for (std::size_t i0 = 0; i0 < n; i0 += kTile) {
     const std::size_t m = std::min(kTile, n - i0);
     const Block* src = labels.data() + (first + i0) * num_inputs;
@@ -179,8 +180,14 @@ void store_outputs(const detail::GarblePlan& plan, const Block& flip, const Bloc
   }
 }
 
-void xor_rows(const Block* a, const Block* b, Block* out, std::size_t n) {
+void xor_rows_portable(const Block* a, const Block* b, Block* out, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) out[i] = a[i] ^ b[i];
+}
+
+using XorFn = void (*)(const Block*, const Block*, Block*, std::size_t) noexcept;
+
+XorFn xor_fn(CpuPath path) {
+  return path == CpuPath::vaes ? &detail::xor_rows_avx512 : &xor_rows_portable;
 }
 
 }  // namespace
@@ -227,6 +234,7 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
                              gate_index_start, path);
   if (!delta.lsb()) throw InvalidArgument("garbling: lsb(delta) must be 1 (point-and-permute)");
   const GarbleFn garble_and = garble_fn(path);
+  const XorFn xor_rows = xor_fn(path);
   const Aes128& pi = detail::fixed_key_aes();
   const std::size_t batch = s.batch;
   const uint64_t and_count = circuit.and_count();
@@ -284,6 +292,7 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
   const Shape s =
       check_call(circuit, input_labels.size(), output_labels.size(), gate_index_start, path);
   const EvalFn eval_and = eval_fn(path);
+  const XorFn xor_rows = xor_fn(path);
   const Aes128& pi = detail::fixed_key_aes();
   const std::size_t batch = s.batch;
   const uint64_t and_count = circuit.and_count();

@@ -2,7 +2,7 @@
 // Private half-gates kernels: one AND gate of the circuit for n instances at once. Each ISA
 // variant lives in its own file (built with its flags); all produce identical bytes.
 //
-// Garbler (ZRE15 Fig. 2), per instance i with zero-labels A0, B0, permute bits pa = lsb(A0),
+// Garbler (ZRE15 Sec. 3), per instance i with zero-labels A0, B0, permute bits pa = lsb(A0),
 // pb = lsb(B0), gate index g_i = gate_index + i * stride, tweaks j = 2 g_i, j' = 2 g_i + 1:
 //   TG = H(A0, j) ^ H(A0 ^ D, j) ^ pb D        WG0 = H(A0, j) ^ pa TG
 //   TE = H(B0, j') ^ H(B0 ^ D, j') ^ A0        WE0 = H(B0, j') ^ pb (TE ^ A0)

@@ -1,5 +1,6 @@
 // Portable half-gates kernels: scalar label arithmetic around batched OpenSSL AES calls.
-#include <vector>
+// Scratch holding labels and their hashes is wiped (SecretBuffer).
+#include "pinfer/core/secret_buffer.hpp"
 
 #include "half_gates_kernels.hpp"
 
@@ -15,7 +16,7 @@ void garble_and_portable(const Aes128& pi, const Block* a0_in, const Block* b0_i
                          uint64_t gate_index, uint64_t stride, Block* c0, Block* tg, Block* te,
                          std::size_t n) noexcept {
   const Block sd = sigma(delta);
-  std::vector<Block> s(4 * n), h(4 * n), a0(n), b0(n);
+  SecretBuffer<Block> s(4 * n), h(4 * n), a0(n), b0(n);
   for (std::size_t i = 0; i < n; ++i) {
     a0[i] = a0_in[i] ^ flip_a;
     b0[i] = b0_in[i] ^ flip_b;
@@ -32,7 +33,7 @@ void garble_and_portable(const Aes128& pi, const Block* a0_in, const Block* b0_i
     h[4 * i + 2] = s[4 * i + 2] ^ j1;
     h[4 * i + 3] = s[4 * i + 3] ^ j1;
   }
-  pi.encrypt_ecb_with(CpuPath::portable, h, h);
+  pi.encrypt_ecb_with(CpuPath::portable, h.span(), h.span());
   for (std::size_t i = 0; i < n; ++i) {
     const Block ha0 = h[4 * i] ^ s[4 * i], ha1 = h[4 * i + 1] ^ s[4 * i + 1];
     const Block hb0 = h[4 * i + 2] ^ s[4 * i + 2], hb1 = h[4 * i + 3] ^ s[4 * i + 3];
@@ -50,7 +51,7 @@ void garble_and_portable(const Aes128& pi, const Block* a0_in, const Block* b0_i
 void eval_and_portable(const Aes128& pi, const Block* a, const Block* b, const Block* tg,
                        const Block* te, uint64_t gate_index, uint64_t stride, Block* c,
                        std::size_t n) noexcept {
-  std::vector<Block> s(2 * n), h(2 * n);
+  SecretBuffer<Block> s(2 * n), h(2 * n);
   for (std::size_t i = 0; i < n; ++i) {
     const uint64_t g = gate_index + i * stride;
     s[2 * i] = sigma(a[i]);
@@ -58,7 +59,7 @@ void eval_and_portable(const Aes128& pi, const Block* a, const Block* b, const B
     h[2 * i] = s[2 * i] ^ Block(2 * g, 0);
     h[2 * i + 1] = s[2 * i + 1] ^ Block(2 * g + 1, 0);
   }
-  pi.encrypt_ecb_with(CpuPath::portable, h, h);
+  pi.encrypt_ecb_with(CpuPath::portable, h.span(), h.span());
   for (std::size_t i = 0; i < n; ++i) {
     const Block ha = h[2 * i] ^ s[2 * i], hb = h[2 * i + 1] ^ s[2 * i + 1];
     const Block sa = Block::mask_of(a[i].lo), sb = Block::mask_of(b[i].lo);

@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstring>
 
+#include "gc_avx512.hpp"
+#include "pinfer/core/cpu_features.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::gc::detail {
@@ -21,7 +23,31 @@ inline uint64_t mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+bool use_avx512() {
+  static const bool use = preferred_cpu_path() == CpuPath::vaes && cpu_supports(CpuPath::vaes);
+  return use;
+}
+
 }  // namespace
+
+void checksum_lanes_portable(uint64_t lanes[8], const std::byte* p, std::size_t blocks) noexcept {
+  uint64_t l0 = lanes[0], l1 = lanes[1], l2 = lanes[2], l3 = lanes[3];
+  uint64_t l4 = lanes[4], l5 = lanes[5], l6 = lanes[6], l7 = lanes[7];
+  for (std::size_t i = 0; i < blocks; ++i, p += 64) {
+    uint64_t w[8];
+    std::memcpy(w, p, 64);
+    l0 = step(l0, w[0]);
+    l1 = step(l1, w[1]);
+    l2 = step(l2, w[2]);
+    l3 = step(l3, w[3]);
+    l4 = step(l4, w[4]);
+    l5 = step(l5, w[5]);
+    l6 = step(l6, w[6]);
+    l7 = step(l7, w[7]);
+  }
+  lanes[0] = l0, lanes[1] = l1, lanes[2] = l2, lanes[3] = l3;
+  lanes[4] = l4, lanes[5] = l5, lanes[6] = l6, lanes[7] = l7;
+}
 
 StreamChecksum::StreamChecksum() noexcept {
   for (std::size_t j = 0; j < lanes_.size(); ++j) lanes_[j] = mix(0x5047434B53554D00ull + j);
@@ -40,21 +66,17 @@ void StreamChecksum::update(std::span<const std::byte> bytes) noexcept {
     --words;
     ++words_;
   }
-  uint64_t l0 = lanes_[0], l1 = lanes_[1], l2 = lanes_[2], l3 = lanes_[3];
-  uint64_t l4 = lanes_[4], l5 = lanes_[5], l6 = lanes_[6], l7 = lanes_[7];
-  for (; words >= 8; words -= 8, p += 64, words_ += 8) {
-    uint64_t w[8];
-    std::memcpy(w, p, 64);
-    l0 = step(l0, w[0]);
-    l1 = step(l1, w[1]);
-    l2 = step(l2, w[2]);
-    l3 = step(l3, w[3]);
-    l4 = step(l4, w[4]);
-    l5 = step(l5, w[5]);
-    l6 = step(l6, w[6]);
-    l7 = step(l7, w[7]);
+  const std::size_t blocks = words / 8;
+  if (blocks > 0) {
+    if (use_avx512()) {
+      checksum_lanes_avx512(lanes_.data(), p, blocks);
+    } else {
+      checksum_lanes_portable(lanes_.data(), p, blocks);
+    }
+    p += 64 * blocks;
+    words -= 8 * blocks;
+    words_ += 8 * blocks;
   }
-  lanes_ = {l0, l1, l2, l3, l4, l5, l6, l7};
   for (; words > 0; --words, p += 8, ++words_) {
     uint64_t w;
     std::memcpy(&w, p, 8);

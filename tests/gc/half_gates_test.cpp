@@ -221,6 +221,36 @@ TEST(HalfGates, EvaluatorHoldsExactlyTheActiveOutputLabel) {
   }
 }
 
+// NOT chains, negated AND inputs, inverted and constant outputs, unread inputs and a dead gate:
+// the shapes the execution plan folds away, checked against plaintext on every path.
+TEST(HalfGates, NotGatesAndConstantOutputsDecode) {
+  CircuitBuilder b;
+  const Bit x = b.input(), y = b.input(), z = b.input();
+  (void)b.input();  // never read
+  const Bit nx = b.not_(x), nnx = b.not_(nx);
+  const Bit t = b.and_(nx, b.not_(y));  // both AND inputs negated
+  (void)b.and_(x, z);                   // dead gate
+  b.output(t);
+  b.output(b.not_(t));               // inverted output
+  b.output(b.xor_(nnx, b.not_(z)));  // XOR of inverted values
+  b.output(Bit::constant(true));
+  b.output(Bit::constant(false));
+  b.output(nx);  // an input, inverted
+  const Circuit c = b.build();
+  const std::size_t instances = 37;
+  std::vector<uint8_t> bits(instances * c.num_inputs());
+  Prg().fill_bits(bits);
+  for (CpuPath path : supported_paths()) {
+    SCOPED_TRACE(to_string(path));
+    const test::GcRun run = garble_and_evaluate(c, bits, path);
+    std::vector<uint8_t> want(c.num_outputs());
+    for (std::size_t i = 0; i < instances; ++i) {
+      c.evaluate_plain(std::span(bits).subspan(i * 4, 4), want);
+      ASSERT_TRUE(std::equal(want.begin(), want.end(), run.outputs.begin() + i * 6)) << i;
+    }
+  }
+}
+
 // A garbler-known input folded into the circuit: the evaluator uses public labels and needs no
 // label for c and r'; the result still decodes correctly.
 TEST(HalfGates, FoldedGarblerInputsDecode) {

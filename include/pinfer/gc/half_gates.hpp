@@ -1,5 +1,5 @@
 #pragma once
-// Half-gates garbling (Zahur, Rosulek, Evans, "Two halves make a whole", EUROCRYPT 2015, Fig. 2)
+// Half-gates garbling (Zahur, Rosulek, Evans, "Two halves make a whole", EUROCRYPT 2015, Sec. 3)
 // with free XOR (Kolesnikov-Schneider 2008) and point-and-permute, batched over many instances of
 // one circuit and streamed through a GarbledSink / GarbledSource.
 //
