@@ -13,6 +13,7 @@
 // stream (both parties must make calls of the same sizes in the same order). Work is done in
 // chunks of kCotChunkOts, so memory stays bounded for any n. A call for n OTs consumes
 // round_up(n, 128) OTs of the stream (the padding is discarded), and position() counts them.
+// Lifetime: the Channel and Prg passed to a constructor must outlive the object.
 // Thread safety: none; one thread per object. The channel must not be used by others while a
 // call runs.
 #include <cstddef>
