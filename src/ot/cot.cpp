@@ -61,6 +61,7 @@ CotSender::CotSender(Channel& channel, const Block& delta, Prg& prg)
   if (!delta.lsb()) {
     throw InvalidArgument("COT delta must have lsb 1 (free-XOR point-and-permute)");
   }
+  detail::require_frame_capacity(channel, "CotSender");
 }
 
 CotSender::~CotSender() {
@@ -121,7 +122,9 @@ void CotSender::extend(std::span<Block> k0_out) {
 
 // ---- receiver ----
 
-CotReceiver::CotReceiver(Channel& channel, Prg& prg) : channel_(channel), prg_(prg) {}
+CotReceiver::CotReceiver(Channel& channel, Prg& prg) : channel_(channel), prg_(prg) {
+  detail::require_frame_capacity(channel, "CotReceiver");
+}
 
 CotReceiver::~CotReceiver() = default;
 

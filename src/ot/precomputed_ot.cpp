@@ -11,8 +11,7 @@
 namespace pinfer::ot {
 namespace {
 
-// OTs per online frame: 16 MiB of corrections, well under the default 64 MiB frame cap.
-constexpr std::size_t kStep = std::size_t{1} << 20;
+constexpr std::size_t kStep = kDerandomizeFrameOts;
 
 void check_len(std::size_t got, std::size_t n, const char* what) {
   if (got != n) {
@@ -78,6 +77,7 @@ void derandomize_receive(Channel& channel, std::span<const uint8_t> b, std::span
   check_len(c.size(), n, "derandomize c");
   check_len(m.size(), n, "derandomize m");
   check_len(labels_out.size(), n, "derandomize labels_out");
+  detail::require_frame_capacity(channel, "derandomize_receive");
   // Keep one d frame ahead of the corrections being read: the sender never waits for d while
   // we wait for corrections, and at most one small d frame is in flight while the sender is
   // blocked writing a large correction frame, so bounded socket buffers cannot deadlock.
@@ -102,6 +102,7 @@ void derandomize_send(Channel& channel, std::span<const Block> k0,
                       std::span<const Block> zero_labels, const Block& delta) {
   const std::size_t n = k0.size();
   check_len(zero_labels.size(), n, "derandomize zero_labels");
+  detail::require_frame_capacity(channel, "derandomize_send");
   std::vector<std::byte> d((std::min(kStep, n) + 7) / 8);
   std::vector<Block> e(std::min(kStep, n));  // safe to send: one-time padded by k0
   for (std::size_t done = 0; done < n; done += kStep) {

@@ -82,8 +82,8 @@ TEST(BitTranspose, StridedMatchesContiguousOnEveryPath) {
   }
   std::vector<Block> want(128 * nb);
   transpose_128xn_with(TransposePath::portable, packed, nb, want);
-  for (TransposePath p : {TransposePath::portable, TransposePath::sse2, TransposePath::avx2,
-                          TransposePath::avx512}) {
+  for (TransposePath p :
+       {TransposePath::portable, TransposePath::sse2, TransposePath::avx2, TransposePath::avx512}) {
     if (!transpose_path_supported(p)) continue;
     std::vector<Block> out(128 * nb);
     transpose_128xn_strided_with(p, padded, stride, nb, out);

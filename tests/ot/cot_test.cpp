@@ -116,6 +116,13 @@ TEST(Cot, DeltaMustHaveLsbOne) {
   EXPECT_TRUE(CotSender::random_delta(p).lsb());
 }
 
+TEST(Cot, RejectsChannelWithSmallFrameCap) {
+  auto [a, b] = make_memory_channel_pair({.max_frame_bytes = kOtMinFrameBytes - 1});
+  Prg p;
+  EXPECT_THROW(CotSender(*a, Block(1, 0), p), InvalidArgument);
+  EXPECT_THROW(CotReceiver(*b, p), InvalidArgument);
+}
+
 TEST(Cot, UsageErrors) {
   auto [a, b] = make_memory_channel_pair();
   Prg p;

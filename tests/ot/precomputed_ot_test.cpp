@@ -95,10 +95,10 @@ TEST(PrecomputedOt, LocalHelpersCompose) {
   }
 }
 
-// More than one online frame (2^20 OTs each), with locally made correlated pairs.
+// More than one online frame, with locally made correlated pairs.
 TEST(PrecomputedOt, ChannelHelpersSpanSeveralFrames) {
   auto [a, b] = make_memory_channel_pair();
-  const std::size_t n = (std::size_t{1} << 20) + 77;
+  const std::size_t n = 3 * kDerandomizeFrameOts + 77;
   Prg prg;
   Block delta = prg.next_block();
   delta.lo |= 1;
@@ -116,8 +116,8 @@ TEST(PrecomputedOt, ChannelHelpersSpanSeveralFrames) {
     ASSERT_EQ(labels[j], l0[j] ^ (delta & Block::mask_of(bits[j]))) << j;
   }
   EXPECT_EQ(b->traffic().total.bytes_sent, derandomize_receiver_bytes(n));
-  EXPECT_EQ(derandomize_receiver_bytes(n), (n + 7) / 8 + 2 * kFrameHeaderBytes);
-  EXPECT_EQ(a->traffic().total.bytes_sent, 16 * n + 2 * kFrameHeaderBytes);
+  EXPECT_EQ(derandomize_receiver_bytes(n), (n + 7) / 8 + 4 * kFrameHeaderBytes);
+  EXPECT_EQ(a->traffic().total.bytes_sent, 16 * n + 4 * kFrameHeaderBytes);
 }
 
 TEST(PrecomputedOt, MalformedChoiceMessageIsRejected) {

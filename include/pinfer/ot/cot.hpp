@@ -31,6 +31,9 @@ namespace pinfer::ot {
 
 // OTs per extension chunk (one frame of 16 * kCotChunkOts bytes).
 inline constexpr std::size_t kCotChunkOts = std::size_t{1} << 16;
+// Smallest Channel::max_frame_bytes the ot layer works with (its largest frame is an online
+// derandomization frame of kDerandomizeFrameOts corrections, 4 MiB).
+inline constexpr std::size_t kOtMinFrameBytes = std::size_t{4} << 20;
 // Most OTs a single extend() call accepts (memory stays bounded; this only caps counters).
 inline constexpr uint64_t kMaxOtsPerCall = uint64_t{1} << 40;
 
@@ -43,7 +46,8 @@ inline constexpr uint64_t kMaxOtsPerCall = uint64_t{1} << 40;
 
 class CotSender {
  public:
-  // Secret: delta. Throws InvalidArgument if lsb(delta) != 1.
+  // Secret: delta. Throws InvalidArgument if lsb(delta) != 1 or the channel's
+  // max_frame_bytes is below kOtMinFrameBytes.
   CotSender(Channel& channel, const Block& delta, Prg& prg);
   ~CotSender();
   CotSender(const CotSender&) = delete;
@@ -78,6 +82,7 @@ class CotSender {
 
 class CotReceiver {
  public:
+  // Throws InvalidArgument if the channel's max_frame_bytes is below kOtMinFrameBytes.
   CotReceiver(Channel& channel, Prg& prg);
   ~CotReceiver();
   CotReceiver(const CotReceiver&) = delete;

@@ -18,8 +18,12 @@
 
 #include "pinfer/core/block.hpp"
 #include "pinfer/core/channel.hpp"
+#include "pinfer/ot/cot.hpp"
 
 namespace pinfer::ot {
+
+// OTs per online frame (4 MiB of corrections).
+inline constexpr std::size_t kDerandomizeFrameOts = std::size_t{1} << 18;
 
 // Receiver: packed d = b ^ c. Secret: b, c (0/1 per byte); d is safe to send.
 [[nodiscard]] std::vector<std::byte> derandomize_choices(std::span<const uint8_t> b,
@@ -33,7 +37,9 @@ void derandomize_corrections(std::span<const Block> k0, std::span<const Block> z
 void derandomize_labels(std::span<const Block> m, std::span<const Block> corrections,
                         std::span<Block> labels_out);
 
-// The same over a channel, one frame each way.
+// The same over a channel, in frames of kDerandomizeFrameOts OTs each way. Throw
+// InvalidArgument on mismatched sizes or a channel whose max_frame_bytes < kOtMinFrameBytes;
+// FormatError / ProtocolError on a malformed peer frame; IoError.
 // Receiver: sends packed d, receives the corrections, writes the labels.
 void derandomize_receive(Channel& channel, std::span<const uint8_t> b, std::span<const uint8_t> c,
                          std::span<const Block> m, std::span<Block> labels_out);
