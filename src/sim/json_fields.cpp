@@ -60,6 +60,11 @@ void require_object(const Json& j, std::string_view path) {
 
 void reject_unknown_keys(const Json& j, std::string_view path,
                          std::initializer_list<std::string_view> allowed) {
+  reject_unknown_keys(j, path, std::vector<std::string_view>(allowed));
+}
+
+void reject_unknown_keys(const Json& j, std::string_view path,
+                         const std::vector<std::string_view>& allowed) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool ok = false;
     for (std::string_view a : allowed) ok = ok || it.key() == a;

@@ -31,6 +31,8 @@ void require_object(const Json& j, std::string_view path);
 // Fails naming any key of `j` not in `allowed`, so a typo ("client_storag") is an error.
 void reject_unknown_keys(const Json& j, std::string_view path,
                          std::initializer_list<std::string_view> allowed);
+void reject_unknown_keys(const Json& j, std::string_view path,
+                         const std::vector<std::string_view>& allowed);
 
 [[nodiscard]] const Json& field(const Json& obj, std::string_view key, std::string_view path);
 [[nodiscard]] const Json* optional_field(const Json& obj, std::string_view key);

@@ -1,0 +1,394 @@
+// `pinfer simulate`: end-to-end PI latency under Poisson arrivals, from cost profiles.
+//   pinfer simulate --profile paper:cifar10/resnet18 --protocol server-garbler ... [--json]
+//   pinfer simulate scenario.json --out DIR
+//   pinfer simulate convert-paper --input delphi_measurements.json --out profiles/
+// See docs/SIMULATOR.md.
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "command_registry.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/sim/cost_profile.hpp"
+#include "pinfer/sim/paper_costs.hpp"
+#include "pinfer/sim/profile_catalog.hpp"
+#include "pinfer/sim/report.hpp"
+#include "pinfer/sim/scenario.hpp"
+#include "pinfer/sim/sweep.hpp"
+#include "pinfer/sim/units.hpp"
+#include "pinfer/sim/wireless_split.hpp"
+#include "simulate_output.hpp"
+
+namespace pinfer::cli {
+namespace {
+
+struct Options {
+  std::string scenario;
+  std::string profile = "paper:cifar10/resnet18";
+  std::string protocol = "server-garbler";
+  std::string client_storage = "16GB";
+  std::string server_storage = "10000GB";
+  double uplink_mbps = 500, downlink_mbps = 500;
+  std::optional<double> wireless_total_mbps, uplink_share, search_split_at;
+  uint32_t client_threads = 4, server_gc_threads = 32, server_he_threads = 1;
+  uint32_t client_cores = 0, server_cores = 0;
+  std::string he_model = "table";
+  double he_speedup = 1, gc_speedup = 1, bandwidth_speedup = 1, client_device_factor = 1;
+  std::string policy = "poll";
+  double poll_interval_s = 1;
+  std::string rates = "0.001:0.01:45";
+  uint32_t runs = 30;
+  double sim_hours = 24;
+  std::string mode = "independent";
+  uint64_t seed = 1;
+  uint32_t threads = 0;
+  bool json = false;
+  std::string out;
+  std::vector<std::string> profile_dirs;
+};
+
+struct ConvertOptions {
+  std::string input;
+  std::string out = "profiles";
+  uint64_t evaluator_bytes_per_relu = 18248;
+  uint64_t garbler_bytes_per_relu = 3590;
+};
+
+std::vector<std::string> search_dirs(const Options& o) {
+  std::vector<std::string> dirs = o.profile_dirs;
+  if (const char* env = std::getenv("PINFER_PROFILE_DIR"); env != nullptr && *env != '\0') {
+    dirs.emplace_back(env);
+  }
+  dirs.emplace_back("profiles");
+  dirs.emplace_back(std::string(PINFER_SOURCE_DIR) + "/profiles");
+  return dirs;
+}
+
+sim::SystemConfig config_from(const Options& o) {
+  sim::SystemConfig c;
+  c.protocol = sim::canonical_protocol_name(o.protocol);
+  c.client_storage_bytes = sim::parse_bytes(o.client_storage, "--client-storage");
+  c.server_storage_bytes = sim::parse_bytes(o.server_storage, "--server-storage");
+  c.uplink_mbps = o.uplink_mbps;
+  c.downlink_mbps = o.downlink_mbps;
+  if (o.wireless_total_mbps.has_value() != o.uplink_share.has_value()) {
+    throw InvalidArgument("--wireless-total-mbps and --uplink-share must be given together");
+  }
+  if (o.wireless_total_mbps) sim::apply_wireless_split(c, *o.wireless_total_mbps, *o.uplink_share);
+  c.client_threads = o.client_threads;
+  c.server_gc_threads = o.server_gc_threads;
+  c.server_he_threads = o.server_he_threads;
+  c.client_cores = o.client_cores;
+  c.server_cores = o.server_cores;
+  c.he_model = sim::parse_he_model(o.he_model, "--he-model");
+  c.he_speedup = o.he_speedup;
+  c.gc_speedup = o.gc_speedup;
+  c.bandwidth_speedup = o.bandwidth_speedup;
+  c.client_device_factor = o.client_device_factor;
+  c.policy = sim::parse_policy(o.policy, "--policy");
+  c.poll_interval_s = o.poll_interval_s;
+  c.sim_hours = o.sim_hours;
+  sim::validate(c);
+  return c;
+}
+
+nlohmann::json series_json(const SeriesOutput& s) {
+  nlohmann::json j = sim::to_json(s.sweep);
+  j["label"] = s.label;
+  j["profile"] = s.profile;
+  j["mode"] = std::string(sim::to_string(s.config.mode));
+  j["config"] = sim::to_json(s.config);
+  nlohmann::json plan = sim::plan_to_json(s.plan);
+  j["plan"] = std::move(plan);
+  return j;
+}
+
+void write_outputs(const std::string& dir, const nlohmann::json& results,
+                   const std::vector<SeriesOutput>& outs) {
+  write_text_file(dir, "results.json", results.dump(2) + "\n");
+  std::string csv = sim::csv_header();
+  for (const SeriesOutput& s : outs) csv += sim::csv_rows(s.label, s.config.mode, s.sweep);
+  write_text_file(dir, "results.csv", csv);
+}
+
+void run_one_off(const Options& o) {
+  const sim::SystemConfig base = config_from(o);
+  const sim::CostProfile profile = sim::load_profile_spec(o.profile, search_dirs(o));
+  const sim::ProtocolCosts& costs = profile.protocol(base.protocol);
+  std::vector<sim::SimMode> modes;
+  if (o.mode == "both") {
+    modes = {sim::SimMode::independent, sim::SimMode::contended};
+  } else {
+    modes = {sim::parse_mode(o.mode, "--mode")};
+  }
+  sim::SweepOptions sweep;
+  sweep.rates = sim::parse_rates(o.rates, "--rates");
+  sweep.runs = o.runs;
+  sweep.seed = o.seed;
+  sweep.threads = o.threads;
+
+  std::vector<SeriesOutput> outs;
+  for (sim::SimMode m : modes) {
+    SeriesOutput s;
+    s.config = base;
+    s.config.mode = m;
+    s.label = fmt::format("{} {} {} [{}]", profile.name, base.protocol,
+                          sim::format_bytes(static_cast<double>(base.client_storage_bytes)),
+                          sim::to_string(m));
+    s.profile = profile.name;
+    s.plan = sim::plan_model(costs, s.config);
+    s.sweep = sim::run_sweep(s.plan, sweep);
+    outs.push_back(std::move(s));
+  }
+  std::optional<sim::SplitSearchResult> split;
+  if (o.search_split_at) {
+    if (!o.wireless_total_mbps) {
+      throw InvalidArgument("--search-split-at needs --wireless-total-mbps (and --uplink-share)");
+    }
+    sim::SystemConfig c = base;
+    c.mode = modes.front();
+    split = sim::search_uplink_share(costs, c, *o.wireless_total_mbps, *o.search_split_at, o.runs,
+                                     o.seed, o.threads);
+  }
+
+  nlohmann::json results = series_json(outs.front());
+  if (outs.size() > 1) {
+    results["results"] = nlohmann::json::array();
+    for (const SeriesOutput& s : outs) results["results"].push_back(series_json(s));
+  }
+  results["runs"] = o.runs;
+  results["seed"] = o.seed;
+  results["averaging"] = "means over runs of per-run means over completed requests";
+  if (split) results["split_search"] = sim::to_json(*split);
+
+  if (o.json) {
+    // Per-step detail stays in the files; stdout keeps the phase totals.
+    nlohmann::json brief = results;
+    const auto trim = [](nlohmann::json& j) {
+      j["plan"].erase("offline");
+      j["plan"].erase("online");
+    };
+    trim(brief);
+    if (brief.contains("results")) {
+      for (auto& r : brief["results"]) trim(r);
+    }
+    fmt::print("{}\n", brief.dump(2));
+  } else {
+    for (const SeriesOutput& s : outs) print_series_table(s);
+    if (split) {
+      fmt::print(
+          "best uplink share at {:.6g} requests/s of {:.6g} Mbit/s: {:.2f} ({:.1f} up / "
+          "{:.1f} down), mean latency {:.2f} s\n",
+          split->rate, split->total_mbps, split->best_uplink_share,
+          split->total_mbps * split->best_uplink_share,
+          split->total_mbps * (1 - split->best_uplink_share), split->best_mean_latency_s);
+    }
+  }
+  if (!o.out.empty()) {
+    write_outputs(o.out, results, outs);
+    std::vector<const SeriesOutput*> all;
+    for (const SeriesOutput& s : outs) all.push_back(&s);
+    write_latency_plot(o.out, "latency", outs.front().label, all, PlotUnit::s, false);
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      write_breakdown_plot(o.out, "breakdown_" + std::string(sim::to_string(outs[i].config.mode)),
+                           outs[i].label, outs[i], PlotUnit::s, false);
+    }
+    if (!o.json) fmt::print("wrote {}/results.json, results.csv and plots\n", o.out);
+  }
+}
+
+void run_scenario(const Options& o) {
+  const sim::Scenario sc = sim::load_scenario(o.scenario);
+  std::map<std::string, sim::CostProfile> profiles;
+  std::vector<SeriesOutput> outs;
+  for (const sim::SeriesSpec& spec : sc.series) {
+    auto it = profiles.find(spec.profile);
+    if (it == profiles.end()) {
+      it = profiles.emplace(spec.profile, sim::load_profile_spec(spec.profile, search_dirs(o)))
+               .first;
+    }
+    SeriesOutput s;
+    s.label = spec.label;
+    s.profile = it->second.name;
+    s.config = spec.config;
+    s.plan = sim::plan_model(it->second.protocol(spec.config.protocol), spec.config);
+    sim::SweepOptions sweep;
+    sweep.rates = spec.rates;
+    sweep.runs = spec.runs;
+    sweep.seed = spec.seed;
+    sweep.threads = o.threads;
+    s.sweep = sim::run_sweep(s.plan, sweep);
+    outs.push_back(std::move(s));
+  }
+  nlohmann::json results = {
+      {"scenario", sc.name},
+      {"description", sc.description},
+      {"averaging", "means over runs of per-run means over completed requests"},
+      {"series", nlohmann::json::array()}};
+  for (const SeriesOutput& s : outs) results["series"].push_back(series_json(s));
+  std::vector<sim::SplitSearchResult> splits;
+  for (const sim::SplitSearchSpec& ss : sc.split_searches) {
+    for (std::size_t i = 0; i < sc.series.size(); ++i) {
+      if (sc.series[i].label != ss.series) continue;
+      const sim::SeriesSpec& spec = sc.series[i];
+      auto split = sim::search_uplink_share(
+          profiles.at(spec.profile).protocol(spec.config.protocol), spec.config, ss.total_mbps,
+          ss.rate, spec.runs, spec.seed, o.threads);
+      nlohmann::json j = sim::to_json(split);
+      j["series"] = ss.series;
+      results["split_searches"].push_back(j);
+      splits.push_back(split);
+    }
+  }
+  if (o.json) {
+    fmt::print("{}\n", results.dump(2));
+  } else {
+    fmt::print("scenario {}: {}\n", sc.name, sc.description);
+    for (const SeriesOutput& s : outs) print_series_table(s);
+    for (std::size_t i = 0; i < splits.size(); ++i) {
+      fmt::print(
+          "split search ({}): best uplink share {:.2f} at {:.6g} requests/s, mean latency "
+          "{:.2f} s\n",
+          sc.split_searches[i].series, splits[i].best_uplink_share, splits[i].rate,
+          splits[i].best_mean_latency_s);
+    }
+  }
+  if (o.out.empty()) return;
+  write_outputs(o.out, results, outs);
+  const auto find = [&](const std::string& label) -> const SeriesOutput* {
+    for (const SeriesOutput& s : outs) {
+      if (s.label == label) return &s;
+    }
+    return nullptr;
+  };
+  std::vector<sim::PlotSpec> plots = sc.plots;
+  if (plots.empty()) {
+    sim::PlotSpec all;
+    all.name = "latency";
+    all.title = sc.name;
+    plots.push_back(all);
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      sim::PlotSpec b;
+      b.name = "breakdown_" + std::to_string(i);
+      b.kind = sim::PlotKind::breakdown;
+      b.title = outs[i].label;
+      b.series = {outs[i].label};
+      plots.push_back(b);
+    }
+  }
+  for (const sim::PlotSpec& p : plots) {
+    std::vector<const SeriesOutput*> chosen;
+    for (const std::string& l : p.series) chosen.push_back(find(l));
+    if (chosen.empty()) {
+      for (const SeriesOutput& s : outs) chosen.push_back(&s);
+    }
+    const std::string title = p.title.empty() ? sc.name : p.title;
+    if (p.kind == sim::PlotKind::latency) {
+      write_latency_plot(o.out, p.name, title, chosen, parse_plot_unit(p.y_unit), p.stable_only);
+    } else {
+      write_breakdown_plot(o.out, p.name, title, *chosen.front(), parse_plot_unit(p.y_unit),
+                           p.stable_only);
+    }
+  }
+  if (!o.json)
+    fmt::print("wrote {}/results.json, results.csv and {} plot(s)\n", o.out, plots.size());
+}
+
+void run_convert(const ConvertOptions& o) {
+  sim::PaperConversionOptions opt;
+  opt.evaluator_bytes_per_relu = o.evaluator_bytes_per_relu;
+  opt.garbler_bytes_per_relu = o.garbler_bytes_per_relu;
+  nlohmann::json published;
+  {
+    // Reuse the profile reader's caps and errors by loading through a scenario-free path.
+    std::ifstream in(o.input, std::ios::binary);
+    if (!in) throw IoError("cannot open --input " + o.input);
+    try {
+      published = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw FormatError("--input " + o.input + " is not valid JSON: " + e.what());
+    }
+  }
+  const auto profiles = sim::convert_paper_measurements(published, opt);
+  for (const sim::CostProfile& p : profiles) {
+    const std::string file = o.out + "/paper/" + p.dataset + "/" + p.network + ".json";
+    sim::save_cost_profile(p, file);
+    // Round trip: what we ship must parse back to the same profile.
+    if (sim::to_json(sim::load_cost_profile(file)) != sim::to_json(p)) {
+      throw FormatError("profile " + file + " does not read back identically");
+    }
+    fmt::print("wrote {} ({})\n", file, p.name);
+  }
+}
+
+void setup(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "simulate", "End-to-end PI latency under Poisson arrivals (discrete-event simulation)");
+  cmd->add_option("scenario", o->scenario, "Scenario JSON file (docs/SIMULATOR.md)");
+  cmd->add_option("--profile", o->profile, "Cost profile: paper:<dataset>/<network> or a file");
+  cmd->add_option("--protocol", o->protocol, "server-garbler or client-garbler");
+  cmd->add_option("--client-storage", o->client_storage, "Client precompute storage, e.g. 16GB");
+  cmd->add_option("--server-storage", o->server_storage, "Server precompute storage");
+  cmd->add_option("--uplink-mbps", o->uplink_mbps, "Uplink Mbit/s");
+  cmd->add_option("--downlink-mbps", o->downlink_mbps, "Downlink Mbit/s");
+  cmd->add_option("--wireless-total-mbps", o->wireless_total_mbps,
+                  "Total wireless Mbit/s split by --uplink-share (overrides up/down)");
+  cmd->add_option("--uplink-share", o->uplink_share, "Uplink fraction of the wireless total");
+  cmd->add_option("--search-split-at", o->search_split_at,
+                  "Search the uplink share minimising mean latency at this rate (requests/s)");
+  cmd->add_option("--client-threads", o->client_threads, "Client threads");
+  cmd->add_option("--server-gc-threads", o->server_gc_threads, "Server GC threads");
+  cmd->add_option("--server-he-threads", o->server_he_threads,
+                  "Server HE threads (layer-parallel HE above 1)");
+  cmd->add_option("--client-cores", o->client_cores, "Contended mode: client cores (0: threads)");
+  cmd->add_option("--server-cores", o->server_cores,
+                  "Contended mode: server cores (0: largest server thread count)");
+  cmd->add_option("--he-model", o->he_model, "HE threads model: table (measured) or lpt");
+  cmd->add_option("--he-speedup", o->he_speedup, "Divide HE compute by this factor");
+  cmd->add_option("--gc-speedup", o->gc_speedup, "Divide GC compute by this factor");
+  cmd->add_option("--bandwidth-speedup", o->bandwidth_speedup, "Multiply both links by this");
+  cmd->add_option("--client-device-factor", o->client_device_factor,
+                  "Multiply client compute by this (slower device > 1)");
+  cmd->add_option("--policy", o->policy, "Precompute policy: poll (published) or eager");
+  cmd->add_option("--poll-interval", o->poll_interval_s, "Precompute poll interval (s)");
+  cmd->add_option("--rates", o->rates, "Arrival rates a:b:n (linspace) or r1,r2,...");
+  cmd->add_option("--runs", o->runs, "Independent runs per rate")->check(CLI::Range(1, 100000));
+  cmd->add_option("--sim-hours", o->sim_hours, "Simulated hours per run");
+  cmd->add_option("--mode", o->mode, "independent, contended or both");
+  cmd->add_option("--seed", o->seed, "Seed (runs are reproducible)");
+  cmd->add_option("--threads", o->threads, "Worker threads (0: all cores)");
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_option("--out", o->out, "Write results.json, results.csv and plots to this directory");
+  cmd->add_option("--profile-dir", o->profile_dirs,
+                  "Directory holding paper/<dataset>/<network>.json (repeatable)");
+
+  auto c = std::make_shared<ConvertOptions>();
+  CLI::App* conv = cmd->add_subcommand(
+      "convert-paper", "Convert the published Delphi measurements into cost profiles");
+  conv->add_option("--input", c->input, "delphi_measurements.json")->required();
+  conv->add_option("--out", c->out, "Profile directory (writes paper/<dataset>/<network>.json)");
+  conv->add_option("--evaluator-bytes-per-relu", c->evaluator_bytes_per_relu,
+                   "Stored GC bytes per ReLU on the evaluating side");
+  conv->add_option("--garbler-bytes-per-relu", c->garbler_bytes_per_relu,
+                   "Stored GC bytes per ReLU on the garbling side");
+  conv->callback([c] { run_convert(*c); });
+
+  cmd->callback([cmd, o] {
+    if (cmd->got_subcommand("convert-paper")) return;
+    if (!o->scenario.empty()) {
+      run_scenario(*o);
+    } else {
+      run_one_off(*o);
+    }
+  });
+}
+
+const CommandRegistration kRegistration("", "simulate", &setup);
+
+}  // namespace
+}  // namespace pinfer::cli
