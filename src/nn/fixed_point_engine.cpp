@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "linear_kernels.hpp"
+#include "linear_dispatch.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::nn {
@@ -19,30 +19,52 @@ RingTensor encode_input(const LoweredModel& model, const FloatTensor& input) {
   return out;
 }
 
-RingTensor apply_linear(const Ring& ring, const LinearOp& op, const RingTensor& x, bool add_bias) {
+namespace detail {
+
+RingTensor apply_linear_on(RingKernel k, const Ring& ring, const LinearOp& op, const RingTensor& x,
+                           bool add_bias) {
+  const bool conv = op.kind == LinearOp::Kind::conv;
+  const std::size_t in_n =
+      conv ? op.conv.in_channels * op.conv.in_h * op.conv.in_w : op.in_features;
+  if (x.size() != in_n) {
+    throw InvalidArgument(std::string(conv ? "conv " : "fc ") + op.name + " input has " +
+                          std::to_string(x.size()) + " values, expected " + std::to_string(in_n));
+  }
   RingTensor out(op.output_shape());
-  const std::size_t per_channel =
-      op.kind == LinearOp::Kind::conv ? op.conv.out_h * op.conv.out_w : 1;
+  const std::size_t per_channel = conv ? op.conv.out_h * op.conv.out_w : 1;
+  if (ring.bits() <= 32) {
+    // 2^l divides 2^32: 32-bit lanes wrap exactly, at twice the vector width.
+    std::vector<uint32_t> x32(x.values().begin(), x.values().end());
+    std::vector<uint32_t> w32(op.weight.values().begin(), op.weight.values().end());
+    std::vector<uint32_t> o32(out.size(), 0);
+    if (add_bias) {
+      for (std::size_t i = 0; i < o32.size(); ++i)
+        o32[i] = static_cast<uint32_t>(op.bias[i / per_channel]);
+    }
+    if (conv) {
+      ring_conv_accumulate32(k, op.conv, x32.data(), w32.data(), o32.data());
+    } else {
+      ring_fc_accumulate32(k, op.in_features, op.out_features, x32.data(), w32.data(), o32.data());
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = ring.reduce(o32[i]);
+    return out;
+  }
   if (add_bias) {
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = op.bias[i / per_channel];
   }
-  if (op.kind == LinearOp::Kind::conv) {
-    const ConvGeometry& g = op.conv;
-    if (x.size() != g.in_channels * g.in_h * g.in_w) {
-      throw InvalidArgument("conv " + op.name + " input has " + std::to_string(x.size()) +
-                            " values, expected " + std::to_string(g.in_channels * g.in_h * g.in_w));
-    }
-    detail::conv2d_accumulate<uint64_t>(g, x.data(), op.weight.data(), out.data());
+  if (conv) {
+    ring_conv_accumulate(k, op.conv, x.data(), op.weight.data(), out.data());
   } else {
-    if (x.size() != op.in_features) {
-      throw InvalidArgument("fc " + op.name + " input has " + std::to_string(x.size()) +
-                            " values, expected " + std::to_string(op.in_features));
-    }
-    detail::fc_accumulate<uint64_t>(op.in_features, op.out_features, x.data(), op.weight.data(),
-                                    out.data());
+    ring_fc_accumulate(k, op.in_features, op.out_features, x.data(), op.weight.data(), out.data());
   }
   for (uint64_t& v : out.span()) v = ring.reduce(v);
   return out;
+}
+
+}  // namespace detail
+
+RingTensor apply_linear(const Ring& ring, const LinearOp& op, const RingTensor& x, bool add_bias) {
+  return detail::apply_linear_on(detail::active_ring_kernel(), ring, op, x, add_bias);
 }
 
 RingTensor stage_preactivation(const LoweredModel& model, const Stage& stage,

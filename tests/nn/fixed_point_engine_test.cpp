@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "nn/linear_dispatch.hpp"
+#include "pinfer/core/cpu_features.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::nn {
@@ -150,7 +152,7 @@ TEST(FixedPointEngine, ConvolutionMatchesDefinitionOnRandomGeometries) {
   std::mt19937_64 rng(seed);
   for (int trial = 0; trial < 60; ++trial) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " trial " + std::to_string(trial));
-    const Ring ring(20 + trial % 45);
+    const Ring ring(16 + trial % 49);  // both the 32-bit (l <= 32) and 64-bit lanes
     ConvGeometry g;
     g.in_channels = 1 + rng() % 3;
     g.in_h = 1 + rng() % 7;
@@ -175,13 +177,51 @@ TEST(FixedPointEngine, ConvolutionMatchesDefinitionOnRandomGeometries) {
     for (uint64_t& v : b.span()) v = ring.reduce(rng());
     for (uint64_t& v : x.span()) v = ring.reduce(rng());
     const LinearOp op = conv_op(0, g, w, b);
-    EXPECT_EQ(apply_linear(ring, op, x), naive_conv(ring, op, x));
+    const RingTensor want = naive_conv(ring, op, x);
+    EXPECT_EQ(apply_linear(ring, op, x), want);
+    EXPECT_EQ(detail::apply_linear_on(detail::RingKernel::portable, ring, op, x, true), want);
+    if (cpu_features().avx512f && cpu_features().avx512dq && cpu_features().avx512bw &&
+        cpu_features().avx512vl) {
+      EXPECT_EQ(detail::apply_linear_on(detail::RingKernel::avx512, ring, op, x, true), want);
+    }
     // Without the bias the map is linear mod 2^l: W(x - r) + W r = W x (what shares rely on).
     RingTensor r(x.shape());
     for (uint64_t& v : r.span()) v = ring.reduce(rng());
     RingTensor sum = apply_linear(ring, op, sub(ring, x, r), false);
     add_inplace(ring, sum, apply_linear(ring, op, r, false));
     EXPECT_EQ(sum, apply_linear(ring, op, x, false));
+  }
+}
+
+TEST(FixedPointEngine, FullyConnectedMatchesDefinitionOnEveryPath) {
+  std::mt19937_64 rng(99);
+  for (unsigned bits : {8u, 25u, 32u, 33u, 41u, 64u}) {
+    SCOPED_TRACE(bits);
+    const Ring ring(bits);
+    LinearOp op;
+    op.kind = LinearOp::Kind::fc;
+    op.in_features = 1 + rng() % 70;
+    op.out_features = 1 + rng() % 9;
+    op.weight = RingTensor(Shape{op.out_features, op.in_features});
+    op.bias = RingTensor(Shape{op.out_features});
+    RingTensor x(Shape{1, op.in_features});
+    for (uint64_t& v : op.weight.span()) v = ring.reduce(rng());
+    for (uint64_t& v : op.bias.span()) v = ring.reduce(rng());
+    for (uint64_t& v : x.span()) v = ring.reduce(rng());
+    RingTensor want(Shape{1, op.out_features});
+    for (std::size_t o = 0; o < op.out_features; ++o) {
+      uint64_t acc = op.bias[o];
+      for (std::size_t i = 0; i < op.in_features; ++i) {
+        acc = ring.add(acc, ring.mul(op.weight[o * op.in_features + i], x[i]));
+      }
+      want[o] = acc;
+    }
+    EXPECT_EQ(apply_linear(ring, op, x), want);
+    EXPECT_EQ(detail::apply_linear_on(detail::RingKernel::portable, ring, op, x, true), want);
+    if (cpu_features().avx512f && cpu_features().avx512dq && cpu_features().avx512bw &&
+        cpu_features().avx512vl) {
+      EXPECT_EQ(detail::apply_linear_on(detail::RingKernel::avx512, ring, op, x, true), want);
+    }
   }
 }
 

@@ -67,7 +67,8 @@ TEST(InputFiles, MalformedNpyIsFormatError) {
 }
 
 TEST(InputFiles, ReadsPgmAndRejectsMalformedOnes) {
-  write(temp_path("a.pgm"), std::string("P5\n# comment\n2 2\n255\n") + std::string("\x00\x80\xff\x40", 4));
+  write(temp_path("a.pgm"),
+        std::string("P5\n# comment\n2 2\n255\n") + std::string("\x00\x80\xff\x40", 4));
   const FloatTensor t = read_pgm(temp_path("a.pgm"));
   EXPECT_EQ(t.shape(), (Shape{1, 1, 2, 2}));
   EXPECT_FLOAT_EQ(t[0], 0.0f);
