@@ -95,7 +95,7 @@ CostReport InferenceClient::precompute() {
   CostReport report;
   report.protocol = std::string(to_string(kind_));
   report.model = arch_.name;
-  report.relus = plan_->relus;
+  report.relus = nn::count(arch_).relus;
   report.precompute_id = new_precompute_id();
   const StorageEstimate estimate = estimate_storage(*plan_, kind_);
   PrecomputeWriter writer = store_.begin(store_key(), report.precompute_id, estimate.client_bytes);
@@ -174,7 +174,7 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   }
   report.protocol = std::string(to_string(kind_));
   report.model = arch_.name;
-  report.relus = plan_->relus;
+  report.relus = nn::count(arch_).relus;
   report.precompute_id = taken->id();
   report.client_storage_bytes = taken->bytes();
 

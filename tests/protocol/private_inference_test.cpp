@@ -171,3 +171,21 @@ TEST(PrivateInferenceSession, ArchitectureRoundTripsWithoutWeights) {
 }
 
 }  // namespace
+
+namespace {
+TEST(PrivateInferenceRingWidths, OddRingWidthsAreBitExact) {
+  for (unsigned l : {25u, 37u}) {
+    for (auto kind : {ProtocolKind::server_garbler, ProtocolKind::client_garbler}) {
+      const nn::LoweredModel model = test_models::small_test_model(11, l, 8);
+      Stores stores;
+      InferenceServer server(model, kind, stores.server);
+      with_session(server, stores.client, {.client_id = "gina"}, [&](InferenceClient& client) {
+        const FloatTensor x = random_input(model.input_shape, 3);
+        const CostReport rep = client.infer(x);
+        EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values())
+            << "l = " << l << " " << to_string(kind);
+      });
+    }
+  }
+}
+}  // namespace

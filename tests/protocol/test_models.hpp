@@ -39,7 +39,9 @@ inline nn::LinearOp random_conv(const Ring& ring, Prg& prg, std::size_t input, s
 
 // input 1x2x6x6 -> conv3x3 relu -> [conv3x3/2 + conv1x1/2] relu -> [conv3x3 + identity]
 // relu+maxpool2 -> fc 16->5.
-inline nn::LoweredModel small_test_model(uint64_t seed, unsigned l = 32, unsigned f = 8) {
+inline nn::LoweredModel small_test_model(uint64_t seed, unsigned l = 32, unsigned f = 8,
+                                         std::size_t pool_stride = 1) {
+  const std::size_t pooled = (3 - 2) / pool_stride + 1;
   Prg prg = Prg::from_seed(Block(seed, 0x7e57));
   const Ring ring(l);
   nn::LoweredModel m;
@@ -47,8 +49,8 @@ inline nn::LoweredModel small_test_model(uint64_t seed, unsigned l = 32, unsigne
   m.l = l;
   m.f = f;
   m.input_shape = Shape{1, 2, 6, 6};
-  m.activation_shapes = {m.input_shape, Shape{1, 4, 6, 6}, Shape{1, 4, 3, 3}, Shape{1, 4, 2, 2},
-                         Shape{1, 5}};
+  m.activation_shapes = {m.input_shape, Shape{1, 4, 6, 6}, Shape{1, 4, 3, 3},
+                         Shape{1, 4, pooled, pooled}, Shape{1, 5}};
   m.linear_ops.push_back(random_conv(ring, prg, 0, 2, 6, 4, 3, 1, 1, f));
   m.linear_ops.push_back(random_conv(ring, prg, 1, 4, 6, 4, 3, 2, 1, f));
   m.linear_ops.push_back(random_conv(ring, prg, 1, 4, 6, 4, 1, 2, 0, f));
@@ -57,9 +59,9 @@ inline nn::LoweredModel small_test_model(uint64_t seed, unsigned l = 32, unsigne
   fc.kind = nn::LinearOp::Kind::fc;
   fc.name = "fc";
   fc.input = 3;
-  fc.in_features = 16;
+  fc.in_features = 4 * pooled * pooled;
   fc.out_features = 5;
-  fc.weight = RingTensor(Shape{5, 16});
+  fc.weight = RingTensor(Shape{5, fc.in_features});
   for (auto& w : fc.weight.values()) {
     w = ring.from_signed(static_cast<int64_t>(prg.uniform_below(uint64_t{1} << f)) -
                          (int64_t{1} << (f - 1)));
@@ -81,7 +83,7 @@ inline nn::LoweredModel small_test_model(uint64_t seed, unsigned l = 32, unsigne
   s2.linear_ops = {3};
   s2.identity_inputs = {2};
   s2.pre_shape = Shape{1, 4, 3, 3};
-  s2.nonlinear = {nn::NonLinear::Kind::relu_maxpool, 2, 1};
+  s2.nonlinear = {nn::NonLinear::Kind::relu_maxpool, 2, pool_stride};
   s2.output = 3;
   nn::Stage s3;
   s3.linear_ops = {4};

@@ -1,0 +1,70 @@
+#include "pi_common.hpp"
+
+#include <fmt/core.h>
+
+#include <fstream>
+
+#include "pinfer/core/error.hpp"
+#include "pinfer/net/endpoint.hpp"
+#include "pinfer/sim/units.hpp"
+
+namespace pinfer::cli {
+
+void add_link_options(CLI::App& cmd, LinkOptions& link) {
+  cmd.add_option("--uplink-mbps", link.uplink_mbps,
+                 "Shape the client's sends to this rate in Mbit/s (0: unshaped)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd.add_option("--downlink-mbps", link.downlink_mbps,
+                 "Shape the server's sends to this rate in Mbit/s (0: unshaped)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd.add_option("--timeout-ms", link.timeout_ms, "Give up on a silent peer after this long")
+      ->check(CLI::Range(100, 86'400'000));
+}
+
+std::unique_ptr<protocol::PrecomputeStore> open_store(const std::filesystem::path& dir,
+                                                      const std::string& capacity,
+                                                      const std::string& per_client) {
+  protocol::StoreLimits limits;
+  limits.capacity_bytes = sim::parse_bytes(capacity, "--capacity");
+  if (!per_client.empty())
+    limits.per_client_capacity_bytes = sim::parse_bytes(per_client, "--client-quota");
+  return std::make_unique<protocol::PrecomputeStore>(dir, limits);
+}
+
+std::string client_id_for(const std::filesystem::path& store_dir, const std::string& explicit_id) {
+  if (!explicit_id.empty()) return explicit_id;
+  const auto path = store_dir / "CLIENT_ID";
+  std::string id;
+  if (std::ifstream in(path); in) in >> id;
+  if (id.empty()) {
+    id = "c" + protocol::new_precompute_id().substr(0, 24);
+    std::ofstream out(path);
+    out << id << "\n";
+    if (!out) throw IoError("cannot write " + path.string());
+  }
+  return id;
+}
+
+std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
+                                                const LinkOptions& link) {
+  const net::Endpoint ep = net::parse_endpoint(endpoint);
+  net::TcpOptions opt;
+  opt.io_timeout_ms = link.timeout_ms;
+  opt.send_rate_mbps = link.uplink_mbps;
+  return net::TcpChannel::connect(ep, opt);
+}
+
+void emit_report(const protocol::CostReport& report, const std::string& path, bool json) {
+  if (json) {
+    fmt::print("{}\n", report.to_json().dump(2));
+  } else {
+    fmt::print("{}", report.to_table());
+  }
+  if (!path.empty()) {
+    std::ofstream out(path);
+    out << report.to_json().dump(2) << "\n";
+    if (!out) throw IoError("cannot write report " + path);
+  }
+}
+
+}  // namespace pinfer::cli

@@ -1,0 +1,39 @@
+#pragma once
+// Shared pieces of the private-inference commands (serve, precompute, infer, demo).
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "pinfer/net/tcp_channel.hpp"
+#include "pinfer/protocol/cost_report.hpp"
+#include "pinfer/protocol/precompute_store.hpp"
+
+namespace pinfer::cli {
+
+struct LinkOptions {
+  double uplink_mbps = 0;
+  double downlink_mbps = 0;
+  uint64_t timeout_ms = 300'000;
+};
+// Adds --uplink-mbps / --downlink-mbps / --timeout-ms.
+void add_link_options(CLI::App& cmd, LinkOptions& link);
+
+// Opens a precompute store; `capacity` like "16GB" (decimal) or "4GiB".
+[[nodiscard]] std::unique_ptr<protocol::PrecomputeStore> open_store(
+    const std::filesystem::path& dir, const std::string& capacity,
+    const std::string& per_client = "");
+
+// The client's identity at servers, kept in <store>/CLIENT_ID (created on first use).
+[[nodiscard]] std::string client_id_for(const std::filesystem::path& store_dir,
+                                        const std::string& explicit_id);
+
+// Connects to "host:port" with the client side of the link shaping.
+[[nodiscard]] std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
+                                                              const LinkOptions& link);
+
+// Prints the report table and writes JSON to `path` when not empty.
+void emit_report(const protocol::CostReport& report, const std::string& path, bool json);
+
+}  // namespace pinfer::cli
