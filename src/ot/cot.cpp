@@ -33,6 +33,19 @@ uint64_t round_up_128(uint64_t n) {
   return (n + 127) / 128 * 128;
 }
 
+// Transposes the chunk's columns into `out` (out.size() <= 128 * nb rows wanted): directly when
+// out takes every row, else through `scratch` (only the last, padded chunk of a call).
+void transpose_rows(std::span<const Block> cols, std::size_t stride, std::size_t nb,
+                    std::span<Block> scratch, std::span<Block> out) {
+  if (out.size() == 128 * nb) {
+    transpose_128xn_strided(cols, stride, nb, out);
+    return;
+  }
+  const std::span<Block> rows = scratch.first(128 * nb);
+  transpose_128xn_strided(cols, stride, nb, rows);
+  std::copy_n(rows.begin(), out.size(), out.begin());
+}
+
 void check_call_size(uint64_t n) {
   if (n > kMaxOtsPerCall) {
     throw InvalidArgument("OT extension of " + std::to_string(n) + " OTs exceeds " +
@@ -112,9 +125,7 @@ void CotSender::extend(std::span<Block> k0_out) {
       seeds_[i].ctr_keystream(counter, 0, std::span(q, nb));
       for (std::size_t k = 0; k < nb; ++k) q[k] ^= ui[k] & mask;
     }
-    const std::span<Block> rows = rows_.span().first(128 * nb);
-    transpose_128xn_strided(q_cols_.span(), stride, nb, rows);
-    std::copy_n(rows.begin(), want, k0_out.begin() + static_cast<std::ptrdiff_t>(done));
+    transpose_rows(q_cols_.span(), stride, nb, rows_.span(), k0_out.subspan(done, want));
     position_ += 128 * nb;
     done += want;
   }
@@ -161,9 +172,7 @@ void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
     for (std::size_t k = 0; k < nb; ++k) ui[k] ^= ti[k] ^ r[k];
   }
   channel_.send(detail::kFrameIknpColumns, std::as_bytes(u));
-  const std::span<Block> rows = rows_.span().first(128 * nb);
-  transpose_128xn_strided(t_cols_.span(), stride, nb, rows);
-  std::copy_n(rows.begin(), out.size(), out.begin());
+  transpose_rows(t_cols_.span(), stride, nb, rows_.span(), out);
   position_ += 128 * nb;
 }
 
