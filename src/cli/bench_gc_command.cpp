@@ -1,8 +1,10 @@
 // `pinfer bench gc`: half-gates garbling and evaluation throughput (AND gates per second, one
-// thread) on the ReLU-step circuit, and garbled bytes per ReLU / max-pool window.
+// thread) on the ReLU-step circuit, and garbled bytes per ReLU / max-pool window, all counted
+// from what the kernels report (GarbleStats).
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "bench_table.hpp"
@@ -31,24 +33,33 @@ class CountingSink final : public gc::GarbledSink {
   uint64_t bytes_ = 0;
 };
 
-struct Rates {
-  double garble_and_per_s = 0;
-  double eval_and_per_s = 0;
-  uint64_t stream_bytes = 0;
-};
-
-// CPU time of this thread: the figures are per core, and on a shared machine wall time would
-// also count the time other processes hold the core.
+// CPU time of this thread: the figures are per core, and on a shared machine wall time also
+// counts the time other processes hold the core. Wall time is reported beside it.
 double thread_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-// Median rates over `repeats` runs of garbling and evaluating `instances` ReLU steps on `path`.
-// The AND gates are those the kernels report (GarbleStats), checked against the circuit.
-Rates measure(const gc::NonlinearCircuit& relu, uint64_t instances, int repeats, CpuPath path) {
-  const gc::Circuit& c = relu.circuit;
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Timing {
+  uint64_t and_gates = 0;  // per run, as counted by the kernels
+  double cpu_s = 0;        // median over runs
+  double wall_s = 0;
+};
+
+struct Measurement {
+  Timing garble, eval;
+  uint64_t table_bytes_per_instance = 0;
+};
+
+// Garbles and evaluates `instances` copies of `nl` on `path`, `repeats` times; checks the
+// kernels' gate counts against the circuit and the decoded outputs against plaintext.
+Measurement measure(const gc::NonlinearCircuit& nl, uint64_t instances, int repeats, CpuPath path) {
+  const gc::Circuit& c = nl.circuit;
   const Block delta = gc::random_delta();
   std::vector<Block> zero(instances * c.num_inputs()), active(zero.size());
   gc::LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
@@ -58,38 +69,52 @@ Rates measure(const gc::NonlinearCircuit& relu, uint64_t instances, int repeats,
   std::vector<Block> out_zero(instances * c.num_outputs()), out(out_zero.size());
   const uint64_t expected_ands = instances * c.and_count();
 
-  std::vector<double> garble_rates, eval_rates;
-  Rates r;
   gc::MemoryGarbledSink stream;
   stream.mutable_bytes().reserve(gc::garbled_stream_bytes(c, instances));
-  (void)gc::garble_batch(c, zero, delta, 0, stream, out_zero, path);
+  const gc::GarbleStats first = gc::garble_batch(c, zero, delta, 0, stream, out_zero, path);
+  PINFER_ASSERT(first.instances == instances && first.table_bytes % instances == 0);
+  Measurement m;
+  m.table_bytes_per_instance = first.table_bytes / instances;
+
+  std::vector<double> g_cpu, g_wall, e_cpu, e_wall;
   for (int i = 0; i < repeats; ++i) {
     CountingSink sink;
-    const double t0 = thread_seconds();
+    const double t0 = thread_seconds(), w0 = wall_seconds();
     const gc::GarbleStats g = gc::garble_batch(c, zero, delta, 0, sink, out_zero, path);
-    const double dt = thread_seconds() - t0;
+    g_cpu.push_back(thread_seconds() - t0);
+    g_wall.push_back(wall_seconds() - w0);
     PINFER_ASSERT(g.and_gates == expected_ands && sink.bytes_ == g.stream_bytes);
-    garble_rates.push_back(static_cast<double>(g.and_gates) / dt);
-    r.stream_bytes = sink.bytes_;
+    m.garble.and_gates = g.and_gates;
 
     gc::MemoryGarbledSource source(stream.bytes());
-    const double t1 = thread_seconds();
+    const double t1 = thread_seconds(), w1 = wall_seconds();
     const gc::GarbleStats e = gc::evaluate_batch(c, active, 0, source, out, path);
-    const double de = thread_seconds() - t1;
+    e_cpu.push_back(thread_seconds() - t1);
+    e_wall.push_back(wall_seconds() - w1);
     PINFER_ASSERT(e.and_gates == expected_ands);
-    eval_rates.push_back(static_cast<double>(e.and_gates) / de);
+    m.eval.and_gates = e.and_gates;
   }
   // The evaluation must decode to the plaintext circuit, or the figures mean nothing.
   std::vector<uint8_t> decode(out.size()), got(out.size()), want(c.num_outputs());
   gc::decode_bits(out_zero, decode);
   gc::decode_outputs(out, decode, got);
-  for (uint64_t i = 0; i < instances; i += 997) {
+  for (uint64_t i = 0; i < instances; i += 97) {
     c.evaluate_plain(std::span(bits).subspan(i * c.num_inputs(), c.num_inputs()), want);
     PINFER_ASSERT(std::equal(want.begin(), want.end(), got.begin() + i * c.num_outputs()));
   }
-  r.garble_and_per_s = median(garble_rates);
-  r.eval_and_per_s = median(eval_rates);
-  return r;
+  m.garble.cpu_s = median(g_cpu);
+  m.garble.wall_s = median(g_wall);
+  m.eval.cpu_s = median(e_cpu);
+  m.eval.wall_s = median(e_wall);
+  return m;
+}
+
+void add_rates(BenchTable& table, const Measurement& m, const std::string& suffix) {
+  const auto ands = [](const Timing& t) { return static_cast<double>(t.and_gates); };
+  table.add_rate("garble_and_per_s" + suffix, ands(m.garble), m.garble.cpu_s, "AND/s");
+  table.add_rate("eval_and_per_s" + suffix, ands(m.eval), m.eval.cpu_s, "AND/s");
+  table.add_rate("garble_and_per_s_wall" + suffix, ands(m.garble), m.garble.wall_s, "AND/s");
+  table.add_rate("eval_and_per_s_wall" + suffix, ands(m.eval), m.eval.wall_s, "AND/s");
 }
 
 void setup(CLI::App& bench) {
@@ -107,31 +132,29 @@ void setup(CLI::App& bench) {
     const gc::NonlinearCircuit relu = gc::relu_step_circuit(opt->ring_bits, opt->frac_bits);
     BenchTable table("Half-gates garbling (fixed-key AES, GKWY20 hash), ReLU step l=" +
                      std::to_string(opt->ring_bits) + " f=" + std::to_string(opt->frac_bits) +
-                     ", one thread (thread CPU time), median of " + std::to_string(opt->repeats) +
-                     " runs");
+                     ", one thread; rates per thread-CPU second (_wall: per wall second), " +
+                     "median of " + std::to_string(opt->repeats) + " runs");
     const CpuPath active = gc::gc_active_path();
     table.add_text("gc_path", to_string(active));
-    const Rates r = measure(relu, opt->instances, opt->repeats, active);
-    table.add_value("garble_and_per_s", r.garble_and_per_s, "AND/s");
-    table.add_value("eval_and_per_s", r.eval_and_per_s, "AND/s");
-    table.add_value("relu_and_gates", static_cast<double>(relu.circuit.and_count()), "AND");
-    table.add_value("relu_bytes",
-                    static_cast<double>(relu.circuit.and_count() * gc::kAndTableBytes), "B");
-    table.add_value("relu_stream_bytes_per_instance",
-                    static_cast<double>(r.stream_bytes) / static_cast<double>(opt->instances), "B");
+    const Measurement m = measure(relu, opt->instances, opt->repeats, active);
+    add_rates(table, m, "");
+    table.add_value("relu_and_gates", static_cast<double>(m.garble.and_gates / opt->instances),
+                    "AND");
+    table.add_value("relu_bytes", static_cast<double>(m.table_bytes_per_instance), "B");
+    // Bytes per ReLU at l = 32 and 37 (same f), and per 2x2 max-pool window, as garbled.
     for (unsigned l : {32u, 37u}) {
       if (opt->frac_bits + 2 > l) continue;
-      const uint64_t ands = gc::relu_step_and_count(l, opt->frac_bits);
-      table.add_value("relu_bytes_l" + std::to_string(l), static_cast<double>(ands * 32), "B");
+      const Measurement b = measure(gc::relu_step_circuit(l, opt->frac_bits), 256, 1, active);
+      table.add_value("relu_bytes_l" + std::to_string(l),
+                      static_cast<double>(b.table_bytes_per_instance), "B");
     }
-    const uint64_t pool =
-        gc::maxpool_relu_circuit(opt->ring_bits, opt->frac_bits, 2).circuit.and_count();
-    table.add_value("maxpool2x2_and_gates", static_cast<double>(pool), "AND");
-    table.add_value("maxpool2x2_bytes", static_cast<double>(pool * gc::kAndTableBytes), "B");
+    const Measurement pool =
+        measure(gc::maxpool_relu_circuit(opt->ring_bits, opt->frac_bits, 2), 256, 1, active);
+    table.add_value("maxpool2x2_and_gates", static_cast<double>(pool.garble.and_gates / 256),
+                    "AND");
+    table.add_value("maxpool2x2_bytes", static_cast<double>(pool.table_bytes_per_instance), "B");
     if (active != CpuPath::aesni && cpu_supports(CpuPath::aesni)) {
-      const Rates a = measure(relu, opt->instances, opt->repeats, CpuPath::aesni);
-      table.add_value("garble_and_per_s_aesni", a.garble_and_per_s, "AND/s");
-      table.add_value("eval_and_per_s_aesni", a.eval_and_per_s, "AND/s");
+      add_rates(table, measure(relu, opt->instances, opt->repeats, CpuPath::aesni), "_aesni");
     }
     table.print(opt->json);
   });

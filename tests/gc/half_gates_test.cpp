@@ -431,6 +431,47 @@ TEST(GarbledStream, FileRoundTripAndTruncation) {
   std::filesystem::remove(path);
 }
 
+// A layer garbled in chunks: consecutive calls append segments to one sink, gate indices
+// threaded through; evaluated by the same calls on one source.
+TEST(GarbledStream, ChunkedCallsShareOneStream) {
+  const NonlinearCircuit relu = relu_step_circuit(16, 8);
+  const uint32_t width = relu.circuit.num_inputs();
+  const std::size_t chunks[] = {100, 1, 257};
+  const Block delta = random_delta();
+  MemoryGarbledSink sink;
+  std::vector<std::vector<Block>> active, out_zero;
+  std::vector<std::vector<uint8_t>> bits;
+  uint64_t next = 0, total_bytes = 0;
+  for (std::size_t n : chunks) {
+    std::vector<Block> zero(n * width), act(zero.size()), oz(n * 16);
+    LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
+    std::vector<uint8_t> b(zero.size());
+    Prg().fill_bits(b);
+    active_labels(zero, b, delta, act);
+    next = garble_batch(relu.circuit, zero, delta, next, sink, oz).next_gate_index;
+    total_bytes += garbled_stream_bytes(relu.circuit, n);
+    active.push_back(std::move(act));
+    out_zero.push_back(std::move(oz));
+    bits.push_back(std::move(b));
+  }
+  EXPECT_EQ(sink.bytes().size(), total_bytes);
+  EXPECT_EQ(next, 358 * relu.circuit.and_count());
+  MemoryGarbledSource source(sink.bytes());
+  uint64_t start = 0;
+  for (std::size_t c = 0; c < 3; ++c) {
+    std::vector<Block> out(chunks[c] * 16);
+    start = evaluate_batch(relu.circuit, active[c], start, source, out).next_gate_index;
+    std::vector<uint8_t> decode(out.size()), got(out.size()), want(16);
+    decode_bits(out_zero[c], decode);
+    decode_outputs(out, decode, got);
+    for (std::size_t i = 0; i < chunks[c]; ++i) {
+      relu.circuit.evaluate_plain(std::span(bits[c]).subspan(i * width, width), want);
+      ASSERT_TRUE(std::equal(want.begin(), want.end(), got.begin() + i * 16)) << c << " " << i;
+    }
+  }
+  source.finish();
+}
+
 TEST(GarbledStream, ChannelRoundTrip) {
   const NonlinearCircuit relu = relu_step_circuit(32, 8);
   const std::size_t instances = 250;

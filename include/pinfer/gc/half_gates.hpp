@@ -23,6 +23,11 @@
 //           u32 batch magic, u32 n, u64 batch number                                 (16 B)
 //           for each AND gate k: n garbler-half ciphertexts, then n evaluator-half     (32 n B)
 //           16-byte checksum over (stream header, batch header, tables)
+// Memory: a call holds its input and output labels ([instance][wire]) but only one batch of wire
+// labels and tables. For layers too large for that, call once per chunk of instances, passing
+// next_gate_index on: each call appends a self-framed segment to the same sink, and the evaluator
+// makes the same calls in the same order on the source (a channel sink's total is the sum of
+// garbled_stream_bytes over the chunks).
 // Any header field that differs from what the evaluator expects, a short stream, or a checksum
 // mismatch throws FormatError. The checksum detects storage and transport corruption; it is not
 // a MAC (a semi-honest evaluator trusts the garbler, see docs/GC.md).
