@@ -1,0 +1,161 @@
+// The server loop over loopback TCP: many clients at once, a client that vanishes mid-phase,
+// and load shedding with a clear "busy" answer.
+#include "pinfer/net/inference_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "pinfer/core/error.hpp"
+#include "pinfer/net/tcp_channel.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/protocol/inference_client.hpp"
+#include "protocol/test_models.hpp"
+
+namespace fs = std::filesystem;
+using namespace pinfer;
+using namespace pinfer::protocol;
+
+namespace {
+
+FloatTensor input_for(const Shape& shape, uint64_t seed) {
+  Prg prg = Prg::from_seed(Block(seed, 5));
+  FloatTensor x(shape);
+  for (auto& v : x.values()) v = static_cast<float>(prg.uniform_below(1000)) / 1000.0f;
+  return x;
+}
+
+class InferenceServiceTest : public ::testing::TestWithParam<ProtocolKind> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("pinfer-service-test-" + new_precompute_id());
+    model_ = test_models::small_test_model(21);
+    server_store_ = std::make_unique<PrecomputeStore>(dir_ / "server",
+                                                      StoreLimits{.capacity_bytes = 1ull << 32});
+    server_ = std::make_unique<InferenceServer>(model_, GetParam(), *server_store_);
+  }
+  void TearDown() override {
+    server_.reset();
+    server_store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // Runs one client session: precompute then infer; returns whether the logits were exact.
+  bool client_session(uint16_t port, const std::string& id, uint64_t seed) {
+    PrecomputeStore store(dir_ / ("client-" + id), {.capacity_bytes = 1ull << 32});
+    auto ch = net::TcpChannel::connect("127.0.0.1", port);
+    InferenceClient client(*ch, store, {id, GetParam()});
+    (void)client.precompute();
+    const FloatTensor x = input_for(model_.input_shape, seed);
+    const CostReport rep = client.infer(x, false);
+    client.close();
+    return rep.logits_ring == nn::run_fixed_point(model_, nn::encode_input(model_, x)).values();
+  }
+
+  fs::path dir_;
+  nn::LoweredModel model_;
+  std::unique_ptr<PrecomputeStore> server_store_;
+  std::unique_ptr<InferenceServer> server_;
+};
+
+TEST_P(InferenceServiceTest, ServesConcurrentClientsBitExact) {
+  net::InferenceService service(*server_, {});
+  std::thread loop([&] { service.run(); });
+  constexpr int kClients = 4;
+  std::vector<std::thread> clients;
+  std::atomic<int> exact{0};
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      try {
+        if (client_session(service.port(), "client" + std::to_string(i), i)) ++exact;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  service.stop();
+  loop.join();
+  EXPECT_EQ(exact.load(), kClients);
+  EXPECT_EQ(service.stats().sessions_completed, static_cast<uint64_t>(kClients));
+  EXPECT_EQ(server_store_->used_bytes(), 0u);
+}
+
+TEST_P(InferenceServiceTest, ClientVanishingMidOfflineLeavesServerServingAndStoreConsistent) {
+  net::InferenceService service(*server_, {});
+  std::thread loop([&] { service.run(); });
+  {
+    // A client that starts an offline phase and disappears after the HE public key.
+    PrecomputeStore store(dir_ / "quitter", {.capacity_bytes = 1ull << 32});
+    auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
+    std::thread killer([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      ch->close();
+    });
+    try {
+      InferenceClient client(*ch, store, {"quitter", GetParam()});
+      for (;;) (void)client.precompute();
+    } catch (const Error&) {
+      // expected: the connection was cut under the client
+    }
+    killer.join();
+  }
+  EXPECT_TRUE(client_session(service.port(), "stayer", 3));
+  service.stop();
+  loop.join();
+  EXPECT_GE(service.stats().sessions_completed, 1u);
+  // Nothing half-written or reserved remains for the client that vanished.
+  PrecomputeStore reopened(dir_ / "server", {.capacity_bytes = 1ull << 32});
+  EXPECT_EQ(reopened.recovery().removed_incomplete, 0u);
+  EXPECT_EQ(server_store_->used_bytes("stayer"), 0u);
+  for (const std::string& id : server_store_->list("quitter")) {
+    EXPECT_NO_THROW((void)server_store_->take("quitter", id));  // whole, usable entries only
+  }
+  // A reservation leaked by the aborted offline phase would still count here.
+  EXPECT_EQ(server_store_->used_bytes("quitter"), 0u);
+}
+
+TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
+  net::InferenceService service(*server_, {.max_sessions = 1});
+  std::thread loop([&] { service.run(); });
+  auto first = net::TcpChannel::connect("127.0.0.1", service.port());
+  PrecomputeStore store(dir_ / "holder", {.capacity_bytes = 1ull << 32});
+  InferenceClient holder(*first, store, {"holder", GetParam()});  // occupies the only session
+  auto second = net::TcpChannel::connect("127.0.0.1", service.port());
+  PrecomputeStore store2(dir_ / "late", {.capacity_bytes = 1ull << 32});
+  try {
+    InferenceClient late(*second, store2, {"late", GetParam()});
+    FAIL() << "expected a busy answer";
+  } catch (const ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("busy"), std::string::npos) << e.what();
+  }
+  holder.close();
+  service.stop();
+  loop.join();
+  EXPECT_EQ(service.stats().sessions_refused_busy, 1u);
+}
+
+TEST_P(InferenceServiceTest, WrongInputShapeIsAClearError) {
+  net::InferenceService service(*server_, {});
+  std::thread loop([&] { service.run(); });
+  {
+    PrecomputeStore store(dir_ / "shape", {.capacity_bytes = 1ull << 32});
+    auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
+    InferenceClient client(*ch, store, {"shape", GetParam()});
+    EXPECT_THROW((void)client.infer(FloatTensor(Shape{1, 3, 5, 5})), InvalidArgument);
+    client.close();
+  }
+  service.stop();
+  loop.join();
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, InferenceServiceTest,
+                         ::testing::Values(ProtocolKind::server_garbler,
+                                           ProtocolKind::client_garbler),
+                         [](const auto& info) {
+                           return info.param == ProtocolKind::server_garbler ? "ServerGarbler"
+                                                                             : "ClientGarbler";
+                         });
+
+}  // namespace
