@@ -9,7 +9,6 @@
 #include "gc_avx512.hpp"
 #include "half_gates_kernels.hpp"
 #include "pinfer/core/aes.hpp"
-#include "pinfer/core/checked_math.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/core/serialization.hpp"
@@ -21,10 +20,27 @@ namespace {
 constexpr uint64_t kStreamMagic = 0x3130304347464E50ull;  // "PNFGC001"
 constexpr uint32_t kStreamVersion = 1;
 constexpr uint32_t kBatchMagic = 0x54414247u;  // "GBAT"
-// Wire labels of one batch should stay in L2 (1 MiB per core here): a gate's inputs are then
-// read from cache while its n outputs are written.
-constexpr uint64_t kBatchWireBytes = 768 * 1024;
-constexpr uint64_t kMinBatch = 16, kMaxBatch = 1024;
+// One batch's wire labels and tables should stay in L2 (1 MiB per core here) or close to it:
+// a gate's inputs are then read from cache while its n outputs are written. Large circuits get
+// small batches (down to one instance), so memory stays bounded whatever the circuit.
+constexpr uint64_t kBatchTargetBytes = 2 * 1024 * 1024;
+constexpr uint64_t kMinBatch = 1, kMaxBatch = 1024;
+
+// Overflow-checked arithmetic on the caller's sizes (InvalidArgument: these are arguments, not
+// untrusted bytes).
+uint64_t arg_mul(uint64_t a, uint64_t b, const char* what) {
+  uint64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw InvalidArgument(std::string(what) + " overflows 64 bits");
+  return r;
+}
+
+uint64_t arg_add(uint64_t a, uint64_t b, const char* what) {
+  uint64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r))
+    throw InvalidArgument(std::string(what) + " overflows 64 bits");
+  return r;
+}
 
 using GarbleFn = void (*)(const Aes128&, const Block*, const Block*, const Block&, const Block&,
                           const Block&, uint64_t, uint64_t, Block*, Block*, Block*,
@@ -90,10 +106,11 @@ struct Shape {
   detail::GarblePlan plan;
 };
 
-uint32_t batch_for(const detail::GarblePlan& plan) {
-  const uint64_t per_instance = std::max<uint64_t>(1, uint64_t{plan.num_slots} * 16);
-  uint64_t b = std::clamp(kBatchWireBytes / per_instance, kMinBatch, kMaxBatch);
-  return static_cast<uint32_t>(b - b % 16);
+uint32_t batch_for(const detail::GarblePlan& plan, uint64_t and_count) {
+  const uint64_t per_instance = uint64_t{plan.num_slots} * 16 + and_count * kAndTableBytes + 1;
+  uint64_t b = std::clamp(kBatchTargetBytes / per_instance, kMinBatch, kMaxBatch);
+  if (b >= 16) b -= b % 16;  // whole VAES steps
+  return static_cast<uint32_t>(b);
 }
 
 Shape check_call(const Circuit& circuit, std::size_t input_labels, std::size_t output_labels,
@@ -106,12 +123,13 @@ Shape check_call(const Circuit& circuit, std::size_t input_labels, std::size_t o
   }
   Shape s;
   s.instances = input_labels / circuit.num_inputs();
-  if (checked_mul(s.instances, uint64_t{circuit.num_outputs()}) != output_labels) {
+  if (arg_mul(s.instances, uint64_t{circuit.num_outputs()}, "output labels") != output_labels) {
     throw InvalidArgument("garbling: output span holds " + std::to_string(output_labels) +
                           " labels, need " + std::to_string(s.instances) + " x " +
                           std::to_string(circuit.num_outputs()));
   }
-  const uint64_t end = checked_add(gate_index_start, checked_mul(s.instances, circuit.and_count()));
+  const uint64_t end = arg_add(
+      gate_index_start, arg_mul(s.instances, circuit.and_count(), "gate indices"), "gate indices");
   if (end > kMaxGateIndex) {
     throw InvalidArgument("garbling: gate indices up to " + std::to_string(end) +
                           " exceed the limit 2^62");
@@ -121,7 +139,7 @@ Shape check_call(const Circuit& circuit, std::size_t input_labels, std::size_t o
                           std::string(to_string(path)));
   }
   s.plan = detail::make_plan(circuit);
-  s.batch = batch_for(s.plan);
+  s.batch = batch_for(s.plan, circuit.and_count());
   return s;
 }
 
@@ -198,15 +216,17 @@ CpuPath gc_active_path() {
 }
 
 uint32_t batch_instances(const Circuit& circuit) {
-  return batch_for(detail::make_plan(circuit));
+  return batch_for(detail::make_plan(circuit), circuit.and_count());
 }
 
 uint64_t garbled_stream_bytes(const Circuit& circuit, uint64_t instances) {
   const uint64_t batch = batch_instances(circuit);
   const uint64_t batches = instances / batch + (instances % batch != 0 ? 1 : 0);
-  const uint64_t tables = checked_mul(checked_mul(instances, circuit.and_count()), kAndTableBytes);
-  return checked_add(checked_add(kStreamHeaderBytes, checked_mul(batches, kBatchOverheadBytes)),
-                     tables);
+  const uint64_t tables = arg_mul(arg_mul(instances, circuit.and_count(), "stream bytes"),
+                                  kAndTableBytes, "stream bytes");
+  const uint64_t framing = arg_add(
+      kStreamHeaderBytes, arg_mul(batches, kBatchOverheadBytes, "stream bytes"), "stream bytes");
+  return arg_add(framing, tables, "stream bytes");
 }
 
 uint64_t circuit_digest(const Circuit& circuit) {

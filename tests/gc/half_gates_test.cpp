@@ -251,6 +251,38 @@ TEST(HalfGates, NotGatesAndConstantOutputsDecode) {
   }
 }
 
+// A circuit too large for multi-instance batches (batch_instances = 1): memory stays bounded and
+// results still decode, on every path. The random circuit mixes AND, XOR and NOT.
+TEST(HalfGates, LargeCircuitUsesSmallBatches) {
+  CircuitBuilder b;
+  std::vector<Bit> pool = b.input_word(64);
+  Prg prg = Prg::from_seed(Block(2026, 11));
+  for (int t = 0; t < 70000; ++t) {
+    const Bit x = pool[prg.uniform_below(pool.size())], y = pool[prg.uniform_below(pool.size())];
+    const Bit z = pool[prg.uniform_below(pool.size())];
+    Bit v = b.xor_(b.and_(x, y), z);
+    if (t % 3 == 0) v = b.not_(v);
+    pool.push_back(v);
+  }
+  for (std::size_t i = pool.size() - 40; i < pool.size(); ++i) b.output(pool[i]);
+  const Circuit c = b.build();
+  ASSERT_GT(c.and_count(), 60000u);
+  EXPECT_LT(batch_instances(c), 16u);
+  const std::size_t instances = 3;
+  std::vector<uint8_t> bits(instances * 64);
+  Prg().fill_bits(bits);
+  for (CpuPath path : supported_paths()) {
+    SCOPED_TRACE(to_string(path));
+    const test::GcRun run = garble_and_evaluate(c, bits, path);
+    EXPECT_EQ(run.garbled.and_gates, instances * c.and_count());
+    std::vector<uint8_t> want(40);
+    for (std::size_t i = 0; i < instances; ++i) {
+      c.evaluate_plain(std::span(bits).subspan(i * 64, 64), want);
+      ASSERT_TRUE(std::equal(want.begin(), want.end(), run.outputs.begin() + i * 40)) << i;
+    }
+  }
+}
+
 // A garbler-known input folded into the circuit: the evaluator uses public labels and needs no
 // label for c and r'; the result still decodes correctly.
 TEST(HalfGates, FoldedGarblerInputsDecode) {

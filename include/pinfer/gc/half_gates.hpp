@@ -28,6 +28,8 @@
 // next_gate_index on: each call appends a self-framed segment to the same sink, and the evaluator
 // makes the same calls in the same order on the source (a channel sink's total is the sum of
 // garbled_stream_bytes over the chunks).
+// Thread safety: calls share no state; chunks may be garbled on several threads at once with
+// disjoint gate-index ranges and their own sinks.
 // Any header field that differs from what the evaluator expects, a short stream, or a checksum
 // mismatch throws FormatError. The checksum detects storage and transport corruption; it is not
 // a MAC (a semi-honest evaluator trusts the garbler, see docs/GC.md).
