@@ -59,4 +59,31 @@ void decode_outputs(std::span<const Block> output_labels, std::span<const uint8_
   }
 }
 
+namespace {
+
+uint64_t pack_lsbs(const Block* labels, unsigned bits) {
+  uint64_t w = 0;
+  for (unsigned b = 0; b < bits; ++b) w |= (labels[b].lo & 1) << b;
+  return w;
+}
+
+}  // namespace
+
+void decode_words(std::span<const Block> output_zero_labels, unsigned bits,
+                  std::span<uint64_t> out_decode) noexcept {
+  PINFER_ASSERT(bits >= 1 && bits <= 64 && output_zero_labels.size() == out_decode.size() * bits);
+  for (std::size_t i = 0; i < out_decode.size(); ++i) {
+    out_decode[i] = pack_lsbs(output_zero_labels.data() + i * bits, bits);
+  }
+}
+
+void decode_output_words(std::span<const Block> output_labels, std::span<const uint64_t> decode,
+                         unsigned bits, std::span<uint64_t> out_words) noexcept {
+  PINFER_ASSERT(bits >= 1 && bits <= 64 && decode.size() == out_words.size() &&
+                output_labels.size() == out_words.size() * bits);
+  for (std::size_t i = 0; i < out_words.size(); ++i) {
+    out_words[i] = pack_lsbs(output_labels.data() + i * bits, bits) ^ decode[i];
+  }
+}
+
 }  // namespace pinfer::gc

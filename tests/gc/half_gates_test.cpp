@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -320,13 +321,11 @@ TEST(HalfGates, FoldedGarblerInputsDecode) {
   (void)garble_batch(relu.circuit, zero, delta, 0, sink, out_zero);
   MemoryGarbledSource src(sink.bytes());
   (void)evaluate_batch(relu.circuit, eval_labels, 0, src, out);
-  std::vector<uint8_t> decode(out.size()), bits(out.size());
-  decode_bits(out_zero, decode);
-  decode_outputs(out, decode, bits);
+  std::vector<uint64_t> decode(instances), words(instances);
+  decode_words(out_zero, l, decode);
+  decode_output_words(out, decode, l, words);
   for (std::size_t i = 0; i < instances; ++i) {
-    ASSERT_EQ(bits_to_word(std::span(bits).subspan(i * l, l)),
-              relu_step_reference(ring, f, a[i], c[i], r[i]))
-        << "instance " << i;
+    ASSERT_EQ(words[i], relu_step_reference(ring, f, a[i], c[i], r[i])) << "instance " << i;
   }
   // The evaluator's label of a folded wire does not depend on the garbler's bit.
   Block p0[1], z0[1], z1[1];
@@ -404,6 +403,23 @@ TEST_F(StreamErrors, WrongHeaderOrTweakRangeIsFormatError) {
   std::vector<std::byte> longer = stream_;
   longer.resize(longer.size() + 8);
   EXPECT_THROW(evaluate(longer), FormatError);  // trailing bytes
+}
+
+// The same labels garbled at another gate-index range give unrelated tables: the tweaks, not
+// only the labels, key every hash (no table is ever reused under one Delta).
+TEST(HalfGates, GateIndexRangeChangesEveryTable) {
+  const NonlinearCircuit relu = relu_step_circuit(16, 8);
+  std::vector<Block> zero(4 * relu.circuit.num_inputs()), out(4 * 16);
+  LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
+  const Block delta = random_delta();
+  MemoryGarbledSink s0, s1;
+  const GarbleStats g0 = garble_batch(relu.circuit, zero, delta, 0, s0, out);
+  (void)garble_batch(relu.circuit, zero, delta, g0.next_gate_index, s1, out);
+  ASSERT_EQ(s0.bytes().size(), s1.bytes().size());
+  const std::size_t tables = 48 + 16;  // first table byte after the headers
+  for (std::size_t t = tables; t + 16 <= tables + g0.table_bytes; t += 16) {
+    ASSERT_NE(std::memcmp(s0.bytes().data() + t, s1.bytes().data() + t, 16), 0) << t;
+  }
 }
 
 TEST(HalfGates, RejectsBadArguments) {

@@ -55,4 +55,15 @@ void decode_bits(std::span<const Block> output_zero_labels, std::span<uint8_t> o
 void decode_outputs(std::span<const Block> output_labels, std::span<const uint8_t> decode,
                     std::span<uint8_t> out_bits) noexcept;
 
+// Word-level decoding for circuits whose outputs are words of `bits` bits per instance (the
+// non-linear circuits: one l-bit word each). Requires: 1 <= bits <= 64 and
+// labels.size() == words.size() * bits (PINFER_ASSERT).
+// Garbler: the decode bits of each word packed into one u64 (bit i = lsb of output i's
+// zero-label); this is what the garbler sends when the evaluator is to learn the output.
+void decode_words(std::span<const Block> output_zero_labels, unsigned bits,
+                  std::span<uint64_t> out_decode) noexcept;
+// Evaluator: out[i] = (lsbs of instance i's output labels, packed) ^ decode[i].
+void decode_output_words(std::span<const Block> output_labels, std::span<const uint64_t> decode,
+                         unsigned bits, std::span<uint64_t> out_words) noexcept;
+
 }  // namespace pinfer::gc
