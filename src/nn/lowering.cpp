@@ -20,6 +20,7 @@ struct Value {
   };
   Kind kind = Kind::none;
   std::size_t act = 0;                // activation, avg_pending
+  std::size_t producer = 0;           // activation: the ReLU layer whose stage produced it
   std::vector<std::size_t> ops, ids;  // sum, pooled_sum
   Shape shape;                        // sum: the stage pre-shape
   PoolSpec pool;                      // pooled_sum, avg_pending
@@ -209,10 +210,12 @@ class Lowerer {
         if (in.kind == Value::Kind::sum) {
           out.kind = Value::Kind::activation;
           out.act = new_stage(in, NonLinear{NonLinear::Kind::relu});
+          out.producer = i;
         } else if (in.kind == Value::Kind::pooled_sum) {
           out.kind = Value::Kind::activation;
           out.act = new_stage(
               in, NonLinear{NonLinear::Kind::relu_maxpool, in.pool.kernel_h, in.pool.stride_h});
+          out.producer = i;
         } else if (in.kind == Value::Kind::activation && in.act > 0) {
           out = in;  // every stage output is already >= 0: ReLU is the identity
         } else {
@@ -230,10 +233,10 @@ class Lowerer {
           break;
         }
         LoweredModel& s = plan_.structure;
-        const bool foldable =
-            in.kind == Value::Kind::activation && in.act > 0 && in.act == s.stages.size() &&
-            s.stages.back().nonlinear.kind == NonLinear::Kind::relu &&
-            m_.layers()[l.inputs[0]].kind == LayerKind::relu && readers_[l.inputs[0]] == 1;
+        const bool foldable = in.kind == Value::Kind::activation && in.act > 0 &&
+                              in.act == s.stages.size() &&
+                              s.stages.back().nonlinear.kind == NonLinear::Kind::relu &&
+                              in.producer == l.inputs[0] && readers_[l.inputs[0]] == 1;
         if (!foldable) {
           unsupported(l, "MaxPool must directly follow a ReLU whose output only it reads");
         }
