@@ -139,6 +139,22 @@ void TcpChannel::flush_locked() {
 }
 
 void TcpChannel::write_all_locked(std::span<const std::span<const std::byte>> parts) {
+  if (send_failed_) {
+    throw IoError("tcp channel: an earlier send failed part-way; the connection is unusable");
+  }
+  try {
+    write_parts_locked(parts);
+  } catch (...) {
+    // Part of a frame may be on the wire: never send anything after it, or the peer would
+    // parse payload bytes as a header.
+    send_failed_ = true;
+    send_buffer_.clear();
+    send_pending_.store(false);
+    throw;
+  }
+}
+
+void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> parts) {
   PINFER_ASSERT(parts.size() <= kMaxParts);
   std::size_t part = 0;
   std::size_t offset = 0;  // into parts[part]
@@ -201,6 +217,11 @@ void TcpChannel::write_all_locked(std::span<const std::span<const std::byte>> pa
 FrameHeader TcpChannel::read_header() {
   // The peer may be waiting for our buffered frames before it answers.
   flush();
+  if (recv_failed_) {
+    throw IoError(
+        "tcp channel: an earlier receive failed inside a frame; the stream is out of "
+        "sync");
+  }
   std::byte raw[kFrameHeaderBytes];
   read_exact(raw, "frame header");
   FrameHeader h;
@@ -212,7 +233,12 @@ FrameHeader TcpChannel::read_header() {
 
 void TcpChannel::read_payload(std::span<std::byte> out) {
   PINFER_ASSERT(out.size() == current_.length);
-  read_exact(out, "payload of frame type " + std::to_string(current_.type));
+  try {
+    read_exact(out, "payload of frame type " + std::to_string(current_.type));
+  } catch (const IoError&) {
+    recv_failed_ = true;
+    throw;
+  }
 }
 
 void TcpChannel::read_exact(std::span<std::byte> out, std::string_view what) {
@@ -228,13 +254,20 @@ void TcpChannel::read_exact(std::span<std::byte> out, std::string_view what) {
     }
     const std::size_t left = total - done;
     std::size_t got = 0;
-    if (left >= kDirectReadBytes) {
-      got = recv_some(out.subspan(done), what);
-      done += got;
-    } else {
-      got = recv_some(recv_buffer_, what);
-      recv_pos_ = 0;
-      recv_end_ = got;
+    try {
+      if (left >= kDirectReadBytes) {
+        got = recv_some(out.subspan(done), what);
+        done += got;
+      } else {
+        got = recv_some(recv_buffer_, what);
+        recv_pos_ = 0;
+        recv_end_ = got;
+      }
+    } catch (const IoError&) {
+      // A timeout between frames leaves the stream in sync (the caller may retry); one inside a
+      // frame does not.
+      if (done > 0) recv_failed_ = true;
+      throw;
     }
     if (got == 0) {
       throw IoError("tcp channel: peer closed the connection while reading " + std::string(what) +

@@ -186,6 +186,30 @@ TEST(TcpChannel, ReceiveTimeoutIsIoError) {
   EXPECT_NE(msg.find("timed out after 100 ms"), std::string::npos) << msg;
 }
 
+TEST(TcpChannel, ReceiveTimeoutBetweenFramesCanBeRetried) {
+  TcpOptions opt;
+  opt.io_timeout_ms = 50;
+  auto [client, server] = connect_pair({}, opt);
+  EXPECT_THROW((void)server->recv(1, 10), IoError);
+  client->send(1, as_bytes("late"));
+  client->flush();
+  EXPECT_EQ(server->recv(1, 10).size(), 4u);
+}
+
+TEST(TcpChannel, TimeoutInsideAFrameLeavesTheChannelUnusable) {
+  TcpOptions opt;
+  opt.io_timeout_ms = 50;
+  auto p = connect_raw(opt);
+  p.raw->write_header(7, 100);
+  p.raw->write(std::vector<std::byte>(10));
+  EXPECT_THROW((void)p.channel->recv(7, 100), IoError);
+  // The rest arrives later, followed by a whole frame: it must not be misparsed.
+  p.raw->write(std::vector<std::byte>(90));
+  p.raw->write_header(7, 0);
+  const std::string msg = message_of<IoError>([&] { (void)p.channel->recv(7, 100); });
+  EXPECT_NE(msg.find("out of sync"), std::string::npos) << msg;
+}
+
 TEST(TcpChannel, SendTimeoutIsIoErrorWhenPeerStopsReading) {
   TcpOptions opt;
   opt.io_timeout_ms = 100;
@@ -307,6 +331,16 @@ TEST(TcpListener, AcceptTimeoutIsIoError) {
   EXPECT_NE(listener.port(), 0);
   const std::string msg = message_of<IoError>([&] { (void)listener.accept(50); });
   EXPECT_NE(msg.find("timed out after 50 ms"), std::string::npos) << msg;
+}
+
+TEST(TcpListener, CloseWakesAPendingAccept) {
+  TcpListener listener;
+  std::thread closer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    listener.close();
+  });
+  EXPECT_THROW((void)listener.accept(10'000), IoError);
+  closer.join();
 }
 
 TEST(TcpListener, BindingABusyPortIsIoError) {

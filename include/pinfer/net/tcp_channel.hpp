@@ -10,6 +10,10 @@
 //    throws IoError "... timed out after N ms". Disconnects mid-frame throw IoError naming what
 //    was being read and how many bytes were missing; resets and broken pipes throw IoError
 //    (sends use MSG_NOSIGNAL, so no SIGPIPE).
+//  - A receive timeout between frames may be retried; any failure inside a frame (either
+//    direction) leaves the connection unusable and later calls throw IoError.
+//  - Callers must flush() (or receive) after their last small frame when they will not touch
+//    the channel for a while: buffered frames are not sent on a timer.
 //  - send_rate_mbps > 0 paces sends with a token bucket (token_bucket.hpp).
 // Thread safety: one thread may send while another receives (as Channel); close() may be
 // called from any thread and wakes a blocked receive.
@@ -62,6 +66,7 @@ class TcpChannel final : public Channel {
 
   // Sends every byte of `parts` in order (gather writes, paced when shaped). Requires send_mu_.
   void write_all_locked(std::span<const std::span<const std::byte>> parts);
+  void write_parts_locked(std::span<const std::span<const std::byte>> parts);
   void flush_locked();
   // Fills `out` exactly from the buffer and the socket; `what` names it in errors.
   void read_exact(std::span<std::byte> out, std::string_view what);
@@ -77,11 +82,13 @@ class TcpChannel final : public Channel {
   std::vector<std::byte> send_buffer_;  // small frames waiting for flush
   std::atomic<bool> send_pending_{false};
   std::optional<TokenBucket> bucket_;
+  bool send_failed_ = false;  // a write stopped inside a frame (guarded by send_mu_)
 
   std::vector<std::byte> recv_buffer_;  // bytes received beyond the last read
   std::size_t recv_pos_ = 0;
   std::size_t recv_end_ = 0;
-  FrameHeader current_;  // the header read_payload belongs to
+  FrameHeader current_;       // the header read_payload belongs to
+  bool recv_failed_ = false;  // a read stopped inside a frame: the stream is out of sync
 };
 
 }  // namespace pinfer::net
