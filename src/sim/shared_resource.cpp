@@ -56,7 +56,8 @@ void SharedResource::reallocate() {
   ++generation_;
   if (jobs_.empty()) return;
   // Water filling: visit jobs by increasing cap; each takes min(cap, equal share of the rest).
-  std::vector<std::size_t> order(jobs_.size());
+  std::vector<std::size_t>& order = order_;  // reused: no allocation per reallocation
+  order.resize(jobs_.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return jobs_[a].cap < jobs_[b].cap; });

@@ -65,6 +65,7 @@ class SharedResource final : private EventHandler {
   double served_ = 0.0;
   uint64_t generation_ = 0;
   std::vector<Job> jobs_;
+  std::vector<std::size_t> order_;  // scratch for water filling
 };
 
 }  // namespace pinfer::sim
