@@ -6,6 +6,18 @@
 
 namespace pinfer::protocol {
 
+void PhaseCost::label_side(std::string_view side) {
+  const std::string prefix = std::string(side) + "/";
+  std::map<std::string, double> renamed;
+  for (const auto& [k, v] : components) renamed[prefix + k] = v;
+  components = std::move(renamed);
+  for (LayerCost& l : layers) {
+    std::map<std::string, double> r;
+    for (const auto& [k, v] : l.seconds) r[prefix + k] = v;
+    l.seconds = std::move(r);
+  }
+}
+
 void PhaseCost::merge_seconds(const PhaseCost& other) {
   for (const auto& [k, v] : other.components) components[k] += v;
   for (std::size_t i = 0; i < other.layers.size() && i < layers.size(); ++i) {
@@ -28,6 +40,11 @@ nlohmann::json to_json(const PhaseCost& p) {
                       {"download_bytes", l.download_bytes}});
   }
   j["layers"] = std::move(layers);
+  nlohmann::json transfers_json = nlohmann::json::object();
+  for (const auto& [k, t] : p.transfers) {
+    transfers_json[k] = {{"upload_bytes", t.bytes_sent}, {"download_bytes", t.bytes_received}};
+  }
+  j["transfers"] = std::move(transfers_json);
   return j;
 }
 
@@ -88,7 +105,7 @@ std::string CostReport::to_table() const {
   for (const auto& [name, p] : {std::pair{"offline", &offline}, std::pair{"online", &online}}) {
     out += fmt::format("  {:<10} {:>10.3f} {:>12} {:>12}\n", name, p->seconds,
                        human_bytes(p->upload_bytes), human_bytes(p->download_bytes));
-    for (const auto& [k, v] : p->components) out += fmt::format("    {:<18} {:>10.3f} s\n", k, v);
+    for (const auto& [k, v] : p->components) out += fmt::format("    {:<26} {:>10.3f} s\n", k, v);
   }
   out += fmt::format("  storage per precompute: client {}, server {}\n",
                      human_bytes(client_storage_bytes), human_bytes(server_storage_bytes));

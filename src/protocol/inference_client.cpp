@@ -30,6 +30,26 @@ void add_traffic(PhaseCost& cost, const TrafficReport& before, const TrafficRepo
   cost.download_bytes += after.total.bytes_received - before.total.bytes_received;
 }
 
+// Bytes per step (channel phase) under `prefix` since `before`.
+void add_transfers(PhaseCost& cost, const TrafficReport& before, const TrafficReport& after,
+                   std::string_view prefix) {
+  for (const auto& [phase, t] : after.by_phase) {
+    if (!phase.starts_with(prefix)) continue;
+    TrafficCounters b;
+    if (auto it = before.by_phase.find(phase); it != before.by_phase.end()) b = it->second;
+    const TrafficCounters d{t.bytes_sent - b.bytes_sent, t.bytes_received - b.bytes_received};
+    if (d.bytes_sent != 0 || d.bytes_received != 0) cost.transfers[phase] = d;
+  }
+}
+
+// Labels this side's components and merges the server's (sent as JSON).
+void merge_server_cost(PhaseCost& cost, const nlohmann::json& server) {
+  cost.label_side("client");
+  PhaseCost theirs = phase_from_json(server);
+  theirs.label_side("server");
+  cost.merge_seconds(theirs);
+}
+
 nlohmann::json parse_json(const std::vector<std::byte>& bytes) {
   try {
     return nlohmann::json::parse(reinterpret_cast<const char*>(bytes.data()),
@@ -152,14 +172,16 @@ CostReport InferenceClient::precompute() {
   ch_.set_phase("offline/done");
   const nlohmann::json server = parse_json(ch_.recv(frames::kPublished, kMaxCostJsonBytes));
   writer.publish();
-  cost.merge_seconds(phase_from_json(server));
+  merge_server_cost(cost, server);
   try {
     report.server_storage_bytes = server.at("server_storage_bytes").get<uint64_t>();
   } catch (const nlohmann::json::exception&) {
     throw FormatError("server cost report lacks server_storage_bytes");
   }
   cost.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  add_traffic(cost, before, ch_.traffic());
+  const TrafficReport after = ch_.traffic();
+  add_traffic(cost, before, after);
+  add_transfers(cost, before, after, "offline/");
   return report;
 }
 
@@ -229,9 +251,11 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   add_inplace(ring, logits, state.c_final);
   cost.layers.push_back({"stage" + std::to_string(arch_.stages.size() - 1), "linear", {}, 0, 0});
   const nlohmann::json server = parse_json(ch_.recv(frames::kPhaseCost, kMaxCostJsonBytes));
-  cost.merge_seconds(phase_from_json(server));
+  merge_server_cost(cost, server);
   cost.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  add_traffic(cost, before, ch_.traffic());
+  const TrafficReport after = ch_.traffic();
+  add_traffic(cost, before, after);
+  add_transfers(cost, before, after, "online/");
 
   report.logits = nn::decode_logits(arch_, logits);
   report.prediction = 0;

@@ -3,16 +3,21 @@
 // side, bytes up and down, bytes stored. Written as JSON by `--report FILE.json` and printed as a
 // table; the simulator's measured cost profiles are built from it.
 //
-// Component names (seconds): he_keygen, he_encrypt, he_evaluate, he_decrypt, ot, garble,
-// gc_transfer, linear_shared, gc_evaluate, output. Each is measured by the side that does the
-// work; the server sends its own figures to the client at the end of each phase.
+// Component names (seconds), prefixed by the side that measured them ("client/", "server/"):
+// he_keygen, he_encrypt, he_evaluate, he_decrypt, ot, garble, gc_transfer (waiting for and
+// storing garbled tables), linear_shared, gc_input_labels / gc_input_flips / gc_flip_labels
+// (online input encoding), gc_evaluate, output (decoding), and gc_wait_* (time blocked on the
+// peer, not compute). The server sends its figures to the client at the end of each phase.
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "pinfer/core/channel.hpp"
 
 namespace pinfer::protocol {
 
@@ -28,10 +33,15 @@ struct PhaseCost {
   double seconds = 0;           // wall time of the phase, as the client saw it
   uint64_t upload_bytes = 0;    // client -> server
   uint64_t download_bytes = 0;  // server -> client
+  // "client/<component>" and "server/<component>" -> seconds (each side measures its own).
   std::map<std::string, double> components;
   std::vector<LayerCost> layers;
+  // Bytes per protocol step ("offline/he", "offline/gc", "online/stage3", ...), client's view.
+  std::map<std::string, TrafficCounters> transfers;
 
   void add(const std::string& component, double s) { components[component] += s; }
+  // Renames every component and layer entry to "<side>/<name>" (done once per side).
+  void label_side(std::string_view side);
   // Merges another side's per-component and per-layer seconds (layers matched by position).
   void merge_seconds(const PhaseCost& other);
 };
