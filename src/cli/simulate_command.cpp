@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -304,7 +305,15 @@ void run_convert(const ConvertOptions& o) {
   opt.garbler_bytes_per_relu = o.garbler_bytes_per_relu;
   nlohmann::json published;
   {
-    // Reuse the profile reader's caps and errors by loading through a scenario-free path.
+    // Untrusted file: cap its size before reading (the published JSON is ~56 kB).
+    constexpr std::uintmax_t kMaxInputBytes = 64u << 20;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(o.input, ec);
+    if (ec) throw IoError("cannot read --input " + o.input + ": " + ec.message());
+    if (size > kMaxInputBytes) {
+      throw FormatError("--input " + o.input + " is " + std::to_string(size) +
+                        " bytes, exceeds limit " + std::to_string(kMaxInputBytes));
+    }
     std::ifstream in(o.input, std::ios::binary);
     if (!in) throw IoError("cannot open --input " + o.input);
     try {

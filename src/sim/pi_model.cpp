@@ -300,6 +300,12 @@ ModelPlan plan_model(const ProtocolCosts& costs, const SystemConfig& c) {
   plan.client_capacity_bytes = c.client_storage_bytes;
   plan.server_capacity_bytes = c.server_storage_bytes;
   plan.precompute_fits = costs.client_storage_bytes < c.client_storage_bytes;
+  if (plan.precompute_fits && costs.server_storage_bytes >= c.server_storage_bytes) {
+    // The published model would start no precompute and leave every request waiting forever.
+    throw InvalidArgument("server_storage " + std::to_string(c.server_storage_bytes) +
+                          " B cannot hold one precompute of " +
+                          std::to_string(costs.server_storage_bytes) + " B");
+  }
   plan.mode = c.mode;
   plan.policy = c.policy;
   plan.poll_interval_s = c.poll_interval_s;

@@ -45,7 +45,9 @@ auto as_format_error(const std::string& path, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const InvalidArgument& e) {
-    detail::fail(path, e.what());
+    const std::string msg = e.what();
+    if (msg.rfind(path + ":", 0) == 0) throw FormatError(msg);  // already names the field
+    detail::fail(path, msg);
   }
 }
 

@@ -246,3 +246,14 @@ TEST(Sweep, ReportsMeansOfPerRunMeans) {
 
 }  // namespace
 }  // namespace pinfer::sim
+
+namespace pinfer::sim {
+namespace {
+
+TEST(PiModel, ServerStoreThatCannotHoldOnePrecomputeIsRejected) {
+  EXPECT_THROW((void)plan_model(synthetic_costs(1, 1, 10, 500), config_with_storage(100, 400, 1)),
+               InvalidArgument);
+}
+
+}  // namespace
+}  // namespace pinfer::sim
