@@ -5,6 +5,8 @@
 #include <fstream>
 #include <string>
 
+#include <png.h>
+
 #include "pinfer/core/checked_math.hpp"
 #include "pinfer/core/error.hpp"
 
@@ -216,6 +218,47 @@ FloatTensor read_pgm(const std::filesystem::path& path, std::size_t max_elements
   return t;
 }
 
+FloatTensor read_png(const std::filesystem::path& path, std::size_t channels,
+                     std::size_t max_elements) {
+  const std::string file = path.string();
+  if (channels != 1 && channels != 3) {
+    throw InvalidArgument("PNG input needs 1 or 3 channels, the model has " +
+                          std::to_string(channels));
+  }
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  // Frees libpng's state on every path, including exceptions.
+  struct Guard {
+    png_image* i;
+    ~Guard() { png_image_free(i); }
+  } guard{&image};
+  if (!png_image_begin_read_from_file(&image, file.c_str())) {
+    throw FormatError(file + ": not a readable PNG (" + image.message + ")");
+  }
+  if (checked_mul(checked_mul(image.width, image.height, "PNG pixel count"), channels,
+                  "PNG element count") > max_elements) {
+    throw FormatError(file + ": PNG " + std::to_string(image.width) + "x" +
+                      std::to_string(image.height) + " exceeds the cap " +
+                      std::to_string(max_elements));
+  }
+  // libpng converts any colour type / bit depth to 8-bit grey or RGB (alpha composited on black).
+  image.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  std::vector<unsigned char> pixels(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr)) {
+    throw FormatError(file + ": PNG decoding failed (" + image.message + ")");
+  }
+  const std::size_t h = image.height, w = image.width;
+  FloatTensor t(Shape{1, channels, h, w});
+  for (std::size_t y = 0; y < h; ++y) {
+    for (std::size_t x = 0; x < w; ++x) {
+      for (std::size_t c = 0; c < channels; ++c) {  // interleaved -> NCHW
+        t.at(0, c, y, x) = static_cast<float>(pixels[(y * w + x) * channels + c]) / 255.0f;
+      }
+    }
+  }
+  return t;
+}
+
 FloatTensor load_input_file(const std::filesystem::path& path, const Shape& expected) {
   const std::string ext = path.extension().string();
   FloatTensor t;
@@ -223,9 +266,11 @@ FloatTensor load_input_file(const std::filesystem::path& path, const Shape& expe
     t = read_npy_float(path);
   } else if (ext == ".pgm") {
     t = read_pgm(path);
+  } else if (ext == ".png") {
+    t = read_png(path, expected.rank() == 4 ? expected[1] : 0);
   } else {
     throw InvalidArgument("input file " + path.string() +
-                          ": unknown extension (expected .npy float32 NCHW or .pgm)");
+                          ": unknown extension (expected .npy float32 NCHW, .pgm or .png)");
   }
   if (t.size() != expected.numel()) {
     throw InvalidArgument("input " + path.string() + " has shape " + t.shape().to_string() +

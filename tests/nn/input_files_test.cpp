@@ -1,6 +1,7 @@
 #include "pinfer/nn/input_files.hpp"
 
 #include <gtest/gtest.h>
+#include <png.h>
 
 #include <cstring>
 #include <fstream>
@@ -80,6 +81,29 @@ TEST(InputFiles, ReadsPgmAndRejectsMalformedOnes) {
   EXPECT_THROW((void)read_pgm(temp_path("p2.pgm")), FormatError);
   write(temp_path("big.pgm"), "P5\n70000 2\n255\n");
   EXPECT_THROW((void)read_pgm(temp_path("big.pgm")), FormatError);
+}
+
+TEST(InputFiles, ReadsPngAsRgbOrGrey) {
+  // A 3 x 2 RGB image written with libpng's simplified API.
+  const unsigned char rgb[2][3][3] = {{{255, 0, 0}, {0, 255, 0}, {0, 0, 255}},
+                                      {{0, 0, 0}, {255, 255, 255}, {51, 102, 204}}};
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  image.width = 3;
+  image.height = 2;
+  image.format = PNG_FORMAT_RGB;
+  ASSERT_TRUE(png_image_write_to_file(&image, temp_path("a.png").c_str(), 0, rgb, 0, nullptr));
+  const FloatTensor t = load_input_file(temp_path("a.png"), Shape{1, 3, 2, 3});
+  EXPECT_FLOAT_EQ(t.at(0, 0, 0, 0), 1.0f);  // red channel of the red pixel
+  EXPECT_FLOAT_EQ(t.at(0, 1, 0, 0), 0.0f);
+  EXPECT_FLOAT_EQ(t.at(0, 1, 0, 1), 1.0f);  // green pixel
+  EXPECT_FLOAT_EQ(t.at(0, 2, 1, 2), 204.0f / 255);
+  const FloatTensor g = load_input_file(temp_path("a.png"), Shape{1, 1, 2, 3});
+  EXPECT_FLOAT_EQ(g.at(0, 0, 1, 0), 0.0f);  // black stays black, white stays white
+  EXPECT_FLOAT_EQ(g.at(0, 0, 1, 1), 1.0f);
+  EXPECT_THROW((void)load_input_file(temp_path("a.png"), Shape{1, 3, 3, 3}), InvalidArgument);
+  write(temp_path("bad.png"), "\x89PNG\r\n\x1a\nnot really a png");
+  EXPECT_THROW((void)read_png(temp_path("bad.png"), 3), FormatError);
 }
 
 }  // namespace
