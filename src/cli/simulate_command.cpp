@@ -390,6 +390,38 @@ void setup(CLI::App& app) {
   cmd->callback([cmd, o] {
     if (cmd->got_subcommand("convert-paper")) return;
     if (!o->scenario.empty()) {
+      // A scenario carries its own settings; silently ignoring a flag would mislead.
+      for (const char* name : {"--profile",
+                               "--protocol",
+                               "--client-storage",
+                               "--server-storage",
+                               "--uplink-mbps",
+                               "--downlink-mbps",
+                               "--wireless-total-mbps",
+                               "--uplink-share",
+                               "--search-split-at",
+                               "--client-threads",
+                               "--server-gc-threads",
+                               "--server-he-threads",
+                               "--client-cores",
+                               "--server-cores",
+                               "--he-model",
+                               "--he-speedup",
+                               "--gc-speedup",
+                               "--bandwidth-speedup",
+                               "--client-device-factor",
+                               "--policy",
+                               "--poll-interval",
+                               "--rates",
+                               "--runs",
+                               "--sim-hours",
+                               "--mode",
+                               "--seed"}) {
+        if (cmd->get_option(name)->count() > 0) {
+          throw InvalidArgument(std::string(name) +
+                                " applies to one-off runs; set it in the scenario file instead");
+        }
+      }
       run_scenario(*o);
     } else {
       run_one_off(*o);
