@@ -44,7 +44,8 @@ class TcpChannel final : public Channel {
   [[nodiscard]] static std::unique_ptr<TcpChannel> connect(const Endpoint& endpoint,
                                                            const TcpOptions& options = {});
   // Takes ownership of a connected stream socket (e.g. from accept); configures it
-  // (non-blocking, TCP_NODELAY, buffers). Throws InvalidArgument for bad options.
+  // (non-blocking, TCP_NODELAY). Throws InvalidArgument for bad options, IoError if the socket
+  // cannot be configured; on a throw the caller still owns (and must close) fd.
   [[nodiscard]] static std::unique_ptr<TcpChannel> adopt(int fd, const TcpOptions& options);
 
   ~TcpChannel() override;
