@@ -1,6 +1,7 @@
 #include "pinfer/nn/fixed_point_engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "linear_dispatch.hpp"
@@ -155,6 +156,38 @@ RingTensor run_fixed_point(const LoweredModel& model, const RingTensor& encoded_
     }
   }
   return std::move(acts.back());
+}
+
+LoweredModel widen_to_64_bits(const LoweredModel& model) {
+  const Ring from(model.l), to(64);
+  LoweredModel w = model;
+  w.l = 64;
+  for (LinearOp& op : w.linear_ops) {
+    for (uint64_t& v : op.weight.span()) v = to.from_signed(from.to_signed(v));
+    for (uint64_t& v : op.bias.span()) v = to.from_signed(from.to_signed(v));
+  }
+  return w;
+}
+
+double headroom_bits(const LoweredModel& model, const RingTensor& encoded_input) {
+  const LoweredModel wide = widen_to_64_bits(model);
+  const Ring from(model.l), to(64);
+  RingTensor x = encoded_input;
+  uint64_t max_abs = 0;
+  auto track = [&](int64_t s) {
+    const uint64_t a = s < 0 ? uint64_t{0} - static_cast<uint64_t>(s) : static_cast<uint64_t>(s);
+    max_abs = std::max(max_abs, a);
+  };
+  for (uint64_t& v : x.span()) {
+    track(from.to_signed(v));
+    v = to.from_signed(from.to_signed(v));
+  }
+  const FixedPointTrace t = trace_fixed_point(wide, x);
+  for (const RingTensor& y : t.preactivations) {
+    for (uint64_t v : y.span()) track(to.to_signed(v));
+  }
+  if (max_abs == 0) return static_cast<double>(model.l - 1);
+  return static_cast<double>(model.l - 1) - std::log2(static_cast<double>(max_abs));
 }
 
 std::vector<double> decode_logits(const LoweredModel& model, const RingTensor& logits) {

@@ -26,6 +26,17 @@ TEST(ModelLoader, BuiltinNameGivesACalibratedLoweredModel) {
   for (std::size_t i = 0; i < y.size(); ++i) {
     EXPECT_EQ(m.lowered.ring().to_signed(y[i]), Ring(64).to_signed(w[i]));
   }
+  const double headroom = headroom_bits(m.lowered, encode_input(m.lowered, calib[0]));
+  EXPECT_NEAR(headroom, m.lowered.margin_bits, 1e-9);
+  // A model narrowed to below its calibrated maximum reports the overflow.
+  LoweredModel narrow = widen_to_64_bits(m.lowered);
+  narrow.l = m.lowered.l - 4;
+  const Ring r(narrow.l);
+  for (LinearOp& op : narrow.linear_ops) {
+    for (uint64_t& v : op.weight.span()) v = r.reduce(v);
+    for (uint64_t& v : op.bias.span()) v = r.reduce(v);
+  }
+  EXPECT_LT(headroom_bits(narrow, encode_input(narrow, calib[0])), 0.0);
 }
 
 TEST(ModelLoader, OnnxPathUsesTheCalibrationFileBesideIt) {

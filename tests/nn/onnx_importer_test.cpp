@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <random>
 
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/float_engine.hpp"
@@ -156,6 +157,27 @@ TEST(OnnxImporter, TruncatedOrCorruptFileIsFormatError) {
   std::vector<std::byte> junk(4096, std::byte{0xff});
   EXPECT_THROW((void)load_onnx_bytes(junk, "junk"), FormatError);
   EXPECT_THROW((void)load_onnx_file("/nonexistent/model.onnx"), IoError);
+}
+
+TEST(OnnxImporter, MutatedFilesFailWithTypedErrorsOnly) {
+  // Random byte flips of the shipped model: each load either succeeds or throws a pinfer::Error
+  // (never crashes, never another exception type). Run under ASan in the sanitizer build.
+  const std::vector<std::byte> bytes = file_bytes(kDigits);
+  std::mt19937_64 rng(2024);
+  std::size_t failures = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<std::byte> m = bytes;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < flips; ++k) m[rng() % m.size()] = static_cast<std::byte>(rng());
+    try {
+      (void)load_onnx_bytes(m, "mutated");
+    } catch (const pinfer::Error&) {
+      ++failures;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "trial " << trial << ": untyped exception " << e.what();
+    }
+  }
+  EXPECT_GT(failures, 0u);
 }
 
 TEST(OnnxImporter, WrongRankIsUnsupported) {

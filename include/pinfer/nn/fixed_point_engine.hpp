@@ -45,6 +45,15 @@ struct FixedPointTrace {
 [[nodiscard]] RingTensor run_fixed_point(const LoweredModel& model,
                                          const RingTensor& encoded_input);
 
+// The same model over Z_2^64: weights and biases sign-extended (exact while |y| < 2^63).
+[[nodiscard]] LoweredModel widen_to_64_bits(const LoweredModel& model);
+
+// Headroom of one input: l - 1 - log2(max |y|) over every stage sum (and the input), computed
+// exactly in Z_2^64. Positive: the l-bit run did not wrap on this input, so its result is the
+// intended fixed-point value; <= 0: some |y| reached 2^(l-1). Inputs outside the calibration
+// distribution (docs/MODELS.md) should be checked with this in tests.
+[[nodiscard]] double headroom_bits(const LoweredModel& model, const RingTensor& encoded_input);
+
 // The logits decoded to doubles (signed value / 2^(2f)).
 [[nodiscard]] std::vector<double> decode_logits(const LoweredModel& model,
                                                 const RingTensor& logits);
