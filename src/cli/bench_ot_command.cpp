@@ -102,7 +102,7 @@ void setup(CLI::App& bench) {
   cmd->add_flag("--json", opt->json, "Print one JSON object");
   cmd->add_option("--repeats", opt->repeats, "Runs; the median is reported")
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--n", opt->n, "OTs per run")->check(CLI::Range(1 << 10, 1 << 28));
+  cmd->add_option("--n", opt->n, "OTs per run")->check(CLI::Range(1 << 10, 1 << 26));
   cmd->add_option("--transport", opt->transport, "tcp (loopback, if built) or memory");
   cmd->callback([opt] {
     const std::size_t n = opt->n;
