@@ -428,7 +428,14 @@ class Importer {
     } else if (op == "MatMul") {
       import_linear(false);
     } else if (op == "Identity" || op == "Dropout") {
-      define(input_layer(0));
+      const auto c = n.input_size() > 0 ? constants_.find(n.input(0)) : constants_.end();
+      if (c != constants_.end() && n.output_size() >= 1) {
+        // PyTorch deduplicates equal initializers through Identity nodes: alias the constant.
+        Constant copy = c->second;
+        constants_[n.output(0)] = std::move(copy);
+      } else {
+        define(input_layer(0));
+      }
     } else if (op == "Pad") {
       const std::size_t x = input_layer(0);
       const onnx::AttributeProto* mode = attribute("mode");

@@ -246,6 +246,24 @@ TEST(OnnxImporter, InconsistentGraphsAreFormatErrors) {
   }
 }
 
+TEST(OnnxImporter, IdentityOfAConstantAliasesIt) {
+  // torch.onnx.export emits Identity nodes for deduplicated initializers.
+  Builder b;
+  b.standard();
+  auto* g = b.g;
+  // Re-route the conv weight through an Identity node placed first.
+  auto* id = g->add_node();
+  id->set_op_type("Identity");
+  id->set_name("dedup");
+  id->add_input("w");
+  id->add_output("w_alias");
+  for (int i = g->node_size() - 1; i > 0; --i) g->mutable_node()->SwapElements(i, i - 1);
+  g->mutable_node(1)->set_input(1, "w_alias");
+  const Model m = b.load();
+  EXPECT_EQ(m.layer(1).kind, LayerKind::conv);
+  EXPECT_EQ(m.layer(1).weight.shape(), (Shape{2, 1, 3, 3}));
+}
+
 TEST(OnnxImporter, MatMulPlusConstantBecomesLinearWithBias) {
   Builder b;
   b.initializer("fw", {16, 3}, 0.5f);  // MatMul weight is [in, out]
