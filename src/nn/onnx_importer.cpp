@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "onnx_tensor.hpp"
+#include "pinfer/core/checked_math.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::nn {
@@ -111,6 +112,13 @@ class Importer {
     if (shape[0] != 1) {
       throw Unsupported("graph input " + input->name() + " has batch size " +
                         std::to_string(shape[0]) + ", expected 1");
+    }
+    uint64_t n = 1;
+    for (std::size_t d : shape) n = checked_mul(n, d, "graph input element count");
+    if (n > limits_.max_tensor_elements) {
+      throw FormatError("graph input " + input->name() + " has " + std::to_string(n) +
+                        " elements, exceeding max_tensor_elements " +
+                        std::to_string(limits_.max_tensor_elements));
     }
     Model m(name_, Shape(shape));
     layers_[input->name()] = 0;
@@ -239,6 +247,11 @@ class Importer {
         unsupported("output " + std::to_string(k) + " ('" + node_->output(k) +
                     "') is used; only the first output is supported");
       }
+    }
+    const std::size_t n = model_->layer(layer).shape.numel();
+    if (n > limits_.max_tensor_elements) {
+      format_error("output of " + std::to_string(n) + " elements exceeds max_tensor_elements " +
+                   std::to_string(limits_.max_tensor_elements));
     }
     layers_[node_->output(0)] = layer;
   }

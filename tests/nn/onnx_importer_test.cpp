@@ -224,6 +224,11 @@ TEST(OnnxImporter, UnsupportedAttributesAreNamed) {
 
 TEST(OnnxImporter, InconsistentGraphsAreFormatErrors) {
   {
+    Builder b({1, 1024, 1024, 1024});  // 2^30 input elements > max_tensor_elements
+    b.standard();
+    expect_error<FormatError>([&] { (void)b.load(); }, {"max_tensor_elements"});
+  }
+  {
     Builder b;
     b.node("Relu", "dangling", {"missing"}, "y");
     b.output("y");
