@@ -15,12 +15,6 @@ inline void store(Block* p, __m128i x) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), x);
 }
 
-// sigma(x): low half <- x.hi, high half <- x.hi ^ x.lo.
-inline __m128i sigma_x(__m128i x) {
-  const __m128i hi_only = _mm_and_si128(x, _mm_set_epi64x(-1, 0));
-  return _mm_xor_si128(_mm_shuffle_epi32(x, 0x4E), hi_only);
-}
-
 // All-ones if lsb(x) = 1 (branch-free: the colour bit is secret to the garbler).
 inline __m128i lsb_mask(__m128i x) {
   return _mm_srai_epi32(_mm_slli_epi32(_mm_shuffle_epi32(x, 0x00), 31), 31);
@@ -40,23 +34,27 @@ inline void encrypt_lanes(const __m128i* rk, __m128i* x) {
 }
 
 template <int kW>
-inline void garble_step(const __m128i* rk, const Block* a0, const Block* b0, __m128i d, __m128i sd,
-                        __m128i fa, __m128i fb, uint64_t g, uint64_t stride, Block* c0, Block* tg,
-                        Block* te) {
-  __m128i a[kW], b[kW], s[4 * kW], x[4 * kW];
+inline void garble_step(const __m128i* rk, const Block* a0, const Block* b0, __m128i d, __m128i fa,
+                        __m128i fb, uint64_t g, uint64_t stride, Block* c0, Block* tg, Block* te) {
+  __m128i a[kW], b[kW], s[4 * kW], x[4 * kW], tw[2 * kW];
   for (int w = 0; w < kW; ++w) {
     a[w] = _mm_xor_si128(load(a0 + w), fa);
     b[w] = _mm_xor_si128(load(b0 + w), fb);
     const uint64_t gi = g + static_cast<uint64_t>(w) * stride;
     const __m128i j = tweak(2 * gi), j1 = tweak(2 * gi + 1);
-    s[4 * w] = sigma_x(a[w]);
-    s[4 * w + 1] = _mm_xor_si128(s[4 * w], sd);
-    s[4 * w + 2] = sigma_x(b[w]);
-    s[4 * w + 3] = _mm_xor_si128(s[4 * w + 2], sd);
-    x[4 * w] = _mm_xor_si128(s[4 * w], j);
-    x[4 * w + 1] = _mm_xor_si128(s[4 * w + 1], j);
-    x[4 * w + 2] = _mm_xor_si128(s[4 * w + 2], j1);
-    x[4 * w + 3] = _mm_xor_si128(s[4 * w + 3], j1);
+    s[4 * w] = a[w];
+    s[4 * w + 1] = _mm_xor_si128(a[w], d);
+    s[4 * w + 2] = b[w];
+    s[4 * w + 3] = _mm_xor_si128(b[w], d);
+    tw[2 * w] = j;
+    tw[2 * w + 1] = j1;
+  }
+  encrypt_lanes<4 * kW>(rk, s);  // s = pi(x)
+  for (int w = 0; w < kW; ++w) {
+    x[4 * w] = _mm_xor_si128(s[4 * w], tw[2 * w]);
+    x[4 * w + 1] = _mm_xor_si128(s[4 * w + 1], tw[2 * w]);
+    x[4 * w + 2] = _mm_xor_si128(s[4 * w + 2], tw[2 * w + 1]);
+    x[4 * w + 3] = _mm_xor_si128(s[4 * w + 3], tw[2 * w + 1]);
   }
   encrypt_lanes<4 * kW>(rk, x);
   for (int w = 0; w < kW; ++w) {
@@ -83,11 +81,13 @@ inline void eval_step(const __m128i* rk, const Block* a, const Block* b, const B
     la[w] = load(a + w);
     lb[w] = load(b + w);
     const uint64_t gi = g + static_cast<uint64_t>(w) * stride;
-    s[2 * w] = sigma_x(la[w]);
-    s[2 * w + 1] = sigma_x(lb[w]);
-    x[2 * w] = _mm_xor_si128(s[2 * w], tweak(2 * gi));
-    x[2 * w + 1] = _mm_xor_si128(s[2 * w + 1], tweak(2 * gi + 1));
+    s[2 * w] = la[w];
+    s[2 * w + 1] = lb[w];
+    x[2 * w] = tweak(2 * gi);
+    x[2 * w + 1] = tweak(2 * gi + 1);
   }
+  encrypt_lanes<2 * kW>(rk, s);  // s = pi(x)
+  for (int w = 0; w < 2 * kW; ++w) x[w] = _mm_xor_si128(x[w], s[w]);
   encrypt_lanes<2 * kW>(rk, x);
   for (int w = 0; w < kW; ++w) {
     const __m128i ha = _mm_xor_si128(x[2 * w], s[2 * w]);
@@ -112,15 +112,15 @@ void garble_and_aesni(const Aes128& pi, const Block* a0, const Block* b0, const 
                       uint64_t stride, Block* c0, Block* tg, Block* te, std::size_t n) noexcept {
   __m128i rk[11];
   load_keys(pi, rk);
-  const __m128i d = load(&delta), sd = sigma_x(d), fa = load(&flip_a), fb = load(&flip_b);
+  const __m128i d = load(&delta), fa = load(&flip_a), fb = load(&flip_b);
   std::size_t i = 0;
   for (; i + 2 <= n; i += 2) {
-    garble_step<2>(rk, a0 + i, b0 + i, d, sd, fa, fb, gate_index + i * stride, stride, c0 + i,
-                   tg + i, te + i);
+    garble_step<2>(rk, a0 + i, b0 + i, d, fa, fb, gate_index + i * stride, stride, c0 + i, tg + i,
+                   te + i);
   }
   for (; i < n; ++i) {
-    garble_step<1>(rk, a0 + i, b0 + i, d, sd, fa, fb, gate_index + i * stride, stride, c0 + i,
-                   tg + i, te + i);
+    garble_step<1>(rk, a0 + i, b0 + i, d, fa, fb, gate_index + i * stride, stride, c0 + i, tg + i,
+                   te + i);
   }
 }
 

@@ -9,8 +9,10 @@
 //   C0 = WG0 ^ WE0; the tables are (TG, TE).
 // Evaluator with active labels A, B, colours sa = lsb(A), sb = lsb(B):
 //   C = H(A, j) ^ sa TG ^ H(B, j') ^ sb (TE ^ A).
-// H(x, t) = pi(sigma(x) ^ t) ^ sigma(x), sigma(x) = (x.lo ^ x.hi in hi, x.hi in lo), pi = fixed-key
-// AES (GKWY20 Sec. 7). Tweaks sit in the low 64 bits of the block XORed into sigma(x).
+// H(x, t) = pi(pi(x) ^ t) ^ pi(x), pi = fixed-key AES: the tweakable circular correlation-robust
+// hash TMMO of GKWY20 (Sec. 7.4). Tweaks sit in the low 64 bits of the block XORed into pi(x).
+// Each hash is two dependent AES calls; the kernels run the first call for all labels of a step,
+// then the second, so both passes stay pipelined.
 // flip_a / flip_b (0 or Delta) are XORed into A0 / B0 first: the plan's folded NOT gates.
 // Secret: labels and delta; the permute bits select with masks, never branches.
 #include <cstddef>
@@ -26,10 +28,6 @@ inline constexpr Block kFixedKey{0x243F6A8885A308D3ull, 0x13198A2E03707344ull};
 
 // pi = AES-128 under kFixedKey; immutable, shared by every thread.
 [[nodiscard]] const Aes128& fixed_key_aes();
-
-[[nodiscard]] inline Block sigma(const Block& x) {
-  return Block(x.hi, x.hi ^ x.lo);
-}
 
 void garble_and_portable(const Aes128& pi, const Block* a0, const Block* b0, const Block& delta,
                          const Block& flip_a, const Block& flip_b, uint64_t gate_index,

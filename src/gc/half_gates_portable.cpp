@@ -15,19 +15,19 @@ void garble_and_portable(const Aes128& pi, const Block* a0_in, const Block* b0_i
                          const Block& delta, const Block& flip_a, const Block& flip_b,
                          uint64_t gate_index, uint64_t stride, Block* c0, Block* tg, Block* te,
                          std::size_t n) noexcept {
-  const Block sd = sigma(delta);
   SecretBuffer<Block> s(4 * n), h(4 * n), a0(n), b0(n);
   for (std::size_t i = 0; i < n; ++i) {
     a0[i] = a0_in[i] ^ flip_a;
     b0[i] = b0_in[i] ^ flip_b;
+    s[4 * i] = a0[i];
+    s[4 * i + 1] = a0[i] ^ delta;
+    s[4 * i + 2] = b0[i];
+    s[4 * i + 3] = b0[i] ^ delta;
   }
+  pi.encrypt_ecb_with(CpuPath::portable, s.span(), s.span());  // pi(x)
   for (std::size_t i = 0; i < n; ++i) {
     const uint64_t g = gate_index + i * stride;
     const Block j(2 * g, 0), j1(2 * g + 1, 0);
-    s[4 * i] = sigma(a0[i]);
-    s[4 * i + 1] = s[4 * i] ^ sd;
-    s[4 * i + 2] = sigma(b0[i]);
-    s[4 * i + 3] = s[4 * i + 2] ^ sd;
     h[4 * i] = s[4 * i] ^ j;
     h[4 * i + 1] = s[4 * i + 1] ^ j;
     h[4 * i + 2] = s[4 * i + 2] ^ j1;
@@ -53,9 +53,12 @@ void eval_and_portable(const Aes128& pi, const Block* a, const Block* b, const B
                        std::size_t n) noexcept {
   SecretBuffer<Block> s(2 * n), h(2 * n);
   for (std::size_t i = 0; i < n; ++i) {
+    s[2 * i] = a[i];
+    s[2 * i + 1] = b[i];
+  }
+  pi.encrypt_ecb_with(CpuPath::portable, s.span(), s.span());  // pi(x)
+  for (std::size_t i = 0; i < n; ++i) {
     const uint64_t g = gate_index + i * stride;
-    s[2 * i] = sigma(a[i]);
-    s[2 * i + 1] = sigma(b[i]);
     h[2 * i] = s[2 * i] ^ Block(2 * g, 0);
     h[2 * i + 1] = s[2 * i + 1] ^ Block(2 * g + 1, 0);
   }

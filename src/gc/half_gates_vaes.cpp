@@ -11,7 +11,6 @@ namespace {
 struct Consts {
   __m512i rk[11];
   __m512i one_lo;   // 1 in the low qword of each 128-bit lane
-  __m512i hi_mask;  // all-ones in the high qword of each lane
 };
 
 inline void init(const Aes128& pi, Consts& c) {
@@ -20,11 +19,6 @@ inline void init(const Aes128& pi, Consts& c) {
         _mm_load_si128(reinterpret_cast<const __m128i*>(&pi.round_keys().k[r])));
   }
   c.one_lo = _mm512_set_epi64(0, 1, 0, 1, 0, 1, 0, 1);
-  c.hi_mask = _mm512_set_epi64(-1, 0, -1, 0, -1, 0, -1, 0);
-}
-
-inline __m512i sigma_x(const Consts& c, __m512i x) {
-  return _mm512_xor_si512(_mm512_shuffle_epi32(x, _MM_PERM_BADC), _mm512_and_si512(x, c.hi_mask));
 }
 
 // Mask selecting both qwords of every lane whose label has lsb = 1.
@@ -50,10 +44,10 @@ inline __m512i tweaks(uint64_t g, uint64_t stride) {
 
 // kGroups registers of 4 instances each; `mask` limits loads/stores of the last register.
 template <int kGroups>
-inline void garble_step(const Consts& c, __m512i d, __m512i sd, __m512i fa, __m512i fb,
-                        const Block* a0, const Block* b0, uint64_t g, uint64_t stride, Block* c0,
-                        Block* tg, Block* te, __mmask8 last_mask) {
-  __m512i a[kGroups], s[4 * kGroups], x[4 * kGroups];
+inline void garble_step(const Consts& c, __m512i d, __m512i fa, __m512i fb, const Block* a0,
+                        const Block* b0, uint64_t g, uint64_t stride, Block* c0, Block* tg,
+                        Block* te, __mmask8 last_mask) {
+  __m512i a[kGroups], s[4 * kGroups], x[4 * kGroups], tw[2 * kGroups];
   __mmask8 ka[kGroups], kb[kGroups];
   for (int w = 0; w < kGroups; ++w) {
     const __mmask8 m = (w == kGroups - 1) ? last_mask : 0xFF;
@@ -63,14 +57,19 @@ inline void garble_step(const Consts& c, __m512i d, __m512i sd, __m512i fa, __m5
     kb[w] = lsb_mask(c, b);
     const __m512i j = tweaks(g + 4 * static_cast<uint64_t>(w) * stride, stride);
     const __m512i j1 = _mm512_or_si512(j, c.one_lo);
-    s[4 * w] = sigma_x(c, a[w]);
-    s[4 * w + 1] = _mm512_xor_si512(s[4 * w], sd);
-    s[4 * w + 2] = sigma_x(c, b);
-    s[4 * w + 3] = _mm512_xor_si512(s[4 * w + 2], sd);
-    x[4 * w] = _mm512_xor_si512(s[4 * w], j);
-    x[4 * w + 1] = _mm512_xor_si512(s[4 * w + 1], j);
-    x[4 * w + 2] = _mm512_xor_si512(s[4 * w + 2], j1);
-    x[4 * w + 3] = _mm512_xor_si512(s[4 * w + 3], j1);
+    s[4 * w] = a[w];
+    s[4 * w + 1] = _mm512_xor_si512(a[w], d);
+    s[4 * w + 2] = b;
+    s[4 * w + 3] = _mm512_xor_si512(b, d);
+    tw[2 * w] = j;
+    tw[2 * w + 1] = j1;
+  }
+  encrypt_lanes<4 * kGroups>(c, s);  // s = pi(x)
+  for (int w = 0; w < kGroups; ++w) {
+    x[4 * w] = _mm512_xor_si512(s[4 * w], tw[2 * w]);
+    x[4 * w + 1] = _mm512_xor_si512(s[4 * w + 1], tw[2 * w]);
+    x[4 * w + 2] = _mm512_xor_si512(s[4 * w + 2], tw[2 * w + 1]);
+    x[4 * w + 3] = _mm512_xor_si512(s[4 * w + 3], tw[2 * w + 1]);
   }
   encrypt_lanes<4 * kGroups>(c, x);
   for (int w = 0; w < kGroups; ++w) {
@@ -103,11 +102,13 @@ inline void eval_step(const Consts& c, const Block* a, const Block* b, const Blo
     ka[w] = lsb_mask(c, la[w]);
     kb[w] = lsb_mask(c, lb);
     const __m512i j = tweaks(g + 4 * static_cast<uint64_t>(w) * stride, stride);
-    s[2 * w] = sigma_x(c, la[w]);
-    s[2 * w + 1] = sigma_x(c, lb);
-    x[2 * w] = _mm512_xor_si512(s[2 * w], j);
-    x[2 * w + 1] = _mm512_xor_si512(s[2 * w + 1], _mm512_or_si512(j, c.one_lo));
+    s[2 * w] = la[w];
+    s[2 * w + 1] = lb;
+    x[2 * w] = j;
+    x[2 * w + 1] = _mm512_or_si512(j, c.one_lo);
   }
+  encrypt_lanes<2 * kGroups>(c, s);  // s = pi(x)
+  for (int w = 0; w < 2 * kGroups; ++w) x[w] = _mm512_xor_si512(x[w], s[w]);
   encrypt_lanes<2 * kGroups>(c, x);
   for (int w = 0; w < kGroups; ++w) {
     const __mmask8 m = (w == kGroups - 1) ? last_mask : 0xFF;
@@ -138,17 +139,16 @@ void garble_and_vaes(const Aes128& pi, const Block* a0, const Block* b0, const B
   init(pi, c);
   const __m512i d =
       _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&delta)));
-  const __m512i sd = sigma_x(c, d);
   const __m512i fa = broadcast(flip_a), fb = broadcast(flip_b);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    garble_step<2>(c, d, sd, fa, fb, a0 + i, b0 + i, gate_index + i * stride, stride, c0 + i,
-                   tg + i, te + i, 0xFF);
+    garble_step<2>(c, d, fa, fb, a0 + i, b0 + i, gate_index + i * stride, stride, c0 + i, tg + i,
+                   te + i, 0xFF);
   }
   for (; i < n; i += 4) {
     const std::size_t m = n - i < 4 ? n - i : 4;
-    garble_step<1>(c, d, sd, fa, fb, a0 + i, b0 + i, gate_index + i * stride, stride, c0 + i,
-                   tg + i, te + i, tail_mask(m));
+    garble_step<1>(c, d, fa, fb, a0 + i, b0 + i, gate_index + i * stride, stride, c0 + i, tg + i,
+                   te + i, tail_mask(m));
   }
 }
 

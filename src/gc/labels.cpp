@@ -7,8 +7,8 @@
 namespace pinfer::gc {
 namespace {
 
-// Domain of public labels ("PUBLABEL"), so they never coincide with other uses of pi's inputs
-// in this library (hash inputs carry a masked label, not a constant high word).
+// Domain of public labels ("PUBLABEL"): pi of distinct indices gives distinct public labels,
+// and no other fixed input of pi in this library uses this high word.
 constexpr uint64_t kPublicLabelDomain = 0x4C4542414C425550ull;
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gc/gc_test_util.hpp"
+#include "gc/half_gates_kernels.hpp"
 #include "pinfer/core/channel.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/ring.hpp"
@@ -198,6 +199,42 @@ TEST(HalfGates, AllKernelPathsAgree) {
     EXPECT_EQ(got, want);
   }
   EXPECT_GE(supported_paths().size(), 1u);
+}
+
+// Known answer for one AND gate: the tables are ZRE15's half-gates with GKWY20's TMMO hash
+// H(x, t) = pi(pi(x) ^ t) ^ pi(x), recomputed here from AES under the fixed key, on every path.
+TEST(HalfGates, TablesMatchHalfGatesWithTmmoHash) {
+  CircuitBuilder b;
+  const Bit x = b.input(), y = b.input();
+  b.output(b.and_(x, y));
+  const Circuit c = b.build();
+  const Aes128 pi(detail::kFixedKey);
+  const auto pi1 = [&](const Block& v) {
+    Block in[1] = {v}, out[1];
+    pi.encrypt_ecb_with(CpuPath::portable, in, out);
+    return out[0];
+  };
+  const auto h = [&](const Block& v, uint64_t t) { return pi1(pi1(v) ^ Block(t, 0)) ^ pi1(v); };
+  for (int trial = 0; trial < 8; ++trial) {
+    const Block delta = random_delta();
+    const Block zero[2] = {os_random_block(), os_random_block()};
+    const Block a0 = zero[0], b0 = zero[1];
+    const uint64_t g = 12345 + trial;
+    const Block pb = Block::mask_of(b0.lo), pa = Block::mask_of(a0.lo);
+    const Block tg = h(a0, 2 * g) ^ h(a0 ^ delta, 2 * g) ^ (pb & delta);
+    const Block te = h(b0, 2 * g + 1) ^ h(b0 ^ delta, 2 * g + 1) ^ a0;
+    const Block c0 = h(a0, 2 * g) ^ (pa & tg) ^ h(b0, 2 * g + 1) ^ (pb & (te ^ a0));
+    for (CpuPath path : supported_paths()) {
+      MemoryGarbledSink sink;
+      Block out_zero[1];
+      (void)garble_batch(c, zero, delta, g, sink, out_zero, path);
+      Block tables[2];
+      std::memcpy(tables, sink.bytes().data() + 48 + 16, 32);
+      EXPECT_EQ(tables[0], tg) << to_string(path);
+      EXPECT_EQ(tables[1], te) << to_string(path);
+      EXPECT_EQ(out_zero[0], c0) << to_string(path);
+    }
+  }
 }
 
 // The evaluator's output label is one of the two output labels: zero-label or zero ^ delta.

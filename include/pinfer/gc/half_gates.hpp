@@ -5,10 +5,10 @@
 //
 // Labels are 128-bit Blocks; the garbler's global offset Delta has lsb(Delta) = 1, so the colour
 // bit of a wire's zero-label is its permute bit. Each AND gate costs two ciphertexts (32 bytes)
-// and 4 (garble) / 2 (evaluate) calls of the tweakable circular correlation-robust hash
-//     H(x, j) = pi(sigma(x) ^ j) ^ sigma(x),   sigma(x_hi || x_lo) = (x_hi ^ x_lo) || x_hi,
+// and 4 (garble) / 2 (evaluate) calls of the tweakable circular correlation-robust hash TMMO
+//     H(x, j) = pi(pi(x) ^ j) ^ pi(x)      (two AES calls per hash)
 // with pi = AES-128 under a fixed public key (Guo, Katz, Wang, Yu, "Efficient and secure
-// multiparty computation from fixed-key block ciphers", IEEE S&P 2020, Sec. 7). Tweaks must
+// multiparty computation from fixed-key block ciphers", IEEE S&P 2020, Sec. 7.4). Tweaks must
 // never repeat under one Delta: instance i (0-based within a call), AND gate k (in circuit order)
 // uses gate index g = gate_index_start + i * and_count + k and tweaks 2g, 2g + 1. Each call
 // returns the next free index; the caller threads it through a whole precompute.
