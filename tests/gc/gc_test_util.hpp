@@ -2,6 +2,7 @@
 // Shared helpers of the gc tests: garble, stream through memory, evaluate, decode.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "pinfer/core/prg.hpp"
@@ -39,6 +40,16 @@ inline GcRun garble_and_evaluate(const Circuit& c, std::span<const uint8_t> bits
   run.outputs.resize(out.size());
   decode_outputs(out, decode, run.outputs);
   return run;
+}
+
+// A PRG from a fresh OS seed, reported through *seed_out so a failure can be replayed.
+inline Prg seeded_prg(Block* seed_out) {
+  *seed_out = os_random_block();
+  return Prg::from_seed(*seed_out);
+}
+
+inline std::string seed_text(const Block& s) {
+  return "seed " + std::to_string(s.lo) + " " + std::to_string(s.hi);
 }
 
 inline std::vector<CpuPath> supported_paths() {
