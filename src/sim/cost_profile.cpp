@@ -379,7 +379,16 @@ CostProfile load_cost_profile(const std::string& file) {
   }
 }
 
+void validate(const CostProfile& profile) {
+  try {
+    (void)cost_profile_from_json(to_json(profile));
+  } catch (const FormatError& e) {
+    throw InvalidArgument(std::string("cost profile ") + profile.name + ": " + e.what());
+  }
+}
+
 void save_cost_profile(const CostProfile& profile, const std::string& file) {
+  validate(profile);  // never write a file that load_cost_profile would refuse
   std::error_code ec;
   const std::filesystem::path path(file);
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);

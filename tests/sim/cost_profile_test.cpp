@@ -166,3 +166,40 @@ TEST(Units, SizesAndRates) {
 
 }  // namespace
 }  // namespace pinfer::sim
+
+namespace pinfer::sim {
+namespace {
+
+// What `pinfer characterize` will do: build a profile in code, save it, simulate it.
+TEST(CostProfile, MeasuredProfileBuiltInCodeSavesLoadsAndSimulates) {
+  CostProfile p;
+  p.name = "measured:test";
+  p.relu_count = 1000;
+  p.source = {"measured", "per-layer measurements summed", "unit test"};
+  ProtocolCosts& c = p.protocols["server-garbler"];
+  c.offline.push_back(CostStep::compute("garble", Party::server, Category::gc, 4.0));
+  c.offline.back().scaling = Scaling::linear;
+  c.offline.back().threads = ThreadPool::server_gc;
+  c.offline.push_back(CostStep::transfer("download GC", Party::server, 62.5e6));
+  c.online.push_back(CostStep::compute("evaluate", Party::client, Category::gc, 1.0));
+  c.client_storage_bytes = 1000;
+  c.server_storage_bytes = 100;
+  const std::string file = std::string(PINFER_BINARY_DIR) + "/sim_measured_profile.json";
+  save_cost_profile(p, file);
+  const CostProfile back = load_cost_profile(file);
+  std::filesystem::remove(file);
+  EXPECT_EQ(to_json(back), to_json(p));
+  SystemConfig cfg;
+  cfg.server_gc_threads = 4;
+  const ModelPlan plan = plan_model(back.protocol("server-garbler"), cfg);
+  EXPECT_DOUBLE_EQ(plan.offline.seconds, 1.0 + 1.0);  // 4 s / 4 threads + 62.5 MB at 500 Mbit/s
+  EXPECT_DOUBLE_EQ(plan.online.seconds, 1.0);
+
+  // A step with linear scaling but no thread pool is refused before anything is written.
+  c.online.back().scaling = Scaling::linear;
+  EXPECT_THROW(save_cost_profile(p, file), InvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(file));
+}
+
+}  // namespace
+}  // namespace pinfer::sim

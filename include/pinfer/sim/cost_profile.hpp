@@ -105,7 +105,22 @@ inline constexpr int kCostProfileVersion = 1;
 [[nodiscard]] CostProfile cost_profile_from_json(const nlohmann::json& j);
 // IoError if unreadable; FormatError if malformed (message starts with the field path).
 [[nodiscard]] CostProfile load_cost_profile(const std::string& file);
-// Writes the profile as indented JSON (creating parent directories); IoError on failure.
+// Checks a profile built in code against the same rules as parsing; InvalidArgument naming
+// the field (e.g. "protocols.server-garbler.offline[3].threads: required ...").
+void validate(const CostProfile& profile);
+// Validates, then writes the profile as indented JSON (creating parent directories).
+// InvalidArgument if invalid; IoError on failure to write.
+//
+// How `pinfer characterize` writes a measured profile:
+//   CostProfile p;  p.name = "measured:resnet18-cifar10";  p.relu_count = relus;
+//   p.source = {"measured", "full run" | "per-layer measurements summed", "<machine, date>"};
+//   ProtocolCosts& c = p.protocols["server-garbler"];
+//   c.offline.push_back(CostStep::compute("server garbles all ReLUs", Party::server,
+//                                         Category::gc, one_thread_seconds));
+//   c.offline.back().scaling = Scaling::linear;  c.offline.back().threads = ThreadPool::server_gc;
+//   c.offline.push_back(CostStep::transfer("download garbled circuits", Party::server, bytes));
+//   ...; c.client_storage_bytes = ...; c.server_storage_bytes = ...;
+//   save_cost_profile(p, "profiles/measured/resnet18.json");
 void save_cost_profile(const CostProfile& profile, const std::string& file);
 
 }  // namespace pinfer::sim
