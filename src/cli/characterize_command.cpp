@@ -166,7 +166,9 @@ void setup(CLI::App& app) {
       auto server_store = open_store(work / (name + "-server"), opt->capacity);
       auto client_store = open_store(work / (name + "-client"), opt->capacity);
       protocol::InferenceServer server(loaded.lowered, kind, *server_store);
-      net::InferenceService service(server, {});
+      net::InferenceService service(server, {}, [](std::string_view m) {
+        fmt::print(stderr, "characterize server: {}\n", m);
+      });
       std::thread loop([&] { service.run(); });
       protocol::CostReport pre, run;
       try {

@@ -64,6 +64,7 @@ void Channel::send_error(std::string_view message) noexcept {
   try {
     const std::string_view msg = message.substr(0, 4096);
     write_frame(kErrorFrameType, std::as_bytes(std::span<const char>(msg.data(), msg.size())));
+    count(kFrameHeaderBytes + msg.size(), 0);
     flush();
   } catch (...) {
     // Best effort: the connection may already be gone.

@@ -86,17 +86,22 @@ StorageEstimate estimate_storage(const ModelPlan& plan, ProtocolKind kind) {
     client_bits += (uint64_t{s.elements} + 1) * s.l() * s.instances;
     out_bits += uint64_t{s.l()} * s.instances;
   }
+  // HE masks s of every linear op (server) and the client's share of the logits, l bits each.
+  uint64_t he_masks = 0;
+  for (const nn::LinearOp& op : plan.model->linear_ops) {
+    he_masks += 8 + packed_size_bytes(op.output_shape().numel(), plan.model->l);
+  }
   StorageEstimate e;
   if (kind == ProtocolKind::server_garbler) {
     // Client: garbled tables + the labels of its inputs (c, r') from OT. Server: decode bits.
     e.client_bytes = gc_bytes + client_bits * 16 + kStateReserveBytes;
-    e.server_bytes = packed_size_bytes(out_bits, 1) + kStateReserveBytes;
+    e.server_bytes = packed_size_bytes(out_bits, 1) + he_masks + kStateReserveBytes;
   } else {
     // Client: seeds and the logits share only. Server: garbled tables, its COT labels and
     // random choices for the inputs a, decode bits.
     e.client_bytes = kStateReserveBytes;
     e.server_bytes = gc_bytes + a_bits * 16 + packed_size_bytes(a_bits, 1) +
-                     packed_size_bytes(out_bits, 1) + kStateReserveBytes;
+                     packed_size_bytes(out_bits, 1) + he_masks + kStateReserveBytes;
   }
   return e;
 }

@@ -52,7 +52,7 @@ struct ModelPlan {
 [[nodiscard]] ModelPlan make_plan(const nn::LoweredModel& model);
 
 // Bytes each side stores per precompute (exact for the garbled tables, labels and bit files;
-// the small state file is bounded by kStateReserveBytes).
+// the state file holds the HE masks plus at most kStateReserveBytes).
 struct StorageEstimate {
   uint64_t client_bytes = 0;
   uint64_t server_bytes = 0;
