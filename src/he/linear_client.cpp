@@ -96,6 +96,7 @@ std::vector<std::byte> encrypt_linear_input(const Context& ctx, const ClientKeys
   SecretBuffer<uint64_t> m(n);
   SecretBuffer<int8_t> e(n);
   SecretBuffer<uint64_t> v(n);
+  SecretBuffer<uint64_t> round_u(n);
   std::vector<uint64_t> a(n), as(n);
   const std::size_t area = lay.area();
   for (std::size_t cb = 0; cb < plan.n_cblocks; ++cb) {
@@ -112,12 +113,15 @@ std::vector<std::byte> encrypt_linear_input(const Context& ctx, const ClientKeys
           }
         }
         detail::sample_cbd21(prg, e.span());
+        prg.fill_bytes(std::as_writable_bytes(round_u.span()));
+        for (auto& u : round_u) u &= tmask;
         Prg a_prg = Prg::from_seed(seed, lay.input_ct(cb, hb, wb));
         for (std::size_t i = 0; i < L; ++i) {
           const uint64_t p = c.params.primes[i];
           // c0 = NTT(round(Q m / t) + e) - a * s, in NTT form (a is uniform in NTT form).
           for (std::size_t j = 0; j < n; ++j) {
-            const uint64_t x = detail::encode_scaled(c, L, i, m[j]) + detail::lift_signed(e[j], p);
+            const uint64_t x = detail::encode_scaled_randomized(c, L, i, m[j], round_u[j]) +
+                               detail::lift_signed(e[j], p);
             v[j] = detail::reduce_once(x, p);
           }
           c.ntt[i].forward(v.span());

@@ -102,4 +102,20 @@ struct Layout {
   return v;
 }
 
+// floor(Q_L m / t) + [u < B] mod p_i with B = (Q_L m) mod t and u uniform in [0, t): randomised
+// rounding of Q_L m / t, so the rounding error delta is zero-mean with |delta| < 1 and variance
+// <= 1/4 (this keeps the expected product noise small, docs/HE.md eq. 4). The same u must be
+// used for every limb of a coefficient. Secret: m, u (branch-free).
+[[nodiscard]] inline uint64_t encode_scaled_randomized(const ContextImpl& c, std::size_t L,
+                                                       std::size_t i, uint64_t m,
+                                                       uint64_t u) noexcept {
+  const unsigned l = c.params.plain_bits;
+  const uint64_t tmask = (uint64_t{1} << l) - 1;
+  const uint64_t p = c.params.primes[i];
+  const uint64_t b = (c.prefix[L - 1].q_mod_2_64 * m) & tmask;
+  const uint64_t x = reduce_once(mul_shoup_lazy(b, c.t_inv[i], c.t_inv_q[i], p), p);
+  const uint64_t up = (u - b) >> 63;  // u < b (both < 2^44)
+  return reduce_once(p - x + up, p);
+}
+
 }  // namespace pinfer::he::detail

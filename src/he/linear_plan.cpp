@@ -11,6 +11,11 @@
 namespace pinfer::he {
 namespace {
 
+// Relative weight of downloaded to uploaded bytes in the packing choice. 1 minimises the total;
+// larger values trade upload for download (ResNet-18, l = 37: 1.0 gives 92 MB up / 121 MB down,
+// 1.15 gives 115 MB up / 98 MB down; docs/perf/he.md).
+constexpr long double kDownloadWeight = 1.0L;
+
 std::size_t ceil_div(std::size_t a, std::size_t b) {
   return (a + b - 1) / b;
 }
@@ -144,16 +149,25 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
         const std::size_t mg_max = std::min(tr.m, n / (cw * area));
         const std::size_t ngr = ceil_div(tr.m, mg_max);
         const std::size_t mg = ceil_div(tr.m, ngr);
-        // Worst-case product noise: every weight |w| <= 2^(l-1) times |e + delta| <= eta + 1/2.
+        // Product noise x = W (e + delta) over all weight terms of the output ciphertext, with
+        // |w| <= 2^(l-1) (centered), |e| <= eta, |delta| < 1 (randomised rounding, zero mean).
+        // Worst case (decryption): terms * 2^(l-1) * (eta + 1). Expected magnitude over the
+        // client's honest noise (flooding, docs/HE.md eq. 4): E|x| <= sqrt(E x^2) =
+        // sqrt(sum w^2 (eta/2 + 1/4)) <= sqrt(terms) * 2^(l-1) * sqrt(eta/2 + 1/4).
         const std::size_t terms = mg * tr.terms_per_out;
-        const long double b_mul =
-            static_cast<long double>(terms) * std::ldexp(1.0L, l - 1) * (eta + 0.5L);
-        const unsigned flood = static_cast<unsigned>(std::ceil(std::log2(b_mul))) + margin - 1;
+        const long double w_max = std::ldexp(1.0L, static_cast<int>(l) - 1);
+        const long double b_mul = static_cast<long double>(terms) * w_max * (eta + 1.0L);
+        const long double e_abs =
+            std::sqrt(static_cast<long double>(terms)) * w_max * std::sqrt(eta / 2.0L + 0.25L);
+        // Flood uniform in [-2^f, 2^f): statistical distance E|x| / 2^(f+1) <= 2^-margin per
+        // revealed coefficient.
+        const unsigned flood = static_cast<unsigned>(std::ceil(std::log2(e_abs))) + margin - 1;
         if (flood + 1 > 126) continue;
-        const long double b_total = b_mul + std::ldexp(1.0L, flood) + b_pk + 0.5L;
-        // Decryption needs |noise| / Q < 3 / (8t) (the rest of 1/(2t) is left to the modulus
-        // switch, docs/HE.md eq. 5); log2 with a 2^-20 safety margin for rounding.
-        const long double need = std::log2(b_total) + l + std::log2(8.0L / 3.0L) + 1e-6L;
+        // + 1/2: deterministic rounding of the server's -round(Q s / t).
+        const long double b_total = b_mul + std::ldexp(1.0L, static_cast<int>(flood)) + b_pk + 0.5L;
+        // Q_L must leave at least half of the decryption radius 1/(2t) to the modulus switch:
+        // B / Q_L <= 1/(4t).
+        const long double need = std::log2(b_total) + l + 2.0L + 1e-9L;
         std::size_t limbs = 0;
         for (std::size_t L = 1; L <= c.prefix.size(); ++L) {
           if (c.prefix[L - 1].log2_q > need) {
@@ -162,17 +176,43 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
           }
         }
         if (limbs == 0) continue;
-        const unsigned a_bits = l + 4, b_bits = l + 4 + log_n;
         std::size_t limb_bits = 0;
         for (std::size_t i = 0; i < limbs; ++i) limb_bits += c.barrett[i].bits;
         const std::size_t in_cts = ncb * real_nh * real_nw;
         const std::size_t out_cts = ngr * real_nh * real_nw;
+        // Response moduli 2^a (c0) and 2^b (c1): switching errors (each |err| <= 1/2 + 2^-10,
+        // docs/HE.md eq. 6) must fit in what the noise leaves of 1/(2t), in units of 1/t:
+        // (1/2 + 2^-10) (t / 2^a + N t / 2^b) < 1/2 - t B / Q_L.
+        const long double rem =
+            0.5L - std::exp2(std::log2(b_total) + l - c.prefix[limbs - 1].log2_q);
+        const long double err = 0.5L + std::ldexp(1.0L, -10);
+        const std::size_t useful_total = tr.m * tr.oh * tr.ow;
+        const std::size_t out_cts_here = ngr * real_nh * real_nw;
+        unsigned a_bits = 0, b_bits = 0;
+        long double best_down = std::numeric_limits<long double>::infinity();
+        for (unsigned a = l + 1; a <= l + 12; ++a) {
+          for (unsigned b = std::max(a, l + log_n); b <= std::min(64u, l + log_n + 12); ++b) {
+            const long double used =
+                err * (std::ldexp(1.0L, static_cast<int>(l) - static_cast<int>(a)) +
+                       std::ldexp(1.0L, static_cast<int>(l + log_n) - static_cast<int>(b)));
+            if (used >= rem) continue;
+            const long double bytes = static_cast<long double>(useful_total) * a +
+                                      static_cast<long double>(out_cts_here) * n * b;
+            if (bytes < best_down) {
+              best_down = bytes;
+              a_bits = a;
+              b_bits = b;
+            }
+          }
+        }
+        if (a_bits == 0) continue;
         const long double up = static_cast<long double>(in_cts) * n * limb_bits / 8.0L;
         const long double down = static_cast<long double>(out_cts) * n * b_bits / 8.0L +
                                  static_cast<long double>(tr.m * tr.oh * tr.ow) * a_bits / 8.0L;
         const long double prods = static_cast<long double>(ncb) * ngr * real_nh * real_nw;
-        // Bytes dominate; compute (products, ~3 KB-equivalent each) breaks near-ties.
-        const long double cost = up + down + prods * limbs * 1024.0L;
+        // Bytes dominate (download weighted by kDownloadWeight to balance the two directions);
+        // compute (products, 64 B-equivalent per limb) breaks near-ties.
+        const long double cost = up + kDownloadWeight * down + prods * limbs * 64.0L;
         if (cost < best_cost) {
           best_cost = cost;
           best = LinearPlan{};

@@ -121,7 +121,7 @@ TEST(LinearLayer, PlanReportsConsistentSizes) {
   EXPECT_LE(p.mg * p.cw * p.ib_h * p.ib_w, ctx.n());
   EXPECT_EQ(p.output_cts, p.n_groups * p.n_hblocks * p.n_wblocks);
   EXPECT_EQ(p.input_cts, p.n_cblocks * p.n_hblocks * p.n_wblocks);
-  EXPECT_LT(p.noise_log2 + 37 + 1.42, p.log2_q);
+  EXPECT_LT(p.noise_log2 + 37 + 2, p.log2_q);
   EXPECT_THROW((void)plan_linear(ctx, conv(0, 4, 4, 1, 3, 1, 1)), InvalidArgument);
   EXPECT_THROW((void)plan_linear(ctx, conv(1, 2, 2, 1, 5, 1, 0)), InvalidArgument);
 }

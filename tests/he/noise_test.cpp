@@ -18,10 +18,10 @@ namespace {
 
 using detail::u128;
 
-// Worst-case bound of the plan, exactly: terms * 2^(l-1) * (21 + 1/2) + 2^f + (2N + 1) * 21 + 1/2,
+// Worst-case bound of the plan, exactly: terms * 2^(l-1) * (21 + 1) + 2^f + (2N + 1) * 21 + 1/2,
 // rounded down (the noise is an integer).
 u128 worst_case_bound(const LinearPlan& p, std::size_t n, unsigned l) {
-  const u128 b_mul = static_cast<u128>(p.weight_terms) * 43 << (l - 2);
+  const u128 b_mul = static_cast<u128>(p.weight_terms) * 11 << l;
   return b_mul + (static_cast<u128>(1) << p.flood_log2) + (2 * static_cast<u128>(n) + 1) * 21;
 }
 
@@ -87,7 +87,7 @@ TEST_P(WorstCaseNoise, DecryptsAtTheBoundAndFailsFarBeyondIt) {
   const std::size_t n = ctx.n();
   const u128 bound = worst_case_bound(p, n, l);
   // The plan's own bound check: 8/3 * t * B < Q_L.
-  EXPECT_LT(std::log2(static_cast<long double>(bound)) + l + std::log2(8.0L / 3.0L), p.log2_q);
+  EXPECT_LT(std::log2(static_cast<long double>(bound)) + l + 2, p.log2_q);
 
   std::vector<uint64_t> m(n);
   prg.fill_ring(ctx.ring(), m);
@@ -98,12 +98,12 @@ TEST_P(WorstCaseNoise, DecryptsAtTheBoundAndFailsFarBeyondIt) {
   for (std::size_t j = 0; j < n; ++j) sign[j] = (j % 2 == 0) ? 1 : -1;
   EXPECT_EQ(decrypt_errors(ctx, keys, p, m, noise, 0, sign, prg), 0u);
 
-  // Noise of 0.6 Q / t (beyond the decryption radius Q / (2t)) must garble every coefficient:
-  // this shows the check above can fail.
-  // 0.6 Q / t = 0.6 * 2^(log2 Q - l) written as (0.6 * 2^100) * 2^(log2 Q - l - 100).
+  // Noise of 0.8 Q / t (beyond the decryption radius Q / (2t)) must garble almost every
+  // coefficient: this shows the check above can fail. 0.8 Q / t = 0.8 * 2^(log2 Q - l) written as
+  // (0.8 * 2^100) * 2^(log2 Q - l - 100).
   const long double e = p.log2_q - l - 100;
   const auto shift = static_cast<unsigned>(std::floor(e));
-  const u128 mant = static_cast<u128>(0.6L * std::exp2(100.0L + (e - shift)));
+  const u128 mant = static_cast<u128>(0.8L * std::exp2(100.0L + (e - shift)));
   std::vector<u128> big(n, mant);
   EXPECT_GT(decrypt_errors(ctx, keys, p, m, big, shift, sign, prg), n * 9 / 10);
 }
