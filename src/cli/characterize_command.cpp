@@ -192,11 +192,12 @@ void setup(CLI::App& app) {
       run.offline = pre.offline;
       run.server_storage_bytes = pre.server_storage_bytes;
       run.client_storage_bytes = pre.client_storage_bytes;
-      fmt::print("{}", run.to_table());
+      std::string report_path;
       if (!opt->report_dir.empty()) {
         fs::create_directories(opt->report_dir);
-        emit_report(run, (fs::path(opt->report_dir) / (name + ".json")).string(), false);
+        report_path = (fs::path(opt->report_dir) / (name + ".json")).string();
       }
+      emit_report(run, report_path, false);
       profile.protocols[sim::canonical_protocol_name(name)] = to_profile(pre, run, kind);
     }
     if (opt->store_dir.empty()) fs::remove_all(work);
