@@ -177,6 +177,9 @@ void run_model(const Options& opt, BenchTable& table) {
          {"input_cts", p.input_cts},
          {"output_cts", p.output_cts},
          {"limbs", p.limbs},
+         {"c0_bits", p.c0_bits},
+         {"c1_bits", p.c1_bits},
+         {"flood_log2", p.flood_log2},
          {"tiling", {{"cw", p.cw}, {"mg", p.mg}, {"ob_h", p.ob_h}, {"ob_w", p.ob_w}}}});
     queries.push_back(std::move(query));
     masks.push_back(std::move(s));

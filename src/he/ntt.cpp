@@ -128,6 +128,8 @@ NttTables::NttTables(std::size_t n, uint64_t p) : n_(n), p_(p) {
   }
   d_.n_inv = inv_mod(n % p, p);
   d_.n_inv_q = shoup52(d_.n_inv, p);
+  d_.last_w_ninv = mul_mod(d_.inv_roots[1], d_.n_inv, p);
+  d_.last_w_ninv_q = shoup52(d_.last_w_ninv, p);
   for (unsigned s = 0; s < 3; ++s) {
     const std::size_t t = std::size_t{1} << s;
     const std::size_t m = n / (2 * t);

@@ -136,7 +136,7 @@ void ntt_inverse_ifma(const NttTables::Data& d, uint64_t* a) noexcept {
     }
   }
   std::size_t t = 8;
-  for (std::size_t m = n >> 4; m >= 1; m >>= 1) {
+  for (std::size_t m = n >> 4; m >= 2; m >>= 1) {
     for (std::size_t i = 0; i < m; ++i) {
       const __m512i w = _mm512_set1_epi64(static_cast<int64_t>(d.inv_roots[m + i]));
       const __m512i wq = _mm512_set1_epi64(static_cast<int64_t>(d.inv_roots_q[m + i]));
@@ -151,12 +151,20 @@ void ntt_inverse_ifma(const NttTables::Data& d, uint64_t* a) noexcept {
     }
     t <<= 1;
   }
+  // Last stage (m = 1) fused with the n^-1 scaling: x' = (x + y) n^-1, y' = (x - y) w n^-1.
   const __m512i ninv = _mm512_set1_epi64(static_cast<int64_t>(d.n_inv));
   const __m512i ninv_q = _mm512_set1_epi64(static_cast<int64_t>(d.n_inv_q));
+  const __m512i wn = _mm512_set1_epi64(static_cast<int64_t>(d.last_w_ninv));
+  const __m512i wn_q = _mm512_set1_epi64(static_cast<int64_t>(d.last_w_ninv_q));
   const __m512i p = _mm512_set1_epi64(static_cast<int64_t>(d.p));
-  for (std::size_t j = 0; j < n; j += 8) {
-    const __m512i v = mul_shoup(_mm512_loadu_si512(a + j), ninv, ninv_q, neg_p);
-    _mm512_storeu_si512(a + j, csub(v, p));
+  uint64_t* x = a;
+  uint64_t* y = a + n / 2;
+  for (std::size_t j = 0; j < n / 2; j += 8) {
+    const __m512i vx = _mm512_loadu_si512(x + j), vy = _mm512_loadu_si512(y + j);
+    const __m512i sum = _mm512_add_epi64(vx, vy);                           // [0, 4p)
+    const __m512i dif = _mm512_add_epi64(_mm512_sub_epi64(vx, vy), two_p);  // (0, 4p)
+    _mm512_storeu_si512(x + j, csub(mul_shoup(sum, ninv, ninv_q, neg_p), p));
+    _mm512_storeu_si512(y + j, csub(mul_shoup(dif, wn, wn_q, neg_p), p));
   }
 }
 

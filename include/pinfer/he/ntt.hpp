@@ -51,6 +51,7 @@ class NttTables {
     std::vector<uint64_t> roots, roots_q;          // psi^bitrev(k) and Shoup quotients
     std::vector<uint64_t> inv_roots, inv_roots_q;  // inverses of roots
     uint64_t n_inv = 0, n_inv_q = 0;
+    uint64_t last_w_ninv = 0, last_w_ninv_q = 0;  // inv_roots[1] * n^-1 (fused last stage)
     // Per-lane twiddles for the last three forward (t = 4, 2, 1) and first three inverse
     // (t = 1, 2, 4) stages, expanded so that 8-lane kernels load them without gathers:
     // index [s][k] with s = log2(t), k = 8 * (16-element block) + lane.
