@@ -54,6 +54,27 @@ std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
   return net::TcpChannel::connect(ep, opt);
 }
 
+void add_client_options(CLI::App& cmd, ClientCommandOptions& opt) {
+  cmd.add_option("--server", opt.server, "Server as host:port")->required();
+  cmd.add_option("--store", opt.store, "Directory of the client's precompute store")->required();
+  cmd.add_option("--capacity", opt.capacity, "Store capacity, e.g. 16GB");
+  cmd.add_option("--client-id", opt.client_id, "Identity at the server (default: per store)");
+  cmd.add_option("--protocol", opt.protocol, "Refuse a server not running this protocol");
+  cmd.add_option("--report", opt.report, "Write the cost report (JSON) to this file");
+  cmd.add_flag("--json", opt.json, "Print the report as JSON");
+  add_link_options(cmd, opt.link);
+}
+
+ClientSession open_client_session(const ClientCommandOptions& opt) {
+  ClientSession s;
+  s.store = open_store(opt.store, opt.capacity);
+  s.channel = connect_client(opt.server, opt.link);
+  protocol::ClientOptions co{client_id_for(opt.store, opt.client_id), {}};
+  if (!opt.protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt.protocol);
+  s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, co);
+  return s;
+}
+
 void emit_report(const protocol::CostReport& report, const std::string& path, bool json) {
   if (json) {
     fmt::print("{}\n", report.to_json().dump(2));

@@ -8,6 +8,7 @@
 
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/protocol/cost_report.hpp"
+#include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
 
 namespace pinfer::cli {
@@ -32,6 +33,27 @@ void add_link_options(CLI::App& cmd, LinkOptions& link);
 // Connects to "host:port" with the client side of the link shaping.
 [[nodiscard]] std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
                                                               const LinkOptions& link);
+
+// Options every client command shares (precompute, infer).
+struct ClientCommandOptions {
+  std::string server;
+  std::string store;
+  std::string capacity = "16GB";
+  std::string client_id;
+  std::string protocol;
+  std::string report;
+  bool json = false;
+  LinkOptions link;
+};
+void add_client_options(CLI::App& cmd, ClientCommandOptions& opt);
+
+// A connected client: its store, its channel and the session on it (handshake done).
+struct ClientSession {
+  std::unique_ptr<protocol::PrecomputeStore> store;
+  std::unique_ptr<net::TcpChannel> channel;
+  std::unique_ptr<protocol::InferenceClient> client;
+};
+[[nodiscard]] ClientSession open_client_session(const ClientCommandOptions& opt);
 
 // Prints the report table and writes JSON to `path` when not empty.
 void emit_report(const protocol::CostReport& report, const std::string& path, bool json);

@@ -12,39 +12,22 @@ namespace pinfer::cli {
 namespace {
 
 struct Options {
-  std::string server;
-  std::string store;
-  std::string capacity;
-  std::string client_id;
-  std::string protocol;
+  ClientCommandOptions client;
   std::size_t count = 1;
   bool fill = false;
-  std::string report;
-  bool json = false;
-  LinkOptions link;
 };
 
 void setup(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("precompute", "Run offline phases and store precomputes");
-  cmd->add_option("--server", opt->server, "Server as host:port")->required();
-  cmd->add_option("--store", opt->store, "Directory of the client's precompute store")->required();
-  cmd->add_option("--capacity", opt->capacity, "Store capacity, e.g. 16GB")->required();
-  cmd->add_option("--client-id", opt->client_id, "Identity at the server (default: per store)");
-  cmd->add_option("--protocol", opt->protocol, "Refuse a server not running this protocol");
+  add_client_options(*cmd, opt->client);
   auto* count =
       cmd->add_option("--count", opt->count, "Precomputes to make")->check(CLI::Range(1, 100000));
   cmd->add_flag("--fill", opt->fill, "Make precomputes until the client store is full")
       ->excludes(count);
-  cmd->add_option("--report", opt->report, "Write the last offline phase's cost report (JSON)");
-  cmd->add_flag("--json", opt->json, "Print the report as JSON");
-  add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
-    auto store = open_store(opt->store, opt->capacity);
-    auto ch = connect_client(opt->server, opt->link);
-    protocol::ClientOptions co{client_id_for(opt->store, opt->client_id), {}};
-    if (!opt->protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt->protocol);
-    protocol::InferenceClient client(*ch, *store, co);
+    ClientSession session = open_client_session(opt->client);
+    protocol::InferenceClient& client = *session.client;
     protocol::CostReport last;
     std::size_t made = 0;
     for (; opt->fill || made < opt->count; ++made) {
@@ -60,7 +43,7 @@ void setup(CLI::App& app) {
     client.close();
     fmt::print(stderr, "{} precompute(s) made; {} stored for this server\n", made,
                client.stored_precomputes());
-    emit_report(last, opt->report, opt->json);
+    emit_report(last, opt->client.report, opt->client.json);
   });
 }
 

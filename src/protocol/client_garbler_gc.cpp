@@ -20,17 +20,6 @@
 namespace pinfer::protocol::detail {
 namespace {
 
-std::span<std::byte> bytes_of(std::span<Block> b) {
-  return std::as_writable_bytes(b);
-}
-std::span<const std::byte> bytes_of(std::span<const Block> b) {
-  return std::as_bytes(b);
-}
-
-uint64_t gate_start(const StagePlan& s, const ChunkRange& ch) {
-  return s.gate_index_start + ch.first * s.circuit->circuit.and_count();
-}
-
 // Global index of the first garbler-side input wire (c_0) of an instance: the public-label
 // index, unique across the precompute.
 uint64_t folded_wire_index(const StagePlan& s, std::size_t instance) {
@@ -66,28 +55,33 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
         ScopedTimer t(cost, "ot");
         cot.extend(k0.span());
       }
-      ScopedTimer t(cost, "garble");
-      SecretBuffer<Block> d0(k0.size());
-      d_labels.zero_labels(chunk.first * a_bits, d0.span());
-      SecretBuffer<Block> in(chunk.count * n_in);
-      SecretBuffer<uint8_t> bits(folded);
-      for (std::size_t i = 0; i < chunk.count; ++i) {
-        Block* row = in.data() + i * n_in;
-        for (uint64_t b = 0; b < a_bits; ++b) row[b] = k0[i * a_bits + b] ^ d0[i * a_bits + b];
-        for (unsigned j = 0; j < s.elements; ++j) {
-          append_word_bits(c[s.pre_index(chunk.first + i, j)], l, bits.data() + j * l);
-        }
-        append_word_bits(r[chunk.first + i], l, bits.data() + uint64_t{s.elements} * l);
-        gc::folded_zero_labels(folded_wire_index(s, chunk.first + i), bits.span(), keys.delta,
-                               {row + a_bits, folded});
-      }
-      SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
       gc::MemoryGarbledSink sink;
-      const gc::GarbleStats st =
-          gc::garble_batch(circuit, in.span(), keys.delta, gate_start(s, chunk), sink, out.span());
-      PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
-      std::vector<uint8_t> decode(out.size());
-      gc::decode_bits(out.span(), decode);
+      std::vector<uint8_t> decode;
+      {
+        ScopedTimer t(cost, "garble");
+        SecretBuffer<Block> d0(k0.size());
+        d_labels.zero_labels(chunk.first * a_bits, d0.span());
+        SecretBuffer<Block> in(chunk.count * n_in);
+        SecretBuffer<uint8_t> bits(folded);
+        for (std::size_t i = 0; i < chunk.count; ++i) {
+          Block* row = in.data() + i * n_in;
+          for (uint64_t b = 0; b < a_bits; ++b) row[b] = k0[i * a_bits + b] ^ d0[i * a_bits + b];
+          for (unsigned j = 0; j < s.elements; ++j) {
+            append_word_bits(c[s.pre_index(chunk.first + i, j)], l, bits.data() + j * l);
+          }
+          append_word_bits(r[chunk.first + i], l, bits.data() + uint64_t{s.elements} * l);
+          gc::folded_zero_labels(folded_wire_index(s, chunk.first + i), bits.span(), keys.delta,
+                                 {row + a_bits, folded});
+        }
+        SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
+        const gc::GarbleStats st =
+            gc::garble_batch(circuit, in.span(), keys.delta, s.gate_start(chunk), sink, out.span());
+        PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+        decode.resize(out.size());
+        gc::decode_bits(out.span(), decode);
+      }
+      // Sending is timed apart from garbling: it waits for the link and the server's disk.
+      ScopedTimer t(cost, "gc_transfer");
       ch.send(frames::kGarbledChunk, sink.bytes());
       ch.send(frames::kDecodeBits, pack_bits(decode));
     }
@@ -113,16 +107,10 @@ void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::Garbled
         ScopedTimer t(cost, "ot");
         cot.extend_random(choice.span(), m.span());
       }
-      labels_out.write(bytes_of(std::span<const Block>(m.span())));
+      labels_out.write(block_bytes(std::span<const Block>(m.span())));
       choices_out.write(pack_bits(choice.span()));
       ScopedTimer t(cost, "gc_transfer");
-      const uint64_t expect = gc::garbled_stream_bytes(s.circuit->circuit, chunk.count);
-      const std::vector<std::byte> tables = ch.recv(frames::kGarbledChunk, expect);
-      if (tables.size() != expect) {
-        throw ProtocolError("garbled chunk has " + std::to_string(tables.size()) +
-                            " bytes, expected " + std::to_string(expect));
-      }
-      tables_out.write(tables);
+      receive_garbled_chunk(ch, s, chunk, tables_out);
       std::vector<std::byte> decode(packed_bytes(chunk.count * s.l()));
       ch.recv_exact(frames::kDecodeBits, decode);
       decode_out.write(decode);
@@ -146,12 +134,7 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
     {
       ScopedTimer t(cost, "gc_input_flips", &layer);
       SecretBuffer<uint8_t> bits(n_a), choice(n_a);
-      for (std::size_t i = 0; i < chunk.count; ++i) {
-        for (unsigned j = 0; j < s.elements; ++j) {
-          append_word_bits(a_share[s.pre_index(chunk.first + i, j)], l,
-                           bits.data() + i * a_bits + j * l);
-        }
-      }
+      gather_share_bits(s, chunk, a_share, bits.span());
       std::vector<std::byte> packed(packed_bytes(n_a));
       choices_in.read(packed);
       unpack_bits(packed, choice.span());
@@ -163,9 +146,9 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
     {
       ScopedTimer t(cost, "gc_wait_labels", &layer);
       SecretBuffer<Block> flips(n_a);
-      ch.recv_exact(frames::kFlipLabels, bytes_of(flips.span()));
+      ch.recv_exact(frames::kFlipLabels, block_bytes(flips.span()));
       SecretBuffer<Block> m(n_a);
-      labels_in.read(bytes_of(m.span()));
+      labels_in.read(block_bytes(m.span()));
       for (std::size_t i = 0; i < chunk.count; ++i) {
         Block* row = in.data() + i * n_in;
         for (uint64_t b = 0; b < a_bits; ++b) row[b] = m[i * a_bits + b] ^ flips[i * a_bits + b];
@@ -175,7 +158,7 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
     ScopedTimer t(cost, "gc_evaluate", &layer);
     SecretBuffer<Block> labels(chunk.count * circuit.num_outputs());
     const gc::GarbleStats st =
-        gc::evaluate_batch(circuit, in.span(), gate_start(s, chunk), tables_in, labels.span());
+        gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_in, labels.span());
     PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
     std::vector<std::byte> decode_packed(packed_bytes(labels.size()));
     decode_in.read(decode_packed);
@@ -206,7 +189,7 @@ void cg_online_client(Channel& ch, const StagePlan& s, const GarblerKeys& keys, 
     SecretBuffer<Block> zero(n_a), active(n_a);
     d_labels.zero_labels(chunk.first * a_bits, zero.span());
     gc::active_labels(zero.span(), d, keys.delta, active.span());
-    ch.send(frames::kFlipLabels, bytes_of(std::span<const Block>(active.span())));
+    ch.send(frames::kFlipLabels, block_bytes(std::span<const Block>(active.span())));
     ch.flush();
   }
 }

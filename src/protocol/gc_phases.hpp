@@ -44,6 +44,21 @@ struct ClientStageInputs {
   const RingTensor* out_mask = nullptr;  // the stage's output activation shape
 };
 
+// ---- Shared steps
+// The bits of the evaluator inputs a_0..a_{E-1} of a chunk's instances, from the server's share
+// of the stage pre-activation ([instance][element][bit]).
+void gather_share_bits(const StagePlan& stage, const ChunkRange& chunk, const RingTensor& share,
+                       std::span<uint8_t> bits);
+// Receives one chunk of garbled tables (its exact size is public) and appends it to `out`.
+void receive_garbled_chunk(Channel& ch, const StagePlan& stage, const ChunkRange& chunk,
+                           gc::GarbledSink& out);
+[[nodiscard]] inline std::span<std::byte> block_bytes(std::span<Block> b) {
+  return std::as_writable_bytes(b);
+}
+[[nodiscard]] inline std::span<const std::byte> block_bytes(std::span<const Block> b) {
+  return std::as_bytes(b);
+}
+
 // ---- Server-Garbler
 [[nodiscard]] GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
                                             gc::GarbledSink& decode_out, PhaseCost& cost);

@@ -33,6 +33,10 @@ struct StagePlan {
     return gather.empty() ? instance : gather[instance * elements + element];
   }
   [[nodiscard]] std::vector<ChunkRange> chunks() const;
+  // First gate index of a chunk: tweaks never repeat across chunks, stages or calls.
+  [[nodiscard]] uint64_t gate_start(const ChunkRange& chunk) const {
+    return gate_index_start + chunk.first * circuit->circuit.and_count();
+  }
   [[nodiscard]] unsigned l() const { return circuit->ring_bits; }
   // Input wires per instance fed by the online share a (elements * l).
   [[nodiscard]] uint64_t a_bits_per_instance() const { return uint64_t{elements} * l(); }

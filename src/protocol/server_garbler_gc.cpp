@@ -12,21 +12,6 @@
 #include "pinfer/ot/cot.hpp"
 
 namespace pinfer::protocol::detail {
-namespace {
-
-std::span<std::byte> bytes_of(std::span<Block> b) {
-  return std::as_writable_bytes(b);
-}
-std::span<const std::byte> bytes_of(std::span<const Block> b) {
-  return std::as_bytes(b);
-}
-
-uint64_t gate_start(const StagePlan& s, const ChunkRange& ch) {
-  return s.gate_index_start + ch.first * s.circuit->circuit.and_count();
-}
-
-}  // namespace
-
 GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
                               gc::GarbledSink& decode_out, PhaseCost& cost) {
   GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
@@ -47,21 +32,24 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
         ScopedTimer t(cost, "ot");
         cot.extend(k0.span());
       }
-      ScopedTimer t(cost, "garble");
-      SecretBuffer<Block> in(chunk.count * inputs);
-      for (std::size_t i = 0; i < chunk.count; ++i) {
-        Block* row = in.data() + i * inputs;
-        a_labels.zero_labels((chunk.first + i) * a_bits, {row, a_bits});
-        std::memcpy(row + a_bits, k0.data() + i * client_bits, client_bits * sizeof(Block));
-      }
-      SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
       gc::MemoryGarbledSink sink;
-      const gc::GarbleStats st =
-          gc::garble_batch(circuit, in.span(), keys.delta, gate_start(s, chunk), sink, out.span());
-      PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
-      std::vector<uint8_t> decode(out.size());
-      gc::decode_bits(out.span(), decode);
-      decode_out.write(pack_bits(decode));
+      {
+        ScopedTimer t(cost, "garble");
+        SecretBuffer<Block> in(chunk.count * inputs);
+        for (std::size_t i = 0; i < chunk.count; ++i) {
+          Block* row = in.data() + i * inputs;
+          a_labels.zero_labels((chunk.first + i) * a_bits, {row, a_bits});
+          std::memcpy(row + a_bits, k0.data() + i * client_bits, client_bits * sizeof(Block));
+        }
+        SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
+        const gc::GarbleStats st =
+            gc::garble_batch(circuit, in.span(), keys.delta, s.gate_start(chunk), sink, out.span());
+        PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+        std::vector<uint8_t> decode(out.size());
+        gc::decode_bits(out.span(), decode);
+        decode_out.write(pack_bits(decode));
+      }
+      ScopedTimer t(cost, "gc_transfer");
       ch.send(frames::kGarbledChunk, sink.bytes());
     }
   }
@@ -98,15 +86,9 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
         ScopedTimer t(cost, "ot");
         cot.extend(choice.span(), labels.span());
       }
-      labels_out.write(bytes_of(std::span<const Block>(labels.span())));
+      labels_out.write(block_bytes(std::span<const Block>(labels.span())));
       ScopedTimer t(cost, "gc_transfer");
-      const uint64_t expect = gc::garbled_stream_bytes(s.circuit->circuit, chunk.count);
-      const std::vector<std::byte> tables = ch.recv(frames::kGarbledChunk, expect);
-      if (tables.size() != expect) {
-        throw ProtocolError("garbled chunk has " + std::to_string(tables.size()) +
-                            " bytes, expected " + std::to_string(expect));
-      }
-      tables_out.write(tables);
+      receive_garbled_chunk(ch, s, chunk, tables_out);
     }
   }
 }
@@ -124,12 +106,7 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
     {
       ScopedTimer t(cost, "gc_input_labels", &layer);
       SecretBuffer<uint8_t> bits(chunk.count * a_bits);
-      for (std::size_t i = 0; i < chunk.count; ++i) {
-        for (unsigned j = 0; j < s.elements; ++j) {
-          append_word_bits(a_share[s.pre_index(chunk.first + i, j)], l,
-                           bits.data() + i * a_bits + j * l);
-        }
-      }
+      gather_share_bits(s, chunk, a_share, bits.span());
       SecretBuffer<Block> zero(bits.size());
       a_labels.zero_labels(chunk.first * a_bits, zero.span());
       std::span<Block> active(reinterpret_cast<Block*>(frame.data()), bits.size());
@@ -178,14 +155,14 @@ void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables
     }
     ScopedTimer t(cost, "gc_evaluate", &layer);
     SecretBuffer<Block> mine(chunk.count * client_bits);
-    labels_in.read(bytes_of(mine.span()));
+    labels_in.read(block_bytes(mine.span()));
     for (std::size_t i = 0; i < chunk.count; ++i) {
       std::memcpy(in.data() + i * inputs + a_bits, mine.data() + i * client_bits,
                   client_bits * sizeof(Block));
     }
     SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
     const gc::GarbleStats st =
-        gc::evaluate_batch(circuit, in.span(), gate_start(s, chunk), tables_in, out.span());
+        gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_in, out.span());
     PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
     std::vector<uint8_t> colour(out.size());
     for (std::size_t b = 0; b < out.size(); ++b) colour[b] = out[b].lsb() ? 1 : 0;

@@ -19,13 +19,6 @@ using namespace pinfer::protocol;
 
 namespace {
 
-FloatTensor input_for(const Shape& shape, uint64_t seed) {
-  Prg prg = Prg::from_seed(Block(seed, 5));
-  FloatTensor x(shape);
-  for (auto& v : x.values()) v = static_cast<float>(prg.uniform_below(1000)) / 1000.0f;
-  return x;
-}
-
 class InferenceServiceTest : public ::testing::TestWithParam<ProtocolKind> {
  protected:
   void SetUp() override {
@@ -47,7 +40,7 @@ class InferenceServiceTest : public ::testing::TestWithParam<ProtocolKind> {
     auto ch = net::TcpChannel::connect("127.0.0.1", port);
     InferenceClient client(*ch, store, {id, GetParam()});
     (void)client.precompute();
-    const FloatTensor x = input_for(model_.input_shape, seed);
+    const FloatTensor x = test_models::random_input(model_.input_shape, seed);
     const CostReport rep = client.infer(x, false);
     client.close();
     return rep.logits_ring == nn::run_fixed_point(model_, nn::encode_input(model_, x)).values();
@@ -153,9 +146,6 @@ TEST_P(InferenceServiceTest, WrongInputShapeIsAClearError) {
 INSTANTIATE_TEST_SUITE_P(Protocols, InferenceServiceTest,
                          ::testing::Values(ProtocolKind::server_garbler,
                                            ProtocolKind::client_garbler),
-                         [](const auto& info) {
-                           return info.param == ProtocolKind::server_garbler ? "ServerGarbler"
-                                                                             : "ClientGarbler";
-                         });
+                         test_models::ProtocolName());
 
 }  // namespace

@@ -18,13 +18,6 @@ using namespace pinfer::protocol;
 
 namespace {
 
-FloatTensor random_input(const Shape& shape, uint64_t seed) {
-  Prg prg = Prg::from_seed(Block(seed, 99));
-  FloatTensor x(shape);
-  for (auto& v : x.values()) v = static_cast<float>(prg.uniform_below(2001)) / 1000.0f - 1.0f;
-  return x;
-}
-
 struct Stores {
   fs::path dir = fs::temp_directory_path() / ("pinfer-pi-test-" + new_precompute_id());
   PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
@@ -67,7 +60,7 @@ TEST_P(PrivateInference, LogitsAreBitExactWithFixedPointEngine) {
   with_session(server, stores.client, {.client_id = "alice", .protocol = GetParam()},
                [&](InferenceClient& client) {
                  for (uint64_t trial = 0; trial < 3; ++trial) {
-                   const FloatTensor x = random_input(model.input_shape, trial);
+                   const FloatTensor x = test_models::random_input(model.input_shape, trial);
                    const CostReport pre = client.precompute();
                    EXPECT_GT(pre.offline.upload_bytes, 0u);
                    const CostReport rep = client.infer(x, /*allow_on_demand=*/false);
@@ -86,7 +79,7 @@ TEST_P(PrivateInference, RunsOfflineOnDemandWhenStoreIsEmpty) {
   Stores stores;
   InferenceServer server(model, GetParam(), stores.server);
   with_session(server, stores.client, {.client_id = "bob"}, [&](InferenceClient& client) {
-    const FloatTensor x = random_input(model.input_shape, 7);
+    const FloatTensor x = test_models::random_input(model.input_shape, 7);
     EXPECT_THROW((void)client.infer(x, false), StoreError);
     const CostReport rep = client.infer(x);
     EXPECT_TRUE(rep.offline_on_demand);
@@ -117,7 +110,7 @@ TEST_P(PrivateInference, PrecomputeIsNeverUsedTwice) {
   std::string id;
   with_session(server, stores.client, {.client_id = "dave"}, [&](InferenceClient& client) {
     id = client.precompute().precompute_id;
-    (void)client.infer(random_input(model.input_shape, 1), false);
+    (void)client.infer(test_models::random_input(model.input_shape, 1), false);
   });
   // The server refuses the same id again even if a client replays it.
   EXPECT_THROW((void)stores.server.take("dave", id), StoreError);
@@ -141,10 +134,7 @@ TEST_P(PrivateInference, FullServerStoreRefusesCleanlyAndSessionContinues) {
 INSTANTIATE_TEST_SUITE_P(Protocols, PrivateInference,
                          ::testing::Values(ProtocolKind::server_garbler,
                                            ProtocolKind::client_garbler),
-                         [](const auto& info) {
-                           return info.param == ProtocolKind::server_garbler ? "ServerGarbler"
-                                                                             : "ClientGarbler";
-                         });
+                         test_models::ProtocolName());
 
 TEST(PrivateInferenceSession, ProtocolMismatchIsAClearError) {
   const nn::LoweredModel model = test_models::small_test_model(6);
@@ -180,7 +170,7 @@ TEST(PrivateInferenceRingWidths, OddRingWidthsAreBitExact) {
       Stores stores;
       InferenceServer server(model, kind, stores.server);
       with_session(server, stores.client, {.client_id = "gina"}, [&](InferenceClient& client) {
-        const FloatTensor x = random_input(model.input_shape, 3);
+        const FloatTensor x = test_models::random_input(model.input_shape, 3);
         const CostReport rep = client.infer(x);
         EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values())
             << "l = " << l << " " << to_string(kind);

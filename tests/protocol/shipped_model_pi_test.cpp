@@ -10,6 +10,7 @@
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "test_models.hpp"
 
 namespace fs = std::filesystem;
 using namespace pinfer;
@@ -54,9 +55,6 @@ TEST_P(ShippedModelPrivateInference, SampledHeldOutSetIsBitExact) {
 INSTANTIATE_TEST_SUITE_P(Protocols, ShippedModelPrivateInference,
                          ::testing::Values(ProtocolKind::server_garbler,
                                            ProtocolKind::client_garbler),
-                         [](const auto& info) {
-                           return info.param == ProtocolKind::server_garbler ? "ServerGarbler"
-                                                                             : "ClientGarbler";
-                         });
+                         test_models::ProtocolName());
 
 }  // namespace

@@ -3,8 +3,10 @@
 // of two convs, identity shortcut, stride 2, max pooling, FC).
 #include <cstdint>
 
+#include <string>
 #include "pinfer/core/prg.hpp"
 #include "pinfer/nn/lowered_model.hpp"
+#include "pinfer/protocol/protocol_kind.hpp"
 
 namespace pinfer::test_models {
 
@@ -94,5 +96,21 @@ inline nn::LoweredModel small_test_model(uint64_t seed, unsigned l = 32, unsigne
   nn::validate(m);
   return m;
 }
+
+// A reproducible input with values in [0, 1).
+inline FloatTensor random_input(const Shape& shape, uint64_t seed) {
+  Prg prg = Prg::from_seed(Block(seed, 99));
+  FloatTensor x(shape);
+  for (auto& v : x.values()) v = static_cast<float>(prg.uniform_below(1000)) / 1000.0f;
+  return x;
+}
+
+// Test-name suffix for a protocol parameter.
+struct ProtocolName {
+  template <typename Info>
+  std::string operator()(const Info& info) const {
+    return info.param == protocol::ProtocolKind::server_garbler ? "ServerGarbler" : "ClientGarbler";
+  }
+};
 
 }  // namespace pinfer::test_models

@@ -1,0 +1,33 @@
+// Steps shared by the garbled-circuit phases of both protocols (gc_phases.hpp).
+#include "bit_packing.hpp"
+#include "frames.hpp"
+#include "gc_phases.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/gc/half_gates.hpp"
+
+namespace pinfer::protocol::detail {
+
+void gather_share_bits(const StagePlan& s, const ChunkRange& chunk, const RingTensor& share,
+                       std::span<uint8_t> bits) {
+  const unsigned l = s.l();
+  const uint64_t a_bits = s.a_bits_per_instance();
+  PINFER_ASSERT(bits.size() == chunk.count * a_bits);
+  for (std::size_t i = 0; i < chunk.count; ++i) {
+    for (unsigned j = 0; j < s.elements; ++j) {
+      append_word_bits(share[s.pre_index(chunk.first + i, j)], l, bits.data() + i * a_bits + j * l);
+    }
+  }
+}
+
+void receive_garbled_chunk(Channel& ch, const StagePlan& s, const ChunkRange& chunk,
+                           gc::GarbledSink& out) {
+  const uint64_t expect = gc::garbled_stream_bytes(s.circuit->circuit, chunk.count);
+  const std::vector<std::byte> tables = ch.recv(frames::kGarbledChunk, expect);
+  if (tables.size() != expect) {
+    throw ProtocolError("garbled chunk has " + std::to_string(tables.size()) + " bytes, expected " +
+                        std::to_string(expect));
+  }
+  out.write(tables);
+}
+
+}  // namespace pinfer::protocol::detail
