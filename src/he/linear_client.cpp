@@ -97,7 +97,8 @@ std::vector<std::byte> encrypt_linear_input(const Context& ctx, const ClientKeys
   SecretBuffer<int8_t> e(n);
   SecretBuffer<uint64_t> v(n);
   SecretBuffer<uint64_t> round_u(n);
-  std::vector<uint64_t> a(n), as(n);
+  std::vector<uint64_t> a(n);
+  SecretBuffer<uint64_t> as(n);  // a * s reveals s
   const std::size_t area = lay.area();
   for (std::size_t cb = 0; cb < plan.n_cblocks; ++cb) {
     for (std::size_t hb = 0; hb < plan.n_hblocks; ++hb) {

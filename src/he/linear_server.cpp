@@ -32,10 +32,11 @@ struct LinearServerImpl {
   const Context* ctx = nullptr;
   LinearGeometry geometry;
   LinearPlan plan;
-  std::vector<uint64_t> weights;              // as given, each < 2^l
-  std::vector<std::vector<uint64_t>> cached;  // [group * n_cblocks + cb] -> L x N NTT form
-  std::vector<std::size_t> ct_offset;         // byte offset of each output ciphertext
-  std::vector<u128> f_a, f_b;                 // floor(2^(k+64) / p_i) for k = a, b
+  // The model is the server's secret: weights and their encodings live in wiping buffers.
+  SecretBuffer<uint64_t> weights;              // as given, each < 2^l
+  std::vector<SecretBuffer<uint64_t>> cached;  // [group * n_cblocks + cb] -> L x N NTT form
+  std::vector<std::size_t> ct_offset;          // byte offset of each output ciphertext
+  std::vector<u128> f_a, f_b;                  // floor(2^(k+64) / p_i) for k = a, b
 
   [[nodiscard]] Layout layout() const { return Layout{plan, geometry}; }
 
@@ -45,7 +46,7 @@ struct LinearServerImpl {
     const Layout lay = layout();
     const std::size_t n = ctx->n(), L = plan.limbs;
     const unsigned l = ctx->plain_bits();
-    std::vector<int64_t> poly(n, 0);
+    SecretBuffer<int64_t> poly(n);
     const std::size_t base = lay.out_offset(), area = lay.area(), n_in = lay.n_in();
     for (std::size_t oi = 0; oi < plan.mg; ++oi) {
       const std::size_t o = group * plan.mg + oi;
@@ -102,10 +103,11 @@ LinearServer::LinearServer(const Context& ctx, const LinearGeometry& g,
                           " elements, geometry needs " + std::to_string(linear_weight_size(g)));
   }
   const uint64_t tmask = ctx.ring().mask();
-  for (uint64_t w : weights) {
-    if ((w & ~tmask) != 0) throw InvalidArgument("layer weights must be reduced modulo 2^l");
-  }
-  s.weights.assign(weights.begin(), weights.end());
+  uint64_t unreduced = 0;  // no early exit on secret weights
+  for (uint64_t w : weights) unreduced |= w & ~tmask;
+  if (unreduced != 0) throw InvalidArgument("layer weights must be reduced modulo 2^l");
+  s.weights = SecretBuffer<uint64_t>(weights.size());
+  std::copy(weights.begin(), weights.end(), s.weights.begin());
   const LinearPlan& p = s.plan;
   const std::size_t n = ctx.n();
   const std::size_t poly_bytes = p.limbs * n * sizeof(uint64_t);
@@ -113,7 +115,7 @@ LinearServer::LinearServer(const Context& ctx, const LinearGeometry& g,
   s.cached.resize(total);
   const std::size_t cache_count = std::min(total, options.max_cached_weight_bytes / poly_bytes);
   for (std::size_t k = 0; k < cache_count; ++k) {
-    s.cached[k].resize(p.limbs * n);
+    s.cached[k] = SecretBuffer<uint64_t>(p.limbs * n);
     s.weight_ntt(k / p.n_cblocks, k % p.n_cblocks, s.cached[k].data());
   }
   const detail::Layout lay = s.layout();
@@ -219,16 +221,16 @@ void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std
   PINFER_ASSERT(group < p.n_groups && q.limbs == L && pk.n() == n);
 
   // acc[sb][0 or 1][limb][N]: the products summed over channel blocks, NTT form.
-  std::vector<uint64_t> acc(n_sp * 2 * L * n, 0);
+  SecretBuffer<uint64_t> acc(n_sp * 2 * L * n);  // W-dependent until flooded
   auto acc_at = [&](std::size_t sb, std::size_t part, std::size_t i) {
     return acc.data() + ((sb * 2 + part) * L + i) * n;
   };
-  std::vector<uint64_t> wbuf;
+  SecretBuffer<uint64_t> wbuf;
   for (std::size_t cb = 0; cb < p.n_cblocks; ++cb) {
-    const std::vector<uint64_t>& cached = s.cached[group * p.n_cblocks + cb];
+    const SecretBuffer<uint64_t>& cached = s.cached[group * p.n_cblocks + cb];
     const uint64_t* w = cached.data();
     if (cached.empty()) {
-      wbuf.resize(L * n);
+      if (wbuf.empty()) wbuf = SecretBuffer<uint64_t>(L * n);
       s.weight_ntt(group, cb, wbuf.data());
       w = wbuf.data();
     }
@@ -247,7 +249,7 @@ void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std
   SecretBuffer<uint64_t> u_ntt(n);
   std::vector<uint64_t> c1_out(n);
   std::vector<uint64_t> c0_out;
-  std::vector<uint64_t> flood_words;
+  SecretBuffer<uint64_t> flood_words;
   const unsigned fbits = p.flood_log2 + 1;  // flood uniform in [-2^f, 2^f): f + 1 random bits
   uint64_t flood_half[16];                  // 2^f mod p_i
   for (std::size_t i = 0; i < L; ++i)
@@ -285,8 +287,8 @@ void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std
       const std::size_t useful = lay.useful_count(group, hb, wb);
       c0_out.resize(useful);
       detail::sample_cbd21(prg, small.span());  // e1 (first `useful` entries used)
-      flood_words.resize(2 * useful);
-      prg.fill_bytes(std::as_writable_bytes(std::span(flood_words)));
+      if (flood_words.size() < 2 * useful) flood_words = SecretBuffer<uint64_t>(2 * useful);
+      prg.fill_bytes(std::as_writable_bytes(flood_words.span().first(2 * useful)));
       std::size_t k = 0;
       lay.for_each_output(group, hb, wb, [&](std::size_t pos, std::size_t idx) {
         const uint64_t mask_s = prg.next_u64() & tmask;

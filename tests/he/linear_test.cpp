@@ -65,12 +65,20 @@ struct Fixture {
   explicit Fixture(unsigned l) : ctx(Context::create(l)), keys(ctx, prg) {}
 };
 
-void check_layer(Fixture& f, const LinearGeometry& g, const std::string& name) {
+enum class Values { uniform, extreme };
+
+void check_layer(Fixture& f, const LinearGeometry& g, const std::string& name,
+                 LinearServerOptions options = {}, Values values = Values::uniform) {
   const Ring ring = f.ctx.ring();
   std::vector<uint64_t> w(linear_weight_size(g)), r(linear_input_size(g));
   f.prg.fill_ring(ring, w);
   f.prg.fill_ring(ring, r);
-  const LinearServer server(f.ctx, g, w);
+  if (values == Values::extreme) {
+    // Largest centered magnitudes: w = -2^(l-1) (the most negative weight), r = 2^l - 1.
+    std::fill(w.begin(), w.end(), uint64_t{1} << (ring.bits() - 1));
+    std::fill(r.begin(), r.end(), ring.mask());
+  }
+  const LinearServer server(f.ctx, g, w, options);
   const auto query = encrypt_linear_input(f.ctx, f.keys, g, r, f.prg);
   EXPECT_EQ(query.size(), server.plan().query_bytes) << name;
   std::vector<uint64_t> s(linear_output_size(g));
@@ -101,6 +109,24 @@ TEST(LinearLayer, ConvMatchesPlaintextRingL37ManyBlocks) {
   check_layer(f, conv(1, 100, 100, 2, 3, 1, 1), "spatial tiling (102x102 > N)");
   check_layer(f, conv(13, 20, 20, 9, 3, 1, 1), "13 channels (not dividing N)");
   check_layer(f, conv(3, 15, 15, 4, 7, 2, 3), "7x7 stride 2");
+}
+
+TEST(LinearLayer, WeightsTransformedOnUseMatchCachedOnes) {
+  Fixture f(37);
+  const LinearGeometry g = conv(40, 16, 16, 20, 3, 1, 1);
+  check_layer(f, g, "no weight cache", LinearServerOptions{0});
+  // Cache only part of the weight polynomials (one of them).
+  const std::size_t one_poly = plan_linear(f.ctx, g).limbs * f.ctx.n() * sizeof(uint64_t);
+  check_layer(f, g, "partial weight cache", LinearServerOptions{one_poly});
+}
+
+TEST(LinearLayer, ExtremeWeightsAndInputs) {
+  Fixture f(37);
+  check_layer(f, conv(64, 6, 6, 8, 3, 1, 1), "conv, |w| = 2^(l-1), r = 2^l - 1", {},
+              Values::extreme);
+  check_layer(f, FcGeometry{2000, 4}, "fc, |w| = 2^(l-1), r = 2^l - 1", {}, Values::extreme);
+  Fixture g(44);
+  check_layer(g, conv(16, 8, 8, 8, 3, 2, 1), "l = 44 extreme", {}, Values::extreme);
 }
 
 TEST(LinearLayer, FullyConnectedMatchesPlaintextRing) {
