@@ -29,7 +29,8 @@ struct LinearServer::ParsedQuery {
 namespace detail {
 
 struct LinearServerImpl {
-  const Context* ctx = nullptr;
+  // The context's precomputation lives on the heap, so moving the Context keeps this valid.
+  const ContextImpl* ctx = nullptr;
   LinearGeometry geometry;
   LinearPlan plan;
   // The model is the server's secret: weights and their encodings live in wiping buffers.
@@ -42,10 +43,10 @@ struct LinearServerImpl {
 
   // The stacked weight polynomial of (group, cb) in NTT form, L limbs of N (docs/HE.md, eq. 2).
   void weight_ntt(std::size_t group, std::size_t cb, uint64_t* out) const {
-    const ContextImpl& c = ctx->impl();
+    const ContextImpl& c = *ctx;
     const Layout lay = layout();
-    const std::size_t n = ctx->n(), L = plan.limbs;
-    const unsigned l = ctx->plain_bits();
+    const std::size_t n = ctx->params.poly_degree, L = plan.limbs;
+    const unsigned l = ctx->params.plain_bits;
     SecretBuffer<int64_t> poly(n);
     const std::size_t base = lay.out_offset(), area = lay.area(), n_in = lay.n_in();
     for (std::size_t oi = 0; oi < plan.mg; ++oi) {
@@ -95,7 +96,7 @@ LinearServer::LinearServer(const Context& ctx, const LinearGeometry& g,
                            std::span<const uint64_t> weights, LinearServerOptions options)
     : impl_(std::make_unique<detail::LinearServerImpl>()) {
   auto& s = *impl_;
-  s.ctx = &ctx;
+  s.ctx = &ctx.impl();
   s.geometry = g;
   s.plan = plan_linear(ctx, g);
   if (weights.size() != linear_weight_size(g)) {
@@ -143,14 +144,11 @@ LinearServer& LinearServer::operator=(LinearServer&&) noexcept = default;
 const LinearPlan& LinearServer::plan() const noexcept {
   return impl_->plan;
 }
-const Context& LinearServer::context() const noexcept {
-  return *impl_->ctx;
-}
 
 std::shared_ptr<const LinearServer::ParsedQuery> LinearServer::parse_query(
     std::span<const std::byte> query) const {
   const auto& s = *impl_;
-  const detail::ContextImpl& c = s.ctx->impl();
+  const detail::ContextImpl& c = *s.ctx;
   const LinearPlan& p = s.plan;
   if (query.size() != p.query_bytes) {
     throw FormatError("linear query has " + std::to_string(query.size()) +
@@ -170,7 +168,7 @@ std::shared_ptr<const LinearServer::ParsedQuery> LinearServer::parse_query(
                       std::to_string(p.input_cts) + ")");
   }
   const Block seed = rd.block("query seed");
-  const std::size_t n = s.ctx->n();
+  const std::size_t n = s.ctx->params.poly_degree;
   auto q = std::make_shared<ParsedQuery>();
   q->n = n;
   q->limbs = p.limbs;
@@ -212,11 +210,11 @@ void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std
                                   Prg& prg, std::span<std::byte> response,
                                   std::span<uint64_t> s_out) const {
   const auto& s = *impl_;
-  const detail::ContextImpl& c = s.ctx->impl();
+  const detail::ContextImpl& c = *s.ctx;
   const LinearPlan& p = s.plan;
   const detail::Layout lay = s.layout();
-  const std::size_t n = s.ctx->n(), L = p.limbs;
-  const uint64_t tmask = s.ctx->ring().mask();
+  const std::size_t n = s.ctx->params.poly_degree, L = p.limbs;
+  const uint64_t tmask = (uint64_t{1} << s.ctx->params.plain_bits) - 1;
   const std::size_t n_sp = p.n_hblocks * p.n_wblocks;
   PINFER_ASSERT(group < p.n_groups && q.limbs == L && pk.n() == n);
 
@@ -333,7 +331,7 @@ std::vector<std::byte> LinearServer::evaluate(std::span<const std::byte> query, 
                           " elements, layer output has " +
                           std::to_string(linear_output_size(impl_->geometry)));
   }
-  if (pk.n() != impl_->ctx->n() || pk.b_ntt().size() < p.limbs * pk.n()) {
+  if (pk.n() != impl_->ctx->params.poly_degree || pk.b_ntt().size() < p.limbs * pk.n()) {
     throw InvalidArgument("public key does not belong to this context");
   }
   const auto q = parse_query(query);

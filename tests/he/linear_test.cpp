@@ -152,6 +152,23 @@ TEST(LinearLayer, PlanReportsConsistentSizes) {
   EXPECT_THROW((void)plan_linear(ctx, conv(1, 2, 2, 1, 5, 1, 0)), InvalidArgument);
 }
 
+TEST(LinearLayer, ServerSurvivesMovingTheContext) {
+  Context original = Context::create(32);
+  const LinearGeometry g = FcGeometry{20, 5};
+  std::vector<uint64_t> w(100), r(20), s(5);
+  Prg prg = Prg::from_seed(Block(7, 7));
+  prg.fill_ring(original.ring(), w);
+  prg.fill_ring(original.ring(), r);
+  const LinearServer server(original, g, w);
+  const Context ctx = std::move(original);
+  const ClientKeys keys(ctx, prg);
+  const auto resp =
+      server.evaluate(encrypt_linear_input(ctx, keys, g, r, prg), keys.public_key(), prg, s);
+  const auto out = decrypt_linear_output(ctx, keys, g, resp);
+  const auto want = reference(g, w, r, ctx.ring());
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(ctx.ring().add(out[i], s[i]), want[i]);
+}
+
 TEST(LinearLayer, RejectsBadInputsFromTheCaller) {
   Fixture f(32);
   const LinearGeometry g = FcGeometry{4, 2};

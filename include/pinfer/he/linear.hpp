@@ -99,8 +99,10 @@ namespace detail {
 struct LinearServerImpl;
 }
 
-// Server side of one layer: holds W (mod 2^l) encoded once. Thread safety: evaluate() is const
-// and may run concurrently from several threads (each with its own Prg).
+// Server side of one layer: holds W (mod 2^l) encoded once. Keeps a reference to the context's
+// precomputation: the Context must outlive the server (moving the Context is fine).
+// Thread safety: evaluate() is const and may run concurrently from several threads (each with
+// its own Prg).
 class LinearServer {
  public:
   // weights: OIHW (conv) or [out][in] (FC), each < 2^l. Throws InvalidArgument.
@@ -117,7 +119,6 @@ class LinearServer {
                                                 std::span<uint64_t> s_out) const;
 
   [[nodiscard]] const LinearPlan& plan() const noexcept;
-  [[nodiscard]] const Context& context() const noexcept;
 
   // Building blocks for layer-parallel evaluation (lphe.hpp): a parsed query, and the
   // evaluation of one output-channel group into its slice of the response.
