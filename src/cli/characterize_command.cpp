@@ -173,7 +173,8 @@ void setup(CLI::App& app) {
       protocol::CostReport pre, run;
       try {
         auto ch = connect_client("127.0.0.1:" + std::to_string(service.port()), {});
-        protocol::InferenceClient client(*ch, *client_store, {"characterize", kind});
+        protocol::InferenceClient client(*ch, *client_store,
+                                         {"characterize", kind, terminal_progress()});
         fmt::print(stderr, "{}: offline phase ...\n", name);
         pre = client.precompute();
         fmt::print(stderr, "{}: online phase ...\n", name);

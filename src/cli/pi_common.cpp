@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "pinfer/core/error.hpp"
@@ -69,10 +71,25 @@ ClientSession open_client_session(const ClientCommandOptions& opt) {
   ClientSession s;
   s.store = open_store(opt.store, opt.capacity);
   s.channel = connect_client(opt.server, opt.link);
-  protocol::ClientOptions co{client_id_for(opt.store, opt.client_id), {}};
+  protocol::ClientOptions co{client_id_for(opt.store, opt.client_id), {}, terminal_progress()};
   if (!opt.protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt.protocol);
   s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, co);
   return s;
+}
+
+protocol::ProgressFn terminal_progress() {
+  if (isatty(STDERR_FILENO) == 0) return {};
+  auto last = std::make_shared<std::pair<std::string, int>>("", -1);
+  return [last](std::string_view step, uint64_t done, uint64_t total) {
+    const int pct = total == 0 ? 100 : static_cast<int>(100 * done / total);
+    if (last->first == step && last->second == pct) return;  // redraw only on change
+    last->first = std::string(step);
+    last->second = pct;
+    const int width = 30, filled = pct * width / 100;
+    fmt::print(stderr, "\r{:<36} [{}{}] {:3}%", step, std::string(filled, '#'),
+               std::string(width - filled, '.'), pct);
+    if (done >= total) fmt::print(stderr, "\n");
+  };
 }
 
 void emit_report(const protocol::CostReport& report, const std::string& path, bool json) {

@@ -55,6 +55,9 @@ struct ClientSession {
 };
 [[nodiscard]] ClientSession open_client_session(const ClientCommandOptions& opt);
 
+// A progress bar on stderr when it is a terminal (nothing otherwise).
+[[nodiscard]] protocol::ProgressFn terminal_progress();
+
 // Prints the report table and writes JSON to `path` when not empty.
 void emit_report(const protocol::CostReport& report, const std::string& path, bool json);
 

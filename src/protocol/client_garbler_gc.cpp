@@ -30,8 +30,9 @@ uint64_t folded_wire_index(const StagePlan& s, std::size_t instance) {
 }  // namespace
 
 GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
-                              std::span<const ClientStageInputs> inputs, Prg& prg,
-                              PhaseCost& cost) {
+                              std::span<const ClientStageInputs> inputs, Prg& prg, PhaseCost& cost,
+                              const ChunkProgress& progress) {
+  uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
   GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
   ot::CotSender cot(ch, keys.delta, prg);
@@ -84,6 +85,8 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
       ScopedTimer t(cost, "gc_transfer");
       ch.send(frames::kGarbledChunk, sink.bytes());
       ch.send(frames::kDecodeBits, pack_bits(decode));
+      done += chunk.count;
+      if (progress) progress(done);
     }
   }
   ch.flush();

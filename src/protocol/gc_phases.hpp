@@ -20,6 +20,7 @@
 // tables, its COT labels and choices, and the decode bits. Online the server sends d = a ^ c
 // and the client the labels of d; the server evaluates and decodes itself. The client keeps
 // O(1) state: Delta and the seed of the d labels.
+#include <functional>
 #include <span>
 
 #include "model_plan.hpp"
@@ -44,6 +45,9 @@ struct ClientStageInputs {
   const RingTensor* out_mask = nullptr;  // the stage's output activation shape
 };
 
+// Called after each chunk with the instances done so far in the phase (may be empty).
+using ChunkProgress = std::function<void(uint64_t instances_done)>;
+
 // ---- Shared steps
 // The bits of the evaluator inputs a_0..a_{E-1} of a chunk's instances, from the server's share
 // of the stage pre-activation ([instance][element][bit]).
@@ -64,7 +68,8 @@ void receive_garbled_chunk(Channel& ch, const StagePlan& stage, const ChunkRange
                                             gc::GarbledSink& decode_out, PhaseCost& cost);
 void sg_offline_client(Channel& ch, const ModelPlan& plan,
                        std::span<const ClientStageInputs> inputs, Prg& prg,
-                       gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost);
+                       gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost,
+                       const ChunkProgress& progress = {});
 // Returns the server's share of the stage output.
 [[nodiscard]] RingTensor sg_online_server(Channel& ch, const StagePlan& stage,
                                           const RingTensor& a_share, const Shape& out_shape,
@@ -76,7 +81,7 @@ void sg_online_client(Channel& ch, const StagePlan& stage, gc::GarbledSource& ta
 // ---- Client-Garbler
 [[nodiscard]] GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
                                             std::span<const ClientStageInputs> inputs, Prg& prg,
-                                            PhaseCost& cost);
+                                            PhaseCost& cost, const ChunkProgress& progress = {});
 void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
                        gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
                        gc::GarbledSink& decode_out, PhaseCost& cost);

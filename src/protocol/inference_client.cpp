@@ -132,7 +132,13 @@ CostReport InferenceClient::precompute() {
     masks[k] = activation_mask(state.mask_seed, k, arch_.activation_shapes[k], ring);
   }
   ch_.set_phase("offline/he");
-  const std::vector<RingTensor> c_ops = he_offline_client(ch_, arch_, masks, cost);
+  std::function<void(uint64_t, uint64_t)> he_progress;
+  if (options_.progress) {
+    he_progress = [&](uint64_t done, uint64_t total) {
+      options_.progress("offline: homomorphic linear layers", done, total);
+    };
+  }
+  const std::vector<RingTensor> c_ops = he_offline_client(ch_, arch_, masks, cost, he_progress);
 
   // The client's share of each stage's pre-activation: sum of c_op plus identity masks * 2^f.
   std::vector<RingTensor> c_stage;
@@ -156,13 +162,19 @@ CostReport InferenceClient::precompute() {
   }
   ch_.set_phase("offline/gc");
   Prg prg;
+  ChunkProgress progress;
+  if (options_.progress) {
+    progress = [&](uint64_t done) {
+      options_.progress("offline: garbled circuits", done, plan_->relus);
+    };
+  }
   if (kind_ == ProtocolKind::server_garbler) {
     gc::FileGarbledSink tables(writer.path("tables.gc")), labels(writer.path("labels.bin"));
-    sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost);
+    sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost, progress);
     tables.finish();
     labels.finish();
   } else {
-    state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost);
+    state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost, progress);
   }
   state.c_final = std::move(c_stage.back());
   write_state_file(writer.path("state.bin").string(), state, ring);
@@ -234,6 +246,7 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
     } else {
       cg_online_client(ch_, sp, state.keys, cost, layer);
     }
+    if (options_.progress) options_.progress("online: layers", si + 1, arch_.stages.size() - 1);
     const TrafficReport t1 = ch_.traffic();
     layer.upload_bytes = t1.total.bytes_sent - t0.total.bytes_sent;
     layer.download_bytes = t1.total.bytes_received - t0.total.bytes_received;

@@ -72,7 +72,8 @@ HeServerModel::HeServerModel(const nn::LoweredModel& model)
 HeServerModel::~HeServerModel() = default;
 
 std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& arch,
-                                          std::span<const RingTensor> masks, PhaseCost& cost) {
+                                          std::span<const RingTensor> masks, PhaseCost& cost,
+                                          const std::function<void(uint64_t, uint64_t)>& progress) {
   const he::Context ctx = he::Context::create(arch.l);
   Prg prg;
   std::optional<he::ClientKeys> keys;
@@ -123,6 +124,7 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
       ScopedTimer t(cost, "he_decrypt", &cost.layers[i]);
       c_ops.emplace_back(arch.linear_ops[i].output_shape(),
                          he::decrypt_linear_output(ctx, *keys, geoms[i], response));
+      if (progress) progress(i + 1, n_ops);
     }
   } catch (...) {
     ch.close();

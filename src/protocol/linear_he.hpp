@@ -2,6 +2,7 @@
 // The homomorphic step of the offline phase for every linear op (docs/PROTOCOLS.md):
 // the client sends Enc(r) of the op's input mask, the server answers Enc(W r - s) with a fresh
 // uniform s it keeps, the client decrypts c = W r - s mod 2^l.
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -32,9 +33,10 @@ class HeServerModel {
 
 // Client: returns c_op (shaped op.output_shape()) for every linear op, from the masks of the
 // activations (masks[k] = r of activation k).
-[[nodiscard]] std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& arch,
-                                                        std::span<const RingTensor> masks,
-                                                        PhaseCost& cost);
+// `progress` (optional) is called with (ops decrypted, ops in total).
+[[nodiscard]] std::vector<RingTensor> he_offline_client(
+    Channel& ch, const nn::LoweredModel& arch, std::span<const RingTensor> masks, PhaseCost& cost,
+    const std::function<void(uint64_t, uint64_t)>& progress = {});
 // Server: returns s_op for every linear op.
 [[nodiscard]] std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& model,
                                                         const HeServerModel& he, PhaseCost& cost);

@@ -59,7 +59,9 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
 
 void sg_offline_client(Channel& ch, const ModelPlan& plan,
                        std::span<const ClientStageInputs> inputs, Prg& prg,
-                       gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost) {
+                       gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost,
+                       const ChunkProgress& progress) {
+  uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
   ot::CotReceiver cot(ch, prg);
   {
@@ -89,6 +91,8 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
       labels_out.write(block_bytes(std::span<const Block>(labels.span())));
       ScopedTimer t(cost, "gc_transfer");
       receive_garbled_chunk(ch, s, chunk, tables_out);
+      done += chunk.count;
+      if (progress) progress(done);
     }
   }
 }

@@ -2,8 +2,10 @@
 // The client side of private inference: learns the model's public architecture from the
 // server, runs offline phases into its precompute store, and runs inferences that consume one
 // precompute each (or run the offline phase on demand when none is left).
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "pinfer/core/channel.hpp"
 #include "pinfer/core/tensor.hpp"
@@ -18,9 +20,14 @@ namespace detail {
 struct ModelPlan;
 }
 
+// Progress of a long step: (step name, units done, units in total), called on the thread that
+// runs the phase.
+using ProgressFn = std::function<void(std::string_view step, uint64_t done, uint64_t total)>;
+
 struct ClientOptions {
   std::string client_id;                 // [A-Za-z0-9_-]{1,64}; the server keys its store by it
   std::optional<ProtocolKind> protocol;  // refuse a server running another protocol
+  ProgressFn progress;                   // optional
 };
 
 class InferenceClient {
