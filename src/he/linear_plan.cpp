@@ -12,8 +12,8 @@ namespace pinfer::he {
 namespace {
 
 // Relative weight of downloaded to uploaded bytes in the packing choice. 1 minimises the total;
-// larger values trade upload for download (ResNet-18, l = 37: 1.0 gives 92 MB up / 121 MB down,
-// 1.15 gives 115 MB up / 98 MB down; docs/perf/he.md).
+// other values trade one direction for the other (ResNet-18, l = 37: 0.9 gives 92 MB up /
+// 121 MB down, 1.0 gives 104 / 108 MB, 1.15 gives 115 / 98 MB; docs/perf/he.md).
 constexpr long double kDownloadWeight = 1.0L;
 
 std::size_t ceil_div(std::size_t a, std::size_t b) {
