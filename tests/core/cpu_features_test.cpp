@@ -27,7 +27,9 @@ TEST(CpuFeatures, UnknownPathNameIsInvalidArgument) {
 TEST(CpuFeatures, PortableAlwaysSupportedAndPreferredPathRunsHere) {
   EXPECT_TRUE(cpu_supports(CpuPath::portable));
   EXPECT_TRUE(cpu_supports(preferred_cpu_path()));
-  if (cpu_supports(CpuPath::vaes)) EXPECT_TRUE(cpu_supports(CpuPath::aesni));
+  if (cpu_supports(CpuPath::vaes)) {
+    EXPECT_TRUE(cpu_supports(CpuPath::aesni));
+  }
   EXPECT_EQ(cpu_supports(CpuPath::aesni), cpu_features().aesni && cpu_features().pclmul);
 }
 
