@@ -68,8 +68,9 @@ double Parameters::log2_modulus() const {
 
 void Parameters::validate() const {
   const unsigned max_log_q = he_standard_max_log_q(poly_degree);
-  if (primes.empty() || primes.size() > 16) {
-    throw InvalidArgument("prime count " + std::to_string(primes.size()) + " outside [1, 16]");
+  // At most 5 primes (< 2^250): coefficients are composed in 256-bit integers.
+  if (primes.empty() || primes.size() > 5) {
+    throw InvalidArgument("prime count " + std::to_string(primes.size()) + " outside [1, 5]");
   }
   for (std::size_t i = 0; i < primes.size(); ++i) {
     (void)NttTables(poly_degree, primes[i]);  // throws InvalidArgument on a bad prime
@@ -112,10 +113,27 @@ Context::Context(Parameters params) : impl_(std::make_unique<detail::ContextImpl
     c.t_inv.push_back(detail::inv_mod(t_mod64 % p, p));
     c.t_inv_q.push_back(detail::shoup52(c.t_inv.back(), p));
     c.two64_mod.push_back(static_cast<uint64_t>((static_cast<detail::u128>(1) << 64) % p));
+    std::vector<uint64_t> pw(4), pwq(4);
+    for (std::size_t j = 0; j < 4; ++j) {
+      pw[j] = j == 0 ? 1 % p : detail::mul_mod(pw[j - 1], c.two64_mod.back(), p);
+      pwq[j] = detail::shoup52(pw[j], p);
+    }
+    c.pow64.push_back(pw);
+    c.pow64_q.push_back(pwq);
   }
   for (std::size_t len = 1; len <= k; ++len) {
     detail::PrefixConstants pc;
     pc.q_mod_2_64 = 1;
+    pc.q.w[0] = 1;
+    for (std::size_t i = 0; i < len; ++i) pc.q = detail::u256_mul_u64(pc.q, primes[i]);
+    for (std::size_t i = 0; i < len; ++i) {
+      detail::U256 qh;
+      qh.w[0] = 1;
+      for (std::size_t j = 0; j < len; ++j) {
+        if (j != i) qh = detail::u256_mul_u64(qh, primes[j]);
+      }
+      pc.qhat.push_back(qh);
+    }
     for (std::size_t i = 0; i < len; ++i) {
       pc.q_mod_2_64 *= primes[i];
       pc.log2_q += std::log2(static_cast<double>(primes[i]));

@@ -7,6 +7,7 @@
 #include "he/linear_wire.hpp"
 #include "he/pow2_switch.hpp"
 #include "he/sampling.hpp"
+#include "he/wide_int.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/core/serialization.hpp"
@@ -97,6 +98,8 @@ std::vector<std::byte> encrypt_linear_input(const Context& ctx, const ClientKeys
   SecretBuffer<int8_t> e(n);
   SecretBuffer<uint64_t> v(n);
   SecretBuffer<uint64_t> round_u(n);
+  SecretBuffer<uint64_t> round_k(n);
+  std::vector<uint64_t> c0_all(L * n);
   std::vector<uint64_t> a(n);
   SecretBuffer<uint64_t> as(n);  // a * s reveals s
   const std::size_t area = lay.area();
@@ -128,10 +131,36 @@ std::vector<std::byte> encrypt_linear_input(const Context& ctx, const ClientKeys
           c.ntt[i].forward(v.span());
           detail::sample_uniform_mod(a_prg, p, a);
           dyadic_mul(c, i, as.data(), a.data(), keys.secret_ntt().data() + i * n, n);
-          for (std::size_t j = 0; j < n; ++j) a[j] = detail::reduce_once(v[j] + p - as[j], p);
-          detail::pack_bits(dst, a.data(), n, c.barrett[i].bits);
-          dst += detail::packed_bytes(n, c.barrett[i].bits);
+          // c0 in coefficient form (for the compression below).
+          uint64_t* c0_i = c0_all.data() + i * n;
+          for (std::size_t j = 0; j < n; ++j) c0_i[j] = detail::reduce_once(v[j] + p - as[j], p);
+          c.ntt[i].inverse({c0_i, n});
         }
+        // Compress: compose c0 mod Q_L, send round(c0 / 2^k) with randomised rounding (the
+        // rounding error joins the encryption noise, docs/HE.md section 4).
+        const unsigned k = plan.query_drop_bits;
+        const detail::PrefixConstants& pc = c.prefix[L - 1];
+        prg.fill_bytes(std::as_writable_bytes(round_k.span()));
+        detail::BitWriter bw(dst);
+        for (std::size_t j = 0; j < n; ++j) {
+          detail::U256 x;
+          for (std::size_t i = 0; i < L; ++i) {
+            const uint64_t p = c.params.primes[i];
+            const uint64_t y = detail::reduce_once(
+                detail::mul_shoup_lazy(c0_all[i * n + j], pc.qhat_inv[i], pc.qhat_inv_q[i], p), p);
+            x = detail::u256_add(x, detail::u256_mul_u64(pc.qhat[i], y));
+          }
+          while (!detail::u256_less(x, pc.q)) x = detail::u256_sub(x, pc.q);  // public value
+          detail::U256 vq = detail::u256_shr(x, k);
+          if (k > 0) {
+            const uint64_t low = x.w[0] & ((uint64_t{1} << k) - 1);
+            const uint64_t coin = round_k[j] & ((uint64_t{1} << k) - 1);
+            vq = detail::u256_add(vq, detail::U256{{(coin - low) >> 63, 0, 0, 0}});  // coin < low
+          }
+          bw.put_wide(vq, plan.query_coeff_bits);
+        }
+        bw.flush();
+        dst += detail::packed_bytes(n, plan.query_coeff_bits);
       }
     }
   }

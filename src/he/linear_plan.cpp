@@ -156,15 +156,24 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
         // sqrt(sum w^2 (eta/2 + 1/4)) <= sqrt(terms) * 2^(l-1) * sqrt(eta/2 + 1/4).
         const std::size_t terms = mg * tr.terms_per_out;
         const long double w_max = std::ldexp(1.0L, static_cast<int>(l) - 1);
-        const long double b_mul = static_cast<long double>(terms) * w_max * (eta + 1.0L);
-        const long double e_abs =
-            std::sqrt(static_cast<long double>(terms)) * w_max * std::sqrt(eta / 2.0L + 0.25L);
-        // Flood uniform in [-2^f, 2^f): statistical distance E|x| / 2^(f+1) <= 2^-margin per
-        // revealed coefficient.
-        const unsigned flood = static_cast<unsigned>(std::ceil(std::log2(e_abs))) + margin - 1;
+        // Noise of the query with its c0 rounded to a multiple of 2^k (randomised rounding:
+        // |rho| < 2^k, zero mean, variance <= 2^(2k) / 4).
+        auto noise = [&](unsigned k, long double& b_total_out, unsigned& flood_out) {
+          const long double rho = std::ldexp(1.0L, static_cast<int>(k));
+          const long double b_mul =
+              static_cast<long double>(terms) * w_max * (eta + 1.0L + (k ? rho : 0));
+          const long double var = eta / 2.0L + 0.25L + (k ? rho * rho / 4.0L : 0);
+          const long double e_abs =
+              std::sqrt(static_cast<long double>(terms)) * w_max * std::sqrt(var);
+          // Flood uniform in [-2^f, 2^f): statistical distance E|x| / 2^(f+1) <= 2^-margin.
+          flood_out = static_cast<unsigned>(std::ceil(std::log2(e_abs))) + margin - 1;
+          // + 1/2: deterministic rounding of the server's -round(Q s / t).
+          b_total_out = b_mul + std::ldexp(1.0L, static_cast<int>(flood_out)) + b_pk + 0.5L;
+        };
+        long double b_total = 0;
+        unsigned flood = 0;
+        noise(0, b_total, flood);
         if (flood + 1 > 126) continue;
-        // + 1/2: deterministic rounding of the server's -round(Q s / t).
-        const long double b_total = b_mul + std::ldexp(1.0L, static_cast<int>(flood)) + b_pk + 0.5L;
         // Q_L must leave at least half of the decryption radius 1/(2t) to the modulus switch:
         // B / Q_L <= 1/(4t).
         const long double need = std::log2(b_total) + l + 2.0L + 1e-9L;
@@ -176,8 +185,25 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
           }
         }
         if (limbs == 0) continue;
-        std::size_t limb_bits = 0;
-        for (std::size_t i = 0; i < limbs; ++i) limb_bits += c.barrett[i].bits;
+        // Spend the modulus' slack on dropping query bits, keeping one more bit of headroom
+        // (B / Q_L <= 1/(8t)) so the response moduli stay as small.
+        unsigned drop = 0;
+        for (unsigned k = 40; k >= 1; --k) {
+          long double bt = 0;
+          unsigned fl = 0;
+          noise(k, bt, fl);
+          if (fl + 1 <= 126 && std::log2(bt) + l + 3.0L + 1e-9L < c.prefix[limbs - 1].log2_q) {
+            drop = k;
+            b_total = bt;
+            flood = fl;
+            break;
+          }
+        }
+        const detail::U256 max_v = detail::u256_add(
+            detail::u256_shr(detail::u256_sub(c.prefix[limbs - 1].q, detail::U256{{1, 0, 0, 0}}),
+                             drop),
+            detail::U256{{1, 0, 0, 0}});
+        const unsigned coeff_bits = detail::u256_bitlen(max_v);
         const std::size_t in_cts = ncb * real_nh * real_nw;
         const std::size_t out_cts = ngr * real_nh * real_nw;
         // Response moduli 2^a (c0) and 2^b (c1): switching errors (each |err| <= 1/2 + 2^-10,
@@ -206,7 +232,7 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
           }
         }
         if (a_bits == 0) continue;
-        const long double up = static_cast<long double>(in_cts) * n * limb_bits / 8.0L;
+        const long double up = static_cast<long double>(in_cts) * n * coeff_bits / 8.0L;
         const long double down = static_cast<long double>(out_cts) * n * b_bits / 8.0L +
                                  static_cast<long double>(tr.m * tr.oh * tr.ow) * a_bits / 8.0L;
         const long double prods = static_cast<long double>(ncb) * ngr * real_nh * real_nw;
@@ -237,6 +263,8 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
           best.n_hblocks = real_nh;
           best.n_wblocks = real_nw;
           best.limbs = limbs;
+          best.query_drop_bits = drop;
+          best.query_coeff_bits = coeff_bits;
           best.weight_terms = terms;
           best.flood_log2 = flood;
           best.c0_bits = a_bits;
@@ -260,9 +288,7 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
   // Wire sizes (docs/HE.md, "Wire format"): query header 4+4+8+4+4+16, then per ciphertext and
   // limb N packed residues; response header 4+4+8+4, then per ciphertext c1 (N x b bits) and the
   // useful c0 coefficients (a bits), each byte aligned.
-  std::size_t per_ct = 0;
-  for (std::size_t i = 0; i < p.limbs; ++i) per_ct += detail::packed_bytes(n, c.barrett[i].bits);
-  p.query_bytes = 40 + p.input_cts * per_ct;
+  p.query_bytes = 40 + p.input_cts * detail::packed_bytes(n, p.query_coeff_bits);
   std::size_t resp = 20;
   for (std::size_t gi = 0; gi < p.n_groups; ++gi) {
     const std::size_t m_here = std::min(p.mg, p.out_channels - gi * p.mg);
@@ -295,6 +321,7 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
                      uint64_t{p.ob_h},
                      uint64_t{p.ob_w},
                      uint64_t{p.flood_log2},
+                     uint64_t{p.query_drop_bits},
                      uint64_t{p.c0_bits},
                      uint64_t{p.c1_bits}}) {
     h = fnv(h, v);

@@ -175,20 +175,43 @@ std::shared_ptr<const LinearServer::ParsedQuery> LinearServer::parse_query(
   q->c0.resize(p.input_cts * p.limbs * n);
   q->c1.resize(p.input_cts * p.limbs * n);
   const std::byte* src = query.data() + detail::kQueryHeaderBytes;
+  const unsigned k = p.query_drop_bits;
+  const detail::U256 max_v = detail::u256_add(
+      detail::u256_shr(detail::u256_sub(c.prefix[p.limbs - 1].q, detail::U256{{1, 0, 0, 0}}), k),
+      detail::U256{{1, 0, 0, 0}});
   for (std::size_t ct = 0; ct < p.input_cts; ++ct) {
+    // c0 = v * 2^k mod Q_L, v < 2^bits and v <= max_v (else the query is malformed).
+    detail::BitReader br(src, detail::packed_bytes(n, p.query_coeff_bits));
+    for (std::size_t j = 0; j < n; ++j) {
+      const detail::U256 v = br.get_wide(p.query_coeff_bits);
+      if (detail::u256_less(max_v, v)) {
+        throw FormatError("query ciphertext " + std::to_string(ct) + " coefficient " +
+                          std::to_string(j) + " exceeds the modulus");
+      }
+      for (std::size_t i = 0; i < p.limbs; ++i) {
+        const uint64_t prime = c.params.primes[i];
+        uint64_t acc = 0;
+        for (std::size_t w = 0; w < 4; ++w) {
+          const uint64_t part = detail::reduce64(v.w[w], prime, c.ratio64[i]);
+          acc = detail::reduce_once(
+              acc + detail::reduce_once(
+                        detail::mul_shoup_lazy(part, c.pow64[i][w], c.pow64_q[i][w], prime), prime),
+              prime);
+        }
+        q->c0[(ct * p.limbs + i) * n + j] = acc;
+      }
+    }
+    src += detail::packed_bytes(n, p.query_coeff_bits);
     Prg a_prg = Prg::from_seed(seed, ct);
     for (std::size_t i = 0; i < p.limbs; ++i) {
-      uint64_t* dst = q->c0.data() + (ct * p.limbs + i) * n;
-      const unsigned bits = c.barrett[i].bits;
-      detail::unpack_bits(src, dst, n, bits);
-      src += detail::packed_bytes(n, bits);
       const uint64_t prime = c.params.primes[i];
-      uint64_t bad = 0;
-      for (std::size_t j = 0; j < n; ++j) bad |= static_cast<uint64_t>(dst[j] >= prime);
-      if (bad != 0) {
-        throw FormatError("query ciphertext " + std::to_string(ct) + " limb " + std::to_string(i) +
-                          " has a coefficient not reduced modulo its prime");
+      uint64_t* c0 = q->c0.data() + (ct * p.limbs + i) * n;
+      const uint64_t scale = detail::pow_mod(2, k, prime);
+      const uint64_t scale_q = detail::shoup52(scale, prime);
+      for (std::size_t j = 0; j < n; ++j) {
+        c0[j] = detail::reduce_once(detail::mul_shoup_lazy(c0[j], scale, scale_q, prime), prime);
       }
+      c.ntt[i].forward({c0, n});
       detail::sample_uniform_mod(a_prg, prime, {q->c1.data() + (ct * p.limbs + i) * n, n});
     }
   }

@@ -211,9 +211,13 @@ TEST_F(TamperTest, TamperedQueryIsFormatError) {
   auto bad_fp = q;
   bad_fp[9] ^= std::byte{0x40};
   EXPECT_THROW((void)server.evaluate(bad_fp, f.keys.public_key(), f.prg, s), FormatError);
-  auto unreduced = q;  // first coefficient of the first limb set to 2^50 - 1 >= p
-  for (std::size_t i = 40; i < 46; ++i) unreduced[i] = std::byte{0xFF};
-  unreduced[46] = std::byte(static_cast<uint8_t>(unreduced[46]) | 0x03);
+  // First coefficient set to all ones (2^bits - 1): larger than the largest valid value
+  // floor((Q_L - 1) / 2^k) + 1 for this layer.
+  auto unreduced = q;
+  const unsigned bits = server.plan().query_coeff_bits;
+  for (unsigned b = 0; b < bits; ++b) {
+    unreduced[40 + b / 8] |= std::byte(static_cast<uint8_t>(1u << (b % 8)));
+  }
   EXPECT_THROW((void)server.evaluate(unreduced, f.keys.public_key(), f.prg, s), FormatError);
   // A query for another layer (same byte count is impossible to guess; fingerprint differs).
   const LinearGeometry other = conv(2, 5, 5, 3, 3, 1, 0);

@@ -18,10 +18,12 @@ namespace {
 
 using detail::u128;
 
-// Worst-case bound of the plan, exactly: terms * 2^(l-1) * (21 + 1) + 2^f + (2N + 1) * 21 + 1/2,
-// rounded down (the noise is an integer).
+// Worst-case bound of the plan, exactly: terms * 2^(l-1) * (21 + 1 + 2^k) + 2^f + (2N + 1) * 21
+// + 1/2 (k: query compression), rounded down (the noise is an integer).
 u128 worst_case_bound(const LinearPlan& p, std::size_t n, unsigned l) {
-  const u128 b_mul = static_cast<u128>(p.weight_terms) * 11 << l;
+  const u128 per_term =
+      22 + (p.query_drop_bits > 0 ? static_cast<u128>(1) << p.query_drop_bits : 0);
+  const u128 b_mul = static_cast<u128>(p.weight_terms) * per_term << (l - 1);
   return b_mul + (static_cast<u128>(1) << p.flood_log2) + (2 * static_cast<u128>(n) + 1) * 21;
 }
 

@@ -61,6 +61,8 @@ struct LinearPlan {
   std::size_t cw = 0, mg = 0, ob_h = 0, ob_w = 0, ib_h = 0, ib_w = 0;
   std::size_t n_cblocks = 0, n_groups = 0, n_hblocks = 0, n_wblocks = 0;
   std::size_t limbs = 0;              // L: primes of the query modulus
+  unsigned query_drop_bits = 0;       // k: query c0 sent as round(c0 / 2^k), randomised rounding
+  unsigned query_coeff_bits = 0;      // bits per query coefficient on the wire
   std::size_t weight_terms = 0;       // nonzero weights feeding one output ct (noise bound)
   unsigned flood_log2 = 0;            // flooding noise uniform in [-2^f, 2^f)
   unsigned c0_bits = 0, c1_bits = 0;  // response moduli 2^a (c0) and 2^b (c1)
