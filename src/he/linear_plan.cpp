@@ -12,8 +12,8 @@ namespace pinfer::he {
 namespace {
 
 // Relative weight of downloaded to uploaded bytes in the packing choice. 1 minimises the total;
-// other values trade one direction for the other (ResNet-18, l = 37: 0.9 gives 92 MB up /
-// 121 MB down, 1.0 gives 104 / 108 MB, 1.15 gives 115 / 98 MB; docs/perf/he.md).
+// other values trade one direction for the other (ResNet-18, l = 37, before query compression:
+// 0.9 gave 92 MB up / 121 MB down, 1.0 gave 104 / 108 MB, 1.15 gave 115 / 98 MB).
 constexpr long double kDownloadWeight = 1.0L;
 
 std::size_t ceil_div(std::size_t a, std::size_t b) {
@@ -187,16 +187,30 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
         if (limbs == 0) continue;
         // Spend the modulus' slack on dropping query bits, keeping one more bit of headroom
         // (B / Q_L <= 1/(8t)) so the response moduli stay as small.
+        // The noise grows with k, so binary-search the largest feasible k in [0, 40].
+        auto feasible = [&](unsigned k, long double& bt, unsigned& fl) {
+          noise(k, bt, fl);
+          return fl + 1 <= 126 && std::log2(bt) + l + 3.0L + 1e-9L < c.prefix[limbs - 1].log2_q;
+        };
         unsigned drop = 0;
-        for (unsigned k = 40; k >= 1; --k) {
+        {
+          unsigned lo = 0, hi = 40;  // invariant: lo feasible or 0; hi + 1 infeasible or 41
+          while (lo < hi) {
+            const unsigned mid = (lo + hi + 1) / 2;
+            long double bt = 0;
+            unsigned fl = 0;
+            if (feasible(mid, bt, fl)) {
+              lo = mid;
+            } else {
+              hi = mid - 1;
+            }
+          }
           long double bt = 0;
           unsigned fl = 0;
-          noise(k, bt, fl);
-          if (fl + 1 <= 126 && std::log2(bt) + l + 3.0L + 1e-9L < c.prefix[limbs - 1].log2_q) {
-            drop = k;
+          if (lo > 0 && feasible(lo, bt, fl)) {
+            drop = lo;
             b_total = bt;
             flood = fl;
-            break;
           }
         }
         const detail::U256 max_v = detail::u256_add(

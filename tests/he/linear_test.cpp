@@ -129,6 +129,13 @@ TEST(LinearLayer, ExtremeWeightsAndInputs) {
   check_layer(g, conv(16, 8, 8, 8, 3, 2, 1), "l = 44 extreme", {}, Values::extreme);
 }
 
+TEST(LinearLayer, SmallRingL16) {
+  Fixture f(16);
+  check_layer(f, conv(5, 9, 9, 6, 3, 2, 1), "l = 16 conv (large query compression)");
+  check_layer(f, FcGeometry{100, 10}, "l = 16 fc");
+  EXPECT_GT(plan_linear(f.ctx, FcGeometry{100, 10}).query_drop_bits, 20u);
+}
+
 TEST(LinearLayer, FullyConnectedMatchesPlaintextRing) {
   Fixture f32(32);
   check_layer(f32, FcGeometry{10, 7}, "fc 10->7");

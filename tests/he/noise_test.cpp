@@ -110,7 +110,7 @@ TEST_P(WorstCaseNoise, DecryptsAtTheBoundAndFailsFarBeyondIt) {
   EXPECT_GT(decrypt_errors(ctx, keys, p, m, big, shift, sign, prg), n * 9 / 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(PlainBits, WorstCaseNoise, ::testing::Values(32u, 37u, 44u));
+INSTANTIATE_TEST_SUITE_P(PlainBits, WorstCaseNoise, ::testing::Values(16u, 32u, 37u, 44u));
 
 }  // namespace
 }  // namespace pinfer::he
