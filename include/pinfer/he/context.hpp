@@ -47,7 +47,8 @@ struct Parameters {
   [[nodiscard]] static std::vector<uint64_t> ntt_primes(std::size_t n, unsigned bits,
                                                         std::size_t count);
 
-  // Throws InvalidArgument on an insecure or malformed set (see the header comment).
+  // Throws InvalidArgument on an insecure or malformed set (see the header comment), or on more
+  // than 5 primes.
   void validate() const;
   [[nodiscard]] double log2_modulus() const;
 };
