@@ -10,6 +10,7 @@ inline constexpr uint32_t kHelloReply = 0x101;
 inline constexpr uint32_t kRequest = 0x102;
 inline constexpr uint32_t kRequestAccepted = 0x103;
 inline constexpr uint32_t kPhaseCost = 0x104;  // the server's seconds for the phase (JSON)
+inline constexpr uint32_t kHoldings = 0x106;   // ids of the precomputes the client holds
 inline constexpr uint32_t kPublished = 0x105;  // the server stored its half of a precompute
 inline constexpr uint32_t kHePublicKey = 0x110;
 inline constexpr uint32_t kHeQuery = 0x111;

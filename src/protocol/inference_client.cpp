@@ -83,6 +83,8 @@ InferenceClient::InferenceClient(Channel& channel, PrecomputeStore& store, Clien
   arch_ = decode_architecture(reply.architecture);
   fingerprint_ = architecture_fingerprint(arch_);
   plan_ = std::make_unique<ModelPlan>(make_plan(arch_));
+  ch_.send(frames::kHoldings, encode_holdings(store_.list(store_key())));
+  ch_.flush();
 }
 
 InferenceClient::~InferenceClient() {
@@ -198,13 +200,29 @@ CostReport InferenceClient::precompute() {
 }
 
 CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand) {
+  const RingTensor x = nn::encode_input(arch_, input);  // shape errors before any state changes
   CostReport report;
-  std::optional<ConsumedPrecompute> taken = store_.take_oldest(store_key());
-  if (!taken) {
-    if (!allow_on_demand) throw StoreError("no precompute stored for this server and model");
-    report = precompute();
-    report.offline_on_demand = true;
-    taken.emplace(store_.take(store_key(), report.precompute_id));
+  std::optional<ConsumedPrecompute> taken;
+  // Take precomputes until the server accepts one: it refuses an id whose server half is gone
+  // (discarded as damaged, or removed by a concurrent session's reconciliation); the client
+  // half is consumed either way, so nothing is ever retried with the same id.
+  for (;;) {
+    if (auto next = store_.take_oldest(store_key())) taken.emplace(std::move(*next));
+    if (!taken) {
+      if (!allow_on_demand) throw StoreError("no precompute stored for this server and model");
+      report = precompute();
+      report.offline_on_demand = true;
+      taken.emplace(store_.take(store_key(), report.precompute_id));
+    }
+    ch_.send(frames::kRequest, encode(Request{RequestKind::online, taken->id()}));
+    ch_.flush();
+    try {
+      (void)ch_.recv(frames::kRequestAccepted, 0);
+      break;
+    } catch (const ProtocolError&) {
+      if (report.offline_on_demand) throw;  // a fresh precompute refused: a real failure
+      taken.reset();
+    }
   }
   report.protocol = std::string(to_string(kind_));
   report.model = arch_.name;
@@ -215,14 +233,10 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   const Ring ring = arch_.ring();
   const ClientState state = read_client_state(taken->path("state.bin").string(), kind_,
                                               fingerprint_, ring, arch_.stages.back().pre_shape);
-  const RingTensor x = nn::encode_input(arch_, input);
 
   const auto start = Clock::now();
   const TrafficReport before = ch_.traffic();
   PhaseCost& cost = report.online;
-  ch_.send(frames::kRequest, encode(Request{RequestKind::online, taken->id()}));
-  ch_.flush();
-  (void)ch_.recv(frames::kRequestAccepted, 0);
 
   ch_.set_phase("online/input");
   {

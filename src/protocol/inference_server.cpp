@@ -1,5 +1,6 @@
 #include "pinfer/protocol/inference_server.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "frames.hpp"
@@ -64,6 +65,13 @@ void InferenceServer::serve_connection(Channel& ch) {
   }
   ch.send(frames::kHelloReply, encode(HelloReply{kind_, encode_architecture(model_)}));
   ch.flush();
+  // Server halves whose client half is gone (the client crashed between taking a precompute
+  // and naming it) can never be used: discard them. A client id belongs to one client store.
+  const std::vector<std::string> held =
+      decode_holdings(ch.recv(frames::kHoldings, max_holdings_bytes()));
+  for (const std::string& id : store_.list(hello.client_id)) {
+    if (std::find(held.begin(), held.end(), id) == held.end()) store_.remove(hello.client_id, id);
+  }
   for (;;) {
     const Request req = decode_request(ch.recv(frames::kRequest, 256));
     if (req.kind == RequestKind::bye) return;

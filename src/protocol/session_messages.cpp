@@ -127,6 +127,24 @@ HelloReply decode_hello_reply(std::span<const std::byte> bytes) {
   return reply;
 }
 
+std::vector<std::byte> encode_holdings(const std::vector<std::string>& ids) {
+  ByteWriter w;
+  const std::size_t n = std::min(ids.size(), kMaxHoldings);
+  w.u64(n);
+  for (std::size_t i = 0; i < n; ++i) w.string(ids[i]);
+  return w.take();
+}
+
+std::vector<std::string> decode_holdings(std::span<const std::byte> bytes) {
+  ByteReader r(bytes);
+  const uint64_t n = r.length("holdings count", kMaxHoldings);
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) ids.push_back(r.string("precompute id", 64));
+  r.expect_end("holdings");
+  return ids;
+}
+
 std::vector<std::byte> encode(const Request& q) {
   ByteWriter w;
   w.u8(static_cast<uint8_t>(q.kind));

@@ -28,6 +28,15 @@ struct HelloReply {
 [[nodiscard]] std::vector<std::byte> encode(const HelloReply& r);
 [[nodiscard]] HelloReply decode_hello_reply(std::span<const std::byte> bytes);
 
+// The precompute ids a client holds for this server and model (handshake, client -> server):
+// the server discards its halves of any others, whose client halves are gone.
+inline constexpr std::size_t kMaxHoldings = 1 << 16;
+[[nodiscard]] std::vector<std::byte> encode_holdings(const std::vector<std::string>& ids);
+[[nodiscard]] std::vector<std::string> decode_holdings(std::span<const std::byte> bytes);
+[[nodiscard]] inline std::size_t max_holdings_bytes() {
+  return 8 + kMaxHoldings * (4 + 64);
+}
+
 enum class RequestKind : uint8_t { offline = 1, online = 2, bye = 3 };
 struct Request {
   RequestKind kind = RequestKind::bye;

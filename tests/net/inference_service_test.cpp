@@ -109,6 +109,49 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOfflineLeavesServerServingAndStor
   EXPECT_EQ(server_store_->used_bytes("quitter"), 0u);
 }
 
+TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecompute) {
+  net::InferenceService service(*server_, {});
+  std::thread loop([&] { service.run(); });
+  std::string id;
+  {
+    PrecomputeStore store(dir_ / "cut", {.capacity_bytes = 1ull << 32});
+    auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
+    InferenceClient client(*ch, store, {"cut", GetParam()});
+    id = client.precompute().precompute_id;
+    // Cut the connection as soon as the online phase has taken the precompute.
+    std::atomic<bool> done{false};
+    std::thread cutter([&] {
+      while (!done.load() && !store.list("cut").empty()) {
+        std::this_thread::yield();
+      }
+      ch->close();
+    });
+    try {
+      (void)client.infer(test_models::random_input(model_.input_shape, 1), false);
+    } catch (const Error&) {
+      // expected when the cut lands inside the online phase
+    }
+    done = true;
+    cutter.join();
+    EXPECT_EQ(store.count("cut"), 0u);
+  }
+  // The same client comes back: whatever the server still held of the cut precompute is
+  // discarded at the handshake (its client half is gone), and inference works.
+  {
+    PrecomputeStore store(dir_ / "cut", {.capacity_bytes = 1ull << 32});
+    auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
+    InferenceClient client(*ch, store, {"cut", GetParam()});
+    const FloatTensor x = test_models::random_input(model_.input_shape, 4);
+    EXPECT_EQ(client.infer(x).logits_ring,
+              nn::run_fixed_point(model_, nn::encode_input(model_, x)).values());
+    client.close();
+  }
+  service.stop();
+  loop.join();
+  EXPECT_THROW((void)server_store_->take("cut", id), StoreError);
+  EXPECT_EQ(server_store_->used_bytes("cut"), 0u);
+}
+
 TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
   net::InferenceService service(*server_, {.max_sessions = 1});
   std::thread loop([&] { service.run(); });

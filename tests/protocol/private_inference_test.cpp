@@ -117,6 +117,22 @@ TEST_P(PrivateInference, PrecomputeIsNeverUsedTwice) {
   EXPECT_EQ(stores.client.used_bytes(), 0u);
 }
 
+TEST_P(PrivateInference, PrecomputeRefusedByServerIsSkippedNotRetried) {
+  const nn::LoweredModel model = test_models::small_test_model(8);
+  Stores stores;
+  InferenceServer server(model, GetParam(), stores.server);
+  with_session(server, stores.client, {.client_id = "hank"}, [&](InferenceClient& client) {
+    const std::string first = client.precompute().precompute_id;
+    const std::string second = client.precompute().precompute_id;
+    ASSERT_TRUE(stores.server.remove("hank", first));  // e.g. discarded as damaged
+    const FloatTensor x = test_models::random_input(model.input_shape, 5);
+    const CostReport rep = client.infer(x, false);
+    EXPECT_EQ(rep.precompute_id, second);
+    EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+    EXPECT_EQ(client.stored_precomputes(), 0u);
+  });
+}
+
 TEST_P(PrivateInference, FullServerStoreRefusesCleanlyAndSessionContinues) {
   const nn::LoweredModel model = test_models::small_test_model(5);
   Stores stores;
