@@ -10,7 +10,7 @@ namespace {
 
 struct Consts {
   __m512i rk[11];
-  __m512i one_lo;   // 1 in the low qword of each 128-bit lane
+  __m512i one_lo;  // 1 in the low qword of each 128-bit lane
 };
 
 inline void init(const Aes128& pi, Consts& c) {
