@@ -130,48 +130,63 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   const uint32_t n_in = circuit.num_inputs();
   const uint64_t a_bits = s.a_bits_per_instance();
   const uint64_t folded = n_in - a_bits;
+  const std::vector<ChunkRange> chunks = s.chunks();
   RingTensor out(out_shape);
   PINFER_ASSERT(out.size() == s.instances);
-  for (const ChunkRange& chunk : s.chunks()) {
-    const std::size_t n_a = chunk.count * a_bits;
-    {
-      ScopedTimer t(cost, "gc_input_flips", &layer);
-      SecretBuffer<uint8_t> bits(n_a), choice(n_a);
-      gather_share_bits(s, chunk, a_share, bits.span());
-      std::vector<std::byte> packed(packed_bytes(n_a));
-      choices_in.read(packed);
-      unpack_bits(packed, choice.span());
-      for (std::size_t b = 0; b < n_a; ++b) bits[b] ^= choice[b];
-      ch.send(frames::kChoiceFlips, pack_bits(bits.span()));
+  // The flips of every chunk go out from a second thread while this one evaluates, so the
+  // client derives the labels of chunk k + 1 while chunk k is evaluated.
+  const auto send_flips = [&](PhaseCost& c, LayerCost& lc) {
+    for (const ChunkRange& chunk : chunks) {
+      const std::size_t n_a = chunk.count * a_bits;
+      std::vector<std::byte> flips;
+      {
+        ScopedTimer t(c, "gc_input_flips", &lc);
+        SecretBuffer<uint8_t> bits(n_a), choice(n_a);
+        gather_share_bits(s, chunk, a_share, bits.span());
+        std::vector<std::byte> packed(packed_bytes(n_a));
+        choices_in.read(packed);
+        unpack_bits(packed, choice.span());
+        for (std::size_t b = 0; b < n_a; ++b) bits[b] ^= choice[b];
+        flips = pack_bits(bits.span());
+      }
+      ch.send(frames::kChoiceFlips, flips);
       ch.flush();
     }
-    SecretBuffer<Block> in(chunk.count * n_in);
-    {
-      ScopedTimer t(cost, "gc_wait_labels", &layer);
-      SecretBuffer<Block> flips(n_a);
-      ch.recv_exact(frames::kFlipLabels, block_bytes(flips.span()));
+  };
+  const auto evaluate = [&] {
+    for (const ChunkRange& chunk : chunks) {
+      const std::size_t n_a = chunk.count * a_bits;
+      SecretBuffer<Block> in(chunk.count * n_in);
+      SecretBuffer<Block> flip_labels(n_a);
+      {
+        ScopedTimer t(cost, "gc_wait_labels", &layer);
+        ch.recv_exact(frames::kFlipLabels, block_bytes(flip_labels.span()));
+      }
+      ScopedTimer t(cost, "gc_evaluate", &layer);
       SecretBuffer<Block> m(n_a);
       labels_in.read(block_bytes(m.span()));
       for (std::size_t i = 0; i < chunk.count; ++i) {
         Block* row = in.data() + i * n_in;
-        for (uint64_t b = 0; b < a_bits; ++b) row[b] = m[i * a_bits + b] ^ flips[i * a_bits + b];
+        for (uint64_t b = 0; b < a_bits; ++b) {
+          row[b] = m[i * a_bits + b] ^ flip_labels[i * a_bits + b];
+        }
         gc::public_labels(folded_wire_index(s, chunk.first + i), {row + a_bits, folded});
       }
+      SecretBuffer<Block> labels(chunk.count * circuit.num_outputs());
+      const gc::GarbleStats st =
+          gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_in, labels.span());
+      PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+      std::vector<std::byte> decode_packed(packed_bytes(labels.size()));
+      decode_in.read(decode_packed);
+      std::vector<uint8_t> decode(labels.size()), bits(labels.size());
+      unpack_bits(decode_packed, decode);
+      gc::decode_outputs(labels.span(), decode, bits);
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        out[chunk.first + i] = word_from_bits(bits.data() + i * l, l);
+      }
     }
-    ScopedTimer t(cost, "gc_evaluate", &layer);
-    SecretBuffer<Block> labels(chunk.count * circuit.num_outputs());
-    const gc::GarbleStats st =
-        gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_in, labels.span());
-    PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
-    std::vector<std::byte> decode_packed(packed_bytes(labels.size()));
-    decode_in.read(decode_packed);
-    std::vector<uint8_t> decode(labels.size()), bits(labels.size());
-    unpack_bits(decode_packed, decode);
-    gc::decode_outputs(labels.span(), decode, bits);
-    for (std::size_t i = 0; i < chunk.count; ++i) {
-      out[chunk.first + i] = word_from_bits(bits.data() + i * l, l);
-    }
-  }
+  };
+  run_pipelined(ch, cost, layer, send_flips, evaluate);
   return out;
 }
 

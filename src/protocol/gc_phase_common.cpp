@@ -1,4 +1,6 @@
 // Steps shared by the garbled-circuit phases of both protocols (gc_phases.hpp).
+#include <thread>
+
 #include "bit_packing.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
@@ -28,6 +30,34 @@ void receive_garbled_chunk(Channel& ch, const StagePlan& s, const ChunkRange& ch
                         std::to_string(expect));
   }
   out.write(tables);
+}
+
+void run_pipelined(Channel& ch, PhaseCost& cost, LayerCost& layer,
+                   const std::function<void(PhaseCost&, LayerCost&)>& produce,
+                   const std::function<void()>& consume) {
+  PhaseCost produce_cost;
+  LayerCost produce_layer;
+  std::exception_ptr produce_error;
+  std::thread producer([&] {
+    try {
+      produce(produce_cost, produce_layer);
+      ch.flush();
+    } catch (...) {
+      produce_error = std::current_exception();
+      ch.close();
+    }
+  });
+  try {
+    consume();
+  } catch (...) {
+    ch.close();
+    producer.join();
+    throw;
+  }
+  producer.join();
+  if (produce_error) std::rethrow_exception(produce_error);
+  for (const auto& [k, v] : produce_cost.components) cost.add(k, v);
+  for (const auto& [k, v] : produce_layer.seconds) layer.seconds[k] += v;
 }
 
 }  // namespace pinfer::protocol::detail

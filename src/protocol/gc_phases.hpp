@@ -56,6 +56,14 @@ void gather_share_bits(const StagePlan& stage, const ChunkRange& chunk, const Ri
 // Receives one chunk of garbled tables (its exact size is public) and appends it to `out`.
 void receive_garbled_chunk(Channel& ch, const StagePlan& stage, const ChunkRange& chunk,
                            gc::GarbledSink& out);
+// Runs `produce` (which only sends, chunk after chunk) on a second thread while `consume` (which
+// only receives) runs on this one, so the peer's work on chunk k overlaps ours on chunk k + 1.
+// Each side times into its own PhaseCost / LayerCost; they are merged into cost and layer. If
+// either side fails, the channel is closed (waking the other) and the first error is rethrown.
+void run_pipelined(Channel& ch, PhaseCost& cost, LayerCost& layer,
+                   const std::function<void(PhaseCost&, LayerCost&)>& produce,
+                   const std::function<void()>& consume);
+
 [[nodiscard]] inline std::span<std::byte> block_bytes(std::span<Block> b) {
   return std::as_writable_bytes(b);
 }

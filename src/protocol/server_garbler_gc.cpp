@@ -103,39 +103,49 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   const unsigned l = s.l();
   const uint64_t a_bits = s.a_bits_per_instance();
   const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
+  const std::vector<ChunkRange> chunks = s.chunks();
   RingTensor out(out_shape);
   PINFER_ASSERT(out.size() == s.instances);
-  for (const ChunkRange& chunk : s.chunks()) {
-    std::vector<std::byte> frame(chunk.count * a_bits * sizeof(Block));
-    {
-      ScopedTimer t(cost, "gc_input_labels", &layer);
-      SecretBuffer<uint8_t> bits(chunk.count * a_bits);
-      gather_share_bits(s, chunk, a_share, bits.span());
-      SecretBuffer<Block> zero(bits.size());
-      a_labels.zero_labels(chunk.first * a_bits, zero.span());
-      std::span<Block> active(reinterpret_cast<Block*>(frame.data()), bits.size());
-      gc::active_labels(zero.span(), bits.span(), keys.delta, active);
+  // The labels of every chunk go out from a second thread while this one decodes the outputs,
+  // so the client can evaluate chunk k while the next labels are on their way.
+  const auto send_labels = [&](PhaseCost& c, LayerCost& lc) {
+    for (const ChunkRange& chunk : chunks) {
+      std::vector<std::byte> frame(chunk.count * a_bits * sizeof(Block));
+      {
+        ScopedTimer t(c, "gc_input_labels", &lc);
+        SecretBuffer<uint8_t> bits(chunk.count * a_bits);
+        gather_share_bits(s, chunk, a_share, bits.span());
+        SecretBuffer<Block> zero(bits.size());
+        a_labels.zero_labels(chunk.first * a_bits, zero.span());
+        std::span<Block> active(reinterpret_cast<Block*>(frame.data()), bits.size());
+        gc::active_labels(zero.span(), bits.span(), keys.delta, active);
+      }
+      ch.send(frames::kInputLabels, frame);
+      secure_wipe(frame.data(), frame.size());
+      ch.flush();
     }
-    ch.send(frames::kInputLabels, frame);
-    secure_wipe(frame.data(), frame.size());
-    ch.flush();
-    const std::size_t out_bits = chunk.count * l;
-    std::vector<std::byte> colours(packed_bytes(out_bits));
-    {
-      ScopedTimer t(cost, "gc_wait_evaluate", &layer);
-      ch.recv_exact(frames::kOutputBits, colours);
+  };
+  const auto decode_outputs = [&] {
+    for (const ChunkRange& chunk : chunks) {
+      const std::size_t out_bits = chunk.count * l;
+      std::vector<std::byte> colours(packed_bytes(out_bits));
+      {
+        ScopedTimer t(cost, "gc_wait_evaluate", &layer);
+        ch.recv_exact(frames::kOutputBits, colours);
+      }
+      ScopedTimer t(cost, "output", &layer);
+      std::vector<std::byte> decode_packed(packed_bytes(out_bits));
+      decode_in.read(decode_packed);
+      std::vector<uint8_t> colour(out_bits), decode(out_bits);
+      unpack_bits(colours, colour);
+      unpack_bits(decode_packed, decode);
+      for (std::size_t b = 0; b < out_bits; ++b) colour[b] ^= decode[b];
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        out[chunk.first + i] = word_from_bits(colour.data() + i * l, l);
+      }
     }
-    ScopedTimer t(cost, "output", &layer);
-    std::vector<std::byte> decode_packed(packed_bytes(out_bits));
-    decode_in.read(decode_packed);
-    std::vector<uint8_t> colour(out_bits), decode(out_bits);
-    unpack_bits(colours, colour);
-    unpack_bits(decode_packed, decode);
-    for (std::size_t b = 0; b < out_bits; ++b) colour[b] ^= decode[b];
-    for (std::size_t i = 0; i < chunk.count; ++i) {
-      out[chunk.first + i] = word_from_bits(colour.data() + i * l, l);
-    }
-  }
+  };
+  run_pipelined(ch, cost, layer, send_labels, decode_outputs);
   return out;
 }
 
