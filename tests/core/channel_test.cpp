@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_message.hpp"
+
 #include <string>
 #include <thread>
 
@@ -14,16 +16,7 @@ std::span<const std::byte> bytes_of(std::string_view s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
 }
 
-template <typename E>
-std::string message_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected exception not thrown";
-  return {};
-}
+using test_support::message_of;
 
 TEST(MemoryChannel, FramesRoundTripInOrderBothWays) {
   auto [a, b] = make_memory_channel_pair();

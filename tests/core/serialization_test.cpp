@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_message.hpp"
+
 #include <string>
 #include <vector>
 
@@ -11,16 +13,7 @@
 namespace pinfer {
 namespace {
 
-template <typename E>
-std::string message_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected exception not thrown";
-  return {};
-}
+using test_support::message_of;
 
 TEST(Serialization, EveryFieldRoundTripsLittleEndian) {
   ByteWriter w;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_message.hpp"
+
 #include <algorithm>
 #include <string>
 #include <thread>
@@ -27,16 +29,7 @@ std::vector<std::byte> pattern(std::size_t n, uint64_t seed) {
   return v;
 }
 
-template <typename E>
-std::string message_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected exception not thrown";
-  return {};
-}
+using test_support::message_of;
 
 TEST(TcpChannel, SmallEmptyAndLargeFramesRoundTrip) {
   auto [client, server] = connect_pair();
