@@ -60,7 +60,7 @@ void validate(const LoweredModel& m) {
     throw InvalidArgument("lowered model has " + std::to_string(m.activation_shapes.size()) +
                           " activation shapes for " + std::to_string(m.stages.size()) + " stages");
   }
-  const uint64_t mask = Ring(m.l).mask();
+  (void)Ring(m.l);  // rejects an l outside 1..64
   std::vector<bool> op_used(m.linear_ops.size(), false);
   for (std::size_t s = 0; s < m.stages.size(); ++s) {
     const Stage& st = m.stages[s];

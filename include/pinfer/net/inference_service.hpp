@@ -20,7 +20,7 @@ namespace pinfer::net {
 struct ServiceOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0: ephemeral, see InferenceService::port()
-  TcpOptions tcp;
+  TcpOptions tcp = {};
   std::size_t max_sessions = 16;
 };
 

@@ -21,10 +21,10 @@ namespace pinfer::nn {
 
 struct LoadOptions {
   uint64_t seed = 1;  // built-in weights and random calibration inputs
-  std::optional<std::filesystem::path> calibration_file;  // .npy float32 N x C x H x W
+  std::optional<std::filesystem::path> calibration_file = {};  // .npy float32 N x C x H x W
   std::size_t random_calibration_samples = 1;
   unsigned builtin_frac_bits = 12;
-  QuantizationOptions quantization;
+  QuantizationOptions quantization = {};
 };
 
 // The float model only (no quantization): built-in name or .onnx path.

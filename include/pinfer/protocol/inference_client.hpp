@@ -25,9 +25,9 @@ struct ModelPlan;
 using ProgressFn = std::function<void(std::string_view step, uint64_t done, uint64_t total)>;
 
 struct ClientOptions {
-  std::string client_id;                 // [A-Za-z0-9_-]{1,64}; the server keys its store by it
-  std::optional<ProtocolKind> protocol;  // refuse a server running another protocol
-  ProgressFn progress;                   // optional
+  std::string client_id;  // [A-Za-z0-9_-]{1,64}; the server keys its store by it
+  std::optional<ProtocolKind> protocol = {};  // refuse a server running another protocol
+  ProgressFn progress = {};                   // optional
 };
 
 class InferenceClient {
