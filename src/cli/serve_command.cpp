@@ -1,6 +1,8 @@
 // `pinfer serve`: the private-inference server.
 #include <fmt/core.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <memory>
 #include <thread>
@@ -26,10 +28,13 @@ struct Options {
   LinkOptions link;
 };
 
-std::atomic<net::InferenceService*> g_service{nullptr};
+// Set by SIGINT / SIGTERM. A handler may only touch lock-free atomics, so a watcher thread
+// turns the flag into service.stop() (which takes locks).
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_signal(int) {
-  if (net::InferenceService* s = g_service.load()) s->stop();
+  g_stop_requested.store(true);
 }
 
 void setup(CLI::App& app) {
@@ -60,14 +65,24 @@ void setup(CLI::App& app) {
     so.tcp.send_rate_mbps = opt->link.downlink_mbps;
     net::InferenceService service(
         server, so, [](std::string_view m) { fmt::print(stderr, "pinfer serve: {}\n", m); });
-    g_service.store(&service);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::atomic<bool> finished{false};
+    std::thread watcher([&] {
+      while (!finished.load()) {
+        if (g_stop_requested.load()) {
+          service.stop();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
     fmt::print("serving {} ({}) on {}:{}\n", server.model().name, protocol::to_string(kind),
                opt->host, service.port());
     std::fflush(stdout);
     service.run();
-    g_service.store(nullptr);
+    finished.store(true);
+    watcher.join();
     const net::ServiceStats st = service.stats();
     fmt::print("stopped: {} sessions completed, {} failed, {} refused (busy)\n",
                st.sessions_completed, st.sessions_failed, st.sessions_refused_busy);
