@@ -7,15 +7,12 @@
 
 #include <filesystem>
 #include <memory>
-#include <thread>
 
 #include "command_registry.hpp"
 #include "pi_common.hpp"
 #include "pinfer/core/prg.hpp"
-#include "pinfer/net/inference_service.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_client.hpp"
-#include "pinfer/protocol/inference_server.hpp"
 #include "pinfer/sim/cost_profile.hpp"
 
 namespace fs = std::filesystem;
@@ -165,14 +162,10 @@ void setup(CLI::App& app) {
       const protocol::ProtocolKind kind = protocol::parse_protocol_kind(name);
       auto server_store = open_store(work / (name + "-server"), opt->capacity);
       auto client_store = open_store(work / (name + "-client"), opt->capacity);
-      protocol::InferenceServer server(loaded.lowered, kind, *server_store);
-      net::InferenceService service(server, {}, [](std::string_view m) {
-        fmt::print(stderr, "characterize server: {}\n", m);
-      });
-      std::thread loop([&] { service.run(); });
+      const LoopbackServer server(loaded.lowered, kind, *server_store, {}, "characterize server");
       protocol::CostReport pre, run;
-      try {
-        auto ch = connect_client("127.0.0.1:" + std::to_string(service.port()), {});
+      {
+        auto ch = connect_client(server.endpoint(), {});
         protocol::InferenceClient client(*ch, *client_store,
                                          {"characterize", kind, terminal_progress()});
         fmt::print(stderr, "{}: offline phase ...\n", name);
@@ -183,13 +176,7 @@ void setup(CLI::App& app) {
         for (auto& v : x.values()) v = static_cast<float>(prg.uniform_below(1000)) / 1000.0f;
         run = client.infer(x, false);
         client.close();
-      } catch (...) {
-        service.stop();
-        loop.join();
-        throw;
       }
-      service.stop();
-      loop.join();
       run.offline = pre.offline;
       run.server_storage_bytes = pre.server_storage_bytes;
       run.client_storage_bytes = pre.client_storage_bytes;

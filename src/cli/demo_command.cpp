@@ -5,18 +5,15 @@
 
 #include <filesystem>
 #include <memory>
-#include <thread>
 
 #include "command_registry.hpp"
 #include "pi_common.hpp"
 #include "pinfer/core/error.hpp"
-#include "pinfer/net/inference_service.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/float_engine.hpp"
 #include "pinfer/nn/input_files.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_client.hpp"
-#include "pinfer/protocol/inference_server.hpp"
 
 namespace fs = std::filesystem;
 
@@ -55,14 +52,9 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
       open_store(work / (std::string(protocol::to_string(kind)) + "-server"), "10GB");
   auto client_store =
       open_store(work / (std::string(protocol::to_string(kind)) + "-client"), "10GB");
-  protocol::InferenceServer server(loaded.lowered, kind, *server_store);
-  net::ServiceOptions so;
-  so.tcp.send_rate_mbps = opt.link.downlink_mbps;
-  net::InferenceService service(
-      server, so, [](std::string_view m) { fmt::print(stderr, "demo server: {}\n", m); });
-  std::thread server_thread([&] { service.run(); });
-  try {
-    auto ch = connect_client("127.0.0.1:" + std::to_string(service.port()), opt.link);
+  const LoopbackServer server(loaded.lowered, kind, *server_store, opt.link, "demo server");
+  {
+    auto ch = connect_client(server.endpoint(), opt.link);
     protocol::InferenceClient client(*ch, *client_store, {"demo-client", kind});
     const Ring ring = loaded.lowered.ring();
     protocol::CostReport last, offline;
@@ -86,13 +78,7 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
     shown.offline = offline.offline;
     shown.server_storage_bytes = offline.server_storage_bytes;
     fmt::print("{}", shown.to_table());
-  } catch (...) {
-    service.stop();
-    server_thread.join();
-    throw;
   }
-  service.stop();
-  server_thread.join();
 }
 
 void setup(CLI::App& app) {

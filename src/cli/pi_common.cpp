@@ -92,6 +92,34 @@ protocol::ProgressFn terminal_progress() {
   };
 }
 
+namespace {
+net::ServiceOptions loopback_options(const LinkOptions& link) {
+  net::ServiceOptions so;
+  so.tcp.io_timeout_ms = link.timeout_ms;
+  so.tcp.send_rate_mbps = link.downlink_mbps;
+  return so;
+}
+}  // namespace
+
+LoopbackServer::LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
+                               protocol::PrecomputeStore& store, const LinkOptions& link,
+                               std::string log_prefix)
+    : server_(model, kind, store),
+      service_(server_, loopback_options(link),
+               [prefix = std::move(log_prefix)](std::string_view m) {
+                 fmt::print(stderr, "{}: {}\n", prefix, m);
+               }),
+      thread_([this] { service_.run(); }) {}
+
+LoopbackServer::~LoopbackServer() {
+  service_.stop();
+  thread_.join();
+}
+
+std::string LoopbackServer::endpoint() const {
+  return "127.0.0.1:" + std::to_string(service_.port());
+}
+
 void emit_report(const protocol::CostReport& report, const std::string& path, bool json) {
   if (json) {
     fmt::print("{}\n", report.to_json().dump(2));

@@ -5,10 +5,14 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "pinfer/net/inference_service.hpp"
 #include "pinfer/net/tcp_channel.hpp"
+#include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/inference_client.hpp"
+#include "pinfer/protocol/inference_server.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
 
 namespace pinfer::cli {
@@ -57,6 +61,24 @@ struct ClientSession {
 
 // A progress bar on stderr when it is a terminal (nothing otherwise).
 [[nodiscard]] protocol::ProgressFn terminal_progress();
+
+// An InferenceServer for `model` served on an ephemeral loopback port from a background thread
+// (demo, characterize). Destruction stops the service and joins the thread on every path.
+class LoopbackServer {
+ public:
+  LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
+                 protocol::PrecomputeStore& store, const LinkOptions& link, std::string log_prefix);
+  ~LoopbackServer();
+  LoopbackServer(const LoopbackServer&) = delete;
+  LoopbackServer& operator=(const LoopbackServer&) = delete;
+
+  [[nodiscard]] std::string endpoint() const;
+
+ private:
+  protocol::InferenceServer server_;
+  net::InferenceService service_;
+  std::thread thread_;
+};
 
 // Prints the report table and writes JSON to `path` when not empty.
 void emit_report(const protocol::CostReport& report, const std::string& path, bool json);

@@ -59,14 +59,6 @@ nlohmann::json parse_json(const std::vector<std::byte>& bytes) {
   }
 }
 
-uint64_t file_bytes(const std::filesystem::path& dir) {
-  uint64_t total = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.is_regular_file() && e.path().filename() != "MANIFEST") total += e.file_size();
-  }
-  return total;
-}
-
 }  // namespace
 
 InferenceClient::InferenceClient(Channel& channel, PrecomputeStore& store, ClientOptions options)
@@ -104,7 +96,11 @@ void InferenceClient::close() noexcept {
 
 std::string InferenceClient::store_key() const {
   // One namespace per (model, protocol): a precompute is only ever used with what made it.
-  return "m" + fingerprint_.substr(0, 24) + (kind_ == ProtocolKind::server_garbler ? "-sg" : "-cg");
+  // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string here.
+  std::string key = "m";
+  key.append(fingerprint_, 0, 24);
+  key += kind_ == ProtocolKind::server_garbler ? "-sg" : "-cg";
+  return key;
 }
 
 std::size_t InferenceClient::stored_precomputes() const {
@@ -180,7 +176,7 @@ CostReport InferenceClient::precompute() {
   }
   state.c_final = std::move(c_stage.back());
   write_state_file(writer.path("state.bin").string(), state, ring);
-  report.client_storage_bytes = file_bytes(writer.path("state.bin").parent_path());
+  report.client_storage_bytes = writer.bytes_written();
 
   // The server publishes first, so a precompute the client holds is always usable.
   ch_.set_phase("offline/done");

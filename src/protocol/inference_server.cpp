@@ -20,16 +20,6 @@ using namespace detail;
 
 namespace {
 
-uint64_t stored_bytes(const std::vector<std::filesystem::path>& files) {
-  uint64_t total = 0;
-  for (const auto& f : files) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(f, ec);
-    if (!ec) total += size;
-  }
-  return total;
-}
-
 std::vector<Shape> op_shapes(const nn::LoweredModel& m) {
   std::vector<Shape> shapes;
   for (const auto& op : m.linear_ops) shapes.push_back(op.output_shape());
@@ -101,25 +91,21 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   state.s_ops = he_offline_server(ch, model_, *he_, cost);
   ch.set_phase("offline/gc");
   Prg prg;
-  std::vector<std::filesystem::path> files;
   if (kind_ == ProtocolKind::server_garbler) {
-    files = {writer->path("decode.bits")};
-    gc::FileGarbledSink decode(files[0]);
+    gc::FileGarbledSink decode(writer->path("decode.bits"));
     state.keys = sg_offline_server(ch, *plan_, prg, decode, cost);
     decode.finish();
   } else {
-    files = {writer->path("tables.gc"), writer->path("labels.bin"), writer->path("choices.bits"),
-             writer->path("decode.bits")};
-    gc::FileGarbledSink tables(files[0]), labels(files[1]), choices(files[2]), decode(files[3]);
+    gc::FileGarbledSink tables(writer->path("tables.gc")), labels(writer->path("labels.bin")),
+        choices(writer->path("choices.bits")), decode(writer->path("decode.bits"));
     cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost);
     for (gc::GarbledSink* s :
          std::initializer_list<gc::GarbledSink*>{&tables, &labels, &choices, &decode}) {
       s->finish();
     }
   }
-  files.push_back(writer->path("state.bin"));
-  write_state_file(files.back().string(), state, model_.ring());
-  const uint64_t bytes = stored_bytes(files);
+  write_state_file(writer->path("state.bin").string(), state, model_.ring());
+  const uint64_t bytes = writer->bytes_written();
   writer->publish();
   nlohmann::json j = to_json(cost);
   j["server_storage_bytes"] = bytes;

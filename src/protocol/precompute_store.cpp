@@ -204,6 +204,16 @@ fs::path PrecomputeWriter::path(std::string_view name) const {
   return dir_ / std::string(name);
 }
 
+uint64_t PrecomputeWriter::bytes_written() const {
+  return fs_call("size precompute", [&] {
+    uint64_t total = 0;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      if (entry.is_regular_file()) total += entry.file_size();
+    }
+    return total;
+  });
+}
+
 void PrecomputeWriter::publish() {
   if (done_) throw StoreError("precompute " + id_ + " was already published or abandoned");
   Manifest m;

@@ -55,6 +55,8 @@ class PrecomputeWriter {
 
   // Path of file `name` ([A-Za-z0-9_.-], no leading dot) inside the entry.
   [[nodiscard]] std::filesystem::path path(std::string_view name) const;
+  // Bytes of the files written into the entry so far.
+  [[nodiscard]] uint64_t bytes_written() const;
   // Checks the written bytes against the reservation (StoreError if larger), writes the
   // MANIFEST, fsyncs and atomically publishes the entry.
   void publish();
