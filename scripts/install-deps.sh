@@ -10,7 +10,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libtbb-dev
   gnuplot-nox
+  clang-14 libclang-rt-14-dev
 )
+# clang-14 + libclang-rt-14-dev build the libFuzzer targets (fuzz/, scripts/fuzz.sh).
 # Optional extras: `install-deps.sh --train` adds what models/train_digits.py needs.
 if [[ "${1:-}" == "--train" ]]; then
   packages+=(python3 python3-torch python3-sklearn python3-numpy python3-onnx)
