@@ -1,5 +1,6 @@
 #include "pinfer/core/serialization.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -34,23 +35,31 @@ void ByteWriter::string(std::string_view s) {
   put(s.data(), s.size());
 }
 
+// Bit packing works a 64-bit word at a time (values are LSB first, little-endian words), so
+// packing HE coefficients and ring tensors costs about one shift/or per value, not per byte.
 void ByteWriter::packed_bits(std::span<const uint64_t> values, unsigned bits) {
   PINFER_ASSERT(bits >= 1 && bits <= 64);
   const std::size_t start = buf_.size();
-  buf_.resize(start + packed_size_bytes(values.size(), bits), std::byte{0});
+  const std::size_t total = packed_size_bytes(values.size(), bits);
+  buf_.resize(start + total, std::byte{0});
   std::byte* out = buf_.data() + start;
-  uint64_t bitpos = 0;
+  const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  uint64_t acc = 0;   // pending bits, LSB first
+  unsigned held = 0;  // number of pending bits, < 64
   for (uint64_t v : values) {
-    if (bits < 64) v &= (uint64_t{1} << bits) - 1;
-    for (unsigned done = 0; done < bits;) {
-      const unsigned off = bitpos % 8;
-      const unsigned take = std::min(8 - off, bits - done);
-      const auto byte = static_cast<uint8_t>((v >> done) & ((1u << take) - 1));
-      out[bitpos / 8] |= std::byte(byte << off);
-      done += take;
-      bitpos += take;
+    v &= mask;
+    acc |= v << held;
+    if (held + bits >= 64) {
+      std::memcpy(out, &acc, 8);
+      out += 8;
+      const unsigned used = 64 - held;  // bits of v that went into the stored word
+      acc = used == 64 ? 0 : v >> used;
+      held = held + bits - 64;
+    } else {
+      held += bits;
     }
   }
+  std::memcpy(out, &acc, (held + 7) / 8);
 }
 
 uint64_t packed_size_bytes(uint64_t count, unsigned bits) {
@@ -124,18 +133,28 @@ void ByteReader::expect_u32(uint32_t expected, std::string_view f) {
 }
 void ByteReader::packed_bits(std::span<uint64_t> out, unsigned bits, std::string_view f) {
   PINFER_ASSERT(bits >= 1 && bits <= 64);
-  const std::byte* in = take(packed_size_bytes(out.size(), bits), f);
-  uint64_t bitpos = 0;
+  const std::size_t total = packed_size_bytes(out.size(), bits);
+  const std::byte* in = take(total, f);
+  const std::byte* end = in + total;
+  const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  uint64_t acc = 0;   // unread bits, LSB first
+  unsigned held = 0;  // number of unread bits in acc
   for (uint64_t& v : out) {
-    v = 0;
-    for (unsigned done = 0; done < bits;) {
-      const unsigned off = bitpos % 8;
-      const unsigned take_bits = std::min(8 - off, bits - done);
-      const uint64_t byte = (static_cast<uint8_t>(in[bitpos / 8]) >> off) & ((1u << take_bits) - 1);
-      v |= byte << done;
-      done += take_bits;
-      bitpos += take_bits;
+    if (held >= bits) {
+      v = acc & mask;
+      acc = bits == 64 ? 0 : acc >> bits;
+      held -= bits;
+      continue;
     }
+    // Refill with the next word (zero-padded past the end: total covers every bit we read).
+    uint64_t word = 0;
+    const std::size_t n = std::min<std::size_t>(8, static_cast<std::size_t>(end - in));
+    std::memcpy(&word, in, n);
+    in += n;
+    v = (acc | (word << held)) & mask;  // held < bits <= 64, so the shift is defined
+    const unsigned from_word = bits - held;
+    acc = from_word == 64 ? 0 : word >> from_word;
+    held = 64 - from_word;
   }
 }
 void ByteReader::expect_end(std::string_view what) const {

@@ -118,6 +118,30 @@ TEST(Serialization, PackedBitsRoundTripForEveryWidth) {
   }
 }
 
+// The wire layout is fixed (peers and the HE layer's own packer depend on it): bit j of value i
+// is bit i * bits + j of the stream, bytes LSB first.
+TEST(Serialization, PackedBitsLayoutIsLsbFirst) {
+  Prg prg = Prg::from_seed(Block(56, 78));
+  for (unsigned bits : {1u, 3u, 7u, 8u, 13u, 31u, 37u, 50u, 63u, 64u}) {
+    std::vector<uint64_t> values(29);
+    for (uint64_t& v : values) v = prg.next_u64();
+    ByteWriter w;
+    w.packed_bits(values, bits);
+    const auto bytes = w.data();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      for (unsigned j = 0; j < bits; ++j) {
+        const std::size_t pos = i * bits + j;
+        const unsigned got = (static_cast<unsigned>(bytes[pos / 8]) >> (pos % 8)) & 1u;
+        ASSERT_EQ(got, (values[i] >> j) & 1u) << "bits=" << bits << " i=" << i << " j=" << j;
+      }
+    }
+    const std::size_t used = values.size() * bits;
+    if (used % 8 != 0) {
+      EXPECT_EQ(static_cast<unsigned>(bytes.back()) >> (used % 8), 0u);
+    }
+  }
+}
+
 TEST(Serialization, PackedBitsTruncatedAndOverflow) {
   ByteWriter w;
   const std::vector<uint64_t> v(10, 1);
