@@ -1,11 +1,14 @@
 #include "pinfer/protocol/precompute_store.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -260,6 +263,7 @@ void PrecomputeWriter::publish() {
   fsync_path(client_dir, true);
   done_ = true;
   store_->finish_publish(client_, id_, reserved_, m.bytes(), m.sequence);
+  store_->journal("publish", client_, id_);
 }
 
 // ---------------------------------------------------------------- ConsumedPrecompute
@@ -289,29 +293,93 @@ fs::path ConsumedPrecompute::path(std::string_view name) const {
 PrecomputeStore::PrecomputeStore(fs::path root, StoreLimits limits)
     : root_(std::move(root)), limits_(limits) {
   if (limits.capacity_bytes == 0) throw InvalidArgument("store capacity_bytes must be > 0");
-  fs_call("open precompute store", [&] {
-    const fs::path marker = root_ / "STORE";
-    if (fs::exists(root_) && !fs::is_empty(root_) && !fs::exists(marker)) {
-      throw StoreError("directory " + root_.string() +
-                       " is not empty and is not a pinfer precompute store");
-    }
-    fs::create_directories(root_ / "tmp");
-    fs::create_directories(root_ / "ready");
-    fs::create_directories(root_ / "consumed");
-    if (!fs::exists(marker)) {
-      std::ofstream out(marker, std::ios::binary);
-      out << kStoreMagic;
-    } else {
-      std::ifstream in(marker, std::ios::binary);
-      std::string head(kStoreMagic.size(), '\0');
-      in.read(head.data(), static_cast<std::streamsize>(head.size()));
-      if (head != kStoreMagic) throw StoreError("STORE marker of " + root_.string() + " is wrong");
-    }
-  });
-  recover();
+  try {
+    fs_call("open precompute store", [&] {
+      if (fs::exists(root_) && !fs::exists(root_ / "STORE")) {
+        // Empty, or holding only the marker of an interrupted creation: a new store.
+        for (const auto& e : fs::directory_iterator(root_)) {
+          if (e.path().filename() != "STORE.new") {
+            throw StoreError("directory " + root_.string() +
+                             " is not empty and is not a pinfer precompute store");
+          }
+        }
+      }
+      fs::create_directories(root_);
+      lock_and_mark();
+      fs::create_directories(root_ / "tmp");
+      fs::create_directories(root_ / "ready");
+      fs::create_directories(root_ / "consumed");
+    });
+    recover();
+  } catch (...) {
+    if (journal_fd_ >= 0) ::close(journal_fd_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    throw;
+  }
 }
 
-PrecomputeStore::~PrecomputeStore() = default;
+PrecomputeStore::~PrecomputeStore() {
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+// Creates the STORE marker atomically (written and fsynced under STORE.new, then renamed: a
+// failed write, e.g. out of space, never leaves a marker that would make the directory
+// unopenable), takes the lock and opens the journal.
+void PrecomputeStore::lock_and_mark() {
+  const fs::path marker = root_ / "STORE";
+  std::error_code ec;
+  if (!fs::exists(marker) || fs::file_size(marker, ec) == 0) {
+    const fs::path fresh = root_ / "STORE.new";
+    const int fd = ::open(fresh.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      throw IoError("cannot create " + fresh.string() + ": " + std::strerror(errno));
+    }
+    const ssize_t n = ::write(fd, kStoreMagic.data(), kStoreMagic.size());
+    const int write_errno = errno;
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (n != static_cast<ssize_t>(kStoreMagic.size()) || rc != 0) {
+      remove_quietly(fresh);
+      throw IoError("cannot write " + fresh.string() + ": " +
+                    (n < 0 ? std::strerror(write_errno) : "short write or fsync failed") +
+                    " (out of space?)");
+    }
+    fs::rename(fresh, marker);
+    fsync_path(root_, true);
+  }
+  lock_fd_ = ::open(marker.c_str(), O_RDONLY | O_CLOEXEC);
+  if (lock_fd_ < 0) throw IoError("cannot open " + marker.string() + ": " + std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      throw StoreError("precompute store " + root_.string() +
+                       " is in use (locked by another process or another open of it)");
+    }
+    throw IoError("cannot lock " + marker.string() + ": " + std::strerror(errno));
+  }
+  std::string head(kStoreMagic.size(), '\0');
+  if (::pread(lock_fd_, head.data(), head.size(), 0) != static_cast<ssize_t>(head.size()) ||
+      head != kStoreMagic) {
+    throw StoreError("STORE marker of " + root_.string() + " is wrong");
+  }
+  const fs::path journal_path = root_ / "JOURNAL";
+  if (fs::exists(journal_path) && fs::file_size(journal_path, ec) > kMaxJournalBytes && !ec) {
+    fs::rename(journal_path, root_ / "JOURNAL.old");
+  }
+  journal_fd_ = ::open(journal_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (journal_fd_ < 0) {
+    throw IoError("cannot open " + journal_path.string() + ": " + std::strerror(errno));
+  }
+}
+
+void PrecomputeStore::journal(std::string_view op, std::string_view client,
+                              std::string_view id) noexcept {
+  std::string line;
+  line.reserve(op.size() + client.size() + id.size() + 3);
+  line.append(op).append(" ").append(client).append(" ").append(id).append("\n");
+  // One write() per line: O_APPEND keeps lines whole between threads and processes.
+  (void)!::write(journal_fd_, line.data(), line.size());
+}
 
 void PrecomputeStore::recover() {
   fs_call("recover precompute store", [&] {
@@ -350,6 +418,7 @@ void PrecomputeStore::recover() {
         } catch (const Error&) {
           remove_quietly(e.path());
           ++recovery_.removed_damaged;
+          journal("discard", client, id);
         }
       }
     }
@@ -421,7 +490,8 @@ void PrecomputeStore::finish_publish(const std::string& client, const std::strin
 // Moves the entry out of ready/ (the point after which it can never be used again), then
 // verifies it. Returns nullopt if it was damaged (and discarded).
 std::optional<ConsumedPrecompute> PrecomputeStore::take_locked_entry(const std::string& client,
-                                                                     Entry entry) {
+                                                                     Entry entry,
+                                                                     std::string_view journal_op) {
   const fs::path from = root_ / "ready" / client / entry.id;
   const fs::path to = root_ / "consumed" / random_name();
   fs_call("take precompute", [&] { fs::rename(from, to); });
@@ -433,10 +503,12 @@ std::optional<ConsumedPrecompute> PrecomputeStore::take_locked_entry(const std::
     verify_files(to, m);
   } catch (const Error&) {
     remove_quietly(to);
+    journal("discard", client, entry.id);
     std::lock_guard lock(mu_);
     ++recovery_.removed_damaged;
     return std::nullopt;
   }
+  journal(journal_op, client, entry.id);
   return ConsumedPrecompute(entry.id, to, entry.bytes);
 }
 
@@ -453,11 +525,16 @@ std::optional<ConsumedPrecompute> PrecomputeStore::take_oldest(std::string_view 
       it->second.ready_bytes -= e.bytes;
       total_ready_ -= e.bytes;
     }
-    if (auto taken = take_locked_entry(std::string(client), e)) return taken;
+    if (auto taken = take_locked_entry(std::string(client), e, "take")) return taken;
   }
 }
 
 ConsumedPrecompute PrecomputeStore::take(std::string_view client, std::string_view id) {
+  return take_named(client, id, "take");
+}
+
+ConsumedPrecompute PrecomputeStore::take_named(std::string_view client, std::string_view id,
+                                               std::string_view journal_op) {
   check_name("client id", client);
   check_name("precompute id", id);
   Entry e;
@@ -482,18 +559,51 @@ ConsumedPrecompute PrecomputeStore::take(std::string_view client, std::string_vi
                        " does not exist or was already used");
     }
   }
-  auto taken = take_locked_entry(std::string(client), e);
+  auto taken = take_locked_entry(std::string(client), e, journal_op);
   if (!taken) throw StoreError("precompute " + std::string(id) + " was damaged and discarded");
   return std::move(*taken);
 }
 
 bool PrecomputeStore::remove(std::string_view client, std::string_view id) {
   try {
-    ConsumedPrecompute gone = take(client, id);
+    ConsumedPrecompute gone = take_named(client, id, "remove");
     return true;
   } catch (const StoreError&) {
     return false;
   }
+}
+
+StoreScan PrecomputeStore::scan() {
+  StoreScan result;
+  std::lock_guard lock(mu_);  // entries listed in clients_ stay in ready/ while mu_ is held
+  for (auto& [client, st] : clients_) {
+    for (auto it = st.ready.begin(); it != st.ready.end();) {
+      const fs::path dir = root_ / "ready" / client / it->id;
+      bool ok = true;
+      try {
+        const Manifest m = fs_call("scan precompute store", [&] { return read_manifest(dir); });
+        if (m.client != client || m.id != it->id || m.bytes() != it->bytes) {
+          throw FormatError("MANIFEST names another entry");
+        }
+        fs_call("scan precompute store", [&] { verify_files(dir, m); });
+      } catch (const FormatError&) {
+        ok = false;
+      }
+      if (ok) {
+        ++result.entries_ok;
+        ++it;
+        continue;
+      }
+      remove_quietly(dir);
+      journal("discard", client, it->id);
+      ++result.removed_damaged;
+      ++recovery_.removed_damaged;
+      st.ready_bytes -= it->bytes;
+      total_ready_ -= it->bytes;
+      it = st.ready.erase(it);
+    }
+  }
+  return result;
 }
 
 std::vector<std::string> PrecomputeStore::list(std::string_view client) const {

@@ -1,7 +1,11 @@
 #include "pinfer/protocol/precompute_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <set>
 
@@ -9,6 +13,7 @@
 
 namespace fs = std::filesystem;
 using pinfer::InvalidArgument;
+using pinfer::IoError;
 using pinfer::StoreError;
 using pinfer::protocol::PrecomputeStore;
 using pinfer::protocol::StoreLimits;
@@ -196,3 +201,106 @@ TEST_F(PrecomputeStoreTest, IdsAreDistinct) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- lock, journal, scan
+
+TEST_F(PrecomputeStoreTest, SecondOpenWhileOpenIsRefusedAndLockDiesWithTheStore) {
+  {
+    PrecomputeStore store(root_, {.capacity_bytes = 1000});
+    (void)put(store, "c1", 10);
+    // A second opener would run recovery and delete the first one's tmp/ entries.
+    auto w = store.begin("c1", "in-flight", 10);
+    EXPECT_THROW(PrecomputeStore(root_, {.capacity_bytes = 1000}), StoreError);
+    EXPECT_TRUE(fs::exists(w.path("x").parent_path()));
+  }
+  PrecomputeStore reopened(root_, {.capacity_bytes = 1000});
+  EXPECT_EQ(reopened.count("c1"), 1u);
+}
+
+TEST_F(PrecomputeStoreTest, JournalRecordsEveryPublishTakeRemoveAndDiscard) {
+  std::string a, b, c, d;
+  {
+    PrecomputeStore store(root_, {.capacity_bytes = 1000});
+    a = put(store, "c1", 10);
+    b = put(store, "c1", 10);
+    c = put(store, "c1", 10);
+    d = put(store, "c1", 10);
+    (void)store.take("c1", a);
+    EXPECT_TRUE(store.remove("c1", b));
+  }
+  std::ofstream(root_ / "ready" / "c1" / c / "MANIFEST", std::ios::app) << "junk";
+  {
+    PrecomputeStore reopened(root_, {.capacity_bytes = 1000});
+    (void)reopened.take_oldest("c1");
+  }
+  std::ifstream in(root_ / "JOURNAL");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const std::vector<std::string> expect = {"publish c1 " + a, "publish c1 " + b, "publish c1 " + c,
+                                           "publish c1 " + d, "take c1 " + a,    "remove c1 " + b,
+                                           "discard c1 " + c, "take c1 " + d};
+  EXPECT_EQ(lines, expect);
+}
+
+TEST_F(PrecomputeStoreTest, ScanVerifiesEveryFileAndDiscardsDamagedEntries) {
+  PrecomputeStore store(root_, {.capacity_bytes = 1000});
+  const std::string good = put(store, "c1", 50);
+  const std::string bad = put(store, "c1", 50);
+  {
+    // Same size, different content: only a full re-hash finds it (open checks sizes only).
+    std::fstream f(root_ / "ready" / "c1" / bad / "data.bin",
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3);
+    f.put('z');
+  }
+  const auto scan = store.scan();
+  EXPECT_EQ(scan.entries_ok, 1u);
+  EXPECT_EQ(scan.removed_damaged, 1u);
+  EXPECT_EQ(store.list("c1"), std::vector<std::string>{good});
+  EXPECT_EQ(store.used_bytes(), 50u);
+  EXPECT_FALSE(fs::exists(root_ / "ready" / "c1" / bad));
+  EXPECT_EQ(store.scan().removed_damaged, 0u);
+}
+
+// Runs `body` in a child process whose files may not grow past `max_file_bytes` (writes beyond
+// fail with EFBIG, as on a full disk); returns the child's exit code.
+template <typename F>
+int run_with_file_size_limit(rlim_t max_file_bytes, F&& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    const rlimit lim{max_file_bytes, max_file_bytes};
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    int code = 0;
+    try {
+      body();
+    } catch (const pinfer::IoError&) {
+      code = 3;
+    } catch (...) {
+      code = 4;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST_F(PrecomputeStoreTest, CreationOutOfSpaceLeavesAStoreThatOpensLater) {
+  // The marker cannot be written: creation fails with IoError, and no half-written marker
+  // makes the directory unopenable afterwards.
+  EXPECT_EQ(run_with_file_size_limit(4, [&] { PrecomputeStore s(root_, {.capacity_bytes = 100}); }),
+            3);
+  EXPECT_FALSE(fs::exists(root_ / "STORE"));
+  PrecomputeStore store(root_, {.capacity_bytes = 1000});
+  (void)put(store, "c1", 10);
+  EXPECT_EQ(store.count("c1"), 1u);
+}
+
+TEST_F(PrecomputeStoreTest, InterruptedCreationWithEmptyMarkerIsRepaired) {
+  fs::create_directories(root_);
+  std::ofstream(root_ / "STORE").flush();  // what a pre-fix creation left on a full disk
+  PrecomputeStore store(root_, {.capacity_bytes = 1000});
+  (void)put(store, "c1", 10);
+  EXPECT_EQ(store.count("c1"), 1u);
+}

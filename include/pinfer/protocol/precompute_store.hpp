@@ -2,7 +2,9 @@
 // On-disk store of precomputes (offline-phase results), one per future inference.
 //
 // Layout under the root directory:
-//   STORE                      marker (magic + version) so a wrong directory is never cleaned
+//   STORE                      marker (magic + version) so a wrong directory is never cleaned;
+//                              also the lock file: one PrecomputeStore per directory at a time
+//   JOURNAL                    append-only audit log: "publish|take|remove|discard <client> <id>"
 //   tmp/<random>/              precomputes being written (removed when the store is opened)
 //   ready/<client>/<id>/       published precomputes: their files plus MANIFEST
 //   consumed/<random>/         precomputes taken for an online phase (removed when released
@@ -15,6 +17,12 @@
 //   - Capacity: the bytes of ready entries plus reservations of entries being written never
 //     exceed capacity_bytes (and per_client_capacity_bytes per client); begin() refuses with
 //     StoreError instead.
+//   - Exclusive: the store holds flock(LOCK_EX) on STORE while open (released by the kernel
+//     when the process dies, so a crash never leaves it locked). A second opener, in this or
+//     another process, gets StoreError: recovery must never delete a live writer's tmp/ entry.
+//   - Audit: every publish, take, remove and discard appends one line to JOURNAL after it took
+//     effect (best effort, not fsynced: the journal is for audits and fault tests, the store's
+//     guarantees do not depend on it). It is rotated to JOURNAL.old past kMaxJournalBytes.
 //   - Damage: open() and take() check each MANIFEST (its own SHA-256, file names and sizes) and
 //     the SHA-256 of every file up to kVerifyFullBytes; a damaged entry is discarded, never used.
 //     Larger files (garbled circuits) carry their own per-batch checksums, verified as read.
@@ -40,6 +48,12 @@ struct StoreRecovery {
   std::size_t removed_incomplete = 0;  // tmp/ entries of crashed writers
   std::size_t removed_consumed = 0;    // taken entries whose release did not happen
   std::size_t removed_damaged = 0;     // ready entries whose MANIFEST or files were wrong
+};
+
+// Result of PrecomputeStore::scan().
+struct StoreScan {
+  std::size_t entries_ok = 0;       // ready entries that verified fully
+  std::size_t removed_damaged = 0;  // ready entries discarded by this scan
 };
 
 class PrecomputeStore;
@@ -97,9 +111,10 @@ class ConsumedPrecompute {
 
 class PrecomputeStore {
  public:
-  // Opens (creating if needed) the store at `root` and recovers from crashes (see recovery()).
-  // Throws InvalidArgument on a zero capacity, StoreError if `root` exists, is not empty and is
-  // not a pinfer store, IoError on file-system failure.
+  // Opens (creating if needed) the store at `root`, locks it and recovers from crashes (see
+  // recovery()). Throws InvalidArgument on a zero capacity, StoreError if `root` exists, is not
+  // empty and is not a pinfer store, or is open elsewhere (locked), IoError on file-system
+  // failure (e.g. out of space while creating it).
   PrecomputeStore(std::filesystem::path root, StoreLimits limits);
   ~PrecomputeStore();
 
@@ -108,6 +123,10 @@ class PrecomputeStore {
   // hold it or the id exists, InvalidArgument on a bad name.
   [[nodiscard]] PrecomputeWriter begin(std::string_view client, std::string_view id,
                                        uint64_t reserved_bytes);
+  // Fully verifies every ready entry (MANIFEST, file set, sizes, and the SHA-256 of every file
+  // the MANIFEST hashes) and discards the damaged ones. Slow on big stores: for audits, tests
+  // and operators, not for every open. Throws IoError on file-system failure.
+  [[nodiscard]] StoreScan scan();
   // Takes the client's oldest ready precompute, or nullopt if none. Damaged entries met on the
   // way are discarded. The entry can never be taken again.
   [[nodiscard]] std::optional<ConsumedPrecompute> take_oldest(std::string_view client);
@@ -127,6 +146,8 @@ class PrecomputeStore {
 
   // Files up to this size are fully re-hashed when taken.
   static constexpr uint64_t kVerifyFullBytes = uint64_t{64} << 20;
+  // JOURNAL is rotated to JOURNAL.old when it is larger than this at open.
+  static constexpr uint64_t kMaxJournalBytes = uint64_t{4} << 20;
 
  private:
   friend class PrecomputeWriter;
@@ -139,9 +160,16 @@ class PrecomputeStore {
   void release_reservation(const std::string& client, uint64_t reserved) noexcept;
   void finish_publish(const std::string& client, const std::string& id, uint64_t reserved,
                       uint64_t bytes, uint64_t sequence);
-  std::optional<ConsumedPrecompute> take_locked_entry(const std::string& client, Entry entry);
+  std::optional<ConsumedPrecompute> take_locked_entry(const std::string& client, Entry entry,
+                                                      std::string_view journal_op);
+  ConsumedPrecompute take_named(std::string_view client, std::string_view id,
+                                std::string_view journal_op);
+  void journal(std::string_view op, std::string_view client, std::string_view id) noexcept;
+  void lock_and_mark();
 
   std::filesystem::path root_;
+  int lock_fd_ = -1;     // STORE, flock()ed for the store's lifetime
+  int journal_fd_ = -1;  // JOURNAL, O_APPEND
   StoreLimits limits_;
   StoreRecovery recovery_;
   mutable std::mutex mu_;
