@@ -27,6 +27,7 @@ struct Options {
   std::string report_dir;
   std::string store_dir;
   std::string capacity = "200GB";
+  bool insecure = false;
 };
 
 double component(const protocol::PhaseCost& p, const std::string& name) {
@@ -143,6 +144,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--store-dir", opt->store_dir,
                   "Where the precompute stores go (default: a temporary directory)");
   cmd->add_option("--capacity", opt->capacity, "Capacity of each store");
+  cmd->add_flag("--insecure", opt->insecure,
+                "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
   cmd->callback([opt] {
     fmt::print(stderr, "loading {} ...\n", opt->model);
     const nn::LoadedModel loaded = nn::load_model(opt->model);
@@ -150,8 +153,11 @@ void setup(CLI::App& app) {
     profile.name = "measured:" + loaded.lowered.name;
     profile.network = loaded.lowered.name;
     profile.dataset = "";
-    profile.source = {"measured", "full run",
-                      "pinfer characterize on this machine, client and server over loopback TCP"};
+    profile.source = {
+        "measured", "full run",
+        opt->insecure ? "pinfer characterize on this machine, client and server over loopback TCP"
+                      : "pinfer characterize on this machine, client and server over "
+                        "loopback TCP with TLS 1.3"};
     profile.relu_count = nn::count(loaded.lowered).relus;
     const fs::path work =
         opt->store_dir.empty()
@@ -162,12 +168,14 @@ void setup(CLI::App& app) {
       const protocol::ProtocolKind kind = protocol::parse_protocol_kind(name);
       auto server_store = open_store(work / (name + "-server"), opt->capacity);
       auto client_store = open_store(work / (name + "-client"), opt->capacity);
-      const LoopbackServer server(loaded.lowered, kind, *server_store, {}, "characterize server");
+      const LoopbackServer server(loaded.lowered, kind, *server_store, {}, "characterize server",
+                                  opt->insecure);
       protocol::CostReport pre, run;
       {
-        auto ch = connect_client(server.endpoint(), {});
+        protocol::ClientCredentials credentials = server.register_client({});
+        auto ch = server.connect({});
         protocol::InferenceClient client(*ch, *client_store,
-                                         {"characterize", kind, terminal_progress()});
+                                         {std::move(credentials), kind, terminal_progress()});
         fmt::print(stderr, "{}: offline phase ...\n", name);
         pre = client.precompute();
         fmt::print(stderr, "{}: online phase ...\n", name);

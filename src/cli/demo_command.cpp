@@ -25,6 +25,7 @@ struct Options {
   std::string images = std::string(PINFER_SOURCE_DIR) + "/models/digits_test_images.npy";
   std::string labels = std::string(PINFER_SOURCE_DIR) + "/models/digits_test_labels.npy";
   std::size_t count = 3;
+  bool insecure = false;
   LinkOptions link;
 };
 
@@ -52,10 +53,12 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
       open_store(work / (std::string(protocol::to_string(kind)) + "-server"), "10GB");
   auto client_store =
       open_store(work / (std::string(protocol::to_string(kind)) + "-client"), "10GB");
-  const LoopbackServer server(loaded.lowered, kind, *server_store, opt.link, "demo server");
+  const LoopbackServer server(loaded.lowered, kind, *server_store, opt.link, "demo server",
+                              opt.insecure);
   {
-    auto ch = connect_client(server.endpoint(), opt.link);
-    protocol::InferenceClient client(*ch, *client_store, {"demo-client", kind});
+    protocol::ClientCredentials credentials = server.register_client(opt.link);
+    auto ch = server.connect(opt.link);
+    protocol::InferenceClient client(*ch, *client_store, {std::move(credentials), kind});
     const Ring ring = loaded.lowered.ring();
     protocol::CostReport last, offline;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -90,6 +93,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--labels", opt->labels, "Test labels (.npy, int64)");
   cmd->add_option("--count", opt->count, "Images to classify per protocol")
       ->check(CLI::Range(1, 1000));
+  cmd->add_flag("--insecure", opt->insecure,
+                "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
   add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
     const nn::LoadedModel loaded = nn::load_model(opt->model);

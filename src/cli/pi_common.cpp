@@ -33,47 +33,83 @@ std::unique_ptr<protocol::PrecomputeStore> open_store(const std::filesystem::pat
   return std::make_unique<protocol::PrecomputeStore>(dir, limits);
 }
 
-std::string client_id_for(const std::filesystem::path& store_dir, const std::string& explicit_id) {
-  if (!explicit_id.empty()) return explicit_id;
-  const auto path = store_dir / "CLIENT_ID";
-  std::string id;
-  if (std::ifstream in(path); in) in >> id;
-  if (id.empty()) {
-    id = "c" + protocol::new_precompute_id().substr(0, 24);
-    std::ofstream out(path);
-    out << id << "\n";
-    if (!out) throw IoError("cannot write " + path.string());
+std::filesystem::path credentials_path(const std::filesystem::path& store_dir) {
+  return store_dir / "CREDENTIALS";
+}
+
+SecretBuffer<std::byte> read_secret_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read registration secret file " + path.string());
+  SecretBuffer<std::byte> raw(protocol::kMaxRegistrationSecretBytes + 2);
+  in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
+  std::size_t n = static_cast<std::size_t>(in.gcount());
+  const auto is_space = [](std::byte b) {
+    return b == std::byte{'\n'} || b == std::byte{'\r'} || b == std::byte{' '} ||
+           b == std::byte{'\t'};
+  };
+  while (n > 0 && is_space(raw[n - 1])) --n;
+  if (n == 0 || n > protocol::kMaxRegistrationSecretBytes) {
+    throw InvalidArgument("registration secret file " + path.string() + " must hold 1.." +
+                          std::to_string(protocol::kMaxRegistrationSecretBytes) + " bytes");
   }
-  return id;
+  SecretBuffer<std::byte> secret(n);
+  std::copy(raw.begin(), raw.begin() + n, secret.begin());
+  return secret;
+}
+
+void add_client_security_options(CLI::App& cmd, ClientSecurityOptions& security) {
+  auto* ca = cmd.add_option("--ca", security.ca,
+                            "Trust servers whose certificate chains to this CA file (PEM); the "
+                            "host name or IP is checked against the certificate");
+  auto* pin = cmd.add_option("--pin", security.pin,
+                             "Trust exactly the server certificate with this SHA-256 "
+                             "fingerprint (64 hex digits, as `pinfer serve` prints it)");
+  auto* insecure = cmd.add_flag("--insecure", security.insecure,
+                                "Plain TCP without TLS (only to a loopback address)");
+  ca->excludes(pin)->excludes(insecure);
+  pin->excludes(insecure);
 }
 
 std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
-                                                const LinkOptions& link) {
+                                                const LinkOptions& link,
+                                                const ClientSecurityOptions& security) {
   const net::Endpoint ep = net::parse_endpoint(endpoint);
   net::TcpOptions opt;
   opt.io_timeout_ms = link.timeout_ms;
   opt.send_rate_mbps = link.uplink_mbps;
-  return net::TcpChannel::connect(ep, opt);
+  if (security.insecure) {
+    net::require_loopback_for_insecure(ep);
+    return net::TcpChannel::connect(ep, opt);
+  }
+  if (security.ca.empty() && security.pin.empty()) {
+    throw InvalidArgument(
+        "the server's identity must be checked: pass --pin SHA256 (the fingerprint `pinfer "
+        "serve` prints), or --ca FILE (a CA certificate its certificate chains to), or "
+        "--insecure (plain TCP, loopback only)");
+  }
+  throw Unsupported("TLS is not available in this build yet; use --insecure on loopback");
 }
 
 void add_client_options(CLI::App& cmd, ClientCommandOptions& opt) {
   cmd.add_option("--server", opt.server, "Server as host:port")->required();
   cmd.add_option("--store", opt.store, "Directory of the client's precompute store")->required();
   cmd.add_option("--capacity", opt.capacity, "Store capacity, e.g. 16GB");
-  cmd.add_option("--client-id", opt.client_id, "Identity at the server (default: per store)");
   cmd.add_option("--protocol", opt.protocol, "Refuse a server not running this protocol");
   cmd.add_option("--report", opt.report, "Write the cost report (JSON) to this file");
   cmd.add_flag("--json", opt.json, "Print the report as JSON");
   add_link_options(cmd, opt.link);
+  add_client_security_options(cmd, opt.security);
 }
 
 ClientSession open_client_session(const ClientCommandOptions& opt) {
   ClientSession s;
   s.store = open_store(opt.store, opt.capacity);
-  s.channel = connect_client(opt.server, opt.link);
-  protocol::ClientOptions co{client_id_for(opt.store, opt.client_id), {}, terminal_progress()};
+  // Credentials first: a missing registration is reported before any network traffic.
+  protocol::ClientOptions co{
+      protocol::load_credentials(credentials_path(opt.store)), {}, terminal_progress()};
+  s.channel = connect_client(opt.server, opt.link, opt.security);
   if (!opt.protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt.protocol);
-  s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, co);
+  s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, std::move(co));
   return s;
 }
 
@@ -103,8 +139,11 @@ net::ServiceOptions loopback_options(const LinkOptions& link) {
 
 LoopbackServer::LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                                protocol::PrecomputeStore& store, const LinkOptions& link,
-                               std::string log_prefix)
-    : server_(model, kind, store),
+                               std::string log_prefix, bool insecure)
+    // Interim until the TLS transport lands (next commit): loopback plain TCP either way.
+    : client_security_{.ca = {}, .pin = {}, .insecure = insecure || true},
+      registry_(store.root() / "CLIENTS"),
+      server_(model, kind, store, registry_),
       service_(server_, loopback_options(link),
                [prefix = std::move(log_prefix)](std::string_view m) {
                  fmt::print(stderr, "{}: {}\n", prefix, m);
@@ -118,6 +157,15 @@ LoopbackServer::~LoopbackServer() {
 
 std::string LoopbackServer::endpoint() const {
   return "127.0.0.1:" + std::to_string(service_.port());
+}
+
+std::unique_ptr<net::TcpChannel> LoopbackServer::connect(const LinkOptions& link) const {
+  return connect_client(endpoint(), link, client_security_);
+}
+
+protocol::ClientCredentials LoopbackServer::register_client(const LinkOptions& link) const {
+  auto ch = connect(link);
+  return protocol::register_with_server(*ch);
 }
 
 void emit_report(const protocol::CostReport& report, const std::string& path, bool json) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/net/inference_service.hpp"
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/nn/lowered_model.hpp"
@@ -30,28 +31,44 @@ void add_link_options(CLI::App& cmd, LinkOptions& link);
     const std::filesystem::path& dir, const std::string& capacity,
     const std::string& per_client = "");
 
-// The client's identity at servers, kept in <store>/CLIENT_ID (created on first use).
-[[nodiscard]] std::string client_id_for(const std::filesystem::path& store_dir,
-                                        const std::string& explicit_id);
+// The client's identity at its server: <store>/CREDENTIALS, written by `pinfer client register`.
+[[nodiscard]] std::filesystem::path credentials_path(const std::filesystem::path& store_dir);
 
-// Connects to "host:port" with the client side of the link shaping.
-[[nodiscard]] std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
-                                                              const LinkOptions& link);
+// A shared registration secret from a file (trailing newline and spaces dropped). Throws
+// IoError if unreadable, InvalidArgument if empty or above 1024 bytes.
+[[nodiscard]] SecretBuffer<std::byte> read_secret_file(const std::filesystem::path& path);
+
+// How a client checks the server: --ca FILE, --pin SHA256 or --insecure (plain TCP, loopback
+// only). Exactly one is required.
+struct ClientSecurityOptions {
+  std::string ca;
+  std::string pin;
+  bool insecure = false;
+};
+void add_client_security_options(CLI::App& cmd, ClientSecurityOptions& security);
+
+// Connects to "host:port" with the client side of the link shaping, over TLS 1.3 verified as
+// `security` says (or plain TCP with --insecure on loopback). Throws InvalidArgument for a
+// missing or contradictory choice, IoError if the server cannot be reached or verified.
+[[nodiscard]] std::unique_ptr<net::TcpChannel> connect_client(
+    const std::string& endpoint, const LinkOptions& link, const ClientSecurityOptions& security);
 
 // Options every client command shares (precompute, infer).
 struct ClientCommandOptions {
   std::string server;
   std::string store;
   std::string capacity = "16GB";
-  std::string client_id;
   std::string protocol;
   std::string report;
   bool json = false;
   LinkOptions link;
+  ClientSecurityOptions security;
 };
 void add_client_options(CLI::App& cmd, ClientCommandOptions& opt);
 
-// A connected client: its store, its channel and the session on it (handshake done).
+// A connected client: its store, its channel and the session on it (authenticated with the
+// store's CREDENTIALS, handshake done). Throws IoError telling the user to run `pinfer client
+// register` when the store has no credentials.
 struct ClientSession {
   std::unique_ptr<protocol::PrecomputeStore> store;
   std::unique_ptr<net::TcpChannel> channel;
@@ -63,18 +80,27 @@ struct ClientSession {
 [[nodiscard]] protocol::ProgressFn terminal_progress();
 
 // An InferenceServer for `model` served on an ephemeral loopback port from a background thread
-// (demo, characterize). Destruction stops the service and joins the thread on every path.
+// (demo, characterize), with its client registry in the store directory. By default over TLS
+// 1.3 with an ephemeral self-signed certificate that connect() pins; `insecure`: plain TCP.
+// Destruction stops the service and joins the thread on every path.
 class LoopbackServer {
  public:
   LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
-                 protocol::PrecomputeStore& store, const LinkOptions& link, std::string log_prefix);
+                 protocol::PrecomputeStore& store, const LinkOptions& link, std::string log_prefix,
+                 bool insecure);
   ~LoopbackServer();
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
 
   [[nodiscard]] std::string endpoint() const;
+  // A client connection to this server, secured like the server.
+  [[nodiscard]] std::unique_ptr<net::TcpChannel> connect(const LinkOptions& link) const;
+  // Registers a new client over the network (as `pinfer client register` does).
+  [[nodiscard]] protocol::ClientCredentials register_client(const LinkOptions& link) const;
 
  private:
+  ClientSecurityOptions client_security_;
+  protocol::ClientRegistry registry_;
   protocol::InferenceServer server_;
   net::InferenceService service_;
   std::thread thread_;

@@ -9,6 +9,8 @@
 
 #include "command_registry.hpp"
 #include "pi_common.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/net/endpoint.hpp"
 #include "pinfer/net/inference_service.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_server.hpp"
@@ -25,6 +27,11 @@ struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 7878;
   std::size_t max_sessions = 16;
+  std::string cert;
+  std::string key;
+  bool insecure = false;
+  std::string registration = "open";
+  std::string registration_secret_file;
   LinkOptions link;
 };
 
@@ -50,19 +57,44 @@ void setup(CLI::App& app) {
   cmd->add_option("--port", opt->port, "TCP port (0: any free port, printed)");
   cmd->add_option("--max-sessions", opt->max_sessions, "Concurrent sessions; more get 'busy'")
       ->check(CLI::Range(1, 4096));
+  auto* cert = cmd->add_option("--cert", opt->cert,
+                               "TLS certificate (PEM; default: one generated in the store)");
+  auto* key = cmd->add_option("--key", opt->key, "TLS private key (PEM) of --cert");
+  cert->needs(key);
+  key->needs(cert);
+  cmd->add_flag("--insecure", opt->insecure, "Plain TCP without TLS (loopback --host only)")
+      ->excludes(cert)
+      ->excludes(key);
+  auto* reg = cmd->add_option("--registration", opt->registration,
+                              "Who may run `pinfer client register`: open (default) or closed")
+                  ->check(CLI::IsMember({"open", "closed"}));
+  cmd->add_option("--registration-secret-file", opt->registration_secret_file,
+                  "Registration requires the secret in this file (clients pass the same file)")
+      ->excludes(reg);
   add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
     const protocol::ProtocolKind kind = protocol::parse_protocol_kind(opt->protocol);
+    if (opt->insecure) net::require_loopback_for_insecure(net::Endpoint{opt->host, opt->port});
     auto store = open_store(opt->store, opt->capacity, opt->client_quota);
+    protocol::ClientRegistry registry(store->root() / "CLIENTS",
+                                      opt->registration == "closed"
+                                          ? protocol::RegistrationPolicy::closed
+                                          : protocol::RegistrationPolicy::open);
+    if (!opt->registration_secret_file.empty()) {
+      registry.require_secret(read_secret_file(opt->registration_secret_file).span());
+    }
     fmt::print(stderr, "loading {} ...\n", opt->model);
     nn::LoadedModel loaded = nn::load_model(opt->model);
-    protocol::InferenceServer server(std::move(loaded.lowered), kind, *store);
+    protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry);
     net::ServiceOptions so;
     so.host = opt->host;
     so.port = opt->port;
     so.max_sessions = opt->max_sessions;
     so.tcp.io_timeout_ms = opt->link.timeout_ms;
     so.tcp.send_rate_mbps = opt->link.downlink_mbps;
+    if (!opt->insecure) {
+      throw Unsupported("TLS is not available in this build yet; use --insecure on loopback");
+    }
     net::InferenceService service(
         server, so, [](std::string_view m) { fmt::print(stderr, "pinfer serve: {}\n", m); });
     std::signal(SIGINT, on_signal);
@@ -77,8 +109,10 @@ void setup(CLI::App& app) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
-    fmt::print("serving {} ({}) on {}:{}\n", server.model().name, protocol::to_string(kind),
-               opt->host, service.port());
+    fmt::print("serving {} ({}) on {}:{} ({}; {} registered clients, registration {})\n",
+               server.model().name, protocol::to_string(kind), opt->host, service.port(),
+               opt->insecure ? "plain TCP, --insecure" : "TLS 1.3", registry.size(),
+               !opt->registration_secret_file.empty() ? "with secret" : opt->registration);
     std::fflush(stdout);
     service.run();
     finished.store(true);

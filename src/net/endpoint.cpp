@@ -1,5 +1,10 @@
 #include "pinfer/net/endpoint.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::net {
@@ -39,6 +44,30 @@ Endpoint parse_endpoint(std::string_view text) {
   }
   if (value > 65535) throw bad("port " + std::to_string(value) + " exceeds 65535");
   return Endpoint{std::string(host), static_cast<uint16_t>(value)};
+}
+
+bool is_loopback_host(std::string_view host) {
+  const std::string h(host);
+  if (h == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    // An IPv4-mapped loopback address (::ffff:127.x.y.z) reaches the same interface.
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+void require_loopback_for_insecure(const Endpoint& endpoint, std::string_view flag) {
+  if (is_loopback_host(endpoint.host)) return;
+  throw InvalidArgument(std::string(flag) +
+                        " (plain TCP, no TLS) is only allowed on a loopback "
+                        "address (127.0.0.0/8, ::1, localhost), not " +
+                        to_string(endpoint) +
+                        "; use TLS: the server's --cert/--key (or its generated certificate) "
+                        "and the client's --ca FILE or --pin SHA256");
 }
 
 std::string to_string(const Endpoint& endpoint) {

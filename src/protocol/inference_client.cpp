@@ -1,5 +1,6 @@
 #include "pinfer/protocol/inference_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -61,10 +62,42 @@ nlohmann::json parse_json(const std::vector<std::byte>& bytes) {
 
 }  // namespace
 
+ClientCredentials register_with_server(Channel& ch, std::span<const std::byte> secret) {
+  ch.set_phase("handshake");
+  Hello hello;
+  hello.mode = HelloMode::register_client;
+  hello.registration_secret = SecretBuffer<std::byte>(secret.size());
+  std::copy(secret.begin(), secret.end(), hello.registration_secret.begin());
+  ch.send(frames::kHello, encode(hello).span());
+  ch.flush();
+  std::vector<std::byte> raw =
+      ch.recv(frames::kRegistered, 16 + kMaxClientIdChars + kClientTokenBytes);
+  try {
+    ClientCredentials c = decode_registration(raw);
+    secure_wipe(raw.data(), raw.size());
+    return c;
+  } catch (...) {
+    secure_wipe(raw.data(), raw.size());
+    throw;
+  }
+}
+
 InferenceClient::InferenceClient(Channel& channel, PrecomputeStore& store, ClientOptions options)
     : ch_(channel), store_(store), options_(std::move(options)) {
+  if (!valid_client_id(options_.credentials.client_id) ||
+      options_.credentials.token.size() != kClientTokenBytes) {
+    throw InvalidArgument(
+        "client credentials are missing or malformed; register with the server first "
+        "(`pinfer client register`)");
+  }
   ch_.set_phase("handshake");
-  ch_.send(frames::kHello, encode(Hello{options_.client_id, options_.protocol}));
+  {
+    Hello hello;
+    hello.client_id = options_.credentials.client_id;
+    hello.token = options_.credentials.token.clone();
+    hello.protocol = options_.protocol;
+    ch_.send(frames::kHello, encode(hello).span());
+  }
   ch_.flush();
   const HelloReply reply =
       decode_hello_reply(ch_.recv(frames::kHelloReply, kMaxArchitectureBytes + 64));

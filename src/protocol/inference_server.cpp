@@ -28,8 +28,9 @@ std::vector<Shape> op_shapes(const nn::LoweredModel& m) {
 
 }  // namespace
 
-InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind, PrecomputeStore& store)
-    : model_(std::move(model)), kind_(kind), store_(store) {
+InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind, PrecomputeStore& store,
+                                 ClientRegistry& clients)
+    : model_(std::move(model)), kind_(kind), store_(store), clients_(clients) {
   nn::validate(model_);
   plan_ = std::make_unique<ModelPlan>(make_plan(model_));
   he_ = std::make_unique<HeServerModel>(model_);
@@ -39,7 +40,38 @@ InferenceServer::~InferenceServer() = default;
 
 void InferenceServer::serve_connection(Channel& ch) {
   ch.set_phase("handshake");
-  const Hello hello = decode_hello(ch.recv(frames::kHello, 1024));
+  Hello hello;
+  {
+    std::vector<std::byte> raw = ch.recv(frames::kHello, max_hello_bytes());
+    try {
+      hello = decode_hello(raw);
+    } catch (const FormatError& e) {
+      secure_wipe(raw.data(), raw.size());
+      ch.send_error(e.what());
+      throw;
+    }
+    secure_wipe(raw.data(), raw.size());
+  }
+  if (hello.mode == HelloMode::register_client) {
+    ClientCredentials issued;
+    try {
+      issued = clients_.register_client(hello.registration_secret.span());
+    } catch (const Error& e) {
+      ch.send_error(e.what());
+      throw;
+    }
+    ch.send(frames::kRegistered, encode_registration(issued).span());
+    ch.flush();
+    return;
+  }
+  // Before anything else: an unauthenticated peer learns nothing and touches nothing.
+  try {
+    clients_.authenticate(hello.client_id, hello.token.span());
+  } catch (const ProtocolError& e) {
+    ch.send_error(e.what());
+    throw;
+  }
+  // From here on, hello.client_id is authenticated: every store access below is keyed by it.
   if (hello.protocol && *hello.protocol != kind_) {
     const std::string msg = "protocol mismatch: client wants " +
                             std::string(to_string(*hello.protocol)) + ", server runs " +
@@ -47,16 +79,11 @@ void InferenceServer::serve_connection(Channel& ch) {
     ch.send_error(msg);
     throw ProtocolError(msg);
   }
-  try {
-    (void)store_.count(hello.client_id);  // validates the id
-  } catch (const InvalidArgument& e) {
-    ch.send_error(e.what());
-    throw ProtocolError(std::string("client sent an invalid id: ") + e.what());
-  }
   ch.send(frames::kHelloReply, encode(HelloReply{kind_, encode_architecture(model_)}));
   ch.flush();
   // Server halves whose client half is gone (the client crashed between taking a precompute
-  // and naming it) can never be used: discard them. A client id belongs to one client store.
+  // and naming it) can never be used: discard them. Only the authenticated client's own
+  // entries are listed, so a client can never make the server drop another client's.
   const std::vector<std::string> held =
       decode_holdings(ch.recv(frames::kHoldings, max_holdings_bytes()));
   for (const std::string& id : store_.list(hello.client_id)) {

@@ -1,5 +1,6 @@
 #include "session_messages.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -13,7 +14,8 @@ namespace pinfer::protocol::detail {
 namespace {
 
 constexpr uint32_t kHelloMagic = 0x464e4950;  // "PINF"
-constexpr uint32_t kSessionVersion = 1;
+// 2: hello carries a mode, the client id and its token (client identity, issue 8).
+constexpr uint32_t kSessionVersion = 2;
 constexpr uint32_t kClientStateMagic = 0x53434950;  // "PICS"
 constexpr uint32_t kServerStateMagic = 0x53534950;  // "PISS"
 constexpr uint32_t kStateVersion = 1;
@@ -87,25 +89,92 @@ void check_header(ByteReader& r, uint32_t magic, ProtocolKind protocol,
 
 }  // namespace
 
-std::vector<std::byte> encode(const Hello& h) {
+namespace {
+
+// Copies a ByteWriter's bytes into a wiping buffer and wipes the writer's copy.
+SecretBuffer<std::byte> take_secret(ByteWriter& w) {
+  std::vector<std::byte> bytes = w.take();
+  SecretBuffer<std::byte> out(bytes.size());
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  secure_wipe(bytes.data(), bytes.size());
+  return out;
+}
+
+SecretBuffer<std::byte> get_secret(ByteReader& r, std::size_t n, std::string_view field) {
+  const auto view = r.bytes(n, field);
+  SecretBuffer<std::byte> out(n);
+  std::copy(view.begin(), view.end(), out.begin());
+  return out;
+}
+
+}  // namespace
+
+SecretBuffer<std::byte> encode(const Hello& h) {
   ByteWriter w;
   w.u32(kHelloMagic);
   w.u32(kSessionVersion);
-  w.string(h.client_id);
-  w.u8(h.protocol ? static_cast<uint8_t>(*h.protocol) : 0);
-  return w.take();
+  w.u8(static_cast<uint8_t>(h.mode));
+  if (h.mode == HelloMode::session) {
+    PINFER_ASSERT(h.token.size() == kClientTokenBytes);
+    w.string(h.client_id);
+    w.bytes(h.token.span());
+    w.u8(h.protocol ? static_cast<uint8_t>(*h.protocol) : 0);
+  } else {
+    w.u64(h.registration_secret.size());
+    w.bytes(h.registration_secret.span());
+  }
+  return take_secret(w);
 }
 
 Hello decode_hello(std::span<const std::byte> bytes) {
   ByteReader r(bytes);
   r.expect_u32(kHelloMagic, "hello magic");
-  r.expect_u32(kSessionVersion, "session version");
+  // A client of another version learns why instead of a confusing parse error.
+  const uint32_t version = r.u32("session version");
+  if (version != kSessionVersion) {
+    throw FormatError("session version " + std::to_string(version) +
+                      " is not supported (this "
+                      "server speaks version " +
+                      std::to_string(kSessionVersion) +
+                      ": client identity and TLS); upgrade the client");
+  }
   Hello h;
-  h.client_id = r.string("client id", 64);
-  const uint8_t p = r.u8("protocol");
-  if (p != 0) h.protocol = protocol_from(p);
+  const uint8_t mode = r.u8("hello mode");
+  if (mode == static_cast<uint8_t>(HelloMode::session)) {
+    h.client_id = r.string("client id", kMaxClientIdChars);
+    if (!valid_client_id(h.client_id)) {
+      throw FormatError("client id must be [A-Za-z0-9_-], 1.." + std::to_string(kMaxClientIdChars) +
+                        " characters");
+    }
+    h.token = get_secret(r, kClientTokenBytes, "client token");
+    const uint8_t p = r.u8("protocol");
+    if (p != 0) h.protocol = protocol_from(p);
+  } else if (mode == static_cast<uint8_t>(HelloMode::register_client)) {
+    h.mode = HelloMode::register_client;
+    const uint64_t n = r.length("registration secret bytes", kMaxRegistrationSecretBytes);
+    h.registration_secret = get_secret(r, n, "registration secret");
+  } else {
+    throw FormatError("hello mode " + std::to_string(mode) + " is unknown");
+  }
   r.expect_end("hello");
   return h;
+}
+
+SecretBuffer<std::byte> encode_registration(const ClientCredentials& c) {
+  ByteWriter w;
+  w.string(c.client_id);
+  w.bytes(c.token.span());
+  return take_secret(w);
+}
+
+ClientCredentials decode_registration(std::span<const std::byte> bytes) {
+  ByteReader r(bytes);
+  ClientCredentials c;
+  c.client_id = r.string("client id", kMaxClientIdChars);
+  if (!valid_client_id(c.client_id)) throw FormatError("server issued a malformed client id");
+  c.token = get_secret(r, kClientTokenBytes, "client token");
+  r.expect_end("registration");
+  return c;
 }
 
 std::vector<std::byte> encode(const HelloReply& reply) {

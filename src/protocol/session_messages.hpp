@@ -9,17 +9,33 @@
 #include "gc_phases.hpp"
 #include "pinfer/core/block.hpp"
 #include "pinfer/core/ring.hpp"
+#include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/core/tensor.hpp"
+#include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
 
 namespace pinfer::protocol::detail {
 
+// The first frame of every connection. A session presents the client's id and token (checked
+// before anything else); a registration asks for fresh ones (with the server's registration
+// secret when it requires one). Holds secrets: its encoding is wiped after sending.
+enum class HelloMode : uint8_t { session = 1, register_client = 2 };
 struct Hello {
-  std::string client_id;
-  std::optional<ProtocolKind> protocol;  // what the client insists on, if anything
+  HelloMode mode = HelloMode::session;
+  std::string client_id;                        // session
+  SecretBuffer<std::byte> token;                // session: kClientTokenBytes
+  std::optional<ProtocolKind> protocol;         // session: what the client insists on, if anything
+  SecretBuffer<std::byte> registration_secret;  // registration: possibly empty
 };
-[[nodiscard]] std::vector<std::byte> encode(const Hello& h);
+[[nodiscard]] SecretBuffer<std::byte> encode(const Hello& h);
 [[nodiscard]] Hello decode_hello(std::span<const std::byte> bytes);
+[[nodiscard]] inline std::size_t max_hello_bytes() {
+  return 64 + kMaxClientIdChars + kClientTokenBytes + kMaxRegistrationSecretBytes;
+}
+
+// The server's answer to a registration: the new id and token (secret).
+[[nodiscard]] SecretBuffer<std::byte> encode_registration(const ClientCredentials& c);
+[[nodiscard]] ClientCredentials decode_registration(std::span<const std::byte> bytes);
 
 struct HelloReply {
   ProtocolKind protocol;

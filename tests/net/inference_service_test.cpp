@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "pinfer/core/error.hpp"
@@ -26,19 +28,31 @@ class InferenceServiceTest : public ::testing::TestWithParam<ProtocolKind> {
     model_ = test_models::small_test_model(21);
     server_store_ = std::make_unique<PrecomputeStore>(dir_ / "server",
                                                       StoreLimits{.capacity_bytes = 1ull << 32});
-    server_ = std::make_unique<InferenceServer>(model_, GetParam(), *server_store_);
+    registry_ = std::make_unique<ClientRegistry>(dir_ / "server" / "CLIENTS");
+    server_ = std::make_unique<InferenceServer>(model_, GetParam(), *server_store_, *registry_);
   }
   void TearDown() override {
     server_.reset();
+    registry_.reset();
     server_store_.reset();
     fs::remove_all(dir_);
   }
+
+  // The credentials of the client called `name` (registered on first use).
+  ClientCredentials creds(const std::string& name) {
+    std::lock_guard lock(clients_mu_);
+    auto it = clients_.find(name);
+    if (it == clients_.end()) it = clients_.emplace(name, registry_->register_client({})).first;
+    return it->second.clone();
+  }
+  // The server-side store key of `name`: its authenticated id.
+  std::string id_of(const std::string& name) { return creds(name).client_id; }
 
   // Runs one client session: precompute then infer; returns whether the logits were exact.
   bool client_session(uint16_t port, const std::string& id, uint64_t seed) {
     PrecomputeStore store(dir_ / ("client-" + id), {.capacity_bytes = 1ull << 32});
     auto ch = net::TcpChannel::connect("127.0.0.1", port);
-    InferenceClient client(*ch, store, {id, GetParam()});
+    InferenceClient client(*ch, store, {creds(id), GetParam()});
     (void)client.precompute();
     const FloatTensor x = test_models::random_input(model_.input_shape, seed);
     const CostReport rep = client.infer(x, false);
@@ -49,7 +63,10 @@ class InferenceServiceTest : public ::testing::TestWithParam<ProtocolKind> {
   fs::path dir_;
   nn::LoweredModel model_;
   std::unique_ptr<PrecomputeStore> server_store_;
+  std::unique_ptr<ClientRegistry> registry_;
   std::unique_ptr<InferenceServer> server_;
+  std::mutex clients_mu_;
+  std::map<std::string, ClientCredentials> clients_;
 };
 
 TEST_P(InferenceServiceTest, ServesConcurrentClientsBitExact) {
@@ -87,7 +104,7 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOfflineLeavesServerServingAndStor
       ch->close();
     });
     try {
-      InferenceClient client(*ch, store, {"quitter", GetParam()});
+      InferenceClient client(*ch, store, {creds("quitter"), GetParam()});
       for (;;) (void)client.precompute();
     } catch (const Error&) {
       // expected: the connection was cut under the client
@@ -98,15 +115,18 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOfflineLeavesServerServingAndStor
   service.stop();
   loop.join();
   EXPECT_GE(service.stats().sessions_completed, 1u);
-  // Nothing half-written or reserved remains for the client that vanished.
-  PrecomputeStore reopened(dir_ / "server", {.capacity_bytes = 1ull << 32});
-  EXPECT_EQ(reopened.recovery().removed_incomplete, 0u);
-  EXPECT_EQ(server_store_->used_bytes("stayer"), 0u);
-  for (const std::string& id : server_store_->list("quitter")) {
-    EXPECT_NO_THROW((void)server_store_->take("quitter", id));  // whole, usable entries only
+  EXPECT_EQ(server_store_->used_bytes(id_of("stayer")), 0u);
+  for (const std::string& id : server_store_->list(id_of("quitter"))) {
+    EXPECT_NO_THROW((void)server_store_->take(id_of("quitter"), id));  // whole, usable entries only
   }
   // A reservation leaked by the aborted offline phase would still count here.
-  EXPECT_EQ(server_store_->used_bytes("quitter"), 0u);
+  EXPECT_EQ(server_store_->used_bytes(id_of("quitter")), 0u);
+  // Nothing half-written remains for the client that vanished (the store is locked while
+  // open, so close it before reopening).
+  server_.reset();
+  server_store_.reset();
+  PrecomputeStore reopened(dir_ / "server", {.capacity_bytes = 1ull << 32});
+  EXPECT_EQ(reopened.recovery().removed_incomplete, 0u);
 }
 
 TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecompute) {
@@ -116,7 +136,7 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecomp
   {
     PrecomputeStore store(dir_ / "cut", {.capacity_bytes = 1ull << 32});
     auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
-    InferenceClient client(*ch, store, {"cut", GetParam()});
+    InferenceClient client(*ch, store, {creds("cut"), GetParam()});
     id = client.precompute().precompute_id;
     // Cut the connection as soon as the online phase has taken the precompute.
     std::atomic<bool> done{false};
@@ -140,7 +160,7 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecomp
   {
     PrecomputeStore store(dir_ / "cut", {.capacity_bytes = 1ull << 32});
     auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
-    InferenceClient client(*ch, store, {"cut", GetParam()});
+    InferenceClient client(*ch, store, {creds("cut"), GetParam()});
     const FloatTensor x = test_models::random_input(model_.input_shape, 4);
     EXPECT_EQ(client.infer(x).logits_ring,
               nn::run_fixed_point(model_, nn::encode_input(model_, x)).values());
@@ -148,8 +168,8 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecomp
   }
   service.stop();
   loop.join();
-  EXPECT_THROW((void)server_store_->take("cut", id), StoreError);
-  EXPECT_EQ(server_store_->used_bytes("cut"), 0u);
+  EXPECT_THROW((void)server_store_->take(id_of("cut"), id), StoreError);
+  EXPECT_EQ(server_store_->used_bytes(id_of("cut")), 0u);
 }
 
 TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
@@ -157,11 +177,12 @@ TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
   std::thread loop([&] { service.run(); });
   auto first = net::TcpChannel::connect("127.0.0.1", service.port());
   PrecomputeStore store(dir_ / "holder", {.capacity_bytes = 1ull << 32});
-  InferenceClient holder(*first, store, {"holder", GetParam()});  // occupies the only session
+  InferenceClient holder(*first, store,
+                         {creds("holder"), GetParam()});  // occupies the only session
   auto second = net::TcpChannel::connect("127.0.0.1", service.port());
   PrecomputeStore store2(dir_ / "late", {.capacity_bytes = 1ull << 32});
   try {
-    InferenceClient late(*second, store2, {"late", GetParam()});
+    InferenceClient late(*second, store2, {creds("late"), GetParam()});
     FAIL() << "expected a busy answer";
   } catch (const ProtocolError& e) {
     EXPECT_NE(std::string(e.what()).find("busy"), std::string::npos) << e.what();
@@ -178,7 +199,7 @@ TEST_P(InferenceServiceTest, WrongInputShapeIsAClearError) {
   {
     PrecomputeStore store(dir_ / "shape", {.capacity_bytes = 1ull << 32});
     auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
-    InferenceClient client(*ch, store, {"shape", GetParam()});
+    InferenceClient client(*ch, store, {creds("shape"), GetParam()});
     EXPECT_THROW((void)client.infer(FloatTensor(Shape{1, 3, 5, 5})), InvalidArgument);
     client.close();
   }

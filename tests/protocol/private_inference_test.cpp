@@ -22,6 +22,7 @@ struct Stores {
   fs::path dir = fs::temp_directory_path() / ("pinfer-pi-test-" + new_precompute_id());
   PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
   PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
+  ClientRegistry registry{dir / "server" / "CLIENTS"};
   ~Stores() { fs::remove_all(dir); }
 };
 
@@ -39,7 +40,7 @@ void with_session(InferenceServer& server, PrecomputeStore& client_store, Client
     }
   });
   try {
-    InferenceClient client(*a, client_store, opts);
+    InferenceClient client(*a, client_store, std::move(opts));
     client_fn(client);
     client.close();
   } catch (...) {
@@ -56,8 +57,9 @@ class PrivateInference : public ::testing::TestWithParam<ProtocolKind> {};
 TEST_P(PrivateInference, LogitsAreBitExactWithFixedPointEngine) {
   const nn::LoweredModel model = test_models::small_test_model(1);
   Stores stores;
-  InferenceServer server(model, GetParam(), stores.server);
-  with_session(server, stores.client, {.client_id = "alice", .protocol = GetParam()},
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
+  with_session(server, stores.client,
+               {.credentials = stores.registry.register_client({}), .protocol = GetParam()},
                [&](InferenceClient& client) {
                  for (uint64_t trial = 0; trial < 3; ++trial) {
                    const FloatTensor x = test_models::random_input(model.input_shape, trial);
@@ -77,54 +79,59 @@ TEST_P(PrivateInference, LogitsAreBitExactWithFixedPointEngine) {
 TEST_P(PrivateInference, RunsOfflineOnDemandWhenStoreIsEmpty) {
   const nn::LoweredModel model = test_models::small_test_model(2);
   Stores stores;
-  InferenceServer server(model, GetParam(), stores.server);
-  with_session(server, stores.client, {.client_id = "bob"}, [&](InferenceClient& client) {
-    const FloatTensor x = test_models::random_input(model.input_shape, 7);
-    EXPECT_THROW((void)client.infer(x, false), StoreError);
-    const CostReport rep = client.infer(x);
-    EXPECT_TRUE(rep.offline_on_demand);
-    EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values());
-  });
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
+  with_session(server, stores.client, {.credentials = stores.registry.register_client({})},
+               [&](InferenceClient& client) {
+                 const FloatTensor x = test_models::random_input(model.input_shape, 7);
+                 EXPECT_THROW((void)client.infer(x, false), StoreError);
+                 const CostReport rep = client.infer(x);
+                 EXPECT_TRUE(rep.offline_on_demand);
+                 EXPECT_EQ(rep.logits_ring,
+                           nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+               });
 }
 
 TEST_P(PrivateInference, ClientStoresOnlyConstantStateForClientGarbler) {
   const nn::LoweredModel model = test_models::small_test_model(3);
   Stores stores;
-  InferenceServer server(model, GetParam(), stores.server);
-  with_session(server, stores.client, {.client_id = "carol"}, [&](InferenceClient& client) {
-    const CostReport pre = client.precompute();
-    if (GetParam() == ProtocolKind::client_garbler) {
-      EXPECT_LT(pre.client_storage_bytes, 1024u);
-      EXPECT_GT(pre.server_storage_bytes, pre.relus * 2000);
-    } else {
-      EXPECT_GT(pre.client_storage_bytes, pre.relus * 2000);
-      EXPECT_LT(pre.server_storage_bytes, pre.relus * 64);
-    }
-  });
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
+  with_session(server, stores.client, {.credentials = stores.registry.register_client({})},
+               [&](InferenceClient& client) {
+                 const CostReport pre = client.precompute();
+                 if (GetParam() == ProtocolKind::client_garbler) {
+                   EXPECT_LT(pre.client_storage_bytes, 1024u);
+                   EXPECT_GT(pre.server_storage_bytes, pre.relus * 2000);
+                 } else {
+                   EXPECT_GT(pre.client_storage_bytes, pre.relus * 2000);
+                   EXPECT_LT(pre.server_storage_bytes, pre.relus * 64);
+                 }
+               });
 }
 
 TEST_P(PrivateInference, PrecomputeIsNeverUsedTwice) {
   const nn::LoweredModel model = test_models::small_test_model(4);
   Stores stores;
-  InferenceServer server(model, GetParam(), stores.server);
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
   std::string id;
-  with_session(server, stores.client, {.client_id = "dave"}, [&](InferenceClient& client) {
+  const ClientCredentials dave = stores.registry.register_client({});
+  with_session(server, stores.client, {.credentials = dave.clone()}, [&](InferenceClient& client) {
     id = client.precompute().precompute_id;
     (void)client.infer(test_models::random_input(model.input_shape, 1), false);
   });
   // The server refuses the same id again even if a client replays it.
-  EXPECT_THROW((void)stores.server.take("dave", id), StoreError);
+  EXPECT_THROW((void)stores.server.take(dave.client_id, id), StoreError);
   EXPECT_EQ(stores.client.used_bytes(), 0u);
 }
 
 TEST_P(PrivateInference, PrecomputeRefusedByServerIsSkippedNotRetried) {
   const nn::LoweredModel model = test_models::small_test_model(8);
   Stores stores;
-  InferenceServer server(model, GetParam(), stores.server);
-  with_session(server, stores.client, {.client_id = "hank"}, [&](InferenceClient& client) {
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
+  const ClientCredentials hank = stores.registry.register_client({});
+  with_session(server, stores.client, {.credentials = hank.clone()}, [&](InferenceClient& client) {
     const std::string first = client.precompute().precompute_id;
     const std::string second = client.precompute().precompute_id;
-    ASSERT_TRUE(stores.server.remove("hank", first));  // e.g. discarded as damaged
+    ASSERT_TRUE(stores.server.remove(hank.client_id, first));  // e.g. discarded as damaged
     const FloatTensor x = test_models::random_input(model.input_shape, 5);
     const CostReport rep = client.infer(x, false);
     EXPECT_EQ(rep.precompute_id, second);
@@ -138,11 +145,12 @@ TEST_P(PrivateInference, FullServerStoreRefusesCleanlyAndSessionContinues) {
   Stores stores;
   const fs::path tiny_dir = stores.dir / "tiny";
   PrecomputeStore tiny(tiny_dir, {.capacity_bytes = 1000});
-  InferenceServer server(model, GetParam(), tiny);
-  with_session(server, stores.client, {.client_id = "erin"}, [&](InferenceClient& client) {
-    EXPECT_THROW((void)client.precompute(), ProtocolError);
-    EXPECT_EQ(client.stored_precomputes(), 0u);
-  });
+  InferenceServer server(model, GetParam(), tiny, stores.registry);
+  with_session(server, stores.client, {.credentials = stores.registry.register_client({})},
+               [&](InferenceClient& client) {
+                 EXPECT_THROW((void)client.precompute(), ProtocolError);
+                 EXPECT_EQ(client.stored_precomputes(), 0u);
+               });
   EXPECT_EQ(stores.client.used_bytes(), 0u);
   EXPECT_EQ(tiny.used_bytes(), 0u);
 }
@@ -155,10 +163,11 @@ INSTANTIATE_TEST_SUITE_P(Protocols, PrivateInference,
 TEST(PrivateInferenceSession, ProtocolMismatchIsAClearError) {
   const nn::LoweredModel model = test_models::small_test_model(6);
   Stores stores;
-  InferenceServer server(model, ProtocolKind::server_garbler, stores.server);
+  InferenceServer server(model, ProtocolKind::server_garbler, stores.server, stores.registry);
   try {
     with_session(server, stores.client,
-                 {.client_id = "frank", .protocol = ProtocolKind::client_garbler},
+                 {.credentials = stores.registry.register_client({}),
+                  .protocol = ProtocolKind::client_garbler},
                  [](InferenceClient&) {});
     FAIL() << "expected a protocol mismatch";
   } catch (const ProtocolError& e) {
@@ -184,13 +193,15 @@ TEST(PrivateInferenceRingWidths, OddRingWidthsAreBitExact) {
     for (auto kind : {ProtocolKind::server_garbler, ProtocolKind::client_garbler}) {
       const nn::LoweredModel model = test_models::small_test_model(11, l, 8);
       Stores stores;
-      InferenceServer server(model, kind, stores.server);
-      with_session(server, stores.client, {.client_id = "gina"}, [&](InferenceClient& client) {
-        const FloatTensor x = test_models::random_input(model.input_shape, 3);
-        const CostReport rep = client.infer(x);
-        EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values())
-            << "l = " << l << " " << to_string(kind);
-      });
+      InferenceServer server(model, kind, stores.server, stores.registry);
+      with_session(server, stores.client, {.credentials = stores.registry.register_client({})},
+                   [&](InferenceClient& client) {
+                     const FloatTensor x = test_models::random_input(model.input_shape, 3);
+                     const CostReport rep = client.infer(x);
+                     EXPECT_EQ(rep.logits_ring,
+                               nn::run_fixed_point(model, nn::encode_input(model, x)).values())
+                         << "l = " << l << " " << to_string(kind);
+                   });
     }
   }
 }

@@ -30,12 +30,13 @@ TEST_P(ShippedModelPrivateInference, SampledHeldOutSetIsBitExact) {
   const fs::path dir = fs::temp_directory_path() / ("pinfer-shipped-" + new_precompute_id());
   PrecomputeStore client_store(dir / "c", {.capacity_bytes = 1ull << 34});
   PrecomputeStore server_store(dir / "s", {.capacity_bytes = 1ull << 34});
-  InferenceServer server(loaded.lowered, GetParam(), server_store);
+  ClientRegistry registry(dir / "s" / "CLIENTS");
+  InferenceServer server(loaded.lowered, GetParam(), server_store, registry);
   auto [a, b] = make_memory_channel_pair();
   std::thread t([&, &sch = *b] { server.serve_connection(sch); });
   std::size_t correct = 0, tested = 0;
   {
-    InferenceClient client(*a, client_store, {"tester", GetParam()});
+    InferenceClient client(*a, client_store, {registry.register_client({}), GetParam()});
     constexpr std::size_t kStride = 23;  // 16 of the 360 held-out images
     for (std::size_t i = 0; i < images.size(); i += kStride, ++tested) {
       (void)client.precompute();

@@ -17,6 +17,14 @@ struct Endpoint {
 // non-numeric port, port above 65535).
 [[nodiscard]] Endpoint parse_endpoint(std::string_view text);
 
+// True if `host` is a loopback address written literally (127.0.0.0/8, ::1, ::ffff:127.x.y.z)
+// or the name "localhost". No name is resolved: the check must not depend on DNS.
+[[nodiscard]] bool is_loopback_host(std::string_view host);
+
+// Plain TCP is only for experiments on one machine: throws InvalidArgument naming the endpoint
+// and `flag` unless the host is loopback (is_loopback_host).
+void require_loopback_for_insecure(const Endpoint& endpoint, std::string_view flag = "--insecure");
+
 // "host:port", with brackets around an IPv6 address.
 [[nodiscard]] std::string to_string(const Endpoint& endpoint);
 

@@ -10,6 +10,7 @@
 #include "pinfer/core/channel.hpp"
 #include "pinfer/core/tensor.hpp"
 #include "pinfer/nn/lowered_model.hpp"
+#include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
@@ -25,16 +26,25 @@ struct ModelPlan;
 using ProgressFn = std::function<void(std::string_view step, uint64_t done, uint64_t total)>;
 
 struct ClientOptions {
-  std::string client_id;  // [A-Za-z0-9_-]{1,64}; the server keys its store by it
+  // Issued by the server at registration (register_with_server, or `pinfer client register`);
+  // the server authenticates it first and keys its store by the id.
+  ClientCredentials credentials;
   std::optional<ProtocolKind> protocol = {};  // refuse a server running another protocol
   ProgressFn progress = {};                   // optional
 };
 
+// Asks the server on `channel` for a fresh client id and token (the connection's only request).
+// `registration_secret` is needed when the server requires one (else empty). Throws
+// ProtocolError if the server refuses (registration closed, wrong secret), IoError on the
+// transport. Send it over an authenticated, encrypted channel: the token is a bearer secret.
+[[nodiscard]] ClientCredentials register_with_server(
+    Channel& channel, std::span<const std::byte> registration_secret = {});
+
 class InferenceClient {
  public:
-  // Runs the handshake on `channel` (kept by reference for the client's lifetime).
-  // Throws ProtocolError on a protocol mismatch or a server error, FormatError on a malformed
-  // architecture, IoError on the transport.
+  // Authenticates and runs the handshake on `channel` (kept by reference for the client's
+  // lifetime). Throws ProtocolError on a protocol mismatch, refused credentials or another
+  // server error, FormatError on a malformed architecture, IoError on the transport.
   InferenceClient(Channel& channel, PrecomputeStore& store, ClientOptions options);
   ~InferenceClient();
   InferenceClient(const InferenceClient&) = delete;
