@@ -255,6 +255,9 @@ void PrecomputeWriter::publish() {
   fsync_path(dir_, true);
   const fs::path client_dir = store_->root_ / "ready" / client_;
   const fs::path target = client_dir / id_;
+  // Journaled before the rename: every later take of the id finds its publish line even if the
+  // process dies right after the rename (a line without an entry means a publish died first).
+  store_->journal("publish", client_, id_);
   fs_call("publish precompute", [&] {
     fs::create_directories(client_dir);
     if (fs::exists(target)) throw StoreError("precompute id " + id_ + " already exists");
@@ -263,7 +266,6 @@ void PrecomputeWriter::publish() {
   fsync_path(client_dir, true);
   done_ = true;
   store_->finish_publish(client_, id_, reserved_, m.bytes(), m.sequence);
-  store_->journal("publish", client_, id_);
 }
 
 // ---------------------------------------------------------------- ConsumedPrecompute

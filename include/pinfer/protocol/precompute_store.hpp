@@ -20,9 +20,11 @@
 //   - Exclusive: the store holds flock(LOCK_EX) on STORE while open (released by the kernel
 //     when the process dies, so a crash never leaves it locked). A second opener, in this or
 //     another process, gets StoreError: recovery must never delete a live writer's tmp/ entry.
-//   - Audit: every publish, take, remove and discard appends one line to JOURNAL after it took
-//     effect (best effort, not fsynced: the journal is for audits and fault tests, the store's
-//     guarantees do not depend on it). It is rotated to JOURNAL.old past kMaxJournalBytes.
+//   - Audit: every take, remove and discard appends one line to JOURNAL after it took effect, a
+//     publish just before its rename (so a take always follows its publish line; a publish line
+//     without an entry means the writer died). Best effort, not fsynced: the journal is for
+//     audits and fault tests, the store's guarantees do not depend on it. It is rotated to
+//     JOURNAL.old past kMaxJournalBytes.
 //   - Damage: open() and take() check each MANIFEST (its own SHA-256, file names and sizes) and
 //     the SHA-256 of every file up to kVerifyFullBytes; a damaged entry is discarded, never used.
 //     Larger files (garbled circuits) carry their own per-batch checksums, verified as read.
