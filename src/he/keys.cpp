@@ -30,7 +30,15 @@ ClientKeys::ClientKeys(const Context& ctx, Prg& prg) {
   const auto& c = ctx.impl();
   const std::size_t n = ctx.n(), k = ctx.max_limbs();
   s_ = SecretBuffer<int8_t>(n);
-  detail::sample_ternary(prg, s_.span());
+  // Resample until ||s||_1 <= max_secret_l1(N) (context.hpp; probability of a resample
+  // <= 2^-30). The count is computed without branches on s; whether a resample happened depends
+  // only on the discarded sample.
+  for (;;) {
+    detail::sample_ternary(prg, s_.span());
+    std::size_t weight = 0;
+    for (const int8_t v : s_) weight += static_cast<uint8_t>(v) & 1u;  // -1 = 0xFF, 1, 0
+    if (weight <= max_secret_l1(n)) break;
+  }
   s_ntt_ = SecretBuffer<uint64_t>(n * k);
   SecretBuffer<int8_t> e(n);
   detail::sample_cbd21(prg, e.span());

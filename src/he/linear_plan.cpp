@@ -1,6 +1,8 @@
 // Tiling and parameter choice for one linear layer (docs/HE.md, "Packing" and "Noise").
+#include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string>
 
 #include "he/bit_pack.hpp"
@@ -11,10 +13,26 @@
 namespace pinfer::he {
 namespace {
 
-// Relative weight of downloaded to uploaded bytes in the packing choice. 1 minimises the total;
-// other values trade one direction for the other (ResNet-18, l = 37, before query compression:
-// 0.9 gave 92 MB up / 121 MB down, 1.0 gave 104 / 108 MB, 1.15 gave 115 / 98 MB).
+// Relative weight of downloaded to uploaded bits in the packing choice (a Lagrange multiplier for
+// the two per-inference caps). 1 minimises the total; ResNet-18 at l = 37 gives 98.5 MB up /
+// 100.9 MB down for every weight in [1.0, 1.14] and 108.8 / 91.8 from 1.16 on (the four
+// layer1 convolutions switch tiling together), so no weight meets both caps (docs/perf/he.md).
 constexpr long double kDownloadWeight = 1.0L;
+
+// Query compression drops at most this many low bits of c0 (docs/HE.md, section 1).
+constexpr unsigned kMaxDropBits = 40;
+// A decryption failure may happen with probability <= 2^-(mu + kFailureExtraBits) per revealed
+// coefficient (mu = stat_security_bits + max_revealed_log2); flooding keeps
+// 2^-mu (1 - 2^-kFailureExtraBits) of the per-coefficient budget (docs/HE.md, sections 4, 5).
+constexpr unsigned kFailureExtraBits = 8;
+// Response c0 modulus 2^a with a in [l + 1, l + kMaxC0Extra].
+constexpr unsigned kMaxC0Extra = 12;
+
+struct NoiseAt {
+  bool ok = false;         // flooding fits in 126 bits
+  unsigned flood = 0;      // f: flooding uniform in [-2^f, 2^f)
+  long double log2_b = 0;  // log2 of the worst-case noise bound B before switching
+};
 
 std::size_t ceil_div(std::size_t a, std::size_t b) {
   return (a + b - 1) / b;
@@ -122,6 +140,78 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
   const long double eta = kErrorEta;
   // Public-key re-randomisation noise: u*e + e1 + e2*s with u, s ternary (docs/HE.md, eq. 3).
   const long double b_pk = (2.0L * n + 1) * eta;
+  const long double w_max = std::ldexp(1.0L, static_cast<int>(l) - 1);
+  // Decryption error of the response's switch (docs/HE.md, section 5, eq. 7), in units of 1/t:
+  // c0 (deterministic rounding): (1/2 + 2^-10) 2^(l-a); c1 (randomised rounding, Hoeffding over
+  // the h = max_secret_l1(N) nonzero key coefficients, failure probability delta = 2^-(mu+8)):
+  // (tau + h L 2^-14) 2^(l-b) with tau = sqrt(h ln(2/delta) / 2).
+  const long double h_s = static_cast<long double>(max_secret_l1(n));
+  const long double tau = std::sqrt(h_s * (margin + kFailureExtraBits + 1) * std::log(2.0L) / 2.0L);
+  const long double err0 = 0.5L + std::ldexp(1.0L, -10);
+  const std::size_t n_prefix = c.prefix.size();
+  // Query coefficient bits for every (L, k): bitlen(floor((Q_L - 1) / 2^k) + 1).
+  std::vector<std::array<unsigned, kMaxDropBits + 1>> coeff_bits_at(n_prefix);
+  for (std::size_t L = 1; L <= n_prefix; ++L) {
+    for (unsigned k = 0; k <= kMaxDropBits; ++k) {
+      const detail::U256 max_v = detail::u256_add(
+          detail::u256_shr(detail::u256_sub(c.prefix[L - 1].q, detail::U256{{1, 0, 0, 0}}), k),
+          detail::U256{{1, 0, 0, 0}});
+      coeff_bits_at[L - 1][k] = detail::u256_bitlen(max_v);
+    }
+  }
+  const long double c1_err = tau;  // + h L 2^-14, added per L below
+  // Per (weight terms): the noise and flooding for every k, and for every (L, k, a) the smallest
+  // b that decrypts (0: none), memoised: the tilings share few term counts.
+  struct TermsTable {
+    std::array<NoiseAt, kMaxDropBits + 1> noise{};
+    // b_for[L-1][k][a - l - 1]
+    std::vector<std::array<std::array<unsigned, kMaxC0Extra>, kMaxDropBits + 1>> b_for;
+  };
+  std::map<std::size_t, TermsTable> memo;
+  auto table_for = [&](std::size_t terms) -> const TermsTable& {
+    auto it = memo.find(terms);
+    if (it != memo.end()) return it->second;
+    TermsTable t;
+    for (unsigned k = 0; k <= kMaxDropBits; ++k) {
+      // Product noise x = W (e + delta + rho) over all weight terms of the output ciphertext,
+      // |w| <= 2^(l-1) (centered), |e| <= eta, |delta| < 1 (randomised rounding, zero mean),
+      // |rho| < 2^k (query compression, zero mean, variance <= 2^(2k) / 4). Worst case
+      // (decryption): terms 2^(l-1) (eta + 1 + 2^k). Expected magnitude over the client's honest
+      // noise (flooding, eq. 4): E|x| <= sqrt(E x^2) <= sqrt(terms) 2^(l-1) sqrt(var).
+      const long double rho = std::ldexp(1.0L, static_cast<int>(k));
+      const long double b_mul =
+          static_cast<long double>(terms) * w_max * (eta + 1.0L + (k ? rho : 0));
+      const long double var = eta / 2.0L + 0.25L + (k ? rho * rho / 4.0L : 0);
+      const long double e_abs = std::sqrt(static_cast<long double>(terms)) * w_max * std::sqrt(var);
+      // Flood uniform in [-2^f, 2^f): SD E|x| / 2^(f+1) <= 2^-margin (1 - 2^-8), leaving
+      // 2^-(margin+8) of the per-coefficient budget to a decryption failure (eq. 7).
+      const long double slack = -std::log2(1.0L - std::ldexp(1.0L, -8));
+      const auto flood = static_cast<unsigned>(std::ceil(std::log2(e_abs) + slack)) + margin - 1;
+      // + 1/2: deterministic rounding of the server's -round(Q s / t).
+      const long double b_total = b_mul + std::ldexp(1.0L, static_cast<int>(flood)) + b_pk + 0.5L;
+      t.noise[k] = NoiseAt{flood + 1 <= 126, flood, std::log2(b_total)};
+    }
+    t.b_for.resize(n_prefix);
+    for (std::size_t L = 1; L <= n_prefix; ++L) {
+      const long double c1_total = c1_err + h_s * L * std::ldexp(1.0L, -14);
+      for (unsigned k = 0; k <= kMaxDropBits; ++k) {
+        auto& row = t.b_for[L - 1][k];
+        row.fill(0);
+        if (!t.noise[k].ok) continue;
+        const long double nu = std::exp2(t.noise[k].log2_b + l - c.prefix[L - 1].log2_q);
+        if (nu >= 0.5L) continue;
+        for (unsigned a = l + 1; a <= l + kMaxC0Extra; ++a) {
+          const long double rem = 0.5L - nu - err0 * std::ldexp(1.0L, int(l) - int(a));
+          if (rem <= 0) continue;
+          unsigned b = static_cast<unsigned>(std::floor(l + std::log2(c1_total / rem))) + 1;
+          while (c1_total * std::ldexp(1.0L, int(l) - int(b)) >= rem) ++b;
+          b = std::max(b, a);
+          if (b <= 64) row[a - l - 1] = b;
+        }
+      }
+    }
+    return memo.emplace(terms, std::move(t)).first->second;
+  };
 
   LinearPlan best;
   long double best_cost = std::numeric_limits<long double>::infinity();
@@ -149,145 +239,64 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
         const std::size_t mg_max = std::min(tr.m, n / (cw * area));
         const std::size_t ngr = ceil_div(tr.m, mg_max);
         const std::size_t mg = ceil_div(tr.m, ngr);
-        // Product noise x = W (e + delta) over all weight terms of the output ciphertext, with
-        // |w| <= 2^(l-1) (centered), |e| <= eta, |delta| < 1 (randomised rounding, zero mean).
-        // Worst case (decryption): terms * 2^(l-1) * (eta + 1). Expected magnitude over the
-        // client's honest noise (flooding, docs/HE.md eq. 4): E|x| <= sqrt(E x^2) =
-        // sqrt(sum w^2 (eta/2 + 1/4)) <= sqrt(terms) * 2^(l-1) * sqrt(eta/2 + 1/4).
         const std::size_t terms = mg * tr.terms_per_out;
-        const long double w_max = std::ldexp(1.0L, static_cast<int>(l) - 1);
-        // Noise of the query with its c0 rounded to a multiple of 2^k (randomised rounding:
-        // |rho| < 2^k, zero mean, variance <= 2^(2k) / 4).
-        auto noise = [&](unsigned k, long double& b_total_out, unsigned& flood_out) {
-          const long double rho = std::ldexp(1.0L, static_cast<int>(k));
-          const long double b_mul =
-              static_cast<long double>(terms) * w_max * (eta + 1.0L + (k ? rho : 0));
-          const long double var = eta / 2.0L + 0.25L + (k ? rho * rho / 4.0L : 0);
-          const long double e_abs =
-              std::sqrt(static_cast<long double>(terms)) * w_max * std::sqrt(var);
-          // Flood uniform in [-2^f, 2^f): statistical distance E|x| / 2^(f+1) <= 2^-margin.
-          flood_out = static_cast<unsigned>(std::ceil(std::log2(e_abs))) + margin - 1;
-          // + 1/2: deterministic rounding of the server's -round(Q s / t).
-          b_total_out = b_mul + std::ldexp(1.0L, static_cast<int>(flood_out)) + b_pk + 0.5L;
-        };
-        long double b_total = 0;
-        unsigned flood = 0;
-        noise(0, b_total, flood);
-        if (flood + 1 > 126) continue;
-        // Q_L must leave at least half of the decryption radius 1/(2t) to the modulus switch:
-        // B / Q_L <= 1/(4t).
-        const long double need = std::log2(b_total) + l + 2.0L + 1e-9L;
-        std::size_t limbs = 0;
-        for (std::size_t L = 1; L <= c.prefix.size(); ++L) {
-          if (c.prefix[L - 1].log2_q > need) {
-            limbs = L;
-            break;
-          }
-        }
-        if (limbs == 0) continue;
-        // Spend the modulus' slack on dropping query bits, keeping one more bit of headroom
-        // (B / Q_L <= 1/(8t)) so the response moduli stay as small.
-        // The noise grows with k, so binary-search the largest feasible k in [0, 40].
-        auto feasible = [&](unsigned k, long double& bt, unsigned& fl) {
-          noise(k, bt, fl);
-          return fl + 1 <= 126 && std::log2(bt) + l + 3.0L + 1e-9L < c.prefix[limbs - 1].log2_q;
-        };
-        unsigned drop = 0;
-        {
-          unsigned lo = 0, hi = 40;  // invariant: lo feasible or 0; hi + 1 infeasible or 41
-          while (lo < hi) {
-            const unsigned mid = (lo + hi + 1) / 2;
-            long double bt = 0;
-            unsigned fl = 0;
-            if (feasible(mid, bt, fl)) {
-              lo = mid;
-            } else {
-              hi = mid - 1;
-            }
-          }
-          long double bt = 0;
-          unsigned fl = 0;
-          if (lo > 0 && feasible(lo, bt, fl)) {
-            drop = lo;
-            b_total = bt;
-            flood = fl;
-          }
-        }
-        const detail::U256 max_v = detail::u256_add(
-            detail::u256_shr(detail::u256_sub(c.prefix[limbs - 1].q, detail::U256{{1, 0, 0, 0}}),
-                             drop),
-            detail::U256{{1, 0, 0, 0}});
-        const unsigned coeff_bits = detail::u256_bitlen(max_v);
+        const TermsTable& tt = table_for(terms);
+        const auto& noise = tt.noise;
         const std::size_t in_cts = ncb * real_nh * real_nw;
         const std::size_t out_cts = ngr * real_nh * real_nw;
-        // Response moduli 2^a (c0) and 2^b (c1): switching errors (each |err| <= 1/2 + 2^-10,
-        // docs/HE.md eq. 6) must fit in what the noise leaves of 1/(2t), in units of 1/t:
-        // (1/2 + 2^-10) (t / 2^a + N t / 2^b) < 1/2 - t B / Q_L.
-        const long double rem =
-            0.5L - std::exp2(std::log2(b_total) + l - c.prefix[limbs - 1].log2_q);
-        const long double err = 0.5L + std::ldexp(1.0L, -10);
-        const std::size_t useful_total = tr.m * tr.oh * tr.ow;
-        const std::size_t out_cts_here = ngr * real_nh * real_nw;
-        unsigned a_bits = 0, b_bits = 0;
-        long double best_down = std::numeric_limits<long double>::infinity();
-        for (unsigned a = l + 1; a <= l + 12; ++a) {
-          for (unsigned b = std::max(a, l + log_n); b <= std::min(64u, l + log_n + 12); ++b) {
-            const long double used =
-                err * (std::ldexp(1.0L, static_cast<int>(l) - static_cast<int>(a)) +
-                       std::ldexp(1.0L, static_cast<int>(l + log_n) - static_cast<int>(b)));
-            if (used >= rem) continue;
-            const long double bytes = static_cast<long double>(useful_total) * a +
-                                      static_cast<long double>(out_cts_here) * n * b;
-            if (bytes < best_down) {
-              best_down = bytes;
-              a_bits = a;
-              b_bits = b;
+        const long double useful_total = static_cast<long double>(tr.m * tr.oh * tr.ow);
+        const long double prods = static_cast<long double>(ncb) * ngr * real_nh * real_nw;
+        // Joint choice of (L, k, a, b) for this tiling: the least weighted bits such that
+        // nu(k) + c0 error + c1 error < 1/2 (eq. 7), nu = t B / Q_L the noise before switching.
+        for (std::size_t L = 1; L <= n_prefix; ++L) {
+          const long double log2_q = c.prefix[L - 1].log2_q;
+          for (unsigned k = 0; k <= kMaxDropBits; ++k) {
+            const auto& b_row = tt.b_for[L - 1][k];
+            const long double up = static_cast<long double>(in_cts) * n * coeff_bits_at[L - 1][k];
+            for (unsigned a = l + 1; a <= l + kMaxC0Extra; ++a) {
+              const unsigned b = b_row[a - l - 1];
+              if (b == 0) continue;
+              const long double down = static_cast<long double>(out_cts) * n * b + useful_total * a;
+              // Bits dominate (download weighted by kDownloadWeight to balance the two
+              // directions); compute (products, 64 B-equivalent per limb) breaks near-ties.
+              const long double cost = up + kDownloadWeight * down + prods * L * 512.0L;
+              if (cost >= best_cost) continue;
+              best_cost = cost;
+              best = LinearPlan{};
+              best.channels = tr.c;
+              best.height = tr.h;
+              best.width = tr.w;
+              best.out_channels = tr.m;
+              best.out_h = tr.oh;
+              best.out_w = tr.ow;
+              best.kernel_h = tr.kh;
+              best.kernel_w = tr.kw;
+              best.phase_h = tr.ph;
+              best.phase_w = tr.pw;
+              best.cw = cw;
+              best.mg = mg;
+              best.ob_h = hob;
+              best.ob_w = wob;
+              best.ib_h = ibh;
+              best.ib_w = ibw;
+              best.n_cblocks = ncb;
+              best.n_groups = ngr;
+              best.n_hblocks = real_nh;
+              best.n_wblocks = real_nw;
+              best.limbs = L;
+              best.query_drop_bits = k;
+              best.query_coeff_bits = coeff_bits_at[L - 1][k];
+              best.weight_terms = terms;
+              best.flood_log2 = noise[k].flood;
+              best.c0_bits = a;
+              best.c1_bits = b;
+              best.noise_log2 = static_cast<double>(noise[k].log2_b);
+              best.log2_q = static_cast<double>(log2_q);
+              best.input_cts = in_cts;
+              best.output_cts = out_cts;
+              best.products = static_cast<std::size_t>(prods);
             }
           }
-        }
-        if (a_bits == 0) continue;
-        const long double up = static_cast<long double>(in_cts) * n * coeff_bits / 8.0L;
-        const long double down = static_cast<long double>(out_cts) * n * b_bits / 8.0L +
-                                 static_cast<long double>(tr.m * tr.oh * tr.ow) * a_bits / 8.0L;
-        const long double prods = static_cast<long double>(ncb) * ngr * real_nh * real_nw;
-        // Bytes dominate (download weighted by kDownloadWeight to balance the two directions);
-        // compute (products, 64 B-equivalent per limb) breaks near-ties.
-        const long double cost = up + kDownloadWeight * down + prods * limbs * 64.0L;
-        if (cost < best_cost) {
-          best_cost = cost;
-          best = LinearPlan{};
-          best.channels = tr.c;
-          best.height = tr.h;
-          best.width = tr.w;
-          best.out_channels = tr.m;
-          best.out_h = tr.oh;
-          best.out_w = tr.ow;
-          best.kernel_h = tr.kh;
-          best.kernel_w = tr.kw;
-          best.phase_h = tr.ph;
-          best.phase_w = tr.pw;
-          best.cw = cw;
-          best.mg = mg;
-          best.ob_h = hob;
-          best.ob_w = wob;
-          best.ib_h = ibh;
-          best.ib_w = ibw;
-          best.n_cblocks = ncb;
-          best.n_groups = ngr;
-          best.n_hblocks = real_nh;
-          best.n_wblocks = real_nw;
-          best.limbs = limbs;
-          best.query_drop_bits = drop;
-          best.query_coeff_bits = coeff_bits;
-          best.weight_terms = terms;
-          best.flood_log2 = flood;
-          best.c0_bits = a_bits;
-          best.c1_bits = b_bits;
-          best.noise_log2 = static_cast<double>(std::log2(b_total));
-          best.log2_q = c.prefix[limbs - 1].log2_q;
-          best.input_cts = in_cts;
-          best.output_cts = out_cts;
-          best.products = static_cast<std::size_t>(prods);
         }
       }
     }

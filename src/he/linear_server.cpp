@@ -269,6 +269,7 @@ void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std
   SecretBuffer<int8_t> small(n);
   SecretBuffer<uint64_t> u_ntt(n);
   std::vector<uint64_t> c1_out(n);
+  SecretBuffer<uint64_t> coins(n);  // rounding coins of the c1 switch
   std::vector<uint64_t> c0_out;
   SecretBuffer<uint64_t> flood_words;
   const unsigned fbits = p.flood_log2 + 1;  // flood uniform in [-2^f, 2^f): f + 1 random bits
@@ -301,8 +302,12 @@ void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std
         c1_limbs[i] = c1;
         c0_limbs[i] = acc_at(sb, 0, i);
       }
+      // c1 to 2^b with randomised rounding: the rounding errors are independent and zero-mean,
+      // so their effect on decryption obeys the Hoeffding bound the plan uses (docs/HE.md, eq. 7).
+      prg.fill_bytes(std::as_writable_bytes(coins.span()));
       for (std::size_t j = 0; j < n; ++j) {
-        c1_out[j] = detail::switch_to_pow2(c, L, c1_limbs, j, s.f_b.data(), p.c1_bits);
+        c1_out[j] =
+            detail::switch_to_pow2_randomized(c, L, c1_limbs, j, s.f_b.data(), p.c1_bits, coins[j]);
       }
       // Revealed c0 coefficients: + e1 + flood - round(Q s / t); all others are dropped.
       const std::size_t useful = lay.useful_count(group, hb, wb);

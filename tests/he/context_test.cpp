@@ -40,8 +40,8 @@ TEST(Parameters, RefusesMalformedSets) {
   p = Parameters::standard(32);
   p.poly_degree = 3000;
   EXPECT_THROW(p.validate(), InvalidArgument);
-  EXPECT_THROW(Parameters::standard(8), InvalidArgument);
-  EXPECT_THROW(Parameters::standard(60), InvalidArgument);
+  EXPECT_THROW((void)Parameters::standard(8), InvalidArgument);
+  EXPECT_THROW((void)Parameters::standard(60), InvalidArgument);
   p = Parameters::standard(32);
   p.stat_security_bits = 30;
   EXPECT_THROW(p.validate(), InvalidArgument);

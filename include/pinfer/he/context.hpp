@@ -26,6 +26,15 @@ inline constexpr unsigned kMinPlainBits = 16;
 inline constexpr unsigned kMaxPlainBits = 44;
 inline constexpr unsigned kErrorEta = 21;  // centered binomial parameter: |e| <= 21
 
+// Key generation resamples the ternary secret until ||s||_1 <= max_secret_l1(N) = floor(7N / 10)
+// (docs/HE.md, sections 1 and 5): the decryption bound of a response uses it. ||s||_1 of a
+// uniform ternary s is Binomial(N, 2/3) (mean 0.667 N); by the Chernoff bound a resample happens
+// with probability <= exp(-N * KL(0.7 || 2/3)) = 2^-30.1 at N = 8192, and only keys of atypically
+// high weight are excluded.
+[[nodiscard]] constexpr std::size_t max_secret_l1(std::size_t n) {
+  return n * 7 / 10;
+}
+
 // The HE Standard's largest log2 Q for 128-bit security at ring dimension n (Table 1, ternary
 // secret, classical). Throws InvalidArgument for an n the table does not list.
 [[nodiscard]] unsigned he_standard_max_log_q(std::size_t n);
