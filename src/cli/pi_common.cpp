@@ -8,6 +8,8 @@
 
 #include "pinfer/core/error.hpp"
 #include "pinfer/net/endpoint.hpp"
+#include "pinfer/net/tls_certificate.hpp"
+#include "pinfer/net/tls_context.hpp"
 #include "pinfer/sim/units.hpp"
 
 namespace pinfer::cli {
@@ -87,7 +89,10 @@ std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
         "serve` prints), or --ca FILE (a CA certificate its certificate chains to), or "
         "--insecure (plain TCP, loopback only)");
   }
-  throw Unsupported("TLS is not available in this build yet; use --insecure on loopback");
+  const std::shared_ptr<const net::TlsClientContext> tls =
+      security.pin.empty() ? net::TlsClientContext::trusting_ca_file(security.ca)
+                           : net::TlsClientContext::pinned(net::parse_fingerprint(security.pin));
+  return net::TcpChannel::connect(ep, opt, tls);
 }
 
 void add_client_options(CLI::App& cmd, ClientCommandOptions& opt) {
@@ -129,22 +134,31 @@ protocol::ProgressFn terminal_progress() {
 }
 
 namespace {
-net::ServiceOptions loopback_options(const LinkOptions& link) {
+net::ServiceOptions loopback_options(const LinkOptions& link,
+                                     std::shared_ptr<const net::TlsServerContext> tls) {
   net::ServiceOptions so;
+  so.tls = std::move(tls);
   so.tcp.io_timeout_ms = link.timeout_ms;
   so.tcp.send_rate_mbps = link.downlink_mbps;
   return so;
+}
+// A certificate that lives only in this process: the client pins its fingerprint, exactly as
+// an operator's client would pin the one `pinfer serve` prints.
+std::shared_ptr<const net::TlsServerContext> ephemeral_tls() {
+  const net::PemCertificate cert = net::make_certificate({});
+  return net::TlsServerContext::from_pem(cert.cert_pem, cert.key_pem.span());
 }
 }  // namespace
 
 LoopbackServer::LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                                protocol::PrecomputeStore& store, const LinkOptions& link,
                                std::string log_prefix, bool insecure)
-    // Interim until the TLS transport lands (next commit): loopback plain TCP either way.
-    : client_security_{.ca = {}, .pin = {}, .insecure = insecure || true},
+    : tls_(insecure ? nullptr : ephemeral_tls()),
+      client_security_{
+          .ca = {}, .pin = tls_ ? net::to_hex(tls_->fingerprint()) : "", .insecure = insecure},
       registry_(store.root() / "CLIENTS"),
       server_(model, kind, store, registry_),
-      service_(server_, loopback_options(link),
+      service_(server_, loopback_options(link, tls_),
                [prefix = std::move(log_prefix)](std::string_view m) {
                  fmt::print(stderr, "{}: {}\n", prefix, m);
                }),

@@ -10,6 +10,7 @@
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/net/inference_service.hpp"
 #include "pinfer/net/tcp_channel.hpp"
+#include "pinfer/net/tls_context.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/inference_client.hpp"
@@ -99,6 +100,7 @@ class LoopbackServer {
   [[nodiscard]] protocol::ClientCredentials register_client(const LinkOptions& link) const;
 
  private:
+  std::shared_ptr<const net::TlsServerContext> tls_;  // null when insecure
   ClientSecurityOptions client_security_;
   protocol::ClientRegistry registry_;
   protocol::InferenceServer server_;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -12,6 +13,8 @@
 #include "pinfer/core/error.hpp"
 #include "pinfer/net/endpoint.hpp"
 #include "pinfer/net/inference_service.hpp"
+#include "pinfer/net/tls_certificate.hpp"
+#include "pinfer/net/tls_context.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_server.hpp"
 
@@ -93,7 +96,20 @@ void setup(CLI::App& app) {
     so.tcp.io_timeout_ms = opt->link.timeout_ms;
     so.tcp.send_rate_mbps = opt->link.downlink_mbps;
     if (!opt->insecure) {
-      throw Unsupported("TLS is not available in this build yet; use --insecure on loopback");
+      std::filesystem::path cert = opt->cert, key = opt->key;
+      if (cert.empty()) {
+        const net::ServerCertificateFiles files =
+            net::ensure_server_certificate(store->root(), {opt->host});
+        cert = files.cert_file;
+        key = files.key_file;
+        fmt::print(stderr, "{} TLS certificate {} (key {}, mode 0600)\n",
+                   files.created ? "generated a self-signed" : "using the", cert.string(),
+                   key.string());
+      }
+      so.tls = net::TlsServerContext::from_pem_files(cert, key);
+      // Public: operators hand it to clients out of band (--pin).
+      fmt::print(stderr, "TLS certificate SHA-256 fingerprint: {}\n  clients: --pin {}\n",
+                 net::to_hex(so.tls->fingerprint()), net::to_hex(so.tls->fingerprint()));
     }
     net::InferenceService service(
         server, so, [](std::string_view m) { fmt::print(stderr, "pinfer serve: {}\n", m); });

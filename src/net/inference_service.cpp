@@ -11,12 +11,12 @@ InferenceService::InferenceService(protocol::InferenceServer& server, ServiceOpt
     : server_(server),
       options_(std::move(options)),
       log_(std::move(log)),
-      listener_(options_.host, options_.port, options_.tcp) {}
+      listener_(options_.host, options_.port, options_.tcp, options_.tls) {}
 
 InferenceService::~InferenceService() {
   stop();
   std::unique_lock lock(mu_);
-  idle_.wait(lock, [&] { return active_.empty(); });
+  idle_.wait(lock, [&] { return active_.empty() && refusing_.empty(); });
 }
 
 void InferenceService::log(std::string_view message) const {
@@ -34,11 +34,16 @@ void InferenceService::run() {
     std::unique_lock lock(mu_);
     if (active_.size() >= options_.max_sessions) {
       ++stats_.sessions_refused_busy;
+      if (refusing_.size() >= options_.max_refusals) {
+        lock.unlock();
+        ch->close();
+        log("dropped a connection: server busy and too many refusals in flight");
+        continue;
+      }
+      // The answer may need a TLS handshake: on its own thread, never this one.
+      refusing_.insert(ch.get());
       lock.unlock();
-      ch->send_error("server busy: " + std::to_string(options_.max_sessions) +
-                     " sessions active, try again later");
-      ch->close();
-      log("refused a connection: server busy");
+      std::thread([this, c = std::move(ch)]() mutable { refuse_busy(std::move(c)); }).detach();
       continue;
     }
     TcpChannel* raw = ch.get();
@@ -47,28 +52,53 @@ void InferenceService::run() {
     std::thread([this, c = std::move(ch)]() mutable { serve(std::move(c)); }).detach();
   }
   std::unique_lock lock(mu_);
-  idle_.wait(lock, [&] { return active_.empty(); });
+  idle_.wait(lock, [&] { return active_.empty() && refusing_.empty(); });
+}
+
+void InferenceService::refuse_busy(std::unique_ptr<TcpChannel> ch) {
+  try {
+    ch->handshake();
+    ch->send_error("server busy: " + std::to_string(options_.max_sessions) +
+                   " sessions active, try again later");
+    log("refused a connection: server busy");
+  } catch (const std::exception& e) {
+    log(std::string("refused a connection (server busy); it failed: ") + e.what());
+  }
+  ch->close();
+  std::lock_guard lock(mu_);
+  refusing_.erase(ch.get());
+  if (active_.empty() && refusing_.empty()) idle_.notify_all();
 }
 
 void InferenceService::serve(std::unique_ptr<TcpChannel> ch) {
   bool ok = true;
+  bool handshake_failed = false;
   try {
+    try {
+      ch->handshake();
+    } catch (const IoError&) {
+      handshake_failed = true;
+      throw;
+    }
     server_.serve_connection(*ch);
   } catch (const std::exception& e) {
     ok = false;
-    log(std::string("session ended with an error: ") + e.what());
+    log(std::string(handshake_failed ? "TLS handshake failed: " : "session ended with an error: ") +
+        e.what());
   }
   ch->close();
   std::lock_guard lock(mu_);
   (ok ? stats_.sessions_completed : stats_.sessions_failed) += 1;
+  if (handshake_failed) ++stats_.handshakes_failed;
   active_.erase(ch.get());
-  if (active_.empty()) idle_.notify_all();
+  if (active_.empty() && refusing_.empty()) idle_.notify_all();
 }
 
 void InferenceService::stop() noexcept {
   stopping_.store(true);
   std::lock_guard lock(mu_);
   for (TcpChannel* ch : active_) ch->close();
+  for (TcpChannel* ch : refusing_) ch->close();
 }
 
 ServiceStats InferenceService::stats() const {

@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
 
 #include "net/socket_util.hpp"
+#include "net/tls_session.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::net {
@@ -79,12 +81,90 @@ std::unique_ptr<TcpChannel> TcpChannel::connect(const Endpoint& endpoint,
   return connect(endpoint.host, endpoint.port, options);
 }
 
+std::unique_ptr<TcpChannel> TcpChannel::connect(const Endpoint& endpoint, const TcpOptions& options,
+                                                std::shared_ptr<const TlsClientContext> tls) {
+  PINFER_ASSERT(tls != nullptr);
+  std::unique_ptr<TcpChannel> ch = connect(endpoint, options);
+  // From here the channel owns the descriptor: every throw below closes it.
+  ch->tls_ = std::make_unique<detail::TlsSession>(ch->fd_, std::move(tls), endpoint.host);
+  ch->handshake_done_.store(false);
+  try {
+    ch->handshake();
+  } catch (const IoError& e) {
+    const std::string_view why = e.what();
+    const bool protocol_level = why.find("certificate") == std::string_view::npos &&
+                                why.find("timed out") == std::string_view::npos;
+    throw IoError("connect to " + to_string(endpoint) + ": " + e.what() +
+                  (protocol_level ? " (does the server speak TLS? one started with --insecure "
+                                    "needs clients with --insecure)"
+                                  : ""));
+  }
+  return ch;
+}
+
 std::unique_ptr<TcpChannel> TcpChannel::adopt(int fd, const TcpOptions& options) {
   validate(options);
   PINFER_ASSERT(fd >= 0);
   detail::set_nonblocking(fd);
   detail::set_nodelay(fd);
   return std::unique_ptr<TcpChannel>(new TcpChannel(fd, options));
+}
+
+std::unique_ptr<TcpChannel> TcpChannel::adopt(int fd, const TcpOptions& options,
+                                              std::shared_ptr<const TlsServerContext> tls) {
+  if (!tls) return adopt(fd, options);
+  validate(options);
+  PINFER_ASSERT(fd >= 0);
+  detail::set_nonblocking(fd);
+  detail::set_nodelay(fd);
+  auto session = std::make_unique<detail::TlsSession>(fd, std::move(tls));
+  std::unique_ptr<TcpChannel> ch(new TcpChannel(fd, options));
+  ch->tls_ = std::move(session);
+  ch->handshake_done_.store(false);
+  return ch;
+}
+
+void TcpChannel::handshake() {
+  if (handshake_done_.load()) return;
+  std::lock_guard lock(handshake_mu_);
+  if (handshake_done_.load()) return;
+  if (closed_.load()) throw IoError("tls channel: handshake on a closed channel");
+  // One deadline for the whole handshake: a peer trickling bytes cannot stretch it.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.handshake_timeout_ms);
+  const auto wait = [&](short events) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
+    if (left <= 0 ||
+        !detail::wait_for(fd_, events, detail::poll_timeout(static_cast<uint64_t>(left)))) {
+      throw IoError("TLS handshake timed out after " +
+                    std::to_string(options_.handshake_timeout_ms) + " ms");
+    }
+    if (closed_.load()) throw IoError("tls channel: closed during the handshake");
+  };
+  if (!tls_->is_client()) {
+    // A plain-TCP pinfer client sends a frame header, not a TLS record (content type 22):
+    // answer it in its own language so it gets a clear error instead of a dropped connection.
+    wait(POLLIN);
+    std::byte first{};
+    if (::recv(fd_, &first, 1, MSG_PEEK) == 1 && first != std::byte{22}) {
+      const std::string msg =
+          "this server requires TLS: connect with --pin FINGERPRINT or --ca FILE (plain TCP "
+          "with --insecure only works against a server started with --insecure)";
+      std::byte header[kFrameHeaderBytes];
+      encode_header(kErrorFrameType, msg.size(), header);
+      (void)::send(fd_, header, sizeof header, MSG_NOSIGNAL);
+      (void)::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL);
+      throw IoError("client spoke plain TCP to this TLS server; told it to use TLS");
+    }
+  }
+  for (;;) {
+    const detail::Want want = tls_->handshake_step();
+    if (want == detail::Want::nothing) break;
+    wait(want == detail::Want::read ? POLLIN : POLLOUT);
+  }
+  handshake_done_.store(true);
 }
 
 TcpChannel::TcpChannel(int fd, const TcpOptions& options)
@@ -143,6 +223,7 @@ void TcpChannel::write_all_locked(std::span<const std::span<const std::byte>> pa
     throw IoError("tcp channel: an earlier send failed part-way; the connection is unusable");
   }
   try {
+    handshake();
     write_parts_locked(parts);
   } catch (...) {
     // Part of a frame may be on the wire: never send anything after it, or the peer would
@@ -183,25 +264,42 @@ void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> 
       iov[n_iov++] = {const_cast<std::byte*>(parts[p].data() + start), len};
       planned += len;
     }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = n_iov;
-    const ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!detail::wait_for(fd_, POLLOUT, io_timeout_ms())) {
-          throw IoError("tcp channel: send timed out after " +
+    ssize_t sent = 0;
+    if (tls_) {
+      // TLS has no gather write: one part at a time, records straight from the caller's
+      // memory. After a "want", the same bytes are offered again (as OpenSSL requires).
+      const std::size_t len = std::min(parts[part].size() - offset, limit);
+      const detail::TlsIo io = tls_->write_some(parts[part].subspan(offset, len));
+      if (io.bytes == 0) {
+        if (!detail::wait_for(fd_, io.want == detail::Want::read ? POLLIN : POLLOUT,
+                              io_timeout_ms())) {
+          throw IoError("tls channel: send timed out after " +
                         std::to_string(options_.io_timeout_ms) + " ms");
         }
         continue;
       }
-      const int err = errno;
-      if (err == EPIPE || err == ECONNRESET) {
-        throw IoError("tcp channel: connection closed by peer while sending (" +
-                      detail::errno_text(err) + ")");
+      sent = static_cast<ssize_t>(io.bytes);
+    } else {
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = n_iov;
+      sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      if (sent < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          if (!detail::wait_for(fd_, POLLOUT, io_timeout_ms())) {
+            throw IoError("tcp channel: send timed out after " +
+                          std::to_string(options_.io_timeout_ms) + " ms");
+          }
+          continue;
+        }
+        const int err = errno;
+        if (err == EPIPE || err == ECONNRESET) {
+          throw IoError("tcp channel: connection closed by peer while sending (" +
+                        detail::errno_text(err) + ")");
+        }
+        throw IoError("tcp channel: send failed: " + detail::errno_text(err));
       }
-      throw IoError("tcp channel: send failed: " + detail::errno_text(err));
     }
     if (bucket_) bucket_->charge(static_cast<std::size_t>(sent), TokenBucket::Clock::now());
     std::size_t advance = static_cast<std::size_t>(sent);
@@ -278,6 +376,17 @@ void TcpChannel::read_exact(std::span<std::byte> out, std::string_view what) {
 }
 
 std::size_t TcpChannel::recv_some(std::span<std::byte> out, std::string_view what) {
+  handshake();
+  while (tls_) {
+    const detail::TlsIo io = tls_->read_some(out);
+    if (io.bytes > 0) return io.bytes;
+    if (io.eof) return 0;
+    if (!detail::wait_for(fd_, io.want == detail::Want::write ? POLLOUT : POLLIN,
+                          io_timeout_ms())) {
+      throw IoError("tls channel: receive of " + std::string(what) + " timed out after " +
+                    std::to_string(options_.io_timeout_ms) + " ms");
+    }
+  }
   for (;;) {
     const ssize_t got = ::recv(fd_, out.data(), out.size(), 0);
     if (got >= 0) return static_cast<std::size_t>(got);
@@ -301,8 +410,10 @@ std::size_t TcpChannel::recv_some(std::span<std::byte> out, std::string_view wha
 void TcpChannel::close() noexcept {
   if (closed_.exchange(true)) return;
   // Best effort: a frame already accepted by send() should reach the peer. try_lock so a
-  // close() from another thread cannot hang behind a blocked sender.
-  if (send_mu_.try_lock()) {
+  // close() from another thread cannot hang behind a blocked sender; never while a TLS
+  // handshake is pending (that could take handshake_timeout_ms). No close_notify is sent: a
+  // TLS read may be running on another thread, and frames carry their lengths (tls_context).
+  if (handshake_done_.load() && send_mu_.try_lock()) {
     try {
       flush_locked();
     } catch (...) {

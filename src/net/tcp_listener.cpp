@@ -13,8 +13,9 @@
 
 namespace pinfer::net {
 
-TcpListener::TcpListener(std::string_view address, uint16_t port, const TcpOptions& options)
-    : options_(options) {
+TcpListener::TcpListener(std::string_view address, uint16_t port, const TcpOptions& options,
+                         std::shared_ptr<const TlsServerContext> tls)
+    : options_(options), tls_(std::move(tls)) {
   validate(options);
   const detail::AddrInfoList addrs = detail::resolve(address, port, true);
   const addrinfo* a = addrs.get();
@@ -62,7 +63,7 @@ std::unique_ptr<TcpChannel> TcpListener::accept(uint64_t timeout_ms) {
     const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
       try {
-        return TcpChannel::adopt(fd, options_);
+        return TcpChannel::adopt(fd, options_, tls_);
       } catch (...) {
         ::close(fd);
         throw;

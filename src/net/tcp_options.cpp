@@ -28,6 +28,7 @@ void validate(const TcpOptions& o) {
   };
   check_timeout(o.connect_timeout_ms, "connect_timeout_ms");
   check_timeout(o.io_timeout_ms, "io_timeout_ms");
+  check_timeout(o.handshake_timeout_ms, "handshake_timeout_ms");
   if (o.socket_buffer_bytes < 0) {
     throw InvalidArgument("socket_buffer_bytes " + std::to_string(o.socket_buffer_bytes) +
                           " is negative");

@@ -2,6 +2,8 @@
 // The server loop: accepts TCP connections and serves each on its own thread with an
 // InferenceServer, up to max_sessions at once; further clients get a clear "server busy" error
 // instead of a hang. A failing connection is logged and closed; the others go on.
+// With options.tls, every connection is TLS 1.3; its handshake runs on the session's thread
+// (or a refusal thread), never on the accepting one, bounded by tcp.handshake_timeout_ms.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -13,6 +15,7 @@
 
 #include "pinfer/net/tcp_listener.hpp"
 #include "pinfer/net/tcp_options.hpp"
+#include "pinfer/net/tls_context.hpp"
 #include "pinfer/protocol/inference_server.hpp"
 
 namespace pinfer::net {
@@ -22,12 +25,18 @@ struct ServiceOptions {
   uint16_t port = 0;  // 0: ephemeral, see InferenceService::port()
   TcpOptions tcp = {};
   std::size_t max_sessions = 16;
+  // null: plain TCP (tests, `--insecure` on loopback); else TLS 1.3 with this certificate.
+  std::shared_ptr<const TlsServerContext> tls = nullptr;
+  // Busy refusals in flight at once (each may wait for a TLS handshake); beyond this, excess
+  // connections are closed without an answer.
+  std::size_t max_refusals = 16;
 };
 
 struct ServiceStats {
   uint64_t sessions_completed = 0;
   uint64_t sessions_failed = 0;
   uint64_t sessions_refused_busy = 0;
+  uint64_t handshakes_failed = 0;  // TLS handshakes that failed or timed out (also "failed")
 };
 
 class InferenceService {
@@ -48,6 +57,7 @@ class InferenceService {
 
  private:
   void serve(std::unique_ptr<TcpChannel> channel);
+  void refuse_busy(std::unique_ptr<TcpChannel> channel);
   void log(std::string_view message) const;
 
   protocol::InferenceServer& server_;
@@ -58,6 +68,7 @@ class InferenceService {
   mutable std::mutex mu_;
   std::condition_variable idle_;
   std::set<TcpChannel*> active_;
+  std::set<TcpChannel*> refusing_;
   ServiceStats stats_;
 };
 

@@ -15,6 +15,12 @@
 //  - Callers must flush() (or receive) after their last small frame when they will not touch
 //    the channel for a while: buffered frames are not sent on a timer.
 //  - send_rate_mbps > 0 paces sends with a token bucket (token_bucket.hpp).
+//  - Transport security: the same framing, buffering, shaping and timeouts run either over the
+//    plain socket or over a TLS 1.3 session on it (tls_context.hpp). A TLS client channel
+//    completes its handshake (and checks the server) in connect(); a server channel from
+//    adopt() / TcpListener::accept() defers it to handshake() or its first read or write, so
+//    the accepting thread never waits on a client. Handshakes are bounded by
+//    TcpOptions::handshake_timeout_ms in total, so a silent client is dropped quickly.
 // Thread safety: one thread may send while another receives (as Channel); close() may be
 // called from any thread and wakes a blocked receive.
 #include <atomic>
@@ -30,9 +36,14 @@
 #include "pinfer/core/channel.hpp"
 #include "pinfer/net/endpoint.hpp"
 #include "pinfer/net/tcp_options.hpp"
+#include "pinfer/net/tls_context.hpp"
 #include "pinfer/net/token_bucket.hpp"
 
 namespace pinfer::net {
+
+namespace detail {
+class TlsSession;
+}
 
 class TcpChannel final : public Channel {
  public:
@@ -43,12 +54,28 @@ class TcpChannel final : public Channel {
                                                            const TcpOptions& options = {});
   [[nodiscard]] static std::unique_ptr<TcpChannel> connect(const Endpoint& endpoint,
                                                            const TcpOptions& options = {});
+  // Connects and runs the TLS 1.3 handshake, checking the server as `tls` says (CA chain and
+  // the host name / IP of `endpoint`, or the pinned fingerprint). Throws IoError naming the
+  // endpoint and the reason (unreachable, handshake timeout, untrusted or mismatched
+  // certificate).
+  [[nodiscard]] static std::unique_ptr<TcpChannel> connect(
+      const Endpoint& endpoint, const TcpOptions& options,
+      std::shared_ptr<const TlsClientContext> tls);
   // Takes ownership of a connected stream socket (e.g. from accept); configures it
   // (non-blocking, TCP_NODELAY). Throws InvalidArgument for bad options, IoError if the socket
   // cannot be configured; on a throw the caller still owns (and must close) fd.
   [[nodiscard]] static std::unique_ptr<TcpChannel> adopt(int fd, const TcpOptions& options);
+  // The same as the server side of a TLS connection (tls non-null): the handshake runs on the
+  // first handshake(), read or write.
+  [[nodiscard]] static std::unique_ptr<TcpChannel> adopt(
+      int fd, const TcpOptions& options, std::shared_ptr<const TlsServerContext> tls);
 
   ~TcpChannel() override;
+
+  // Completes a pending TLS handshake (no-op for plain TCP or when done), within
+  // handshake_timeout_ms. Throws IoError on failure or timeout; the channel is then unusable.
+  void handshake();
+  [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
 
   // Sends buffered small frames. Throws IoError on failure or timeout.
   void flush() override;
@@ -77,6 +104,9 @@ class TcpChannel final : public Channel {
 
   int fd_;
   TcpOptions options_;
+  std::unique_ptr<detail::TlsSession> tls_;  // null: plain TCP
+  std::mutex handshake_mu_;
+  std::atomic<bool> handshake_done_{true};
   std::atomic<bool> closed_{false};
 
   std::mutex send_mu_;

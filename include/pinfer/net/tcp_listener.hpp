@@ -8,18 +8,23 @@
 #include "pinfer/net/endpoint.hpp"
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/net/tcp_options.hpp"
+#include "pinfer/net/tls_context.hpp"
 
 namespace pinfer::net {
 
 class TcpListener {
  public:
   // Binds `address` (a name or numeric address; default loopback) and listens. Port 0 picks an
-  // ephemeral port, see port(). `options` apply to every accepted channel. Throws
-  // InvalidArgument for bad options or an unresolvable address, IoError if binding fails.
+  // ephemeral port, see port(). `options` apply to every accepted channel; with `tls`, accepted
+  // channels are TLS server channels whose handshake runs later, on the thread that serves
+  // them (TcpChannel::handshake). Throws InvalidArgument for bad options or an unresolvable
+  // address, IoError if binding fails.
   explicit TcpListener(std::string_view address = "127.0.0.1", uint16_t port = 0,
-                       const TcpOptions& options = {});
-  explicit TcpListener(const Endpoint& endpoint, const TcpOptions& options = {})
-      : TcpListener(endpoint.host, endpoint.port, options) {}
+                       const TcpOptions& options = {},
+                       std::shared_ptr<const TlsServerContext> tls = nullptr);
+  explicit TcpListener(const Endpoint& endpoint, const TcpOptions& options = {},
+                       std::shared_ptr<const TlsServerContext> tls = nullptr)
+      : TcpListener(endpoint.host, endpoint.port, options, std::move(tls)) {}
   ~TcpListener();
   TcpListener(const TcpListener&) = delete;
   TcpListener& operator=(const TcpListener&) = delete;
@@ -37,6 +42,7 @@ class TcpListener {
   int fd_ = -1;
   uint16_t port_ = 0;
   TcpOptions options_;
+  std::shared_ptr<const TlsServerContext> tls_;
 };
 
 }  // namespace pinfer::net

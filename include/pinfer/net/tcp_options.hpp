@@ -15,6 +15,9 @@ struct TcpOptions {
   // Longest wait for progress of any single read or write; on expiry the operation throws
   // IoError("... timed out after N ms"). A slow peer that keeps making progress is fine.
   uint64_t io_timeout_ms = 300'000;
+  // Longest a TLS handshake may take in total (not per step): a client that connects and says
+  // nothing is dropped after this, freeing its session slot.
+  uint64_t handshake_timeout_ms = 10'000;
   // SO_SNDBUF / SO_RCVBUF request (the kernel caps it at net.core.[wr]mem_max); 0 keeps the
   // kernel's autotuning. Large buffers keep loopback and fast links saturated.
   int socket_buffer_bytes = 4 << 20;
