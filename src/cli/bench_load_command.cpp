@@ -1,0 +1,326 @@
+// `pinfer bench load`: many concurrent clients against one server. The server is a child process
+// (`/proc/self/exe serve` on an ephemeral loopback port, its own store), so its peak memory is
+// its own (VmHWM). C client threads, each with its own store and registered identity, run R
+// private inferences in total through the library API (a session per request: connect,
+// handshake, offline phase on demand or a stored precompute, online phase). A refused "server
+// busy" session is counted and retried after a short back-off. Every output is checked bit for
+// bit against the fixed-point engine.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "bench_table.hpp"
+#include "command_registry.hpp"
+#include "pi_common.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/nn/input_files.hpp"
+#include "pinfer/nn/model_loader.hpp"
+
+extern char** environ;
+
+namespace pinfer::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string model = std::string(PINFER_SOURCE_DIR) + "/models/digits.onnx";
+  std::string inputs = std::string(PINFER_SOURCE_DIR) + "/models/digits_test_images.npy";
+  std::string protocol = "client-garbler";
+  std::size_t clients = 8;
+  std::size_t requests = 64;
+  double time_limit_s = 60;
+  std::size_t max_sessions = 16;
+  uint64_t timeout_ms = 30'000;
+  std::string client_quota;
+  bool online_only = false;
+  std::string work;
+  bool json = false;
+};
+
+// A child process with stdout on a pipe and stderr in a file.
+class Child {
+ public:
+  Child(const std::vector<std::string>& args, const fs::path& stderr_path) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw IoError("pipe failed");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, stderr_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, "/proc/self/exe", &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(fds[1]);
+    if (rc != 0) {
+      ::close(fds[0]);
+      throw IoError("cannot start pinfer " + args.at(1) + ": " + std::strerror(rc));
+    }
+    out_ = ::fdopen(fds[0], "r");
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      (void)wait();
+    }
+    if (out_ != nullptr) std::fclose(out_);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  // Next line of stdout; empty at end of file.
+  std::string line() {
+    char buf[4096];
+    return std::fgets(buf, sizeof buf, out_) != nullptr ? std::string(buf) : std::string();
+  }
+  int wait() {
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+};
+
+// "VmHWM:  123456 kB" of a live process, in bytes.
+uint64_t peak_rss_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string key; in >> key;) {
+    if (key == "VmHWM:") {
+      uint64_t kb = 0;
+      in >> kb;
+      return kb * 1024;
+    }
+  }
+  throw IoError("no VmHWM in /proc/" + std::to_string(pid) + "/status");
+}
+
+std::vector<std::string> self_args(std::vector<std::string> words) {
+  words.insert(words.begin(), "pinfer");
+  words.emplace_back("--insecure");  // loopback only: the child server and these clients
+  return words;
+}
+
+struct Tally {
+  std::mutex mu;
+  std::vector<double> latencies_s;  // of served requests (the successful attempt)
+  uint64_t refused_busy = 0;
+  uint64_t failed = 0;
+  uint64_t wrong = 0;
+  std::string first_failure;
+};
+
+bool is_busy(const std::exception& e) {
+  return std::string_view(e.what()).find("server busy") != std::string_view::npos;
+}
+
+void setup(CLI::App& bench) {
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = bench.add_subcommand(
+      "load", "Concurrent clients against one `pinfer serve` child: throughput, latency, memory");
+  cmd->add_option("--model", opt->model, "Model the server serves (default: shipped digits)");
+  cmd->add_option("--inputs", opt->inputs, "Inputs: .npy batch N x C x H x W (float32)");
+  cmd->add_option("--protocol", opt->protocol, "server-garbler or client-garbler");
+  cmd->add_option("--clients", opt->clients, "Concurrent clients")->check(CLI::Range(1, 1024));
+  cmd->add_option("--requests", opt->requests, "Inferences in total")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--time-limit-s", opt->time_limit_s, "Stop starting requests after this")
+      ->check(CLI::Range(1.0, 3600.0));
+  cmd->add_option("--max-sessions", opt->max_sessions, "The server's --max-sessions")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--timeout-ms", opt->timeout_ms, "The server's and clients' --timeout-ms")
+      ->check(CLI::Range(100, 86'400'000));
+  cmd->add_option("--client-quota", opt->client_quota, "The server's --client-quota");
+  cmd->add_flag("--online-only", opt->online_only,
+                "Make each client's precomputes before the clock starts; time online phases");
+  cmd->add_option("--work", opt->work, "Directory for the stores (default: a fresh temp dir)");
+  cmd->add_flag("--json", opt->json, "Print one JSON object");
+  cmd->callback([opt] {
+    const nn::LoadedModel model = nn::load_model(opt->model);
+    const std::vector<FloatTensor> inputs =
+        nn::split_batch(nn::read_npy_float(opt->inputs));
+    if (inputs.empty()) throw InvalidArgument("--inputs holds no input");
+    const bool own_work = opt->work.empty();
+    const fs::path work =
+        own_work ? fs::temp_directory_path() / ("pinfer-load-" + protocol::new_precompute_id())
+                 : fs::path(opt->work);
+    fs::create_directories(work);
+
+    std::vector<std::string> serve = {"serve",          opt->model,
+                                      "--protocol",     opt->protocol,
+                                      "--store",        (work / "server").string(),
+                                      "--capacity",     "1TB",
+                                      "--port",         "0",
+                                      "--max-sessions", std::to_string(opt->max_sessions),
+                                      "--timeout-ms",   std::to_string(opt->timeout_ms)};
+    serve.insert(serve.begin() + 1, "--model");
+    if (!opt->client_quota.empty()) {
+      serve.emplace_back("--client-quota");
+      serve.push_back(opt->client_quota);
+    }
+    Child server(self_args(serve), work / "server.log");
+    std::string endpoint;
+    for (std::string l = server.line(); !l.empty(); l = server.line()) {
+      if (const auto at = l.find(" on 127.0.0.1:"); at != std::string::npos) {
+        endpoint = "127.0.0.1:" + std::to_string(std::stoul(l.substr(at + 14)));
+        break;
+      }
+    }
+    if (endpoint.empty())
+      throw IoError("pinfer serve did not start; see " + (work / "server.log").string());
+    const uint64_t idle_rss = peak_rss_bytes(server.pid());
+
+    // Each client: its own store, registered once (not timed).
+    std::vector<ClientCommandOptions> clients(opt->clients);
+    for (std::size_t c = 0; c < opt->clients; ++c) {
+      ClientCommandOptions& co = clients[c];
+      co.server = endpoint;
+      co.store = (work / ("client" + std::to_string(c))).string();
+      co.protocol = opt->protocol;
+      co.link.timeout_ms = opt->timeout_ms;
+      co.security.insecure = true;
+      Child reg(self_args({"client", "register", "--server", endpoint, "--store", co.store}),
+                work / ("register" + std::to_string(c) + ".log"));
+      if (reg.wait() != 0) throw IoError("pinfer client register failed; see " + work.string());
+    }
+    // Shares of the requests: client c runs requests c, c + C, c + 2C, ...
+    auto share = [&](std::size_t c) {
+      return opt->requests / opt->clients + (c < opt->requests % opt->clients ? 1 : 0);
+    };
+    if (opt->online_only) {
+      std::vector<std::thread> makers;
+      for (std::size_t c = 0; c < opt->clients; ++c) {
+        makers.emplace_back([&, c] {
+          for (std::size_t made = 0; made < share(c);) {
+            try {
+              ClientSession s = open_client_session(clients[c]);
+              for (; made < share(c); ++made) (void)s.client->precompute();
+              s.client->close();
+            } catch (const Error& e) {
+              if (!is_busy(e)) throw;
+              std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+          }
+        });
+      }
+      for (auto& t : makers) t.join();
+    }
+
+    Tally tally;
+    std::vector<std::vector<uint64_t>> expected(inputs.size());
+    std::mutex expected_mu;
+    auto expect = [&](std::size_t i) {
+      std::lock_guard lock(expected_mu);
+      if (expected[i].empty()) {
+        const RingTensor y =
+            nn::run_fixed_point(model.lowered, nn::encode_input(model.lowered, inputs[i]));
+        expected[i].assign(y.values().begin(), y.values().end());
+      }
+      return expected[i];
+    };
+    const auto t0 = Clock::now();
+    const auto deadline = t0 + std::chrono::duration<double>(opt->time_limit_s);
+    std::vector<std::thread> threads;
+    for (std::size_t c = 0; c < opt->clients; ++c) {
+      threads.emplace_back([&, c] {
+        for (std::size_t k = 0; k < share(c) && Clock::now() < deadline;) {
+          const std::size_t input = (c + k * opt->clients) % inputs.size();
+          const auto start = Clock::now();
+          bool busy = false;
+          try {
+            ClientSession s = open_client_session(clients[c]);
+            const protocol::CostReport r = s.client->infer(inputs[input], !opt->online_only);
+            s.client->close();
+            const double dt = std::chrono::duration<double>(Clock::now() - start).count();
+            const bool right = r.logits_ring == expect(input);
+            std::lock_guard lock(tally.mu);
+            tally.latencies_s.push_back(dt);
+            tally.wrong += right ? 0 : 1;
+            ++k;
+          } catch (const Error& e) {
+            std::lock_guard lock(tally.mu);
+            if (is_busy(e)) {
+              busy = true;
+              ++tally.refused_busy;
+            } else {
+              ++tally.failed;
+              ++k;  // a failed request is not retried
+              if (tally.first_failure.empty()) tally.first_failure = e.what();
+            }
+          }
+          if (busy) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // back off
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    const double wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    const uint64_t peak_rss = peak_rss_bytes(server.pid());
+    ::kill(server.pid(), SIGTERM);
+    std::string stopped;
+    for (std::string l = server.line(); !l.empty(); l = server.line()) {
+      if (l.starts_with("stopped:")) stopped = l.substr(0, l.size() - 1);
+    }
+    const int server_status = server.wait();
+    if (own_work) fs::remove_all(work);
+
+    BenchTable table("bench load: " + opt->protocol + " on " + model.lowered.name + ", " +
+                     std::to_string(opt->clients) + " clients, server max " +
+                     std::to_string(opt->max_sessions) + " sessions" +
+                     (opt->online_only ? ", online phases only" : ", offline on demand"));
+    const std::size_t served = tally.latencies_s.size();
+    table.add_value("clients", static_cast<double>(opt->clients), "");
+    table.add_value("requests", static_cast<double>(opt->requests), "");
+    table.add_value("served", static_cast<double>(served), "");
+    table.add_value("refused_busy", static_cast<double>(tally.refused_busy), "attempts");
+    table.add_value("failed", static_cast<double>(tally.failed), "");
+    table.add_value("wrong_outputs", static_cast<double>(tally.wrong), "");
+    table.add_value("seconds", wall_s, "s");
+    if (served > 0) {
+      table.add_rate("inferences_per_s", static_cast<double>(served), wall_s, "1/s");
+      std::vector<double> lat = tally.latencies_s;
+      std::sort(lat.begin(), lat.end());
+      const auto pct = [&](double p) {
+        return lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * lat.size()))];
+      };
+      table.add_value("latency_p50_ms", pct(0.50) * 1e3, "ms");
+      table.add_value("latency_p99_ms", pct(0.99) * 1e3, "ms");
+      table.add_value("latency_max_ms", lat.back() * 1e3, "ms");
+    }
+    table.add_value("server_idle_rss_mb", static_cast<double>(idle_rss) / 1e6, "MB");
+    table.add_value("server_peak_rss_mb", static_cast<double>(peak_rss) / 1e6, "MB");
+    table.add_text("server", stopped.empty() ? "exit " + std::to_string(server_status) : stopped);
+    if (!tally.first_failure.empty()) table.add_text("first_failure", tally.first_failure);
+    table.print(opt->json);
+    if (tally.failed != 0 || tally.wrong != 0 || server_status != 0) {
+      throw Error("bench load: " + std::to_string(tally.failed) + " failed, " +
+                  std::to_string(tally.wrong) + " wrong outputs, server exit " +
+                  std::to_string(server_status));
+    }
+  });
+}
+
+const CommandRegistration kRegistration("bench", "load", &setup);
+
+}  // namespace
+}  // namespace pinfer::cli
