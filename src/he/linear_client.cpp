@@ -4,6 +4,7 @@
 #include "he/bit_pack.hpp"
 #include "he/context_impl.hpp"
 #include "he/linear_layout.hpp"
+#include "he/linear_parts.hpp"
 #include "he/linear_wire.hpp"
 #include "he/pow2_switch.hpp"
 #include "he/sampling.hpp"
@@ -63,24 +64,18 @@ void c1_times_secret(const ContextImpl& c, const ClientKeys& keys, std::span<con
 
 }  // namespace detail
 
-std::vector<std::byte> encrypt_linear_input(const Context& ctx, const ClientKeys& keys,
-                                            const LinearGeometry& g, std::span<const uint64_t> r,
-                                            Prg& prg) {
-  const ContextImpl& c = ctx.impl();
-  const LinearPlan plan = plan_linear(ctx, g);
-  const detail::Layout lay{plan, g};
-  if (r.size() != linear_input_size(g)) {
-    throw InvalidArgument("linear input has " + std::to_string(r.size()) +
-                          " elements, layer needs " + std::to_string(linear_input_size(g)));
-  }
-  const uint64_t tmask = ctx.ring().mask();
-  uint64_t bad = 0;
-  for (uint64_t v : r) bad |= v & ~tmask;
-  if (bad != 0) throw InvalidArgument("linear input values must be reduced modulo 2^l");
+namespace {
 
+// The query of one part (its own header and ciphertexts) into out (plan.query_bytes bytes).
+// Secret: keys, r, prg.
+void encrypt_part(const Context& ctx, const ClientKeys& keys, const LinearPlan& plan,
+                  const detail::Layout& lay, std::span<const uint64_t> r, Prg& prg,
+                  std::span<std::byte> out) {
+  const ContextImpl& c = ctx.impl();
+  const uint64_t tmask = ctx.ring().mask();
   const std::size_t n = ctx.n(), L = plan.limbs;
   const Block seed = prg.next_block();
-  std::vector<std::byte> out(plan.query_bytes);
+  PINFER_ASSERT(out.size() == plan.query_bytes);
   {
     ByteWriter w;
     w.u32(detail::kQueryMagic);
@@ -165,19 +160,16 @@ std::vector<std::byte> encrypt_linear_input(const Context& ctx, const ClientKeys
     }
   }
   PINFER_ASSERT(dst == out.data() + out.size());
-  return out;
 }
 
-std::vector<uint64_t> decrypt_linear_output(const Context& ctx, const ClientKeys& keys,
-                                            const LinearGeometry& g,
-                                            std::span<const std::byte> response) {
+// Decrypts the response of one part (plan.response_bytes bytes) into its rows of out.
+void decrypt_part(const Context& ctx, const ClientKeys& keys, const LinearPlan& plan,
+                  const detail::Layout& lay, std::span<const std::byte> response,
+                  std::span<uint64_t> out) {
   const ContextImpl& c = ctx.impl();
-  const LinearPlan plan = plan_linear(ctx, g);
-  const detail::Layout lay{plan, g};
   if (response.size() != plan.response_bytes) {
-    throw FormatError("linear response has " + std::to_string(response.size()) +
-                      " bytes, the layer's response has exactly " +
-                      std::to_string(plan.response_bytes));
+    throw FormatError("linear response part has " + std::to_string(response.size()) +
+                      " bytes, expected " + std::to_string(plan.response_bytes));
   }
   ByteReader rd(response);
   rd.expect_u32(detail::kResponseMagic, "response magic");
@@ -193,7 +185,7 @@ std::vector<uint64_t> decrypt_linear_output(const Context& ctx, const ClientKeys
   const std::byte* src = response.data() + detail::kResponseHeaderBytes;
 
   const std::size_t n = ctx.n();
-  std::vector<uint64_t> out(linear_output_size(g));
+
   std::vector<uint64_t> c1(n), c0;
   SecretBuffer<uint64_t> prod(n);
   for (std::size_t gi = 0; gi < plan.n_groups; ++gi) {
@@ -213,6 +205,56 @@ std::vector<uint64_t> decrypt_linear_output(const Context& ctx, const ClientKeys
         });
       }
     }
+  }
+}
+
+// The Layout of one part: its rows within the whole layer's input and output.
+detail::Layout part_layout(const detail::LinearPart& part, const LinearGeometry& g) {
+  detail::Layout lay{part.plan, part.geometry};
+  if (const auto* cv = std::get_if<ConvGeometry>(&g)) {
+    lay.in_row0 = part.in_row0;
+    lay.full_in_h = cv->in_h;
+    lay.out_row0 = part.out_row0;
+    lay.full_out_h = cv->out_h();
+  }
+  return lay;
+}
+
+}  // namespace
+
+std::vector<std::byte> encrypt_linear_input(const Context& ctx, const ClientKeys& keys,
+                                            const LinearGeometry& g, std::span<const uint64_t> r,
+                                            Prg& prg) {
+  const std::vector<detail::LinearPart> parts = detail::plan_parts(ctx, g);
+  if (r.size() != linear_input_size(g)) {
+    throw InvalidArgument("linear input has " + std::to_string(r.size()) +
+                          " elements, layer needs " + std::to_string(linear_input_size(g)));
+  }
+  const uint64_t tmask = ctx.ring().mask();
+  uint64_t bad = 0;
+  for (uint64_t v : r) bad |= v & ~tmask;
+  if (bad != 0) throw InvalidArgument("linear input values must be reduced modulo 2^l");
+  std::vector<std::byte> out(parts.back().query_offset + parts.back().plan.query_bytes);
+  for (const detail::LinearPart& part : parts) {
+    encrypt_part(ctx, keys, part.plan, part_layout(part, g), r, prg,
+                 std::span(out).subspan(part.query_offset, part.plan.query_bytes));
+  }
+  return out;
+}
+
+std::vector<uint64_t> decrypt_linear_output(const Context& ctx, const ClientKeys& keys,
+                                            const LinearGeometry& g,
+                                            std::span<const std::byte> response) {
+  const std::vector<detail::LinearPart> parts = detail::plan_parts(ctx, g);
+  const std::size_t total = parts.back().response_offset + parts.back().plan.response_bytes;
+  if (response.size() != total) {
+    throw FormatError("linear response has " + std::to_string(response.size()) +
+                      " bytes, the layer's response has exactly " + std::to_string(total));
+  }
+  std::vector<uint64_t> out(linear_output_size(g));
+  for (const detail::LinearPart& part : parts) {
+    decrypt_part(ctx, keys, part.plan, part_layout(part, g),
+                 response.subspan(part.response_offset, part.plan.response_bytes), out);
   }
   return out;
 }

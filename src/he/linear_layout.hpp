@@ -14,6 +14,9 @@ namespace pinfer::he::detail {
 struct Layout {
   const LinearPlan& p;
   const LinearGeometry& g;
+  // For one part of a row-split layer (linear_parts.hpp): where the part's input and output rows
+  // start in the whole layer's tensors, and their heights (0: the part is the whole layer).
+  std::size_t in_row0 = 0, full_in_h = 0, out_row0 = 0, full_out_h = 0;
 
   [[nodiscard]] std::size_t area() const { return p.ib_h * p.ib_w; }
   [[nodiscard]] std::size_t n_in() const { return p.cw * area(); }
@@ -41,7 +44,9 @@ struct Layout {
         col >= static_cast<int64_t>(cv.in_w)) {
       return -1;
     }
-    return (static_cast<int64_t>(c) * static_cast<int64_t>(cv.in_h) + row) *
+    const std::size_t in_h = full_in_h != 0 ? full_in_h : cv.in_h;
+    return (static_cast<int64_t>(c) * static_cast<int64_t>(in_h) + static_cast<int64_t>(in_row0) +
+            row) *
                static_cast<int64_t>(cv.in_w) +
            col;
   }
@@ -65,6 +70,7 @@ struct Layout {
   template <typename F>
   void for_each_output(std::size_t group, std::size_t hb, std::size_t wb, F&& f) const {
     const std::size_t base = out_offset();
+    const std::size_t out_h = full_out_h != 0 ? full_out_h : p.out_h;
     for (std::size_t oi = 0; oi < p.mg; ++oi) {
       const std::size_t o = group * p.mg + oi;
       if (o >= p.out_channels) break;
@@ -74,7 +80,7 @@ struct Layout {
         for (std::size_t z = 0; z < p.ob_w; ++z) {
           const std::size_t ox = wb * p.ob_w + z;
           if (ox >= p.out_w) break;
-          f(oi * n_in() + base + y * p.ib_w + z, (o * p.out_h + oy) * p.out_w + ox);
+          f(oi * n_in() + base + y * p.ib_w + z, (o * out_h + out_row0 + oy) * p.out_w + ox);
         }
       }
     }

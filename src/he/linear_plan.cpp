@@ -1,4 +1,5 @@
 // Tiling and parameter choice for one linear layer (docs/HE.md, "Packing" and "Noise").
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
@@ -7,6 +8,7 @@
 
 #include "he/bit_pack.hpp"
 #include "he/context_impl.hpp"
+#include "he/linear_parts.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/he/linear.hpp"
 
@@ -16,7 +18,7 @@ namespace {
 // Relative weight of downloaded to uploaded bits in the packing choice (a Lagrange multiplier for
 // the two per-inference caps). ResNet-18 at l = 37: 1.0 gives 87.4 MB up / 113.0 MB down, every
 // weight in [1.04, 1.14] gives 98.5 / 100.9, 1.16 and above 108.8 / 91.8 (docs/perf/he.md).
-constexpr long double kDownloadWeight = 1.1L;
+constexpr long double kDownloadWeight = 1.2L;
 
 // Query compression drops at most this many low bits of c0 (docs/HE.md, section 1).
 constexpr unsigned kMaxDropBits = 40;
@@ -113,7 +115,10 @@ std::size_t linear_weight_size(const LinearGeometry& g) {
   return cv.out_channels * cv.in_channels * cv.kernel_h * cv.kernel_w;
 }
 
-LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
+namespace {
+
+// The best single (unsplit) plan of g and its weighted cost in bits.
+LinearPlan plan_single(const Context& ctx, const LinearGeometry& g, long double& cost_out) {
   const detail::ContextImpl& c = ctx.impl();
   const Transformed tr = transform(g);
   if (const auto* cv = std::get_if<ConvGeometry>(&g)) {
@@ -359,7 +364,107 @@ LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
     h = fnv(h, 0xFC);
   }
   p.fingerprint = h;
+  cost_out = best_cost;
   return best;
+}
+
+// The sub-convolution producing output rows [row0, row0 + rows) of cv, as a layer of its own
+// reading input rows [in_row0, in_row0 + its in_h) (padding rows kept only where they were).
+ConvGeometry row_part(const ConvGeometry& cv, std::size_t row0, std::size_t rows,
+                      std::size_t& in_row0) {
+  const std::size_t first = row0 * cv.stride_h;                            // padded coordinates
+  const std::size_t last = (row0 + rows - 1) * cv.stride_h + cv.kernel_h;  // one past
+  const std::size_t lo = std::max(first, cv.pad_top), hi = std::min(last, cv.pad_top + cv.in_h);
+  ConvGeometry part = cv;
+  in_row0 = lo - cv.pad_top;
+  part.in_h = hi - lo;
+  part.pad_top = lo - first;
+  part.pad_bottom = last - hi;
+  return part;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::vector<LinearPart> plan_parts(const Context& ctx, const LinearGeometry& g) {
+  long double best_cost = 0;
+  std::vector<LinearPart> parts(1);
+  parts[0].geometry = g;
+  parts[0].plan = plan_single(ctx, g, best_cost);
+  const auto* cv = std::get_if<ConvGeometry>(&g);
+  // Row split (docs/HE.md, section 3): a top part of output rows [0, y) and a bottom part
+  // [y, out_h), each with its own tiling. Candidates y: the tallest whole-width top block whose
+  // input block still fits m = 2..4 times in N (so channels can be stacked), which the uniform
+  // blocks of a single plan cannot express when the halo pushes the block just past N / m.
+  if (cv != nullptr && cv->out_h() >= 2) {
+    const std::size_t n = ctx.n();
+    const std::size_t oh = cv->out_h();
+    const std::size_t kh = ceil_div(cv->kernel_h, cv->stride_h);
+    const std::size_t ibw = cv->out_w() + ceil_div(cv->kernel_w, cv->stride_w) - 1;
+    std::vector<std::size_t> candidates;
+    for (std::size_t m = 2; m <= 4; ++m) {
+      const std::size_t ibh = n / (m * ibw);
+      if (ibh < kh) continue;
+      const std::size_t y = ibh - kh + 1;
+      if (y > 0 && y < oh &&
+          std::find(candidates.begin(), candidates.end(), y) == candidates.end()) {
+        candidates.push_back(y);
+      }
+    }
+    for (const std::size_t y : candidates) {
+      std::size_t in0_top = 0, in0_bottom = 0;
+      const ConvGeometry top = row_part(*cv, 0, y, in0_top);
+      const ConvGeometry bottom = row_part(*cv, y, oh - y, in0_bottom);
+      if (top.in_h == 0 || bottom.in_h == 0) continue;  // a part reading only padding
+      long double cost_top = 0, cost_bottom = 0;
+      LinearPlan plan_top = plan_single(ctx, top, cost_top);
+      LinearPlan plan_bottom = plan_single(ctx, bottom, cost_bottom);
+      if (cost_top + cost_bottom < best_cost) {
+        best_cost = cost_top + cost_bottom;
+        parts.assign(2, LinearPart{});
+        parts[0] = LinearPart{top, std::move(plan_top), in0_top, 0};
+        parts[1] = LinearPart{bottom, std::move(plan_bottom), in0_bottom, y};
+      }
+    }
+  }
+  std::size_t q = 0, r = 0, gr = 0;
+  for (LinearPart& part : parts) {
+    part.query_offset = q;
+    part.response_offset = r;
+    part.group_offset = gr;
+    q += part.plan.query_bytes;
+    r += part.plan.response_bytes;
+    gr += part.plan.n_groups;
+  }
+  return parts;
+}
+
+}  // namespace detail
+
+LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
+  const std::vector<detail::LinearPart> parts = detail::plan_parts(ctx, g);
+  if (parts.size() == 1) return parts[0].plan;
+  // A split layer: the first part's tiling and parameters, totals over both parts.
+  LinearPlan p = parts[0].plan;
+  const Transformed tr = transform(g);
+  p.height = tr.h;
+  p.out_h = tr.oh;
+  p.split_row = parts[1].out_row0;
+  p.n_groups = p.input_cts = p.output_cts = p.products = p.query_bytes = p.response_bytes = 0;
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  for (const detail::LinearPart& part : parts) {
+    p.n_groups += part.plan.n_groups;
+    p.input_cts += part.plan.input_cts;
+    p.output_cts += part.plan.output_cts;
+    p.products += part.plan.products;
+    p.query_bytes += part.plan.query_bytes;
+    p.response_bytes += part.plan.response_bytes;
+    p.weight_terms = std::max(p.weight_terms, part.plan.weight_terms);
+    h = fnv(h, part.plan.fingerprint);
+  }
+  p.fingerprint = fnv(h, p.split_row);
+  return p;
 }
 
 }  // namespace pinfer::he

@@ -4,6 +4,7 @@
 #include "he/bit_pack.hpp"
 #include "he/context_impl.hpp"
 #include "he/linear_layout.hpp"
+#include "he/linear_parts.hpp"
 #include "he/linear_wire.hpp"
 #include "he/pow2_switch.hpp"
 #include "he/sampling.hpp"
@@ -14,7 +15,10 @@
 
 namespace pinfer::he {
 
-struct LinearServer::ParsedQuery {
+namespace detail {
+
+// A parsed query of one part: c0 and the expanded c1 of every input ciphertext, NTT form.
+struct PartQuery {
   std::size_t n = 0, limbs = 0;
   std::vector<uint64_t> c0;  // [ct][limb][N], NTT form
   std::vector<uint64_t> c1;  // expanded uniform part, same layout
@@ -26,20 +30,30 @@ struct LinearServer::ParsedQuery {
   }
 };
 
+}  // namespace detail
+
+struct LinearServer::ParsedQuery {
+  std::vector<detail::PartQuery> parts;  // one per part of the layer (linear_parts.hpp)
+};
+
 namespace detail {
 
-struct LinearServerImpl {
+// One part of a layer (the whole layer unless row-split, linear_parts.hpp).
+struct PartServer {
   // The context's precomputation lives on the heap, so moving the Context keeps this valid.
   const ContextImpl* ctx = nullptr;
-  LinearGeometry geometry;
-  LinearPlan plan;
+  LinearGeometry geometry;                                               // the part's own geometry
+  LinearPlan plan;                                                       // never split
+  std::size_t in_row0 = 0, full_in_h = 0, out_row0 = 0, full_out_h = 0;  // Layout offsets
   // The model is the server's secret: weights and their encodings live in wiping buffers.
-  SecretBuffer<uint64_t> weights;              // as given, each < 2^l
+  std::span<const uint64_t> weights;           // the layer's, owned by LinearServerImpl
   std::vector<SecretBuffer<uint64_t>> cached;  // [group * n_cblocks + cb] -> L x N NTT form
   std::vector<std::size_t> ct_offset;          // byte offset of each output ciphertext
   std::vector<u128> f_a, f_b;                  // floor(2^(k+64) / p_i) for k = a, b
 
-  [[nodiscard]] Layout layout() const { return Layout{plan, geometry}; }
+  [[nodiscard]] Layout layout() const {
+    return Layout{plan, geometry, in_row0, full_in_h, out_row0, full_out_h};
+  }
 
   // The stacked weight polynomial of (group, cb) in NTT form, L limbs of N (docs/HE.md, eq. 2).
   void weight_ntt(std::size_t group, std::size_t cb, uint64_t* out) const {
@@ -90,15 +104,26 @@ void mac(const ContextImpl& c, std::size_t i, uint64_t* acc, const uint64_t* a, 
 }
 
 }  // namespace
+
+struct LinearServerImpl {
+  const ContextImpl* ctx = nullptr;
+  LinearGeometry geometry;
+  LinearPlan plan;                  // of the whole layer (totals if split)
+  SecretBuffer<uint64_t> weights;   // as given, each < 2^l
+  std::vector<LinearPart> parts;    // offsets of each part's query, response and groups
+  std::vector<PartServer> servers;  // one per part
+};
+
 }  // namespace detail
 
 LinearServer::LinearServer(const Context& ctx, const LinearGeometry& g,
                            std::span<const uint64_t> weights, LinearServerOptions options)
     : impl_(std::make_unique<detail::LinearServerImpl>()) {
-  auto& s = *impl_;
-  s.ctx = &ctx.impl();
-  s.geometry = g;
-  s.plan = plan_linear(ctx, g);
+  auto& top = *impl_;
+  top.ctx = &ctx.impl();
+  top.geometry = g;
+  top.plan = plan_linear(ctx, g);
+  top.parts = detail::plan_parts(ctx, g);
   if (weights.size() != linear_weight_size(g)) {
     throw InvalidArgument("layer weights have " + std::to_string(weights.size()) +
                           " elements, geometry needs " + std::to_string(linear_weight_size(g)));
@@ -107,33 +132,48 @@ LinearServer::LinearServer(const Context& ctx, const LinearGeometry& g,
   uint64_t unreduced = 0;  // no early exit on secret weights
   for (uint64_t w : weights) unreduced |= w & ~tmask;
   if (unreduced != 0) throw InvalidArgument("layer weights must be reduced modulo 2^l");
-  s.weights = SecretBuffer<uint64_t>(weights.size());
-  std::copy(weights.begin(), weights.end(), s.weights.begin());
-  const LinearPlan& p = s.plan;
+  top.weights = SecretBuffer<uint64_t>(weights.size());
+  std::copy(weights.begin(), weights.end(), top.weights.begin());
   const std::size_t n = ctx.n();
-  const std::size_t poly_bytes = p.limbs * n * sizeof(uint64_t);
-  const std::size_t total = p.n_groups * p.n_cblocks;
-  s.cached.resize(total);
-  const std::size_t cache_count = std::min(total, options.max_cached_weight_bytes / poly_bytes);
-  for (std::size_t k = 0; k < cache_count; ++k) {
-    s.cached[k] = SecretBuffer<uint64_t>(p.limbs * n);
-    s.weight_ntt(k / p.n_cblocks, k % p.n_cblocks, s.cached[k].data());
-  }
-  const detail::Layout lay = s.layout();
-  std::size_t off = detail::kResponseHeaderBytes;
-  for (std::size_t gi = 0; gi < p.n_groups; ++gi) {
-    for (std::size_t hb = 0; hb < p.n_hblocks; ++hb) {
-      for (std::size_t wb = 0; wb < p.n_wblocks; ++wb) {
-        s.ct_offset.push_back(off);
-        off += detail::packed_bytes(n, p.c1_bits) +
-               detail::packed_bytes(lay.useful_count(gi, hb, wb), p.c0_bits);
+  std::size_t cache_budget = options.max_cached_weight_bytes;
+  for (const detail::LinearPart& part : top.parts) {
+    detail::PartServer& s = top.servers.emplace_back();
+    s.ctx = &ctx.impl();
+    s.geometry = part.geometry;
+    s.plan = part.plan;
+    if (const auto* cv = std::get_if<ConvGeometry>(&g)) {
+      s.in_row0 = part.in_row0;
+      s.full_in_h = cv->in_h;
+      s.out_row0 = part.out_row0;
+      s.full_out_h = cv->out_h();
+    }
+    s.weights = top.weights.span();
+    const LinearPlan& p = s.plan;
+    const std::size_t poly_bytes = p.limbs * n * sizeof(uint64_t);
+    const std::size_t total = p.n_groups * p.n_cblocks;
+    s.cached.resize(total);
+    const std::size_t cache_count = std::min(total, cache_budget / poly_bytes);
+    cache_budget -= cache_count * poly_bytes;
+    for (std::size_t k = 0; k < cache_count; ++k) {
+      s.cached[k] = SecretBuffer<uint64_t>(p.limbs * n);
+      s.weight_ntt(k / p.n_cblocks, k % p.n_cblocks, s.cached[k].data());
+    }
+    const detail::Layout lay = s.layout();
+    std::size_t off = detail::kResponseHeaderBytes;
+    for (std::size_t gi = 0; gi < p.n_groups; ++gi) {
+      for (std::size_t hb = 0; hb < p.n_hblocks; ++hb) {
+        for (std::size_t wb = 0; wb < p.n_wblocks; ++wb) {
+          s.ct_offset.push_back(off);
+          off += detail::packed_bytes(n, p.c1_bits) +
+                 detail::packed_bytes(lay.useful_count(gi, hb, wb), p.c0_bits);
+        }
       }
     }
-  }
-  PINFER_ASSERT(off == p.response_bytes);
-  for (std::size_t i = 0; i < p.limbs; ++i) {
-    s.f_a.push_back(detail::pow2_scale_factor(ctx.impl().params.primes[i], p.c0_bits));
-    s.f_b.push_back(detail::pow2_scale_factor(ctx.impl().params.primes[i], p.c1_bits));
+    PINFER_ASSERT(off == p.response_bytes);
+    for (std::size_t i = 0; i < p.limbs; ++i) {
+      s.f_a.push_back(detail::pow2_scale_factor(ctx.impl().params.primes[i], p.c0_bits));
+      s.f_b.push_back(detail::pow2_scale_factor(ctx.impl().params.primes[i], p.c1_bits));
+    }
   }
 }
 
@@ -145,15 +185,13 @@ const LinearPlan& LinearServer::plan() const noexcept {
   return impl_->plan;
 }
 
-std::shared_ptr<const LinearServer::ParsedQuery> LinearServer::parse_query(
-    std::span<const std::byte> query) const {
-  const auto& s = *impl_;
+namespace {
+
+// Parses the query of one part (exactly s.plan.query_bytes bytes).
+detail::PartQuery parse_part(const detail::PartServer& s, std::span<const std::byte> query) {
   const detail::ContextImpl& c = *s.ctx;
   const LinearPlan& p = s.plan;
-  if (query.size() != p.query_bytes) {
-    throw FormatError("linear query has " + std::to_string(query.size()) +
-                      " bytes, this layer's query has exactly " + std::to_string(p.query_bytes));
-  }
+  PINFER_ASSERT(query.size() == p.query_bytes);
   ByteReader rd(query);
   rd.expect_u32(detail::kQueryMagic, "query magic");
   rd.expect_u32(detail::kWireVersion, "query version");
@@ -169,11 +207,11 @@ std::shared_ptr<const LinearServer::ParsedQuery> LinearServer::parse_query(
   }
   const Block seed = rd.block("query seed");
   const std::size_t n = s.ctx->params.poly_degree;
-  auto q = std::make_shared<ParsedQuery>();
-  q->n = n;
-  q->limbs = p.limbs;
-  q->c0.resize(p.input_cts * p.limbs * n);
-  q->c1.resize(p.input_cts * p.limbs * n);
+  detail::PartQuery q;
+  q.n = n;
+  q.limbs = p.limbs;
+  q.c0.resize(p.input_cts * p.limbs * n);
+  q.c1.resize(p.input_cts * p.limbs * n);
   const std::byte* src = query.data() + detail::kQueryHeaderBytes;
   const unsigned k = p.query_drop_bits;
   const detail::U256 max_v = detail::u256_add(
@@ -198,41 +236,30 @@ std::shared_ptr<const LinearServer::ParsedQuery> LinearServer::parse_query(
                         detail::mul_shoup_lazy(part, c.pow64[i][w], c.pow64_q[i][w], prime), prime),
               prime);
         }
-        q->c0[(ct * p.limbs + i) * n + j] = acc;
+        q.c0[(ct * p.limbs + i) * n + j] = acc;
       }
     }
     src += detail::packed_bytes(n, p.query_coeff_bits);
     Prg a_prg = Prg::from_seed(seed, ct);
     for (std::size_t i = 0; i < p.limbs; ++i) {
       const uint64_t prime = c.params.primes[i];
-      uint64_t* c0 = q->c0.data() + (ct * p.limbs + i) * n;
+      uint64_t* c0 = q.c0.data() + (ct * p.limbs + i) * n;
       const uint64_t scale = detail::pow_mod(2, k, prime);
       const uint64_t scale_q = detail::shoup52(scale, prime);
       for (std::size_t j = 0; j < n; ++j) {
         c0[j] = detail::reduce_once(detail::mul_shoup_lazy(c0[j], scale, scale_q, prime), prime);
       }
       c.ntt[i].forward({c0, n});
-      detail::sample_uniform_mod(a_prg, prime, {q->c1.data() + (ct * p.limbs + i) * n, n});
+      detail::sample_uniform_mod(a_prg, prime, {q.c1.data() + (ct * p.limbs + i) * n, n});
     }
   }
   return q;
 }
 
-void LinearServer::write_response_header(std::span<std::byte> response) const {
-  const LinearPlan& p = impl_->plan;
-  PINFER_ASSERT(response.size() == p.response_bytes);
-  ByteWriter w;
-  w.u32(detail::kResponseMagic);
-  w.u32(detail::kWireVersion);
-  w.u64(p.fingerprint);
-  w.u32(static_cast<uint32_t>(p.output_cts));
-  std::copy(w.data().begin(), w.data().end(), response.begin());
-}
-
-void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std::size_t group,
-                                  Prg& prg, std::span<std::byte> response,
-                                  std::span<uint64_t> s_out) const {
-  const auto& s = *impl_;
+// Evaluates output group `group` of one part into its response bytes (header at offset 0).
+void evaluate_part_group(const detail::PartServer& s, const detail::PartQuery& q,
+                         const PublicKey& pk, std::size_t group, Prg& prg,
+                         std::span<std::byte> response, std::span<uint64_t> s_out) {
   const detail::ContextImpl& c = *s.ctx;
   const LinearPlan& p = s.plan;
   const detail::Layout lay = s.layout();
@@ -349,6 +376,50 @@ void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std
       detail::pack_bits(dst, c0_out.data(), useful, p.c0_bits);
     }
   }
+}
+
+}  // namespace
+
+std::shared_ptr<const LinearServer::ParsedQuery> LinearServer::parse_query(
+    std::span<const std::byte> query) const {
+  const auto& top = *impl_;
+  if (query.size() != top.plan.query_bytes) {
+    throw FormatError("linear query has " + std::to_string(query.size()) +
+                      " bytes, this layer's query has exactly " +
+                      std::to_string(top.plan.query_bytes));
+  }
+  auto q = std::make_shared<ParsedQuery>();
+  for (std::size_t k = 0; k < top.parts.size(); ++k) {
+    const detail::LinearPart& part = top.parts[k];
+    q->parts.push_back(
+        parse_part(top.servers[k], query.subspan(part.query_offset, part.plan.query_bytes)));
+  }
+  return q;
+}
+
+void LinearServer::write_response_header(std::span<std::byte> response) const {
+  const auto& top = *impl_;
+  PINFER_ASSERT(response.size() == top.plan.response_bytes);
+  for (const detail::LinearPart& part : top.parts) {
+    ByteWriter w;
+    w.u32(detail::kResponseMagic);
+    w.u32(detail::kWireVersion);
+    w.u64(part.plan.fingerprint);
+    w.u32(static_cast<uint32_t>(part.plan.output_cts));
+    std::copy(w.data().begin(), w.data().end(), response.begin() + part.response_offset);
+  }
+}
+
+void LinearServer::evaluate_group(const ParsedQuery& q, const PublicKey& pk, std::size_t group,
+                                  Prg& prg, std::span<std::byte> response,
+                                  std::span<uint64_t> s_out) const {
+  const auto& top = *impl_;
+  PINFER_ASSERT(group < top.plan.n_groups && q.parts.size() == top.parts.size());
+  std::size_t k = 0;
+  while (group >= top.parts[k].group_offset + top.parts[k].plan.n_groups) ++k;
+  const detail::LinearPart& part = top.parts[k];
+  evaluate_part_group(top.servers[k], q.parts[k], pk, group - part.group_offset, prg,
+                      response.subspan(part.response_offset, part.plan.response_bytes), s_out);
 }
 
 std::vector<std::byte> LinearServer::evaluate(std::span<const std::byte> query, const PublicKey& pk,

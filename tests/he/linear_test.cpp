@@ -111,6 +111,52 @@ TEST(LinearLayer, ConvMatchesPlaintextRingL37ManyBlocks) {
   check_layer(f, conv(3, 15, 15, 4, 7, 2, 3), "7x7 stride 2");
 }
 
+TEST(LinearLayer, RowSplitLayersMatchPlaintextRing) {
+  // Shapes whose halo pushes a whole-image input block just past N / m: the planner evaluates
+  // output rows [0, y) and [y, out_h) as two parts with their own tilings (docs/HE.md section 3).
+  Fixture f(32);
+  const LinearGeometry s1 = conv(4, 64, 64, 4, 3, 1, 1), s2 = conv(4, 90, 90, 4, 3, 2, 1);
+  EXPECT_EQ(plan_linear(f.ctx, s1).split_row, 60u);
+  EXPECT_EQ(plan_linear(f.ctx, s2).split_row, 43u);
+  check_layer(f, s1, "row split, stride 1");
+  check_layer(f, s2, "row split, stride 2");
+  check_layer(f, s1, "row split, no weight cache", LinearServerOptions{0});
+  Fixture g(37);
+  const LinearGeometry s3 = conv(8, 64, 64, 8, 3, 1, 1);
+  EXPECT_NE(plan_linear(g.ctx, s3).split_row, 0u);
+  check_layer(g, s3, "row split, l = 37");
+  check_layer(g, s3, "row split, extreme values", {}, Values::extreme);
+}
+
+TEST(LinearLayer, RowSplitQueryAndResponseAreCheckedPerPart) {
+  Fixture f(32);
+  const LinearGeometry g = conv(4, 64, 64, 4, 3, 1, 1);
+  std::vector<uint64_t> w(linear_weight_size(g), 3), r(linear_input_size(g), 5),
+      s(linear_output_size(g));
+  const LinearServer server(f.ctx, g, w);
+  const auto query = encrypt_linear_input(f.ctx, f.keys, g, r, f.prg);
+  // The first part: output rows [0, 60), input rows [0, 61), padding kept at the top only.
+  const LinearGeometry top = ConvGeometry{4, 61, 64, 4, 3, 3, 1, 1, 1, 1, 0, 1};
+  // The second part's header starts after the first part's query: swap in the wrong fingerprint.
+  auto swapped = query;
+  const std::size_t second = plan_linear(f.ctx, top).query_bytes;
+  ASSERT_LT(second + 16, swapped.size());
+  std::copy(query.begin() + 8, query.begin() + 16, swapped.begin() + static_cast<long>(second) + 8);
+  EXPECT_THROW((void)server.evaluate(swapped, f.keys.public_key(), f.prg, s), FormatError);
+  auto truncated = query;
+  truncated.pop_back();
+  EXPECT_THROW((void)server.evaluate(truncated, f.keys.public_key(), f.prg, s), FormatError);
+  const auto response = server.evaluate(query, f.keys.public_key(), f.prg, s);
+  const auto resp_first = plan_linear(f.ctx, top).response_bytes;
+  EXPECT_EQ(decrypt_linear_output(f.ctx, f.keys, g, response).size(), s.size());
+  auto bad = response;
+  bad[resp_first] ^= std::byte{1};  // magic of the second part
+  EXPECT_THROW((void)decrypt_linear_output(f.ctx, f.keys, g, bad), FormatError);
+  bad = response;
+  bad.pop_back();
+  EXPECT_THROW((void)decrypt_linear_output(f.ctx, f.keys, g, bad), FormatError);
+}
+
 TEST(LinearLayer, WeightsTransformedOnUseMatchCachedOnes) {
   Fixture f(37);
   const LinearGeometry g = conv(40, 16, 16, 20, 3, 1, 1);
@@ -288,7 +334,8 @@ TEST_F(TamperTest, PublicKeyRoundTripAndRejection) {
 TEST(Lphe, ParallelLayersMatchTheReference) {
   Fixture f(37);
   const std::vector<LinearGeometry> layers = {conv(8, 10, 10, 16, 3, 1, 1),
-                                              conv(16, 10, 10, 8, 1, 2, 0), FcGeometry{64, 10}};
+                                              conv(16, 10, 10, 8, 1, 2, 0), FcGeometry{64, 10},
+                                              conv(8, 64, 64, 8, 3, 1, 1)};  // row split
   const Ring ring = f.ctx.ring();
   std::vector<std::vector<uint64_t>> ws, rs, ss;
   std::vector<LinearServer> servers;

@@ -68,6 +68,10 @@ struct LinearPlan {
   unsigned c0_bits = 0, c1_bits = 0;  // response moduli 2^a (c0) and 2^b (c1)
   double noise_log2 = 0;              // log2 of the worst-case noise bound before switching
   double log2_q = 0;
+  // Row split (docs/HE.md, section 3): 0, or the first output row of a second part evaluated
+  // with its own tiling. A split plan describes the first part's tiling and parameters; counts
+  // and byte sizes are totals over both parts.
+  std::size_t split_row = 0;
   std::size_t input_cts = 0, output_cts = 0, products = 0;
   std::size_t query_bytes = 0, response_bytes = 0;
   uint64_t fingerprint = 0;  // binds query/response bytes to this layer
