@@ -18,7 +18,7 @@ function(pinfer_isa_flags file out)
   elseif(file MATCHES "_ifma\\.cpp$")
     set(flags "-mavx2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512ifma")
   endif()
-  if(flags MATCHES "avx512f")
+  if(flags MATCHES "avx512f" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # GCC 12's own AVX-512 headers trip these on masked loads (_mm512_undefined_*); not ours.
     list(APPEND flags "-Wno-uninitialized" "-Wno-maybe-uninitialized")
   endif()

@@ -1,5 +1,7 @@
 #include "pinfer/core/cpu_features.hpp"
 
+#include <cpuid.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <string>
@@ -20,8 +22,18 @@ CpuFeatures detect() {
   f.avx512vl = __builtin_cpu_supports("avx512vl");
   f.avx512dq = __builtin_cpu_supports("avx512dq");
   f.avx512ifma = __builtin_cpu_supports("avx512ifma");
+#if defined(__clang__) && __clang_major__ < 15
+  // clang 14's __builtin_cpu_supports knows neither "vaes" nor "vpclmulqdq": read CPUID leaf 7
+  // (ECX bits 9 and 10, Intel SDM Vol. 2A, CPUID). Both need OS-enabled AVX state, which the
+  // avx2 check above already includes.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool leaf7 = __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0;
+  f.vaes = f.avx2 && leaf7 && ((ecx >> 9) & 1u) != 0;
+  f.vpclmulqdq = f.avx2 && leaf7 && ((ecx >> 10) & 1u) != 0;
+#else
   f.vaes = __builtin_cpu_supports("vaes");
   f.vpclmulqdq = __builtin_cpu_supports("vpclmulqdq");
+#endif
   return f;
 }
 

@@ -141,7 +141,8 @@ FloatTensor read_npy_float(const std::filesystem::path& path, std::size_t max_el
   }
   check_data(a, 4, path.string());
   std::vector<float> v(numel(a.shape));
-  std::memcpy(v.data(), a.data, a.data_bytes);
+  // An empty array (a zero dimension) has no data pointer to copy to (memcpy(nullptr) is UB).
+  if (a.data_bytes != 0) std::memcpy(v.data(), a.data, a.data_bytes);
   return FloatTensor(Shape(a.shape), std::move(v));
 }
 
@@ -151,7 +152,7 @@ std::vector<int64_t> read_npy_int(const std::filesystem::path& path, std::size_t
   std::vector<int64_t> v(numel(a.shape));
   if (a.descr == "'<i8'") {
     check_data(a, 8, path.string());
-    std::memcpy(v.data(), a.data, a.data_bytes);
+    if (a.data_bytes != 0) std::memcpy(v.data(), a.data, a.data_bytes);
   } else if (a.descr == "'<i4'") {
     check_data(a, 4, path.string());
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -261,13 +262,16 @@ FloatTensor read_png(const std::filesystem::path& path, std::size_t channels,
 
 FloatTensor load_input_file(const std::filesystem::path& path, const Shape& expected) {
   const std::string ext = path.extension().string();
+  // The model's input size caps the decode (not just kMaxInputElements): a file or image that is
+  // larger is refused before its pixels are read or inflated.
+  const std::size_t cap = expected.numel();
   FloatTensor t;
   if (ext == ".npy") {
-    t = read_npy_float(path);
+    t = read_npy_float(path, cap);
   } else if (ext == ".pgm") {
-    t = read_pgm(path);
+    t = read_pgm(path, cap);
   } else if (ext == ".png") {
-    t = read_png(path, expected.rank() == 4 ? expected[1] : 0);
+    t = read_png(path, expected.rank() == 4 ? expected[1] : 0, cap);
   } else {
     throw InvalidArgument("input file " + path.string() +
                           ": unknown extension (expected .npy float32 NCHW, .pgm or .png)");

@@ -208,7 +208,8 @@ std::vector<std::string> decode_holdings(std::span<const std::byte> bytes) {
   ByteReader r(bytes);
   const uint64_t n = r.length("holdings count", kMaxHoldings);
   std::vector<std::string> ids;
-  ids.reserve(n);
+  // Each id takes at least its 4-byte length: reserve no more than the bytes can hold.
+  ids.reserve(std::min<uint64_t>(n, r.remaining() / 4));
   for (uint64_t i = 0; i < n; ++i) ids.push_back(r.string("precompute id", 64));
   r.expect_end("holdings");
   return ids;

@@ -45,7 +45,7 @@ TEST(MemoryChannel, RecvExactFillsTheBufferOrRejectsOtherLengths) {
 TEST(MemoryChannel, TypeMismatchIsProtocolError) {
   auto [a, b] = make_memory_channel_pair();
   a->send(5, bytes_of("x"));
-  const std::string msg = message_of<ProtocolError>([&] { (void)b->recv(6, 10); });
+  const std::string msg = message_of<ProtocolError>([&b = b] { (void)b->recv(6, 10); });
   EXPECT_NE(msg.find("expected frame type 6, received type 5"), std::string::npos) << msg;
 }
 
@@ -81,14 +81,14 @@ TEST(MemoryChannel, ReceiveTimeoutIsIoError) {
   MemoryChannelOptions opt;
   opt.recv_timeout_ms = 20;
   auto [a, b] = make_memory_channel_pair(opt);
-  const std::string msg = message_of<IoError>([&] { (void)b->recv(1, 10); });
+  const std::string msg = message_of<IoError>([&b = b] { (void)b->recv(1, 10); });
   EXPECT_NE(msg.find("timed out after 20 ms"), std::string::npos) << msg;
 }
 
 TEST(MemoryChannel, SendErrorIsProtocolErrorWithTheMessage) {
   auto [a, b] = make_memory_channel_pair();
   a->send_error("weights do not match the architecture");
-  const std::string msg = message_of<ProtocolError>([&] { (void)b->recv(1, 10); });
+  const std::string msg = message_of<ProtocolError>([&b = b] { (void)b->recv(1, 10); });
   EXPECT_NE(msg.find("peer reported an error: weights do not match the architecture"),
             std::string::npos)
       << msg;

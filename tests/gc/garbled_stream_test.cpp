@@ -161,7 +161,7 @@ TEST(GarbledStream, ChannelRoundTrip) {
   auto [garbler_end, evaluator_end] = make_memory_channel_pair();
   std::vector<Block> out_zero(instances * 32), out(out_zero.size());
   GarbleStats sent;
-  std::thread garbler([&] {
+  std::thread garbler([&, &garbler_end = garbler_end] {
     ChannelGarbledSink sink(*garbler_end, 7, garbled_stream_bytes(relu.circuit, instances), 4096);
     sent = garble_batch(relu.circuit, zero, delta, 0, sink, out_zero);
     sink.finish();

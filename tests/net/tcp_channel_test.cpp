@@ -32,7 +32,10 @@ std::vector<std::byte> pattern(std::size_t n, uint64_t seed) {
 using test_support::message_of;
 
 TEST(TcpChannel, SmallEmptyAndLargeFramesRoundTrip) {
-  auto [client, server] = connect_pair();
+  // Named members, not a structured binding: clang 14 cannot capture bindings in lambdas.
+  auto connected = connect_pair();
+  auto& client = connected.client;
+  auto& server = connected.server;
   const std::vector<std::byte> small = pattern(5, 1);
   const std::vector<std::byte> medium = pattern(10'000, 2);
   const std::vector<std::byte> large = pattern(3 << 20, 3);  // takes the gather-write path
@@ -61,7 +64,9 @@ TEST(TcpChannel, SmallEmptyAndLargeFramesRoundTrip) {
 }
 
 TEST(TcpChannel, ReceiveFlushesBufferedFramesSoRequestResponseCannotDeadlock) {
-  auto [client, server] = connect_pair();
+  auto connected = connect_pair();
+  auto& client = connected.client;
+  auto& server = connected.server;
   std::thread peer([&s = *server] {
     const auto req = s.recv(1, 16);
     s.send(2, req);  // echoed back; buffered until the server's next receive or flush
@@ -82,7 +87,9 @@ constexpr std::size_t kPiece = 999'983;  // odd, so pieces straddle frame bounda
 TEST(TcpChannel, StreamsTwoHundredMegabytesInEightMebibyteFrames) {
   TcpOptions opt;
   opt.max_frame_bytes = 8 << 20;
-  auto [client, server] = connect_pair(opt, opt);
+  auto connected = connect_pair(opt, opt);
+  auto& client = connected.client;
+  auto& server = connected.server;
   const Block seed(0x1234, 0x5678);
   std::thread writer([&c = *client, seed] {
     ChannelStreamWriter w(c, 9, kTotal, 8 << 20);
@@ -157,7 +164,9 @@ TEST(TcpChannel, LengthAboveCallerCapIsFormatError) {
 }
 
 TEST(TcpChannel, WrongTypeIsProtocolError) {
-  auto [client, server] = connect_pair();
+  auto connected = connect_pair();
+  auto& client = connected.client;
+  auto& server = connected.server;
   client->send(3, as_bytes("x"));
   client->flush();  // small frames wait in the send buffer until flushed
   const std::string msg = message_of<ProtocolError>([&] { (void)server->recv(4, 10); });
@@ -165,7 +174,9 @@ TEST(TcpChannel, WrongTypeIsProtocolError) {
 }
 
 TEST(TcpChannel, PeerErrorFrameIsProtocolErrorWithItsMessage) {
-  auto [client, server] = connect_pair();
+  auto connected = connect_pair();
+  auto& client = connected.client;
+  auto& server = connected.server;
   client->send_error("model file is corrupt");
   const std::string msg = message_of<ProtocolError>([&] { (void)server->recv(4, 10); });
   EXPECT_NE(msg.find("model file is corrupt"), std::string::npos) << msg;
@@ -174,7 +185,9 @@ TEST(TcpChannel, PeerErrorFrameIsProtocolErrorWithItsMessage) {
 TEST(TcpChannel, ReceiveTimeoutIsIoError) {
   TcpOptions opt;
   opt.io_timeout_ms = 100;
-  auto [client, server] = connect_pair({}, opt);
+  auto connected = connect_pair({}, opt);
+  auto& client = connected.client;
+  auto& server = connected.server;
   const std::string msg = message_of<IoError>([&] { (void)server->recv(1, 10); });
   EXPECT_NE(msg.find("timed out after 100 ms"), std::string::npos) << msg;
 }
@@ -182,7 +195,9 @@ TEST(TcpChannel, ReceiveTimeoutIsIoError) {
 TEST(TcpChannel, ReceiveTimeoutBetweenFramesCanBeRetried) {
   TcpOptions opt;
   opt.io_timeout_ms = 50;
-  auto [client, server] = connect_pair({}, opt);
+  auto connected = connect_pair({}, opt);
+  auto& client = connected.client;
+  auto& server = connected.server;
   EXPECT_THROW((void)server->recv(1, 10), IoError);
   client->send(1, as_bytes("late"));
   client->flush();
@@ -207,7 +222,9 @@ TEST(TcpChannel, SendTimeoutIsIoErrorWhenPeerStopsReading) {
   TcpOptions opt;
   opt.io_timeout_ms = 100;
   opt.socket_buffer_bytes = 64 << 10;  // small buffers fill quickly
-  auto [client, server] = connect_pair(opt, opt);
+  auto connected = connect_pair(opt, opt);
+  auto& client = connected.client;
+  auto& server = connected.server;
   const std::vector<std::byte> frame(1 << 20);
   const std::string msg = message_of<IoError>([&] {
     for (int i = 0; i < 1000; ++i) client->send(1, frame);
@@ -236,7 +253,9 @@ TEST(TcpChannel, SendingToClosedPeerIsIoErrorNotSigpipe) {
 }
 
 TEST(TcpChannel, CloseWakesBlockedReceiveWithIoError) {
-  auto [client, server] = connect_pair();
+  auto connected = connect_pair();
+  auto& client = connected.client;
+  auto& server = connected.server;
   std::thread closer([&s = *server] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     s.close();
@@ -247,7 +266,9 @@ TEST(TcpChannel, CloseWakesBlockedReceiveWithIoError) {
 }
 
 TEST(TcpChannel, PeerCloseAfterFramesDeliversThemThenIoError) {
-  auto [client, server] = connect_pair();
+  auto connected = connect_pair();
+  auto& client = connected.client;
+  auto& server = connected.server;
   client->send(1, as_bytes("last words"));
   client->close();  // flushes the buffered frame first
   EXPECT_EQ(server->recv(1, 100).size(), 10u);
@@ -255,7 +276,9 @@ TEST(TcpChannel, PeerCloseAfterFramesDeliversThemThenIoError) {
 }
 
 TEST(TcpChannel, TrafficCountersPerPhaseMatchOnBothSides) {
-  auto [client, server] = connect_pair();
+  auto connected = connect_pair();
+  auto& client = connected.client;
+  auto& server = connected.server;
   client->set_phase("offline");
   server->set_phase("offline");
   client->send(1, pattern(1000, 1));
@@ -293,7 +316,9 @@ TEST(TcpChannel, TrafficCountersPerPhaseMatchOnBothSides) {
 TEST(TcpChannel, SendAboveMaxFrameBytesIsInvalidArgument) {
   TcpOptions opt;
   opt.max_frame_bytes = 1000;
-  auto [client, server] = connect_pair(opt, opt);
+  auto connected = connect_pair(opt, opt);
+  auto& client = connected.client;
+  auto& server = connected.server;
   EXPECT_THROW(client->send(1, pattern(1001, 1)), InvalidArgument);
 }
 

@@ -106,5 +106,29 @@ TEST(InputFiles, ReadsPngAsRgbOrGrey) {
   EXPECT_THROW((void)read_png(temp_path("bad.png"), 3), FormatError);
 }
 
+// Found by fuzzing (docs/perf/fuzz.md): an array with a zero dimension memcpy'd into a null
+// vector pointer (undefined behaviour, reported by UBSan).
+TEST(InputFiles, EmptyNpyArraysDecodeToNothing) {
+  write(temp_path("empty_i8.npy"), npy("<i8", "(0,)", ""));
+  EXPECT_TRUE(read_npy_int(temp_path("empty_i8.npy")).empty());
+  write(temp_path("empty_f4.npy"), npy("<f4", "(2, 0)", ""));
+  EXPECT_EQ(read_npy_float(temp_path("empty_f4.npy")).size(), 0u);
+}
+
+// Hostile-input review (docs/perf/fuzz.md): load_input_file decoded up to kMaxInputElements
+// whatever the model's input size; now the model's input size is the cap, checked first.
+TEST(InputFiles, InputLargerThanTheModelIsRefusedBeforeDecoding) {
+  write(temp_path("big.npy"), npy("<f4", "(1, 1, 3, 3)", std::string(36, '\0')));
+  EXPECT_THROW((void)load_input_file(temp_path("big.npy"), Shape{1, 1, 2, 2}), FormatError);
+  const unsigned char rgb[2 * 3 * 3] = {};
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  image.width = 3;
+  image.height = 2;
+  image.format = PNG_FORMAT_RGB;
+  ASSERT_TRUE(png_image_write_to_file(&image, temp_path("big.png").c_str(), 0, rgb, 0, nullptr));
+  EXPECT_THROW((void)load_input_file(temp_path("big.png"), Shape{1, 3, 2, 2}), FormatError);
+}
+
 }  // namespace
 }  // namespace pinfer::nn
