@@ -4,6 +4,7 @@
 #include <string>
 
 #include "he/context_impl.hpp"
+#include "he/linear_parts.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::he {
@@ -101,6 +102,7 @@ void Parameters::validate() const {
 Context::Context(Parameters params) : impl_(std::make_unique<detail::ContextImpl>()) {
   params.validate();
   detail::ContextImpl& c = *impl_;
+  c.plans = std::make_shared<detail::PlanCache>();
   c.params = std::move(params);
   c.path = ntt_active_path();
   const auto& primes = c.params.primes;

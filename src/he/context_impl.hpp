@@ -1,6 +1,7 @@
 #pragma once
 // Precomputed constants of a Context (private to the he layer).
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "he/mod_arith.hpp"
@@ -20,6 +21,8 @@ struct PrefixConstants {
   std::vector<U256> qhat;  // Q_L / p_i
 };
 
+struct PlanCache;  // linear_parts.hpp: layer plans memoised per context
+
 struct ContextImpl {
   Parameters params;
   std::vector<NttTables> ntt;
@@ -31,6 +34,9 @@ struct ContextImpl {
   std::vector<std::vector<uint64_t>> pow64, pow64_q;  // [i][j] = 2^(64 j) mod p_i, j < 4
   std::vector<PrefixConstants> prefix;                // index L-1
   NttPath path = NttPath::portable;
+  // Plans are pure functions of (context, geometry); client and server plan every layer several
+  // times (encrypt, decrypt, server setup), so they are memoised (thread-safe, bounded).
+  std::shared_ptr<PlanCache> plans;
 };
 
 }  // namespace pinfer::he::detail

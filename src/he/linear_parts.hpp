@@ -2,7 +2,10 @@
 // A linear layer evaluated as one or two independent parts (docs/HE.md, section 3, "Row split"):
 // a convolution whose output rows [0, y) and [y, out_h) are cheaper as two sub-convolutions,
 // each with its own tiling, query and response. Shared by client and server; public shapes only.
+#include <array>
 #include <cstddef>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "pinfer/he/linear.hpp"
@@ -20,7 +23,14 @@ struct LinearPart {
 };
 
 // The parts of g (one unless a row split costs less), deterministic, so both parties agree.
-// Throws what plan_linear throws.
+// Memoised in the context. Throws what plan_linear throws.
 [[nodiscard]] std::vector<LinearPart> plan_parts(const Context& ctx, const LinearGeometry& g);
+
+// Memo of plan_parts per geometry (public shapes only); at most kMaxEntries are kept.
+struct PlanCache {
+  static constexpr std::size_t kMaxEntries = 1024;
+  std::mutex mu;
+  std::map<std::array<std::size_t, 13>, std::vector<LinearPart>> parts;
+};
 
 }  // namespace pinfer::he::detail

@@ -387,7 +387,39 @@ ConvGeometry row_part(const ConvGeometry& cv, std::size_t row0, std::size_t rows
 
 namespace detail {
 
+namespace {
+
+std::array<std::size_t, 13> cache_key(const LinearGeometry& g) {
+  if (const auto* fc = std::get_if<FcGeometry>(&g)) {
+    return {0, fc->in_features, fc->out_features, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  }
+  const auto& cv = std::get<ConvGeometry>(g);
+  return {1,           cv.in_channels, cv.in_h,     cv.in_w,     cv.out_channels,
+          cv.kernel_h, cv.kernel_w,    cv.stride_h, cv.stride_w, cv.pad_top,
+          cv.pad_left, cv.pad_bottom,  cv.pad_right};
+}
+
+std::vector<LinearPart> plan_parts_uncached(const Context& ctx, const LinearGeometry& g);
+
+}  // namespace
+
 std::vector<LinearPart> plan_parts(const Context& ctx, const LinearGeometry& g) {
+  PlanCache& cache = *ctx.impl().plans;
+  const auto key = cache_key(g);
+  {
+    const std::lock_guard lock(cache.mu);
+    const auto it = cache.parts.find(key);
+    if (it != cache.parts.end()) return it->second;
+  }
+  std::vector<LinearPart> parts = plan_parts_uncached(ctx, g);  // throws on a bad geometry
+  const std::lock_guard lock(cache.mu);
+  if (cache.parts.size() < PlanCache::kMaxEntries) cache.parts.emplace(key, parts);
+  return parts;
+}
+
+namespace {
+
+std::vector<LinearPart> plan_parts_uncached(const Context& ctx, const LinearGeometry& g) {
   long double best_cost = 0;
   std::vector<LinearPart> parts(1);
   parts[0].geometry = g;
@@ -440,6 +472,7 @@ std::vector<LinearPart> plan_parts(const Context& ctx, const LinearGeometry& g) 
   return parts;
 }
 
+}  // namespace
 }  // namespace detail
 
 LinearPlan plan_linear(const Context& ctx, const LinearGeometry& g) {
