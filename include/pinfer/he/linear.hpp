@@ -12,11 +12,14 @@
 // Hb x Wb are laid out in one polynomial; the kernels of Mg output channels are stacked at
 // offsets of Cw*Hb*Wb in one plaintext polynomial, so one product yields Mg output channels of a
 // spatial block at known coefficients. The tiling (Cw, Mg, block size) is chosen to minimise the
-// bytes sent, deterministically from (context, geometry), so both parties agree on it.
+// bytes sent, deterministically from (context, geometry), so both parties agree on it; a
+// convolution may also be split into two row ranges with their own tilings (LinearPlan::split_row).
 //
 // Privacy of the response (docs/HE.md): re-randomisation with a fresh public-key encryption of
 // zero, uniform noise flooding of every revealed coefficient, unneeded c0 coefficients dropped,
-// then modulus switching of c0 and c1 to powers of two just large enough to decrypt.
+// then modulus switching of c0 and c1 to powers of two just large enough to decrypt (c1 with
+// randomised rounding: decryption is exact except with probability <= 2^-70 per coefficient,
+// counted in the 2^-40 statistical budget, docs/HE.md sections 2 and 5).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
