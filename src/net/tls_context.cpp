@@ -146,10 +146,9 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::from_pem(std::string_v
   ERR_clear_error();  // the loop above ends on a "no start line" error
   detail::BioPtr key_bio = detail::memory_bio(std::string_view(key_pem.data(), key_pem.size()));
   detail::PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) {
-    throw IoError("TLS: not a PEM private key: " + detail::openssl_errors());
-  }
-  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+  if (!key) throw IoError("TLS: not a PEM private key: " + detail::openssl_errors());
+  if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1 ||
+      SSL_CTX_check_private_key(ctx.get()) != 1) {
     throw IoError("TLS: the private key does not match the certificate: " +
                   detail::openssl_errors());
   }

@@ -57,5 +57,33 @@ TEST(Endpoint, EmptyHostAndUnbracketedIpv6AreInvalidArgument) {
   EXPECT_NE(error_of("").find("missing ':'"), std::string::npos);
 }
 
+TEST(Endpoint, LoopbackHostsAreRecognisedWithoutResolving) {
+  for (const char* h : {"127.0.0.1", "127.255.0.9", "::1", "::ffff:127.0.0.1", "localhost"}) {
+    EXPECT_TRUE(is_loopback_host(h)) << h;
+  }
+  for (const char* h : {"10.0.0.1", "128.0.0.1", "0.0.0.0", "::", "::2", "::ffff:10.0.0.1",
+                        "example.org", "localhost.example.org", "127.0.0.1.example.org"}) {
+    EXPECT_FALSE(is_loopback_host(h)) << h;
+  }
+}
+
+TEST(Endpoint, InsecureToNonLoopbackEndpointIsInvalidArgument) {
+  EXPECT_NO_THROW(require_loopback_for_insecure(parse_endpoint("127.0.0.1:7878")));
+  EXPECT_NO_THROW(require_loopback_for_insecure(parse_endpoint("[::1]:7878")));
+  EXPECT_NO_THROW(require_loopback_for_insecure(parse_endpoint("localhost:7878")));
+  for (const char* text :
+       {"10.0.0.1:7878", "[2001:db8::1]:7878", "server.example:7878", "0.0.0.0:7878"}) {
+    try {
+      require_loopback_for_insecure(parse_endpoint(text));
+      ADD_FAILURE() << "no InvalidArgument for " << text;
+    } catch (const InvalidArgument& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("--insecure"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("loopback"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("--pin"), std::string::npos) << msg;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pinfer::net
