@@ -3,6 +3,7 @@
 // residues (query compression, docs/HE.md section 7). Values here are public (ciphertext data).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "he/mod_arith.hpp"
 
@@ -71,19 +72,23 @@ inline unsigned u256_bitlen(const U256& a) noexcept {
   return 0;
 }
 
-// Streams values of up to 256 bits into a little-endian bit string (LSB first).
+// Streams values of up to 256 bits into a little-endian bit string (LSB first), 64 bits at a
+// time: whole words are stored as soon as they are complete, so nothing is written past
+// ceil(total bits / 8) bytes.
 class BitWriter {
  public:
   explicit BitWriter(std::byte* out) : out_(out) {}
   void put(uint64_t v, unsigned bits) noexcept {  // bits <= 64
     if (bits == 0) return;
     if (bits < 64) v &= (uint64_t{1} << bits) - 1;
-    acc_ |= static_cast<u128>(v) << have_;
+    acc_ |= static_cast<u128>(v) << have_;  // have_ < 64, so at most 127 bits
     have_ += bits;
-    while (have_ >= 8) {
-      *out_++ = static_cast<std::byte>(static_cast<uint8_t>(acc_));
-      acc_ >>= 8;
-      have_ -= 8;
+    if (have_ >= 64) {
+      const auto word = static_cast<uint64_t>(acc_);
+      std::memcpy(out_, &word, 8);
+      out_ += 8;
+      acc_ >>= 64;
+      have_ -= 64;
     }
   }
   void put_wide(const U256& v, unsigned bits) noexcept {
@@ -94,9 +99,12 @@ class BitWriter {
     }
   }
   void flush() noexcept {
-    if (have_ > 0) *out_++ = static_cast<std::byte>(static_cast<uint8_t>(acc_));
+    while (have_ > 0) {
+      *out_++ = static_cast<std::byte>(static_cast<uint8_t>(acc_));
+      acc_ >>= 8;
+      have_ = have_ > 8 ? have_ - 8 : 0;
+    }
     acc_ = 0;
-    have_ = 0;
   }
 
  private:
@@ -105,15 +113,19 @@ class BitWriter {
   unsigned have_ = 0;
 };
 
+// Reads such a bit string back, 64 bits at a time; reads zeros past the end.
 class BitReader {
  public:
   BitReader(const std::byte* in, std::size_t bytes) : in_(in), left_(bytes) {}
-  uint64_t get(unsigned bits) noexcept {  // bits <= 64; reads zeros past the end
-    while (have_ < bits) {
-      const uint64_t byte = left_ > 0 ? static_cast<uint8_t>(*in_++) : 0;
-      if (left_ > 0) --left_;
-      acc_ |= static_cast<u128>(byte) << have_;
-      have_ += 8;
+  uint64_t get(unsigned bits) noexcept {  // bits <= 64
+    if (have_ < bits) {
+      uint64_t word = 0;
+      const std::size_t take = left_ >= 8 ? 8 : left_;
+      std::memcpy(&word, in_, take);
+      in_ += take;
+      left_ -= take;
+      acc_ |= static_cast<u128>(word) << have_;  // have_ < 64
+      have_ += 64;                               // past the end the missing bytes read as zeros
     }
     const uint64_t v = bits == 64 ? static_cast<uint64_t>(acc_)
                                   : static_cast<uint64_t>(acc_) & ((uint64_t{1} << bits) - 1);
