@@ -185,6 +185,26 @@ int TcpChannel::io_timeout_ms() const noexcept {
   return detail::poll_timeout(options_.io_timeout_ms);
 }
 
+void TcpChannel::start_recv_deadline(uint64_t bytes) noexcept {
+  if (options_.min_recv_bytes_per_s == 0) return;
+  // bytes <= max_frame_bytes (checked before the payload is read), so no overflow here.
+  recv_deadline_ms_ = options_.io_timeout_ms + bytes * 1000 / options_.min_recv_bytes_per_s;
+  recv_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(recv_deadline_ms_);
+}
+
+int TcpChannel::recv_wait_ms(std::string_view what) const {
+  if (recv_deadline_ == std::chrono::steady_clock::time_point::max()) return io_timeout_ms();
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        recv_deadline_ - std::chrono::steady_clock::now())
+                        .count();
+  if (left <= 0) {
+    throw IoError("tcp channel: receive of " + std::string(what) + " too slow: not complete " +
+                  std::to_string(recv_deadline_ms_) +
+                  " ms after it began (io_timeout_ms plus its length at min_recv_bytes_per_s)");
+  }
+  return std::min(io_timeout_ms(), detail::poll_timeout(static_cast<uint64_t>(left)));
+}
+
 void TcpChannel::write_frame(uint32_t type, std::span<const std::byte> payload) {
   std::byte header[kFrameHeaderBytes];
   encode_header(type, payload.size(), header);
@@ -321,6 +341,9 @@ FrameHeader TcpChannel::read_header() {
         "sync");
   }
   std::byte raw[kFrameHeaderBytes];
+  // No frame deadline while waiting for a header (idle between frames is io_timeout_ms per
+  // read; a trickled header costs at most 12 reads); the payload has one (read_payload).
+  recv_deadline_ = std::chrono::steady_clock::time_point::max();
   read_exact(raw, "frame header");
   FrameHeader h;
   std::memcpy(&h.type, raw, 4);
@@ -331,6 +354,7 @@ FrameHeader TcpChannel::read_header() {
 
 void TcpChannel::read_payload(std::span<std::byte> out) {
   PINFER_ASSERT(out.size() == current_.length);
+  start_recv_deadline(out.size());
   try {
     read_exact(out, "payload of frame type " + std::to_string(current_.type));
   } catch (const IoError&) {
@@ -381,8 +405,9 @@ std::size_t TcpChannel::recv_some(std::span<std::byte> out, std::string_view wha
     const detail::TlsIo io = tls_->read_some(out);
     if (io.bytes > 0) return io.bytes;
     if (io.eof) return 0;
-    if (!detail::wait_for(fd_, io.want == detail::Want::write ? POLLOUT : POLLIN,
-                          io_timeout_ms())) {
+    const int wait = recv_wait_ms(what);
+    if (!detail::wait_for(fd_, io.want == detail::Want::write ? POLLOUT : POLLIN, wait)) {
+      if (wait < io_timeout_ms()) (void)recv_wait_ms(what);  // the frame deadline expired
       throw IoError("tls channel: receive of " + std::string(what) + " timed out after " +
                     std::to_string(options_.io_timeout_ms) + " ms");
     }
@@ -393,7 +418,9 @@ std::size_t TcpChannel::recv_some(std::span<std::byte> out, std::string_view wha
     const int err = errno;
     if (err == EINTR) continue;
     if (err == EAGAIN || err == EWOULDBLOCK) {
-      if (!detail::wait_for(fd_, POLLIN, io_timeout_ms())) {
+      const int wait = recv_wait_ms(what);
+      if (!detail::wait_for(fd_, POLLIN, wait)) {
+        if (wait < io_timeout_ms()) (void)recv_wait_ms(what);  // the frame deadline expired
         throw IoError("tcp channel: receive of " + std::string(what) + " timed out after " +
                       std::to_string(options_.io_timeout_ms) + " ms");
       }

@@ -24,6 +24,7 @@
 // Thread safety: one thread may send while another receives (as Channel); close() may be
 // called from any thread and wakes a blocked receive.
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -101,6 +102,11 @@ class TcpChannel final : public Channel {
   // Receives at most out.size() bytes (at least one); returns 0 on orderly EOF.
   std::size_t recv_some(std::span<std::byte> out, std::string_view what);
   int io_timeout_ms() const noexcept;
+  // Starts the deadline of a frame part of `bytes` (TcpOptions::min_recv_bytes_per_s).
+  void start_recv_deadline(uint64_t bytes) noexcept;
+  // How long recv_some may wait now: io_timeout_ms, capped by the frame deadline. Throws
+  // IoError naming `what` once the deadline has passed.
+  int recv_wait_ms(std::string_view what) const;
 
   int fd_;
   TcpOptions options_;
@@ -120,6 +126,9 @@ class TcpChannel final : public Channel {
   std::size_t recv_end_ = 0;
   FrameHeader current_;       // the header read_payload belongs to
   bool recv_failed_ = false;  // a read stopped inside a frame: the stream is out of sync
+  std::chrono::steady_clock::time_point recv_deadline_ =
+      std::chrono::steady_clock::time_point::max();
+  uint64_t recv_deadline_ms_ = 0;  // its length, for the error message
 };
 
 }  // namespace pinfer::net

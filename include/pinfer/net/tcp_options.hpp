@@ -15,6 +15,10 @@ struct TcpOptions {
   // Longest wait for progress of any single read or write; on expiry the operation throws
   // IoError("... timed out after N ms"). A slow peer that keeps making progress is fine.
   uint64_t io_timeout_ms = 300'000;
+  // A received frame's payload must arrive whole within io_timeout_ms plus its length at this
+  // rate, so a peer trickling bytes, each read just under io_timeout_ms, cannot hold a
+  // connection (a server session) for long. 0: no frame deadline.
+  uint64_t min_recv_bytes_per_s = 64 * 1024;
   // Longest a TLS handshake may take in total (not per step): a client that connects and says
   // nothing is dropped after this, freeing its session slot.
   uint64_t handshake_timeout_ms = 10'000;
