@@ -22,6 +22,10 @@ struct LinearPart {
   std::size_t query_offset = 0, response_offset = 0, group_offset = 0;
 };
 
+// The best single (unsplit) plan of g and its weighted cost in bits (linear_plan.cpp).
+[[nodiscard]] LinearPlan plan_single(const Context& ctx, const LinearGeometry& g,
+                                     long double& cost_out);
+
 // The parts of g (one unless a row split costs less), deterministic, so both parties agree.
 // Memoised in the context. Throws what plan_linear throws.
 [[nodiscard]] std::vector<LinearPart> plan_parts(const Context& ctx, const LinearGeometry& g);
