@@ -1,25 +1,24 @@
-// Loopback throughput of TcpChannel: a sender thread streams frames of a given size to a
-// receiver; bytes include the 12-byte frame headers.
+// Loopback throughput of TcpChannel, plain TCP and TLS 1.3: a sender thread streams frames of a
+// given size to a receiver; bytes include the 12-byte frame headers.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "pinfer/core/prg.hpp"
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/net/tcp_listener.hpp"
+#include "pinfer/net/tls_certificate.hpp"
+#include "pinfer/net/tls_context.hpp"
 
 namespace pinfer::net {
 namespace {
 
-void BM_TcpChannelLoopback(benchmark::State& state) {
+void stream_frames(benchmark::State& state, TcpChannel* client, TcpChannel* server) {
   const auto frame_bytes = static_cast<std::size_t>(state.range(0));
-  TcpOptions options;
-  options.max_frame_bytes = std::max<std::size_t>(frame_bytes, 1);
-  TcpListener listener("127.0.0.1", 0, options);
-  auto client = TcpChannel::connect("127.0.0.1", listener.port(), options);
-  auto server = listener.accept(10'000);
   std::vector<std::byte> out(frame_bytes), in(frame_bytes);
   Prg().fill_bytes(out);
   // Each iteration moves a batch of about 64 MiB (at least 16 frames).
@@ -38,7 +37,48 @@ void BM_TcpChannelLoopback(benchmark::State& state) {
       static_cast<int64_t>(state.iterations() * frames * (frame_bytes + kFrameHeaderBytes)));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * frames));
 }
+
+TcpOptions options_for(const benchmark::State& state) {
+  TcpOptions options;
+  options.max_frame_bytes = std::max<std::size_t>(static_cast<std::size_t>(state.range(0)), 1);
+  return options;
+}
+
+void BM_TcpChannelLoopback(benchmark::State& state) {
+  const TcpOptions options = options_for(state);
+  TcpListener listener("127.0.0.1", 0, options);
+  auto client = TcpChannel::connect("127.0.0.1", listener.port(), options);
+  auto server = listener.accept(10'000);
+  stream_frames(state, client.get(), server.get());
+}
+
+// The same over TLS 1.3 (pinned self-signed ECDSA certificate, OpenSSL's default suite).
+void BM_TlsChannelLoopback(benchmark::State& state) {
+  const TcpOptions options = options_for(state);
+  const PemCertificate cert = make_certificate({});
+  TcpListener listener("127.0.0.1", 0, options,
+                       TlsServerContext::from_pem(cert.cert_pem, cert.key_pem.span()));
+  std::unique_ptr<TcpChannel> server;
+  std::thread acceptor([&] {
+    server = listener.accept(10'000);
+    server->handshake();
+  });
+  auto client =
+      TcpChannel::connect(Endpoint{"127.0.0.1", listener.port()}, options,
+                          TlsClientContext::pinned(certificate_fingerprint(cert.cert_pem)));
+  acceptor.join();
+  stream_frames(state, client.get(), server.get());
+}
+
 BENCHMARK(BM_TcpChannelLoopback)
+    ->Arg(64)
+    ->Arg(4 << 10)
+    ->Arg(64 << 10)
+    ->Arg(1 << 20)
+    ->Arg(4 << 20)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TlsChannelLoopback)
     ->Arg(64)
     ->Arg(4 << 10)
     ->Arg(64 << 10)
