@@ -11,7 +11,8 @@
 // "Homomorphic Encryption Security Standard", HomomorphicEncryption.org, Nov. 2018), Table 1,
 // 128-bit classical security, uniform ternary secret: log2 Q <= 27 / 54 / 109 / 218 / 438 / 881 for
 // N = 1024 / 2048 / 4096 / 8192 / 16384 / 32768. Parameters::validate() refuses anything else.
-// Thread safety: a Context is immutable after construction and may be shared between threads.
+// Thread safety: a Context is immutable after construction (apart from an internal, mutex-guarded
+// memo of layer plans) and may be shared between threads.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
