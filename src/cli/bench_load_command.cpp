@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -126,6 +128,7 @@ struct Tally {
   std::mutex mu;
   std::vector<double> latencies_s;  // of served requests (the successful attempt)
   uint64_t refused_busy = 0;
+  uint64_t dropped_unanswered = 0;  // closed by the server before any answer (shedding)
   uint64_t failed = 0;
   uint64_t wrong = 0;
   std::string first_failure;
@@ -133,6 +136,13 @@ struct Tally {
 
 bool is_busy(const std::exception& e) {
   return std::string_view(e.what()).find("server busy") != std::string_view::npos;
+}
+// The server closed the connection before its first answer (InferenceService drops, without
+// an answer, connections beyond max_refusals refusals in flight).
+bool is_dropped(const std::exception& e) {
+  const std::string_view m(e.what());
+  return m.find("peer closed the connection while reading frame header") != m.npos ||
+         m.find("connection reset by peer") != m.npos;
 }
 
 void setup(CLI::App& bench) {
@@ -158,8 +168,7 @@ void setup(CLI::App& bench) {
   cmd->add_flag("--json", opt->json, "Print one JSON object");
   cmd->callback([opt] {
     const nn::LoadedModel model = nn::load_model(opt->model);
-    const std::vector<FloatTensor> inputs =
-        nn::split_batch(nn::read_npy_float(opt->inputs));
+    const std::vector<FloatTensor> inputs = nn::split_batch(nn::read_npy_float(opt->inputs));
     if (inputs.empty()) throw InvalidArgument("--inputs holds no input");
     const bool own_work = opt->work.empty();
     const fs::path work =
@@ -244,14 +253,34 @@ void setup(CLI::App& bench) {
     std::vector<std::thread> threads;
     for (std::size_t c = 0; c < opt->clients; ++c) {
       threads.emplace_back([&, c] {
+        std::minstd_rand rng(static_cast<unsigned>(c + 1));  // back-off jitter, not secret
         for (std::size_t k = 0; k < share(c) && Clock::now() < deadline;) {
           const std::size_t input = (c + k * opt->clients) % inputs.size();
           const auto start = Clock::now();
           bool busy = false;
+          std::optional<ClientSession> s;
           try {
-            ClientSession s = open_client_session(clients[c]);
-            const protocol::CostReport r = s.client->infer(inputs[input], !opt->online_only);
-            s.client->close();
+            s.emplace(open_client_session(clients[c]));
+          } catch (const Error& e) {
+            // Refused: a "server busy" answer, or (with too many refusals in flight) the
+            // connection closed unanswered. Both are load shedding; retried after a back-off.
+            std::lock_guard lock(tally.mu);
+            if (is_busy(e)) {
+              ++tally.refused_busy;
+            } else if (is_dropped(e)) {
+              ++tally.dropped_unanswered;
+            } else {
+              throw;
+            }
+            busy = true;
+          }
+          if (busy) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10 + rng() % 40));
+            continue;
+          }
+          try {
+            const protocol::CostReport r = s->client->infer(inputs[input], !opt->online_only);
+            s->client->close();
             const double dt = std::chrono::duration<double>(Clock::now() - start).count();
             const bool right = r.logits_ring == expect(input);
             std::lock_guard lock(tally.mu);
@@ -260,16 +289,10 @@ void setup(CLI::App& bench) {
             ++k;
           } catch (const Error& e) {
             std::lock_guard lock(tally.mu);
-            if (is_busy(e)) {
-              busy = true;
-              ++tally.refused_busy;
-            } else {
-              ++tally.failed;
-              ++k;  // a failed request is not retried
-              if (tally.first_failure.empty()) tally.first_failure = e.what();
-            }
+            ++tally.failed;
+            ++k;  // a failed request is not retried
+            if (tally.first_failure.empty()) tally.first_failure = e.what();
           }
-          if (busy) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // back off
         }
       });
     }
@@ -293,6 +316,8 @@ void setup(CLI::App& bench) {
     table.add_value("requests", static_cast<double>(opt->requests), "");
     table.add_value("served", static_cast<double>(served), "");
     table.add_value("refused_busy", static_cast<double>(tally.refused_busy), "attempts");
+    table.add_value("dropped_unanswered", static_cast<double>(tally.dropped_unanswered),
+                    "attempts");
     table.add_value("failed", static_cast<double>(tally.failed), "");
     table.add_value("wrong_outputs", static_cast<double>(tally.wrong), "");
     table.add_value("seconds", wall_s, "s");

@@ -7,7 +7,7 @@
 //     process can leave leftovers (cleaned) but never a damaged entry;
 //   - the next inference succeeds, is bit-exact with the fixed-point engine, and runs on a
 //     precompute id no earlier online phase used.
-// PINFER_FAULT_RUNS (default 4) kill points per protocol; PINFER_FAULT_SEED replays a run
+// PINFER_FAULT_RUNS (default 8) kill points per protocol; PINFER_FAULT_SEED replays a run
 // (the seed is printed). docs/perf/reliability.md has the command for >= 200 kill points.
 #include <gtest/gtest.h>
 
@@ -153,7 +153,7 @@ class FaultInjection : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(FaultInjection, KillsNeverReuseNorCorruptAndTheNextInferenceIsCorrect) {
-  const uint64_t runs = env_u64("PINFER_FAULT_RUNS", 4);
+  const uint64_t runs = env_u64("PINFER_FAULT_RUNS", 8);
   const uint64_t seed = env_u64("PINFER_FAULT_SEED", std::random_device{}());
   std::cout << "fault injection " << GetParam() << ": PINFER_FAULT_SEED=" << seed
             << " PINFER_FAULT_RUNS=" << runs << std::endl;
