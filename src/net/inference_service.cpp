@@ -11,7 +11,11 @@ InferenceService::InferenceService(protocol::InferenceServer& server, ServiceOpt
     : server_(server),
       options_(std::move(options)),
       log_(std::move(log)),
-      listener_(options_.host, options_.port, options_.tcp, options_.tls) {}
+      listener_(options_.host, options_.port, options_.tcp, options_.tls) {
+  if (options_.first_frame_timeout_ms == 0 || options_.max_sessions == 0) {
+    throw InvalidArgument("first_frame_timeout_ms and max_sessions must be positive");
+  }
+}
 
 InferenceService::~InferenceService() {
   stop();
@@ -72,24 +76,25 @@ void InferenceService::refuse_busy(std::unique_ptr<TcpChannel> ch) {
 
 void InferenceService::serve(std::unique_ptr<TcpChannel> ch) {
   bool ok = true;
-  bool handshake_failed = false;
+  enum class Stage { handshake, greeting, session } stage = Stage::handshake;
   try {
-    try {
-      ch->handshake();
-    } catch (const IoError&) {
-      handshake_failed = true;
-      throw;
-    }
+    ch->handshake();
+    stage = Stage::greeting;
+    ch->wait_for_peer(options_.first_frame_timeout_ms);
+    stage = Stage::session;
     server_.serve_connection(*ch);
   } catch (const std::exception& e) {
     ok = false;
-    log(std::string(handshake_failed ? "TLS handshake failed: " : "session ended with an error: ") +
-        e.what());
+    const char* what = stage == Stage::handshake  ? "TLS handshake failed: "
+                       : stage == Stage::greeting ? "dropped a silent client: "
+                                                  : "session ended with an error: ";
+    log(std::string(what) + e.what());
   }
   ch->close();
   std::lock_guard lock(mu_);
   (ok ? stats_.sessions_completed : stats_.sessions_failed) += 1;
-  if (handshake_failed) ++stats_.handshakes_failed;
+  if (!ok && stage == Stage::handshake) ++stats_.handshakes_failed;
+  if (!ok && stage == Stage::greeting) ++stats_.silent_clients;
   active_.erase(ch.get());
   if (active_.empty() && refusing_.empty()) idle_.notify_all();
 }

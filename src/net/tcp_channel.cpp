@@ -124,6 +124,14 @@ std::unique_ptr<TcpChannel> TcpChannel::adopt(int fd, const TcpOptions& options,
   return ch;
 }
 
+void TcpChannel::wait_for_peer(uint64_t timeout_ms) {
+  PINFER_ASSERT(handshake_done_.load());
+  if (recv_pos_ < recv_end_ || (tls_ && tls_->has_pending())) return;
+  if (!detail::wait_for(fd_, POLLIN, detail::poll_timeout(timeout_ms))) {
+    throw IoError("peer sent nothing within " + std::to_string(timeout_ms) + " ms");
+  }
+}
+
 void TcpChannel::handshake() {
   if (handshake_done_.load()) return;
   std::lock_guard lock(handshake_mu_);

@@ -159,6 +159,11 @@ void TlsSession::check_pin() {
   }
 }
 
+bool TlsSession::has_pending() {
+  std::lock_guard lock(mu_);
+  return SSL_has_pending(ssl_) == 1;
+}
+
 TlsIo TlsSession::read_some(std::span<std::byte> out) {
   std::lock_guard lock(mu_);
   ERR_clear_error();

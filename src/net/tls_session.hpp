@@ -46,6 +46,9 @@ class TlsSession {
   [[nodiscard]] Want handshake_step();
   [[nodiscard]] TlsIo read_some(std::span<std::byte> out);
   [[nodiscard]] bool is_client() const noexcept { return client_ != nullptr; }
+  // True if OpenSSL holds received bytes not yet returned by read_some (read-ahead may have
+  // pulled them off the socket, so poll() would not see them).
+  [[nodiscard]] bool has_pending();
   [[nodiscard]] TlsIo write_some(std::span<const std::byte> in);
 
  private:

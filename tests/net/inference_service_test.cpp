@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "net/tcp_test_util.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
@@ -191,6 +192,29 @@ TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
   service.stop();
   loop.join();
   EXPECT_EQ(service.stats().sessions_refused_busy, 1u);
+}
+
+TEST_P(InferenceServiceTest, SilentClientLosesItsSlotAfterTheFirstFrameTimeout) {
+  net::InferenceService service(*server_, {.max_sessions = 1, .first_frame_timeout_ms = 200});
+  std::thread loop([&] { service.run(); });
+  {
+    net::test::RawSocket silent(service.port());  // plain TCP, never says anything
+    // Busy while the silent client holds the only slot; served once it was dropped. Bounded
+    // retries, so a slot that never frees fails the test instead of hanging it.
+    bool served = false;
+    for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+      try {
+        served = client_session(service.port(), "patient" + std::to_string(attempt), 5);
+      } catch (const ProtocolError& e) {
+        ASSERT_NE(std::string(e.what()).find("busy"), std::string::npos) << e.what();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    EXPECT_TRUE(served);
+  }
+  service.stop();
+  loop.join();
+  EXPECT_EQ(service.stats().silent_clients, 1u);
 }
 
 TEST_P(InferenceServiceTest, WrongInputShapeIsAClearError) {

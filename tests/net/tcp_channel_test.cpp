@@ -186,7 +186,6 @@ TEST(TcpChannel, ReceiveTimeoutIsIoError) {
   TcpOptions opt;
   opt.io_timeout_ms = 100;
   auto connected = connect_pair({}, opt);
-  auto& client = connected.client;
   auto& server = connected.server;
   const std::string msg = message_of<IoError>([&] { (void)server->recv(1, 10); });
   EXPECT_NE(msg.find("timed out after 100 ms"), std::string::npos) << msg;
@@ -224,7 +223,6 @@ TEST(TcpChannel, SendTimeoutIsIoErrorWhenPeerStopsReading) {
   opt.socket_buffer_bytes = 64 << 10;  // small buffers fill quickly
   auto connected = connect_pair(opt, opt);
   auto& client = connected.client;
-  auto& server = connected.server;
   const std::vector<std::byte> frame(1 << 20);
   const std::string msg = message_of<IoError>([&] {
     for (int i = 0; i < 1000; ++i) client->send(1, frame);
@@ -254,7 +252,6 @@ TEST(TcpChannel, SendingToClosedPeerIsIoErrorNotSigpipe) {
 
 TEST(TcpChannel, CloseWakesBlockedReceiveWithIoError) {
   auto connected = connect_pair();
-  auto& client = connected.client;
   auto& server = connected.server;
   std::thread closer([&s = *server] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -318,7 +315,6 @@ TEST(TcpChannel, SendAboveMaxFrameBytesIsInvalidArgument) {
   opt.max_frame_bytes = 1000;
   auto connected = connect_pair(opt, opt);
   auto& client = connected.client;
-  auto& server = connected.server;
   EXPECT_THROW(client->send(1, pattern(1001, 1)), InvalidArgument);
 }
 

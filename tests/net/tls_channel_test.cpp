@@ -232,7 +232,8 @@ TEST(TlsContext, FingerprintsParseWithOrWithoutColons) {
   ASSERT_EQ(hex.size(), 64u);
   std::string colons;
   for (std::size_t i = 0; i < hex.size(); i += 2) {
-    colons += (i ? ":" : "") + hex.substr(i, 2);
+    if (i > 0) colons += ':';
+    colons.append(hex, i, 2);
   }
   std::string upper = colons;
   std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);

@@ -30,6 +30,9 @@ struct ServiceOptions {
   // Busy refusals in flight at once (each may wait for a TLS handshake); beyond this, excess
   // connections are closed without an answer.
   std::size_t max_refusals = 16;
+  // A client must start its first request (registration or session Hello) within this long of
+  // connecting (after the TLS handshake), or it loses its session slot.
+  uint64_t first_frame_timeout_ms = 10'000;
 };
 
 struct ServiceStats {
@@ -37,6 +40,7 @@ struct ServiceStats {
   uint64_t sessions_failed = 0;
   uint64_t sessions_refused_busy = 0;
   uint64_t handshakes_failed = 0;  // TLS handshakes that failed or timed out (also "failed")
+  uint64_t silent_clients = 0;     // sent nothing within first_frame_timeout_ms (also "failed")
 };
 
 class InferenceService {

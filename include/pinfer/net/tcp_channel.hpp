@@ -77,6 +77,12 @@ class TcpChannel final : public Channel {
   // handshake_timeout_ms. Throws IoError on failure or timeout; the channel is then unusable.
   void handshake();
   [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
+  // Waits at most timeout_ms until the peer has sent something (bytes buffered here or in the
+  // TLS session, or the socket readable, which includes EOF). A server calls it before the
+  // first frame so a client that connects and stays silent frees its session slot quickly
+  // instead of after io_timeout_ms. Requires the handshake to be done. Throws IoError on
+  // timeout.
+  void wait_for_peer(uint64_t timeout_ms);
 
   // Sends buffered small frames. Throws IoError on failure or timeout.
   void flush() override;
