@@ -1,6 +1,7 @@
 // `pinfer serve`: the private-inference server.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -94,6 +95,9 @@ void setup(CLI::App& app) {
     so.port = opt->port;
     so.max_sessions = opt->max_sessions;
     so.tcp.io_timeout_ms = opt->link.timeout_ms;
+    // A short --timeout-ms also shortens the TLS handshake and first-request waits.
+    so.tcp.handshake_timeout_ms =
+        std::min<uint64_t>(so.tcp.handshake_timeout_ms, opt->link.timeout_ms);
     so.tcp.send_rate_mbps = opt->link.downlink_mbps;
     if (!opt->insecure) {
       std::filesystem::path cert = opt->cert, key = opt->key;

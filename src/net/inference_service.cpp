@@ -1,5 +1,6 @@
 #include "pinfer/net/inference_service.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "pinfer/core/error.hpp"
@@ -80,7 +81,8 @@ void InferenceService::serve(std::unique_ptr<TcpChannel> ch) {
   try {
     ch->handshake();
     stage = Stage::greeting;
-    ch->wait_for_peer(options_.first_frame_timeout_ms);
+    // Never longer than the I/O timeout, which would have dropped it without this wait.
+    ch->wait_for_peer(std::min(options_.first_frame_timeout_ms, options_.tcp.io_timeout_ms));
     stage = Stage::session;
     server_.serve_connection(*ch);
   } catch (const std::exception& e) {

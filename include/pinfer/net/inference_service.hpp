@@ -31,7 +31,8 @@ struct ServiceOptions {
   // connections are closed without an answer.
   std::size_t max_refusals = 16;
   // A client must start its first request (registration or session Hello) within this long of
-  // connecting (after the TLS handshake), or it loses its session slot.
+  // connecting (after the TLS handshake), or it loses its session slot; capped by
+  // tcp.io_timeout_ms.
   uint64_t first_frame_timeout_ms = 10'000;
 };
 
