@@ -25,6 +25,7 @@
 #include "pinfer/ot/precomputed_ot.hpp"
 #include "pinfer/ot/random_ot.hpp"
 #include "pinfer/protocol/architecture.hpp"
+#include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/sim/cost_profile.hpp"
@@ -392,6 +393,25 @@ void store_seeds() {
   seed("store", "manifest_body", with_mode(1, text_bytes(text.substr(0, text.rfind("end ")))));
 }
 
+void credentials_seeds() {
+  const fs::path creds = fuzz::scratch_dir() / "credentials";
+  protocol::ClientCredentials c{"client-1", SecretBuffer<std::byte>(protocol::kClientTokenBytes)};
+  protocol::save_credentials(creds, c);
+  seed("credentials", "credentials", with_mode(0, file_bytes(creds)));
+  const fs::path reg = fuzz::scratch_dir() / "registry";
+  fs::remove(reg);
+  {
+    protocol::ClientRegistry registry(reg);
+    (void)registry.register_client({});
+    (void)registry.register_client({});
+  }
+  const std::vector<std::byte> whole = file_bytes(reg);
+  seed("credentials", "registry_whole", with_mode(1, whole));
+  const std::string text(reinterpret_cast<const char*>(whole.data()), whole.size());
+  seed("credentials", "registry_body",
+       with_mode(3, text_bytes(text.substr(0, text.rfind("end ")))));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -411,6 +431,7 @@ int main(int argc, char** argv) {
     onnx_seeds();
     input_file_seeds();
     store_seeds();
+    credentials_seeds();
   } catch (const std::exception& e) {
     std::cerr << "pinfer_fuzz_make_corpus: " << e.what() << "\n";
     return 1;

@@ -120,8 +120,15 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
   }
   m.input_shape = get_shape(r, "input shape");
   const std::size_t n_act = get_count(r, "activation count", kMaxStages + 1);
-  for (std::size_t i = 0; i < n_act; ++i)
+  std::size_t total_elements = 0;
+  for (std::size_t i = 0; i < n_act; ++i) {
     m.activation_shapes.push_back(get_shape(r, "activation shape"));
+    total_elements += m.activation_shapes.back().numel();  // <= 1025 * 2^26: no overflow
+    if (total_elements > kMaxTotalActivationElements) {
+      throw FormatError("activations total more than " +
+                        std::to_string(kMaxTotalActivationElements) + " elements");
+    }
+  }
   check(!m.activation_shapes.empty() && m.activation_shapes[0] == m.input_shape,
         "activation 0 must be the input");
   const std::size_t n_ops = get_count(r, "linear op count", kMaxLinearOps);

@@ -25,6 +25,21 @@ void PhaseCost::merge_seconds(const PhaseCost& other) {
   }
 }
 
+namespace {
+
+// A byte count from the peer: nlohmann's get<uint64_t>() converts a float or a negative number
+// too (1e107 -> uint64_t is undefined behaviour, found by fuzzing), so only accept unsigned ints.
+uint64_t get_bytes(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number_unsigned()) {
+    throw FormatError(std::string("cost report field '") + key +
+                      "' is not an unsigned integer: " + v.dump().substr(0, 40));
+  }
+  return v.get<uint64_t>();
+}
+
+}  // namespace
+
 nlohmann::json to_json(const PhaseCost& p) {
   nlohmann::json j;
   j["seconds"] = p.seconds;
@@ -52,16 +67,16 @@ PhaseCost phase_from_json(const nlohmann::json& j) {
   try {
     PhaseCost p;
     p.seconds = j.at("seconds").get<double>();
-    p.upload_bytes = j.at("upload_bytes").get<uint64_t>();
-    p.download_bytes = j.at("download_bytes").get<uint64_t>();
+    p.upload_bytes = get_bytes(j, "upload_bytes");
+    p.download_bytes = get_bytes(j, "download_bytes");
     p.components = j.at("components").get<std::map<std::string, double>>();
     for (const auto& l : j.at("layers")) {
       LayerCost c;
       c.name = l.at("name").get<std::string>();
       c.kind = l.at("kind").get<std::string>();
       c.seconds = l.at("seconds").get<std::map<std::string, double>>();
-      c.upload_bytes = l.at("upload_bytes").get<uint64_t>();
-      c.download_bytes = l.at("download_bytes").get<uint64_t>();
+      c.upload_bytes = get_bytes(l, "upload_bytes");
+      c.download_bytes = get_bytes(l, "download_bytes");
       p.layers.push_back(std::move(c));
     }
     return p;

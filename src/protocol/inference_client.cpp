@@ -21,7 +21,12 @@ using namespace detail;
 
 namespace {
 
-constexpr std::size_t kMaxCostJsonBytes = 16 << 20;
+// The server's cost JSON has one entry per layer of a few hundred bytes, so its cap follows the
+// negotiated model (64 KiB + 4 KiB per linear op and stage), not one global 16 MiB.
+std::size_t max_cost_json_bytes(const nn::LoweredModel& arch) {
+  return (std::size_t{64} << 10) +
+         (std::size_t{4} << 10) * (arch.linear_ops.size() + arch.stages.size());
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -213,14 +218,16 @@ CostReport InferenceClient::precompute() {
 
   // The server publishes first, so a precompute the client holds is always usable.
   ch_.set_phase("offline/done");
-  const nlohmann::json server = parse_json(ch_.recv(frames::kPublished, kMaxCostJsonBytes));
+  const nlohmann::json server =
+      parse_json(ch_.recv(frames::kPublished, max_cost_json_bytes(arch_)));
   writer.publish();
   merge_server_cost(cost, server);
-  try {
-    report.server_storage_bytes = server.at("server_storage_bytes").get<uint64_t>();
-  } catch (const nlohmann::json::exception&) {
-    throw FormatError("server cost report lacks server_storage_bytes");
+  // is_number_unsigned first: get<uint64_t>() of a float such as 1e107 is undefined behaviour.
+  const auto stored = server.find("server_storage_bytes");
+  if (stored == server.end() || !stored->is_number_unsigned()) {
+    throw FormatError("server cost report lacks server_storage_bytes (an unsigned integer)");
   }
+  report.server_storage_bytes = stored->get<uint64_t>();
   cost.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const TrafficReport after = ch_.traffic();
   add_traffic(cost, before, after);
@@ -306,7 +313,8 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
       logits_shape, ring);
   add_inplace(ring, logits, state.c_final);
   cost.layers.push_back({"stage" + std::to_string(arch_.stages.size() - 1), "linear", {}, 0, 0});
-  const nlohmann::json server = parse_json(ch_.recv(frames::kPhaseCost, kMaxCostJsonBytes));
+  const nlohmann::json server =
+      parse_json(ch_.recv(frames::kPhaseCost, max_cost_json_bytes(arch_)));
   merge_server_cost(cost, server);
   cost.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const TrafficReport after = ch_.traffic();

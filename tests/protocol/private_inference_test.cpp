@@ -185,6 +185,22 @@ TEST(PrivateInferenceSession, ArchitectureRoundTripsWithoutWeights) {
   EXPECT_THROW((void)decode_architecture(bytes), FormatError);
 }
 
+// Hostile-input review (docs/perf/fuzz.md): each activation was capped, their sum was not, so an
+// architecture of 1025 activations of 2^26 elements passed the decoder.
+TEST(PrivateInferenceSession, ArchitectureWithTooManyActivationElementsIsRefused) {
+  nn::LoweredModel model = test_models::small_test_model(7);
+  model.input_shape = Shape{1, 64, 1024, 1024};  // 2^26 elements, the per-activation cap
+  model.activation_shapes.assign(5, model.input_shape);
+  try {
+    (void)decode_architecture(encode_architecture(model));
+    ADD_FAILURE() << "no exception";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("activations total more than 268435456"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 
 namespace {

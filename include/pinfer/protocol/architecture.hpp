@@ -26,6 +26,9 @@ inline constexpr std::size_t kMaxStages = 1024;
 inline constexpr std::size_t kMaxLinearOps = 1024;
 inline constexpr std::size_t kMaxDim = 1 << 16;
 inline constexpr std::size_t kMaxActivationElements = std::size_t{1} << 26;
+// Sum over all activations: the client holds a mask and shares of each, so this (not the count
+// times the per-activation cap, 2^36) bounds what an architecture can make it allocate.
+inline constexpr std::size_t kMaxTotalActivationElements = std::size_t{1} << 28;
 inline constexpr std::size_t kMaxArchitectureBytes = 1 << 20;
 
 }  // namespace pinfer::protocol
