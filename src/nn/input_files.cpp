@@ -149,19 +149,21 @@ FloatTensor read_npy_float(const std::filesystem::path& path, std::size_t max_el
 std::vector<int64_t> read_npy_int(const std::filesystem::path& path, std::size_t max_elements) {
   const std::vector<char> bytes = read_all(path, max_elements * 8 + 65536);
   const NpyArray a = parse_npy(bytes, path.string(), max_elements);
+  if (a.descr != "'<i8'" && a.descr != "'<i4'") {
+    throw FormatError(path.string() + ": npy dtype " + a.descr + " is not int64 or int32");
+  }
+  const std::size_t item = a.descr == "'<i8'" ? 8 : 4;
+  // The data must be present before the vector is sized from the header's shape.
+  check_data(a, item, path.string());
   std::vector<int64_t> v(numel(a.shape));
-  if (a.descr == "'<i8'") {
-    check_data(a, 8, path.string());
+  if (item == 8) {
     if (a.data_bytes != 0) std::memcpy(v.data(), a.data, a.data_bytes);
-  } else if (a.descr == "'<i4'") {
-    check_data(a, 4, path.string());
+  } else {
     for (std::size_t i = 0; i < v.size(); ++i) {
       int32_t x = 0;
       std::memcpy(&x, a.data + 4 * i, 4);
       v[i] = x;
     }
-  } else {
-    throw FormatError(path.string() + ": npy dtype " + a.descr + " is not int64 or int32");
   }
   return v;
 }

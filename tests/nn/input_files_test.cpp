@@ -115,6 +115,17 @@ TEST(InputFiles, EmptyNpyArraysDecodeToNothing) {
   EXPECT_EQ(read_npy_float(temp_path("empty_f4.npy")).size(), 0u);
 }
 
+// Found by fuzzing (docs/perf/fuzz.md): read_npy_int sized its vector from the header's shape
+// before checking the dtype and that the data is there, so a 200-byte file could allocate GiBs.
+// The allocation order itself is guarded by pinfer_fuzz_input_files (-malloc_limit_mb); this
+// checks the rejection.
+TEST(InputFiles, NpyIntWithoutItsDataIsFormatError) {
+  write(temp_path("huge.npy"), npy("<i8", "(100000000,)", ""));
+  EXPECT_THROW((void)read_npy_int(temp_path("huge.npy")), FormatError);
+  write(temp_path("huge_bad.npy"), npy("<u2", "(100000000,)", ""));
+  EXPECT_THROW((void)read_npy_int(temp_path("huge_bad.npy")), FormatError);
+}
+
 // Hostile-input review (docs/perf/fuzz.md): load_input_file decoded up to kMaxInputElements
 // whatever the model's input size; now the model's input size is the cap, checked first.
 TEST(InputFiles, InputLargerThanTheModelIsRefusedBeforeDecoding) {
