@@ -230,7 +230,9 @@ TEST_P(FaultInjection, KillsNeverReuseNorCorruptAndTheNextInferenceIsCorrect) {
       }
     }
     // ... then: stores consistent, no reuse, the next inference correct.
-    if (victim == Victim::client || !fired) EXPECT_EQ(server_->stop(), 0);
+    if (victim == Victim::client || !fired) {
+      EXPECT_EQ(server_->stop(), 0);
+    }
     audit(tag + " (" + kind + ")");
     start_server();
     checked_inference(tag + "-after");
