@@ -162,7 +162,10 @@ CostReport InferenceClient::precompute() {
 
   PhaseCost& cost = report.offline;
   const Ring ring = arch_.ring();
-  ClientState state{kind_, fingerprint_, os_random_block(), {}, {}};
+  ClientState state;
+  state.protocol = kind_;
+  state.fingerprint = fingerprint_;
+  state.mask_seed = os_random_block();
   std::vector<RingTensor> masks(arch_.activation_shapes.size());
   for (std::size_t k = 0; k + 1 < masks.size(); ++k) {
     masks[k] = activation_mask(state.mask_seed, k, arch_.activation_shapes[k], ring);

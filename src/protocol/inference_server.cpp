@@ -114,7 +114,9 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   ch.flush();
   PhaseCost cost;
   ch.set_phase("offline/he");
-  ServerState state{kind_, architecture_fingerprint(model_), {}, {}};
+  ServerState state;
+  state.protocol = kind_;
+  state.fingerprint = architecture_fingerprint(model_);
   state.s_ops = he_offline_server(ch, model_, *he_, cost);
   ch.set_phase("offline/gc");
   Prg prg;

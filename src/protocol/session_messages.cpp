@@ -234,6 +234,23 @@ Request decode_request(std::span<const std::byte> bytes) {
   return q;
 }
 
+namespace {
+void wipe(RingTensor& t) noexcept {
+  secure_wipe(t.span().data(), t.span().size_bytes());
+}
+}  // namespace
+
+ClientState::~ClientState() {
+  secure_wipe(&mask_seed, sizeof mask_seed);
+  secure_wipe(&keys, sizeof keys);
+  wipe(c_final);
+}
+
+ServerState::~ServerState() {
+  secure_wipe(&keys, sizeof keys);
+  for (RingTensor& t : s_ops) wipe(t);
+}
+
 void write_state_file(const std::string& path, const ClientState& s, const Ring& ring) {
   ByteWriter w;
   w.u32(kClientStateMagic);
@@ -268,7 +285,11 @@ ClientState read_client_state(const std::string& path, ProtocolKind protocol,
   const SecretBuffer<std::byte> bytes = read_file(path);
   ByteReader r(bytes.span());
   check_header(r, kClientStateMagic, protocol, fingerprint);
-  ClientState s{protocol, fingerprint, r.block("mask seed"), get_keys(r), {}};
+  ClientState s;
+  s.protocol = protocol;
+  s.fingerprint = fingerprint;
+  s.mask_seed = r.block("mask seed");
+  s.keys = get_keys(r);
   s.c_final = get_ring(r, logits_shape, ring, "client logits share");
   r.expect_end("client state");
   return s;
@@ -280,7 +301,10 @@ ServerState read_server_state(const std::string& path, ProtocolKind protocol,
   const SecretBuffer<std::byte> bytes = read_file(path);
   ByteReader r(bytes.span());
   check_header(r, kServerStateMagic, protocol, fingerprint);
-  ServerState s{protocol, fingerprint, get_keys(r), {}};
+  ServerState s;
+  s.protocol = protocol;
+  s.fingerprint = fingerprint;
+  s.keys = get_keys(r);
   const uint64_t n = r.length("linear op count", op_shapes.size());
   if (n != op_shapes.size()) throw FormatError("server state has the wrong number of ops");
   for (const Shape& shape : op_shapes) s.s_ops.push_back(get_ring(r, shape, ring, "HE mask s"));

@@ -38,7 +38,7 @@ struct Hello {
 [[nodiscard]] ClientCredentials decode_registration(std::span<const std::byte> bytes);
 
 struct HelloReply {
-  ProtocolKind protocol;
+  ProtocolKind protocol{};
   std::vector<std::byte> architecture;
 };
 [[nodiscard]] std::vector<std::byte> encode(const HelloReply& r);
@@ -62,19 +62,31 @@ struct Request {
 [[nodiscard]] Request decode_request(std::span<const std::byte> bytes);
 
 // What the client keeps per precompute besides files. Secret.
+// Secret: both states are wiped when destroyed, so a consumed precompute's keys and shares do
+// not linger in freed memory (issue 8; best effort, see docs/RELIABILITY.md).
 struct ClientState {
-  ProtocolKind protocol;
+  ProtocolKind protocol{};
   std::string fingerprint;
   Block mask_seed;     // masks r of every activation: Prg::from_seed(mask_seed, activation)
   GarblerKeys keys;    // Client-Garbler only (zero otherwise)
   RingTensor c_final;  // the client's share of the logits
+
+  ClientState() = default;
+  ClientState(ClientState&&) = default;
+  ClientState& operator=(ClientState&&) = default;
+  ~ClientState();
 };
 // What the server keeps per precompute besides files. Secret.
 struct ServerState {
-  ProtocolKind protocol;
+  ProtocolKind protocol{};
   std::string fingerprint;
   GarblerKeys keys;               // Server-Garbler only (zero otherwise)
   std::vector<RingTensor> s_ops;  // the HE masks s of every linear op
+
+  ServerState() = default;
+  ServerState(ServerState&&) = default;
+  ServerState& operator=(ServerState&&) = default;
+  ~ServerState();
 };
 
 void write_state_file(const std::string& path, const ClientState& s, const Ring& ring);
