@@ -223,10 +223,16 @@ void session_seeds() {
   for (std::size_t i = 0; i < 5; ++i) logits.values()[i] = i * 977;
   seed("session", "ring_values", with_mode(5, encode_ring_values(logits, ring)));
   const fs::path tmp = fuzz::scratch_dir() / "state";
-  ClientState cs{ProtocolKind::client_garbler, fingerprint, Block{1, 2}, {}, logits};
+  ClientState cs;
+  cs.protocol = ProtocolKind::client_garbler;
+  cs.fingerprint = fingerprint;
+  cs.mask_seed = Block{1, 2};
+  cs.c_final = logits;
   write_state_file(tmp.string(), cs, ring);
   seed("session", "client_state", with_mode(6, file_bytes(tmp)));
-  ServerState ss{ProtocolKind::server_garbler, fingerprint, {}, {}};
+  ServerState ss;
+  ss.protocol = ProtocolKind::server_garbler;
+  ss.fingerprint = fingerprint;
   ss.s_ops.emplace_back(Shape{1, 4, 6, 6});
   ss.s_ops.emplace_back(Shape{1, 4, 3, 3});
   write_state_file(tmp.string(), ss, ring);

@@ -35,9 +35,16 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=$cc CXX=$cxx cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DPINFER_SANITIZE=ON -DPINFER_BUILD_FUZZ=ON -DPINFER_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 fi
-cmake --build "$build" --target pinfer_fuzz_all -j"$(nproc)" -- --no-print-directory 2>&1 |
-  grep -vE '^\[|^(Consolidate|Scanning|Built target)' || true
-test "${PIPESTATUS[0]}" -eq 0
+set +e
+cmake --build "$build" --target pinfer_fuzz_all -j"$(nproc)" -- --no-print-directory \
+  >"$build/fuzz-build.log" 2>&1
+rc=$?
+set -e
+grep -vE '^\[|^(Consolidate|Scanning|Built target)' "$build/fuzz-build.log" || true
+if [ $rc -ne 0 ]; then
+  echo "fuzz build failed (exit $rc); log: $build/fuzz-build.log" >&2
+  exit 1
+fi
 
 if [ $regen -eq 1 ]; then
   rm -rf "$root/fuzz/corpus"
