@@ -28,6 +28,10 @@ constexpr std::size_t kSendBufferBytes = 64 << 10;
 // the receive buffer so a run of small frames costs one recv, not two per frame.
 constexpr std::size_t kRecvBufferBytes = 128 << 10;
 constexpr std::size_t kDirectReadBytes = 64 << 10;
+// Over TLS a refill of the receive buffer asks for at most one record's plaintext (RFC 8446
+// 5.1: 2^14 bytes): TlsSession::read_some would otherwise decrypt every buffered record into
+// it, and a following large payload would be copied once more on its way out.
+constexpr std::size_t kTlsRefillBytes = 16 << 10;
 // At most this many iovecs per sendmsg (we never gather more than 3 parts).
 constexpr std::size_t kMaxParts = 4;
 
@@ -122,6 +126,10 @@ std::unique_ptr<TcpChannel> TcpChannel::adopt(int fd, const TcpOptions& options,
   ch->tls_ = std::move(session);
   ch->handshake_done_.store(false);
   return ch;
+}
+
+std::string TcpChannel::tls_cipher() const {
+  return tls_ && handshake_done_.load() ? tls_->cipher_name() : std::string();
 }
 
 void TcpChannel::wait_for_peer(uint64_t timeout_ms) {
@@ -265,6 +273,10 @@ void TcpChannel::write_all_locked(std::span<const std::span<const std::byte>> pa
 
 void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> parts) {
   PINFER_ASSERT(parts.size() <= kMaxParts);
+  if (tls_) {
+    write_tls_locked(parts);
+    return;
+  }
   std::size_t part = 0;
   std::size_t offset = 0;  // into parts[part]
   const auto skip_empty = [&] {
@@ -292,42 +304,25 @@ void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> 
       iov[n_iov++] = {const_cast<std::byte*>(parts[p].data() + start), len};
       planned += len;
     }
-    ssize_t sent = 0;
-    if (tls_) {
-      // TLS has no gather write: one part at a time, records straight from the caller's
-      // memory. After a "want", the same bytes are offered again (as OpenSSL requires).
-      const std::size_t len = std::min(parts[part].size() - offset, limit);
-      const detail::TlsIo io = tls_->write_some(parts[part].subspan(offset, len));
-      if (io.bytes == 0) {
-        if (!detail::wait_for(fd_, io.want == detail::Want::read ? POLLIN : POLLOUT,
-                              io_timeout_ms())) {
-          throw IoError("tls channel: send timed out after " +
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n_iov;
+    const ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!detail::wait_for(fd_, POLLOUT, io_timeout_ms())) {
+          throw IoError("tcp channel: send timed out after " +
                         std::to_string(options_.io_timeout_ms) + " ms");
         }
         continue;
       }
-      sent = static_cast<ssize_t>(io.bytes);
-    } else {
-      msghdr msg{};
-      msg.msg_iov = iov;
-      msg.msg_iovlen = n_iov;
-      sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-      if (sent < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          if (!detail::wait_for(fd_, POLLOUT, io_timeout_ms())) {
-            throw IoError("tcp channel: send timed out after " +
-                          std::to_string(options_.io_timeout_ms) + " ms");
-          }
-          continue;
-        }
-        const int err = errno;
-        if (err == EPIPE || err == ECONNRESET) {
-          throw IoError("tcp channel: connection closed by peer while sending (" +
-                        detail::errno_text(err) + ")");
-        }
-        throw IoError("tcp channel: send failed: " + detail::errno_text(err));
+      const int err = errno;
+      if (err == EPIPE || err == ECONNRESET) {
+        throw IoError("tcp channel: connection closed by peer while sending (" +
+                      detail::errno_text(err) + ")");
       }
+      throw IoError("tcp channel: send failed: " + detail::errno_text(err));
     }
     if (bucket_) bucket_->charge(static_cast<std::size_t>(sent), TokenBucket::Clock::now());
     std::size_t advance = static_cast<std::size_t>(sent);
@@ -336,6 +331,52 @@ void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> 
       offset += take;
       advance -= take;
       skip_empty();
+    }
+  }
+}
+
+void TcpChannel::write_tls_locked(std::span<const std::span<const std::byte>> parts) {
+  // TLS has no gather write: records are encrypted part by part into the session's output
+  // buffer, which goes out in large send()s whenever it fills and before this returns, so a
+  // written frame is on the wire as with plain TCP. After a "want", the same bytes are offered
+  // again (as OpenSSL requires).
+  for (const std::span<const std::byte> part : parts) {
+    std::size_t offset = 0;
+    while (offset < part.size()) {
+      const detail::TlsIo io = tls_->write_some(part.subspan(offset));
+      offset += io.bytes;
+      if (io.bytes > 0) continue;
+      if (io.want == detail::Want::read) {
+        if (!detail::wait_for(fd_, POLLIN, io_timeout_ms())) {
+          throw IoError("tls channel: send timed out after " +
+                        std::to_string(options_.io_timeout_ms) + " ms");
+        }
+        continue;
+      }
+      send_tls_output_locked(false);
+    }
+  }
+  send_tls_output_locked(true);
+}
+
+void TcpChannel::send_tls_output_locked(bool all) {
+  // Shaping meters ciphertext, the bytes on the wire.
+  while (tls_->buffered_output() > 0) {
+    std::size_t limit = SIZE_MAX;
+    if (bucket_) {
+      const auto wait = bucket_->wait_time(TokenBucket::Clock::now());
+      if (wait > TokenBucket::Clock::duration::zero()) std::this_thread::sleep_for(wait);
+      limit = bucket_->chunk_bytes();
+    }
+    const detail::TlsIo io = tls_->send_buffered(limit);
+    if (io.bytes > 0) {
+      if (bucket_) bucket_->charge(io.bytes, TokenBucket::Clock::now());
+      if (!all) return;
+      continue;
+    }
+    if (!detail::wait_for(fd_, POLLOUT, io_timeout_ms())) {
+      throw IoError("tls channel: send timed out after " + std::to_string(options_.io_timeout_ms) +
+                    " ms");
     }
   }
 }
@@ -389,7 +430,8 @@ void TcpChannel::read_exact(std::span<std::byte> out, std::string_view what) {
         got = recv_some(out.subspan(done), what);
         done += got;
       } else {
-        got = recv_some(recv_buffer_, what);
+        got = recv_some(std::span(recv_buffer_).first(tls_ ? kTlsRefillBytes : recv_buffer_.size()),
+                        what);
         recv_pos_ = 0;
         recv_end_ = got;
       }

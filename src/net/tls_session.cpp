@@ -7,8 +7,11 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "net/openssl_util.hpp"
 #include "net/socket_util.hpp"
@@ -17,16 +20,78 @@
 namespace pinfer::net::detail {
 namespace {
 
-int fd_of(BIO* b) {
-  return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b)));
+// One recv() refills this much ciphertext (16 records); one send() drains up to this much.
+constexpr std::size_t kInputBufferBytes = 256 << 10;
+constexpr std::size_t kOutputBufferBytes = 256 << 10;
+
+}  // namespace
+
+struct TlsSession::BioState {
+  int fd;
+  std::vector<std::byte> in = std::vector<std::byte>(kInputBufferBytes);
+  std::size_t in_pos = 0;
+  std::size_t in_end = 0;
+  std::vector<std::byte> out = std::vector<std::byte>(kOutputBufferBytes);
+  std::size_t out_pos = 0;
+  std::size_t out_end = 0;
+  bool coalesce = false;  // inside write_some: buffer records, never send
+
+  explicit BioState(int fd_in) : fd(fd_in) {}
+  [[nodiscard]] std::size_t out_pending() const noexcept { return out_end - out_pos; }
+
+  // One send() of at most max_bytes buffered bytes; -1 with errno set if nothing was sent.
+  ssize_t send_out(std::size_t max_bytes) noexcept {
+    for (;;) {
+      const ssize_t n =
+          ::send(fd, out.data() + out_pos, std::min(out_pending(), max_bytes), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n > 0) {
+        out_pos += static_cast<std::size_t>(n);
+        if (out_pos == out_end) out_pos = out_end = 0;
+      }
+      return n;
+    }
+  }
+
+  // Appends what fits of data (moving the unsent rest to the front first if that makes room).
+  std::size_t append_out(const char* data, std::size_t len) noexcept {
+    if (out.size() - out_end < len && out_pos > 0) {
+      std::memmove(out.data(), out.data() + out_pos, out_pending());
+      out_end -= out_pos;
+      out_pos = 0;
+    }
+    const std::size_t n = std::min(len, out.size() - out_end);
+    std::memcpy(out.data() + out_end, data, n);
+    out_end += n;
+    return n;
+  }
+};
+
+namespace {
+
+TlsSession::BioState& state_of(BIO* b) {
+  return *static_cast<TlsSession::BioState*>(BIO_get_data(b));
 }
 
 // send() with MSG_NOSIGNAL: OpenSSL's own socket BIO uses write(), which raises SIGPIPE when
 // the peer is gone and would kill a server that did not ignore the signal.
 int bio_write(BIO* b, const char* data, int len) {
   BIO_clear_retry_flags(b);
+  TlsSession::BioState& s = state_of(b);
+  const auto size = static_cast<std::size_t>(len);
+  if (!s.coalesce && s.out_pending() > 0) {
+    // A record outside write_some (an alert, a post-handshake message) must follow the
+    // buffered ones: push those out first, or queue behind them.
+    if (s.send_out(SIZE_MAX) < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+  }
+  if (s.coalesce || s.out_pending() > 0) {
+    const std::size_t n = s.append_out(data, size);
+    if (n > 0) return static_cast<int>(n);
+    BIO_set_retry_write(b);
+    return -1;
+  }
   for (;;) {
-    const ssize_t n = ::send(fd_of(b), data, static_cast<std::size_t>(len), MSG_NOSIGNAL);
+    const ssize_t n = ::send(s.fd, data, size, MSG_NOSIGNAL);
     if (n >= 0) return static_cast<int>(n);
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(b);
@@ -36,17 +101,28 @@ int bio_write(BIO* b, const char* data, int len) {
 
 int bio_read(BIO* b, char* out, int len) {
   BIO_clear_retry_flags(b);
-  for (;;) {
-    const ssize_t n = ::recv(fd_of(b), out, static_cast<std::size_t>(len), 0);
-    if (n >= 0) return static_cast<int>(n);
+  TlsSession::BioState& s = state_of(b);
+  while (s.in_pos == s.in_end) {
+    const ssize_t n = ::recv(s.fd, s.in.data(), s.in.size(), 0);
+    if (n == 0) return 0;
+    if (n > 0) {
+      s.in_pos = 0;
+      s.in_end = static_cast<std::size_t>(n);
+      break;
+    }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
     return -1;
   }
+  const std::size_t n = std::min(static_cast<std::size_t>(len), s.in_end - s.in_pos);
+  std::memcpy(out, s.in.data() + s.in_pos, n);
+  s.in_pos += n;
+  return static_cast<int>(n);
 }
 
 long bio_ctrl(BIO*, int cmd, long, void*) {
-  // Writes go straight to the socket: nothing to flush. Other controls are not supported.
+  // Buffered records are sent by TcpChannel (send_buffered) at the end of every frame write;
+  // the handshake's records bypass the buffer. Other controls are not supported.
   return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
@@ -60,7 +136,7 @@ const BIO_METHOD* socket_method() {
   return method;
 }
 
-SSL* new_ssl(SSL_CTX* ctx, int fd) {
+SSL* new_ssl(SSL_CTX* ctx, TlsSession::BioState* state) {
   ERR_clear_error();
   SSL* ssl = SSL_new(ctx);
   if (ssl == nullptr) throw IoError("TLS: SSL_new failed: " + openssl_errors());
@@ -69,7 +145,7 @@ SSL* new_ssl(SSL_CTX* ctx, int fd) {
     SSL_free(ssl);
     throw IoError("TLS: BIO_new failed: " + openssl_errors());
   }
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+  BIO_set_data(bio, state);
   BIO_set_init(bio, 1);
   SSL_set_bio(ssl, bio, bio);  // the SSL owns the BIO (once, for both directions)
   return ssl;
@@ -83,7 +159,10 @@ bool is_ip_literal(const std::string& s) {
 }  // namespace
 
 TlsSession::TlsSession(int fd, std::shared_ptr<const TlsClientContext> ctx, const std::string& host)
-    : ctx_owner_(ctx), client_(ctx.get()), ssl_(new_ssl(ctx->native(), fd)) {
+    : ctx_owner_(ctx),
+      client_(ctx.get()),
+      bio_(std::make_unique<BioState>(fd)),
+      ssl_(new_ssl(ctx->native(), bio_.get())) {
   SSL_set_connect_state(ssl_);
   bool ok = true;
   if (is_ip_literal(host)) {
@@ -100,7 +179,9 @@ TlsSession::TlsSession(int fd, std::shared_ptr<const TlsClientContext> ctx, cons
 }
 
 TlsSession::TlsSession(int fd, std::shared_ptr<const TlsServerContext> ctx)
-    : ctx_owner_(ctx), ssl_(new_ssl(ctx->native(), fd)) {
+    : ctx_owner_(ctx),
+      bio_(std::make_unique<BioState>(fd)),
+      ssl_(new_ssl(ctx->native(), bio_.get())) {
   SSL_set_accept_state(ssl_);
 }
 
@@ -161,43 +242,99 @@ void TlsSession::check_pin() {
 
 bool TlsSession::has_pending() {
   std::lock_guard lock(mu_);
-  return SSL_has_pending(ssl_) == 1;
+  return SSL_has_pending(ssl_) == 1 || bio_->in_pos < bio_->in_end || read_error_ || read_eof_;
 }
 
 TlsIo TlsSession::read_some(std::span<std::byte> out) {
   std::lock_guard lock(mu_);
-  ERR_clear_error();
-  errno = 0;
-  std::size_t n = 0;
-  const int r = SSL_read_ex(ssl_, out.data(), out.size(), &n);
-  if (r == 1) return {n, Want::nothing, false};
-  switch (SSL_get_error(ssl_, r)) {
-    case SSL_ERROR_WANT_READ:
-      return {0, Want::read, false};
-    case SSL_ERROR_WANT_WRITE:
-      return {0, Want::write, false};
-    case SSL_ERROR_ZERO_RETURN:
+  if (read_error_) std::rethrow_exception(read_error_);
+  if (read_eof_) return {0, Want::nothing, true};
+  // Several records per call (one lock, one call from TcpChannel) while they are buffered.
+  std::size_t total = 0;
+  while (total < out.size()) {
+    if (total > 0 && SSL_pending(ssl_) == 0 && bio_->in_pos == bio_->in_end) break;
+    ERR_clear_error();
+    errno = 0;
+    std::size_t n = 0;
+    const int r = SSL_read_ex(ssl_, out.data() + total, out.size() - total, &n);
+    if (r == 1) {
+      total += n;
+      continue;
+    }
+    const int code = SSL_get_error(ssl_, r);
+    if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
+      if (total > 0) break;
+      return {0, code == SSL_ERROR_WANT_READ ? Want::read : Want::write, false};
+    }
+    if (code == SSL_ERROR_ZERO_RETURN) {
+      if (total > 0) {
+        read_eof_ = true;
+        break;
+      }
       return {0, Want::nothing, true};
-    default:
+    }
+    if (total == 0) fail(r, "receive");
+    try {
       fail(r, "receive");
+    } catch (const IoError&) {
+      read_error_ = std::current_exception();
+    }
+    break;
   }
+  return {total, Want::nothing, false};
 }
 
 TlsIo TlsSession::write_some(std::span<const std::byte> in) {
   std::lock_guard lock(mu_);
-  ERR_clear_error();
-  errno = 0;
-  std::size_t n = 0;
-  const int r = SSL_write_ex(ssl_, in.data(), in.size(), &n);
-  if (r == 1) return {n, Want::nothing, false};
-  switch (SSL_get_error(ssl_, r)) {
-    case SSL_ERROR_WANT_READ:
-      return {0, Want::read, false};
-    case SSL_ERROR_WANT_WRITE:
-      return {0, Want::write, false};
-    default:
-      fail(r, "send");
+  // Records go to the output buffer only while this call runs (bio_write).
+  struct Coalesce {
+    BioState& s;
+    explicit Coalesce(BioState& state) : s(state) { s.coalesce = true; }
+    ~Coalesce() { s.coalesce = false; }
+  } coalesce(*bio_);
+  // Partial-write mode returns after each record: keep going while the buffer takes them.
+  std::size_t total = 0;
+  while (total < in.size()) {
+    ERR_clear_error();
+    errno = 0;
+    std::size_t n = 0;
+    const int r = SSL_write_ex(ssl_, in.data() + total, in.size() - total, &n);
+    if (r == 1) {
+      total += n;
+      continue;
+    }
+    const int code = SSL_get_error(ssl_, r);
+    if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
+      if (total > 0) break;
+      return {0, code == SSL_ERROR_WANT_READ ? Want::read : Want::write, false};
+    }
+    fail(r, "send");
   }
+  return {total, Want::nothing, false};
+}
+
+std::string TlsSession::cipher_name() {
+  std::lock_guard lock(mu_);
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  return cipher == nullptr ? std::string() : std::string(SSL_CIPHER_standard_name(cipher));
+}
+
+std::size_t TlsSession::buffered_output() {
+  std::lock_guard lock(mu_);
+  return bio_->out_pending();
+}
+
+TlsIo TlsSession::send_buffered(std::size_t max_bytes) {
+  std::lock_guard lock(mu_);
+  if (bio_->out_pending() == 0) return {0, Want::nothing, false};
+  const ssize_t n = bio_->send_out(max_bytes);
+  if (n > 0) return {static_cast<std::size_t>(n), Want::nothing, false};
+  const int err = n == 0 ? EPIPE : errno;
+  if (err == EAGAIN || err == EWOULDBLOCK) return {0, Want::write, false};
+  if (err == EPIPE || err == ECONNRESET) {
+    throw IoError("tls channel: connection closed by peer while sending (" + errno_text(err) + ")");
+  }
+  throw IoError("tls channel: send failed: " + errno_text(err));
 }
 
 }  // namespace pinfer::net::detail

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -115,6 +117,96 @@ TEST(TlsChannel, StreamsFortyEightMegabytesThroughChannelStream) {
   r.finish();
   writer.join();
   EXPECT_TRUE(equal);
+}
+
+TEST(TlsChannel, NegotiatesAes128GcmBetweenPinferPeers) {
+  const PemCertificate cert = make_certificate({});
+  auto pair = connect_tls_pair(server_context(cert),
+                               TlsClientContext::pinned(certificate_fingerprint(cert.cert_pem)));
+  ASSERT_TRUE(pair.server_error.empty()) << pair.server_error;
+  EXPECT_EQ(pair.client->tls_cipher(), "TLS_AES_128_GCM_SHA256");
+  EXPECT_EQ(pair.server->tls_cipher(), "TLS_AES_128_GCM_SHA256");
+}
+
+// Records are coalesced in a send buffer: a large frame must still be on the wire when send()
+// returns, without flush() (the sender here waits for the receiver's reply, never flushing).
+TEST(TlsChannel, LargeFrameIsOnTheWireWithoutFlush) {
+  const PemCertificate cert = make_certificate({});
+  TcpOptions opt;
+  opt.io_timeout_ms = 5'000;
+  auto pair = connect_tls_pair(server_context(cert),
+                               TlsClientContext::pinned(certificate_fingerprint(cert.cert_pem)),
+                               "127.0.0.1", opt, opt);
+  const std::vector<std::byte> frame = pattern((1 << 20) + 5, 11);
+  std::atomic<bool> received{false};
+  std::thread sender([&] {
+    pair.client->send(1, frame);
+    while (!received.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  EXPECT_EQ(pair.server->recv(1, frame.size()), frame);
+  received.store(true);
+  sender.join();
+}
+
+// Frames of many sizes (empty, buffered small ones, ones straddling records and the 256 KiB
+// send and receive buffers) arrive bit-exact and in order, in both directions at once.
+TEST(TlsChannel, MixedFrameSizesArriveInOrder) {
+  const PemCertificate cert = make_certificate({});
+  auto pair = connect_tls_pair(server_context(cert),
+                               TlsClientContext::pinned(certificate_fingerprint(cert.cert_pem)));
+  std::vector<std::vector<std::byte>> frames;
+  Prg sizes = Prg::from_seed(Block(0x5173, 1));
+  for (int i = 0; i < 120; ++i) {
+    const uint64_t kind = sizes.uniform_below(4);
+    const uint64_t n = kind == 0   ? sizes.uniform_below(64)
+                       : kind == 1 ? sizes.uniform_below(20'000)
+                       : kind == 2 ? 16'372 + sizes.uniform_below(40)
+                                   : sizes.uniform_below(700'000);
+    frames.push_back(pattern(n, 100 + i));
+  }
+  const auto send_all = [&frames](TcpChannel& c) {
+    for (std::size_t i = 0; i < frames.size(); ++i) c.send(static_cast<uint32_t>(i + 1), frames[i]);
+    c.flush();
+  };
+  std::thread up([&] { send_all(*pair.client); });
+  std::thread down([&] { send_all(*pair.server); });
+  bool equal = true;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    equal = equal && pair.server->recv(static_cast<uint32_t>(i + 1), 1 << 20) == frames[i];
+  }
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    equal = equal && pair.client->recv(static_cast<uint32_t>(i + 1), 1 << 20) == frames[i];
+  }
+  up.join();
+  down.join();
+  EXPECT_TRUE(equal);
+}
+
+// Shaping meters the bytes on the wire, also when records leave in large coalesced sends.
+TEST(TlsChannel, ShapedSendsKeepTheRate) {
+  const PemCertificate cert = make_certificate({});
+  TcpOptions shaped;
+  shaped.send_rate_mbps = 100;
+  shaped.max_frame_bytes = 2 << 20;
+  TcpOptions opt;
+  opt.max_frame_bytes = 2 << 20;
+  auto pair = connect_tls_pair(server_context(cert),
+                               TlsClientContext::pinned(certificate_fingerprint(cert.cert_pem)),
+                               "127.0.0.1", shaped, opt);
+  const std::vector<std::byte> frame = pattern(1'000'000, 12);
+  constexpr int kFrames = 20;  // 20 MB at 12.5 MB/s: 1.6 s
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread sender([&] {
+    for (int i = 0; i < kFrames; ++i) pair.client->send(1, frame);
+    pair.client->flush();
+  });
+  bool equal = true;
+  for (int i = 0; i < kFrames; ++i) equal = equal && pair.server->recv(1, frame.size()) == frame;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  sender.join();
+  EXPECT_TRUE(equal);
+  EXPECT_NEAR(seconds, 1.6, 0.25);
 }
 
 TEST(TlsChannel, CaSignedCertificateIsAcceptedByIpAndByName) {

@@ -31,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -77,6 +78,9 @@ class TcpChannel final : public Channel {
   // handshake_timeout_ms. Throws IoError on failure or timeout; the channel is then unusable.
   void handshake();
   [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
+  // The negotiated TLS 1.3 cipher suite's IANA name (TLS_AES_128_GCM_SHA256 between pinfer
+  // peers); empty for plain TCP or before the handshake.
+  [[nodiscard]] std::string tls_cipher() const;
   // Waits at most timeout_ms until the peer has sent something (bytes buffered here or in the
   // TLS session, or the socket readable, which includes EOF). A server calls it before the
   // first frame so a client that connects and stays silent frees its session slot quickly
@@ -103,6 +107,11 @@ class TcpChannel final : public Channel {
   void write_all_locked(std::span<const std::span<const std::byte>> parts);
   void write_parts_locked(std::span<const std::span<const std::byte>> parts);
   void flush_locked();
+  // TLS: encrypts `parts` into records and sends them in large send()s (tls_session.hpp).
+  void write_tls_locked(std::span<const std::span<const std::byte>> parts);
+  // Sends the session's buffered records: all of them, or (all == false) at least one send()'s
+  // worth. Paced and polled like plain sends. Requires send_mu_.
+  void send_tls_output_locked(bool all);
   // Fills `out` exactly from the buffer and the socket; `what` names it in errors.
   void read_exact(std::span<std::byte> out, std::string_view what);
   // Receives at most out.size() bytes (at least one); returns 0 on orderly EOF.
