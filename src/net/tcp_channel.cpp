@@ -360,6 +360,14 @@ void TcpChannel::write_tls_locked(std::span<const std::span<const std::byte>> pa
 }
 
 void TcpChannel::send_tls_output_locked(bool all) {
+  if (!all && tls_->buffered_output() == 0) {
+    // OpenSSL wants to write with nothing buffered here: wait for the socket, never spin.
+    if (!detail::wait_for(fd_, POLLOUT, io_timeout_ms())) {
+      throw IoError("tls channel: send timed out after " + std::to_string(options_.io_timeout_ms) +
+                    " ms");
+    }
+    return;
+  }
   // Shaping meters ciphertext, the bytes on the wire.
   while (tls_->buffered_output() > 0) {
     std::size_t limit = SIZE_MAX;
