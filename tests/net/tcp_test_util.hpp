@@ -7,11 +7,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <span>
+#include <string>
+#include <thread>
 #include <utility>
 
+#include "pinfer/core/error.hpp"
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/net/tcp_listener.hpp"
 
@@ -84,6 +88,23 @@ inline RawPair connect_raw(const TcpOptions& options = {}) {
   p.raw = std::make_unique<RawSocket>(listener.port());
   p.channel = listener.accept(10'000);
   return p;
+}
+
+// Runs `attempt(i)` until it returns true (served), accepting only "server busy" refusals in
+// between (50 ms apart). At most 100 attempts, so a slot that never frees fails the test
+// instead of hanging it. Returns whether a client was served.
+template <typename Attempt>
+bool served_once_free(Attempt attempt) {
+  for (int i = 0; i < 100; ++i) {
+    try {
+      if (attempt(i)) return true;
+    } catch (const ProtocolError& e) {
+      EXPECT_NE(std::string(e.what()).find("busy"), std::string::npos) << e.what();
+      if (std::string(e.what()).find("busy") == std::string::npos) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return false;
 }
 
 inline std::span<const std::byte> as_bytes(std::string_view s) {
