@@ -148,7 +148,8 @@ void run_model(const Options& opt, BenchTable& table) {
     prg.fill_ring(ring, w);
     prg.fill_ring(ring, r);
     const double t_setup = thread_cpu_seconds();
-    servers.emplace_back(server_ctx, layer.geometry, w);  // once per model (weights encoded, cached)
+    servers.emplace_back(server_ctx, layer.geometry,
+                         w);  // once per model (weights encoded, cached)
     setup_s += thread_cpu_seconds() - t_setup;
     const he::LinearServer& server = servers.back();
 
