@@ -58,6 +58,10 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
   {
     protocol::ClientCredentials credentials = server.register_client(opt.link);
     auto ch = server.connect(opt.link);
+    fmt::print("transport: {}\n",
+               ch->tls_cipher().empty()
+                   ? std::string("plain TCP (--insecure, loopback only)")
+                   : "TLS 1.3, " + ch->tls_cipher() + ", server certificate pinned");
     protocol::InferenceClient client(*ch, *client_store, {std::move(credentials), kind});
     const Ring ring = loaded.lowered.ring();
     protocol::CostReport last, offline;
