@@ -13,6 +13,7 @@
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/protocol/architecture.hpp"
 #include "session_messages.hpp"
+#include "store_sink.hpp"
 
 namespace pinfer::protocol {
 
@@ -100,6 +101,15 @@ void InferenceServer::serve_connection(Channel& ch) {
   }
 }
 
+namespace {
+// "cannot write garbled file P: No space left on device" -> "No space left on device"; a message
+// without that shape may name a path, so it is not passed on.
+std::string_view last_clause(std::string_view message) {
+  const auto at = message.rfind(": ");
+  return at == std::string_view::npos ? std::string_view("write failed") : message.substr(at + 2);
+}
+}  // namespace
+
 void InferenceServer::serve_offline(Channel& ch, const std::string& client, const std::string& id) {
   const StorageEstimate estimate = estimate_storage(*plan_, kind_);
   std::optional<PrecomputeWriter> writer;
@@ -120,22 +130,30 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   state.s_ops = he_offline_server(ch, model_, *he_, cost);
   ch.set_phase("offline/gc");
   Prg prg;
-  if (kind_ == ProtocolKind::server_garbler) {
-    gc::FileGarbledSink decode(writer->path("decode.bits"));
-    state.keys = sg_offline_server(ch, *plan_, prg, decode, cost);
-    decode.finish();
-  } else {
-    gc::FileGarbledSink tables(writer->path("tables.gc")), labels(writer->path("labels.bin")),
-        choices(writer->path("choices.bits")), decode(writer->path("decode.bits"));
-    cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost);
-    for (gc::GarbledSink* s :
-         std::initializer_list<gc::GarbledSink*>{&tables, &labels, &choices, &decode}) {
-      s->finish();
+  uint64_t bytes = 0;
+  try {
+    if (kind_ == ProtocolKind::server_garbler) {
+      StoreSink decode(writer->path("decode.bits"));
+      state.keys = sg_offline_server(ch, *plan_, prg, decode, cost);
+      decode.finish();
+    } else {
+      StoreSink tables(writer->path("tables.gc")), labels(writer->path("labels.bin")),
+          choices(writer->path("choices.bits")), decode(writer->path("decode.bits"));
+      cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost);
+      for (StoreSink* s : {&tables, &labels, &choices, &decode}) s->finish();
     }
+    write_state_file(writer->path("state.bin").string(), state, model_.ring());
+    bytes = writer->bytes_written();
+    writer->publish();
+  } catch (const IoError& e) {
+    // The store could not take the precompute (disk full, write failed). The phase ran to its
+    // end, so the client is waiting for our answer: tell it why, without our file paths (the
+    // server's log gets the full error), then end the session; the entry is discarded.
+    ch.send_error("server cannot store the precompute: a write to its store failed (" +
+                  std::string(last_clause(e.what())) + ")");
+    ch.flush();
+    throw;
   }
-  write_state_file(writer->path("state.bin").string(), state, model_.ring());
-  const uint64_t bytes = writer->bytes_written();
-  writer->publish();
   nlohmann::json j = to_json(cost);
   j["server_storage_bytes"] = bytes;
   const std::string text = j.dump();

@@ -86,6 +86,12 @@ TEST_F(DiskFull, ServerStoreFullDuringClientGarblerPrecompute) {
   ASSERT_EQ(run_client(work_, "register", "client", server_->endpoint(), store).status, 0);
   const ClientResult r = run_client(work_, "full", "precompute", server_->endpoint(), store);
   EXPECT_NE(r.status, 0);
+  // The client is told why (without the server's paths), not just that the connection closed.
+  EXPECT_NE(r.err.find("server cannot store the precompute: a write to its store failed (File "
+                       "too large)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find((work_ / "server").string()), std::string::npos) << r.err;
   expect_clean(store, 0);
   // The server reports the failed write, naming its store, and keeps serving.
   const ClientResult again = run_client(work_, "again", "precompute", server_->endpoint(), store);
