@@ -21,6 +21,7 @@ namespace {
 using test::as_bytes;
 using test::connect_pair;
 using test::connect_raw;
+using test::stream_pseudorandom_bytes;
 
 std::vector<std::byte> pattern(std::size_t n, uint64_t seed) {
   std::vector<std::byte> v(n);
@@ -81,44 +82,14 @@ TEST(TcpChannel, ReceiveFlushesBufferedFramesSoRequestResponseCannotDeadlock) {
   peer.join();
 }
 
-constexpr uint64_t kTotal = 200'000'000;
-constexpr std::size_t kPiece = 999'983;  // odd, so pieces straddle frame boundaries
-
 TEST(TcpChannel, StreamsTwoHundredMegabytesInEightMebibyteFrames) {
+  constexpr uint64_t kTotal = 200'000'000;
   TcpOptions opt;
   opt.max_frame_bytes = 8 << 20;
   auto connected = connect_pair(opt, opt);
-  auto& client = connected.client;
-  auto& server = connected.server;
-  const Block seed(0x1234, 0x5678);
-  std::thread writer([&c = *client, seed] {
-    ChannelStreamWriter w(c, 9, kTotal, 8 << 20);
-    Prg prg = Prg::from_seed(seed);
-    std::vector<std::byte> piece(kPiece);
-    for (uint64_t done = 0; done < kTotal;) {
-      const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(kPiece, kTotal - done));
-      prg.fill_bytes(std::span(piece).first(n));
-      w.write(std::span(piece).first(n));
-      done += n;
-    }
-    w.finish();
-  });
-  ChannelStreamReader r(*server, 9, kTotal, 8 << 20);
-  ASSERT_EQ(r.total(), kTotal);
-  Prg expect = Prg::from_seed(seed);
-  std::vector<std::byte> got(kPiece), want(kPiece);
-  bool equal = true;
-  for (uint64_t done = 0; done < kTotal;) {
-    const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(kPiece, kTotal - done));
-    r.read(std::span(got).first(n));
-    expect.fill_bytes(std::span(want).first(n));
-    equal = equal && std::equal(got.begin(), got.begin() + n, want.begin());
-    done += n;
-  }
-  r.finish();
-  writer.join();
-  EXPECT_TRUE(equal);
-  EXPECT_GE(server->traffic().total.bytes_received, kTotal);
+  EXPECT_TRUE(stream_pseudorandom_bytes(*connected.client, *connected.server, kTotal,
+                                        Block(0x1234, 0x5678)));
+  EXPECT_GE(connected.server->traffic().total.bytes_received, kTotal);
 }
 
 TEST(TcpChannel, PeerClosingInsideHeaderIsIoErrorNamingMissingBytes) {

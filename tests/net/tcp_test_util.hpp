@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -14,8 +15,11 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
+#include "pinfer/core/channel_stream.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/prg.hpp"
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/net/tcp_listener.hpp"
 
@@ -105,6 +109,40 @@ bool served_once_free(Attempt attempt) {
     }
   }
   return false;
+}
+
+// Streams `total` pseudorandom bytes (from `seed`) from `from` to `to` through
+// ChannelStreamWriter/Reader in 8 MiB frames, written in odd-sized pieces so they straddle frame
+// boundaries. Returns whether the receiver got exactly those bytes.
+inline bool stream_pseudorandom_bytes(Channel& from, Channel& to, uint64_t total, Block seed) {
+  static constexpr std::size_t kPiece = 999'983;
+  std::thread writer([&from, total, seed] {
+    ChannelStreamWriter w(from, 9, total, 8 << 20);
+    Prg prg = Prg::from_seed(seed);
+    std::vector<std::byte> piece(kPiece);
+    for (uint64_t done = 0; done < total;) {
+      const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(kPiece, total - done));
+      prg.fill_bytes(std::span(piece).first(n));
+      w.write(std::span(piece).first(n));
+      done += n;
+    }
+    w.finish();
+  });
+  ChannelStreamReader r(to, 9, total, 8 << 20);
+  EXPECT_EQ(r.total(), total);
+  Prg expect = Prg::from_seed(seed);
+  std::vector<std::byte> got(kPiece), want(kPiece);
+  bool equal = true;
+  for (uint64_t done = 0; done < total;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(kPiece, total - done));
+    r.read(std::span(got).first(n));
+    expect.fill_bytes(std::span(want).first(n));
+    equal = equal && std::equal(got.begin(), got.begin() + n, want.begin());
+    done += n;
+  }
+  r.finish();
+  writer.join();
+  return equal;
 }
 
 inline std::span<const std::byte> as_bytes(std::string_view s) {

@@ -21,6 +21,7 @@ namespace {
 
 using test::connect_tls_pair;
 using test::server_context;
+using test::stream_pseudorandom_bytes;
 using test_support::message_of;
 
 std::vector<std::byte> pattern(std::size_t n, uint64_t seed) {
@@ -80,9 +81,6 @@ TEST(TlsChannel, FramesRoundTripInBothDirectionsAtOnce) {
             large_down.size() + small.size() + 2 * kFrameHeaderBytes);
 }
 
-constexpr uint64_t kTotal = 48'000'000;
-constexpr std::size_t kPiece = 999'983;  // odd, so pieces straddle frame boundaries
-
 TEST(TlsChannel, StreamsFortyEightMegabytesThroughChannelStream) {
   const PemCertificate cert = make_certificate({});
   TcpOptions opt;
@@ -90,33 +88,8 @@ TEST(TlsChannel, StreamsFortyEightMegabytesThroughChannelStream) {
   auto pair = connect_tls_pair(server_context(cert),
                                TlsClientContext::pinned(certificate_fingerprint(cert.cert_pem)),
                                "127.0.0.1", opt, opt);
-  const Block seed(0xabc, 0xdef);
-  std::thread writer([&c = *pair.client, seed] {
-    ChannelStreamWriter w(c, 9, kTotal, 8 << 20);
-    Prg prg = Prg::from_seed(seed);
-    std::vector<std::byte> piece(kPiece);
-    for (uint64_t done = 0; done < kTotal;) {
-      const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(kPiece, kTotal - done));
-      prg.fill_bytes(std::span(piece).first(n));
-      w.write(std::span(piece).first(n));
-      done += n;
-    }
-    w.finish();
-  });
-  ChannelStreamReader r(*pair.server, 9, kTotal, 8 << 20);
-  Prg expect = Prg::from_seed(seed);
-  std::vector<std::byte> got(kPiece), want(kPiece);
-  bool equal = true;
-  for (uint64_t done = 0; done < kTotal;) {
-    const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(kPiece, kTotal - done));
-    r.read(std::span(got).first(n));
-    expect.fill_bytes(std::span(want).first(n));
-    equal = equal && std::equal(got.begin(), got.begin() + n, want.begin());
-    done += n;
-  }
-  r.finish();
-  writer.join();
-  EXPECT_TRUE(equal);
+  EXPECT_TRUE(
+      stream_pseudorandom_bytes(*pair.client, *pair.server, 48'000'000, Block(0xabc, 0xdef)));
 }
 
 TEST(TlsChannel, NegotiatesAes128GcmBetweenPinferPeers) {
