@@ -72,11 +72,10 @@ TEST(GarbledStream, FileRoundTripAndTruncation) {
   const NonlinearCircuit relu = relu_step_circuit(37, 12);
   const std::size_t instances = 130;
   const Block delta = random_delta();
-  std::vector<Block> zero(instances * relu.circuit.num_inputs()), active(zero.size());
-  LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
-  std::vector<uint8_t> bits(zero.size());
-  Prg().fill_bits(bits);
-  active_labels(zero, bits, delta, active);
+  const test::InputLabels in =
+      test::random_input_labels(instances * relu.circuit.num_inputs(), delta);
+  const std::vector<Block>&zero = in.zero, &active = in.active;
+  const std::vector<uint8_t>& bits = in.bits;
   const std::filesystem::path path =
       std::filesystem::path(PINFER_BINARY_DIR) / "gc_file_roundtrip_test.bin";
   std::vector<Block> out_zero(instances * 37), out(out_zero.size());
@@ -120,16 +119,13 @@ TEST(GarbledStream, ChunkedCallsShareOneStream) {
   std::vector<std::vector<uint8_t>> bits;
   uint64_t next = 0, total_bytes = 0;
   for (std::size_t n : chunks) {
-    std::vector<Block> zero(n * width), act(zero.size()), oz(n * 16);
-    LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
-    std::vector<uint8_t> b(zero.size());
-    Prg().fill_bits(b);
-    active_labels(zero, b, delta, act);
-    next = garble_batch(relu.circuit, zero, delta, next, sink, oz).next_gate_index;
+    test::InputLabels in = test::random_input_labels(n * width, delta);
+    std::vector<Block> oz(n * 16);
+    next = garble_batch(relu.circuit, in.zero, delta, next, sink, oz).next_gate_index;
     total_bytes += garbled_stream_bytes(relu.circuit, n);
-    active.push_back(std::move(act));
+    active.push_back(std::move(in.active));
     out_zero.push_back(std::move(oz));
-    bits.push_back(std::move(b));
+    bits.push_back(std::move(in.bits));
   }
   EXPECT_EQ(sink.bytes().size(), total_bytes);
   EXPECT_EQ(next, 358 * relu.circuit.and_count());
@@ -153,11 +149,10 @@ TEST(GarbledStream, ChannelRoundTrip) {
   const NonlinearCircuit relu = relu_step_circuit(32, 8);
   const std::size_t instances = 250;
   const Block delta = random_delta();
-  std::vector<Block> zero(instances * relu.circuit.num_inputs()), active(zero.size());
-  LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
-  std::vector<uint8_t> bits(zero.size());
-  Prg().fill_bits(bits);
-  active_labels(zero, bits, delta, active);
+  const test::InputLabels in =
+      test::random_input_labels(instances * relu.circuit.num_inputs(), delta);
+  const std::vector<Block>&zero = in.zero, &active = in.active;
+  const std::vector<uint8_t>& bits = in.bits;
   auto [garbler_end, evaluator_end] = make_memory_channel_pair();
   std::vector<Block> out_zero(instances * 32), out(out_zero.size());
   GarbleStats sent;

@@ -42,6 +42,20 @@ inline GcRun garble_and_evaluate(const Circuit& c, std::span<const uint8_t> bits
   return run;
 }
 
+// Fresh zero labels for `wires` input wires, random input bits, and the active labels of those
+// bits under `delta` (the evaluator's inputs).
+struct InputLabels {
+  std::vector<Block> zero, active;
+  std::vector<uint8_t> bits;
+};
+inline InputLabels random_input_labels(std::size_t wires, const Block& delta) {
+  InputLabels in{std::vector<Block>(wires), std::vector<Block>(wires), std::vector<uint8_t>(wires)};
+  LabelDeriver(os_random_block(), 0).zero_labels(0, in.zero);
+  Prg().fill_bits(in.bits);
+  active_labels(in.zero, in.bits, delta, in.active);
+  return in;
+}
+
 // A PRG from a fresh OS seed, reported through *seed_out so a failure can be replayed.
 inline Prg seeded_prg(Block* seed_out) {
   *seed_out = os_random_block();
