@@ -20,11 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   }
   fuzz::expect_clean([&] {
     protocol::PhaseCost mine;
-    mine.add("he_encrypt", 1.0);
+    mine.add(protocol::Component::he_encrypt, 1.0);
     mine.layers.resize(2);
-    mine.label_side("client");
+    mine.label_side(protocol::Side::client);
     protocol::PhaseCost theirs = protocol::phase_from_json(j);
-    theirs.label_side("server");
+    theirs.label_side(protocol::Side::server);
     mine.merge_seconds(theirs);
   });
   return 0;

@@ -1,8 +1,8 @@
 // `pinfer characterize MODEL --protocol P`: measures pinfer itself on this machine by a full
 // run (one offline phase and one online phase, client and server in this process over loopback
-// TCP) and writes the cost report and a simulator cost profile (sim/cost_profile.hpp) built
-// from it: per-side compute seconds by component, bytes per transfer step, storage per
-// precompute, and per-layer HE seconds for layer-parallel HE.
+// TCP), checks the private result against the fixed-point engine bit for bit, and writes the cost
+// report and a simulator cost profile built from it (characterize/measured_profile.hpp: busy
+// time per side and step, store I/O, bytes per transfer, overlapping groups, per-layer HE).
 #include <fmt/core.h>
 
 #include <filesystem>
@@ -10,7 +10,10 @@
 
 #include "command_registry.hpp"
 #include "pi_common.hpp"
+#include "pinfer/characterize/measured_profile.hpp"
+#include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/sim/cost_profile.hpp"
@@ -30,107 +33,25 @@ struct Options {
   bool insecure = false;
 };
 
-double component(const protocol::PhaseCost& p, const std::string& name) {
-  auto it = p.components.find(name);
-  return it == p.components.end() ? 0.0 : it->second;
+// Fails loudly when the private result differs from the fixed-point engine on the same input.
+void check_bit_exact(const nn::LoweredModel& model, const FloatTensor& x,
+                     const protocol::CostReport& run, const std::string& protocol) {
+  const RingTensor expect = nn::run_fixed_point(model, nn::encode_input(model, x));
+  if (run.logits_ring != expect.values()) {
+    throw ProtocolError(protocol + ": private logits differ from the fixed-point engine");
+  }
+  fmt::print(stderr, "{}: private logits bit-exact with the fixed-point engine\n", protocol);
 }
 
-// Bytes of all transfer steps whose name starts with `prefix`.
-std::pair<double, double> bytes_of(const protocol::PhaseCost& p, const std::string& prefix) {
-  double up = 0, down = 0;
-  for (const auto& [k, t] : p.transfers) {
-    if (k.starts_with(prefix)) {
-      up += static_cast<double>(t.bytes_sent);
-      down += static_cast<double>(t.bytes_received);
-    }
+// How much of each side's CPU its components name (the rest becomes transport steps).
+void print_coverage(const characterize::MeasuredCosts& m) {
+  for (const auto& [name, c] :
+       {std::pair{"client offline", m.client_offline}, std::pair{"server offline", m.server_offline},
+        std::pair{"client online", m.client_online}, std::pair{"server online", m.server_online}}) {
+    fmt::print(stderr, "  {:<15} CPU {:>9.3f} s, in named components {:>9.3f} s ({:.1f}%)\n", name,
+               c.cpu_total_s, c.component_cpu_s,
+               c.cpu_total_s > 0 ? 100.0 * c.component_cpu_s / c.cpu_total_s : 100.0);
   }
-  return {up, down};
-}
-
-void add_compute(std::vector<sim::CostStep>& steps, std::string label, sim::Party party,
-                 sim::Category cat, double seconds, sim::Scaling scaling = sim::Scaling::none,
-                 sim::ThreadPool pool = sim::ThreadPool::none) {
-  sim::CostStep s = sim::CostStep::compute(std::move(label), party, cat, seconds);
-  s.scaling = scaling;
-  s.threads = pool;
-  steps.push_back(std::move(s));
-}
-
-void add_transfers(std::vector<sim::CostStep>& steps, const std::string& label,
-                   std::pair<double, double> bytes) {
-  if (bytes.first > 0)
-    steps.push_back(sim::CostStep::transfer(label + " (up)", sim::Party::client, bytes.first));
-  if (bytes.second > 0) {
-    steps.push_back(sim::CostStep::transfer(label + " (down)", sim::Party::server, bytes.second));
-  }
-}
-
-// The measured run as ordered simulator steps (the order of the protocol's phases; online
-// stages are summed since they alternate compute and transfers on both sides).
-sim::ProtocolCosts to_profile(const protocol::CostReport& pre, const protocol::CostReport& run,
-                              protocol::ProtocolKind kind) {
-  using sim::Category;
-  using sim::Party;
-  const bool sg = kind == protocol::ProtocolKind::server_garbler;
-  sim::ProtocolCosts c;
-  const protocol::PhaseCost& off = pre.offline;
-  add_compute(c.offline, "client HE keygen + encrypt", Party::client, Category::he,
-              component(off, "client/he_keygen") + component(off, "client/he_encrypt"));
-  const auto he_bytes = bytes_of(off, "offline/he");
-  if (he_bytes.first > 0)
-    c.offline.push_back(sim::CostStep::transfer("HE queries", Party::client, he_bytes.first));
-  sim::CostStep eval = sim::CostStep::compute("server HE evaluation", Party::server, Category::he,
-                                              component(off, "server/he_evaluate"));
-  for (const auto& layer : off.layers) {
-    auto it = layer.seconds.find("server/he_evaluate");
-    if (it != layer.seconds.end()) eval.per_layer_seconds.push_back(it->second);
-  }
-  if (!eval.per_layer_seconds.empty()) {
-    eval.scaling = sim::Scaling::layer_parallel;
-    eval.threads = sim::ThreadPool::server_he;
-  }
-  c.offline.push_back(std::move(eval));
-  if (he_bytes.second > 0)
-    c.offline.push_back(sim::CostStep::transfer("HE responses", Party::server, he_bytes.second));
-  add_compute(c.offline, "client HE decrypt", Party::client, Category::he,
-              component(off, "client/he_decrypt"));
-  add_compute(c.offline, "client OT", Party::client, Category::ot, component(off, "client/ot"));
-  add_compute(c.offline, "server OT", Party::server, Category::ot, component(off, "server/ot"));
-  if (sg) {
-    add_compute(c.offline, "server garbling", Party::server, Category::gc,
-                component(off, "server/garble"), sim::Scaling::linear, sim::ThreadPool::server_gc);
-  } else {
-    add_compute(c.offline, "client garbling", Party::client, Category::gc,
-                component(off, "client/garble"), sim::Scaling::linear, sim::ThreadPool::client);
-  }
-  add_transfers(c.offline, "garbled circuits and OT", bytes_of(off, "offline/gc"));
-
-  const protocol::PhaseCost& on = run.online;
-  add_transfers(c.online, "masked input", bytes_of(on, "online/input"));
-  add_compute(c.online, "server linear layers on shares", Party::server, Category::ss,
-              component(on, "server/linear_shared"));
-  if (sg) {
-    add_compute(c.online, "server input labels", Party::server, Category::gc,
-                component(on, "server/gc_input_labels"));
-    add_transfers(c.online, "labels and output bits", bytes_of(on, "online/stage"));
-    add_compute(c.online, "client GC evaluation", Party::client, Category::gc,
-                component(on, "client/gc_evaluate"), sim::Scaling::linear, sim::ThreadPool::client);
-    add_compute(c.online, "server output decoding", Party::server, Category::gc,
-                component(on, "server/output"));
-  } else {
-    add_compute(c.online, "server input flips", Party::server, Category::gc,
-                component(on, "server/gc_input_flips"));
-    add_transfers(c.online, "flips and flip labels", bytes_of(on, "online/stage"));
-    add_compute(c.online, "client flip labels", Party::client, Category::gc,
-                component(on, "client/gc_flip_labels"));
-    add_compute(c.online, "server GC evaluation", Party::server, Category::gc,
-                component(on, "server/gc_evaluate"), sim::Scaling::linear,
-                sim::ThreadPool::server_gc);
-  }
-  add_transfers(c.online, "prediction", bytes_of(on, "online/output"));
-  c.client_storage_bytes = pre.client_storage_bytes;
-  c.server_storage_bytes = pre.server_storage_bytes;
-  return c;
 }
 
 void setup(CLI::App& app) {
@@ -184,6 +105,7 @@ void setup(CLI::App& app) {
         for (auto& v : x.values()) v = static_cast<float>(prg.uniform_below(1000)) / 1000.0f;
         run = client.infer(x, false);
         client.close();
+        check_bit_exact(loaded.lowered, x, run, name);
       }
       run.offline = pre.offline;
       run.server_storage_bytes = pre.server_storage_bytes;
@@ -194,7 +116,9 @@ void setup(CLI::App& app) {
         report_path = (fs::path(opt->report_dir) / (name + ".json")).string();
       }
       emit_report(run, report_path, false);
-      profile.protocols[sim::canonical_protocol_name(name)] = to_profile(pre, run, kind);
+      const characterize::MeasuredCosts measured = characterize::to_protocol_costs(pre, run, kind);
+      print_coverage(measured);
+      profile.protocols[sim::canonical_protocol_name(name)] = measured.costs;
     }
     if (opt->store_dir.empty()) fs::remove_all(work);
     if (!opt->out.empty()) {

@@ -16,10 +16,12 @@ namespace pinfer::cli {
 
 void add_link_options(CLI::App& cmd, LinkOptions& link) {
   cmd.add_option("--uplink-mbps", link.uplink_mbps,
-                 "Shape the client's sends to this rate in Mbit/s (0: unshaped)")
+                 "Uplink (client to server) in Mbit/s, 0 unshaped: a client paces its sends, a "
+                 "server its reads")
       ->check(CLI::Range(0.0, 1e6));
   cmd.add_option("--downlink-mbps", link.downlink_mbps,
-                 "Shape the server's sends to this rate in Mbit/s (0: unshaped)")
+                 "Downlink (server to client) in Mbit/s, 0 unshaped: a client paces its reads, "
+                 "a server its sends")
       ->check(CLI::Range(0.0, 1e6));
   cmd.add_option("--timeout-ms", link.timeout_ms, "Give up on a silent peer after this long")
       ->check(CLI::Range(100, 86'400'000));
@@ -78,7 +80,10 @@ std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
   const net::Endpoint ep = net::parse_endpoint(endpoint);
   net::TcpOptions opt;
   opt.io_timeout_ms = link.timeout_ms;
+  // The client emulates its own access link in both directions, so the flags act against any
+  // server, not only one that shapes its sends.
   opt.send_rate_mbps = link.uplink_mbps;
+  opt.recv_rate_mbps = link.downlink_mbps;
   if (security.insecure) {
     net::require_loopback_for_insecure(ep);
     return net::TcpChannel::connect(ep, opt);

@@ -98,7 +98,9 @@ void setup(CLI::App& app) {
     // A short --timeout-ms also shortens the TLS handshake and first-request waits.
     so.tcp.handshake_timeout_ms =
         std::min<uint64_t>(so.tcp.handshake_timeout_ms, opt->link.timeout_ms);
+    // The server's side of every client's link: its sends are the downlink, its reads the uplink.
     so.tcp.send_rate_mbps = opt->link.downlink_mbps;
+    so.tcp.recv_rate_mbps = opt->link.uplink_mbps;
     if (!opt->insecure) {
       std::filesystem::path cert = opt->cert, key = opt->key;
       if (cert.empty()) {

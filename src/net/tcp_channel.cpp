@@ -190,6 +190,9 @@ TcpChannel::TcpChannel(int fd, const TcpOptions& options)
   if (options.send_rate_mbps > 0) {
     bucket_.emplace(TokenBucket::for_mbps(options.send_rate_mbps, TokenBucket::Clock::now()));
   }
+  if (options.recv_rate_mbps > 0) {
+    recv_bucket_.emplace(TokenBucket::for_mbps(options.recv_rate_mbps, TokenBucket::Clock::now()));
+  }
 }
 
 TcpChannel::~TcpChannel() {
@@ -459,6 +462,16 @@ void TcpChannel::read_exact(std::span<std::byte> out, std::string_view what) {
 
 std::size_t TcpChannel::recv_some(std::span<std::byte> out, std::string_view what) {
   handshake();
+  if (!recv_bucket_) return recv_unpaced(out, what);
+  // Read pacing: wait until the bucket allows more, read at most one chunk, charge what came.
+  const auto wait = recv_bucket_->wait_time(TokenBucket::Clock::now());
+  if (wait > TokenBucket::Clock::duration::zero()) std::this_thread::sleep_for(wait);
+  const std::size_t got = recv_unpaced(out.first(std::min(out.size(), recv_bucket_->chunk_bytes())), what);
+  recv_bucket_->charge(got, TokenBucket::Clock::now());
+  return got;
+}
+
+std::size_t TcpChannel::recv_unpaced(std::span<std::byte> out, std::string_view what) {
   while (tls_) {
     const detail::TlsIo io = tls_->read_some(out);
     if (io.bytes > 0) return io.bytes;

@@ -3,6 +3,7 @@
 #include <climits>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "pinfer/core/error.hpp"
 
@@ -33,9 +34,12 @@ void validate(const TcpOptions& o) {
     throw InvalidArgument("socket_buffer_bytes " + std::to_string(o.socket_buffer_bytes) +
                           " is negative");
   }
-  if (!std::isfinite(o.send_rate_mbps) || o.send_rate_mbps < 0) {
-    throw InvalidArgument("send_rate_mbps " + std::to_string(o.send_rate_mbps) +
-                          " must be finite and >= 0");
+  for (const auto& [rate, name] : {std::pair{o.send_rate_mbps, "send_rate_mbps"},
+                                    std::pair{o.recv_rate_mbps, "recv_rate_mbps"}}) {
+    if (!std::isfinite(rate) || rate < 0) {
+      throw InvalidArgument(std::string(name) + " " + std::to_string(rate) +
+                            " must be finite and >= 0");
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include "bit_packing.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
+#include "timed_store_io.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/gc/half_gates.hpp"
@@ -37,7 +38,7 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
   GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
   ot::CotSender cot(ch, keys.delta, prg);
   {
-    ScopedTimer t(cost, "ot");
+    ScopedTimer t(cost, Component::ot);
     cot.setup();
   }
   for (std::size_t si = 0; si < plan.stages.size(); ++si) {
@@ -53,13 +54,13 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
     for (const ChunkRange& chunk : s.chunks()) {
       SecretBuffer<Block> k0(chunk.count * a_bits);
       {
-        ScopedTimer t(cost, "ot");
+        ScopedTimer t(cost, Component::ot);
         cot.extend(k0.span());
       }
       gc::MemoryGarbledSink sink;
       std::vector<uint8_t> decode;
       {
-        ScopedTimer t(cost, "garble");
+        ScopedTimer t(cost, Component::garble);
         SecretBuffer<Block> d0(k0.size());
         d_labels.zero_labels(chunk.first * a_bits, d0.span());
         SecretBuffer<Block> in(chunk.count * n_in);
@@ -81,8 +82,6 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
         decode.resize(out.size());
         gc::decode_bits(out.span(), decode);
       }
-      // Sending is timed apart from garbling: it waits for the link and the server's disk.
-      ScopedTimer t(cost, "gc_transfer");
       ch.send(frames::kGarbledChunk, sink.bytes());
       ch.send(frames::kDecodeBits, pack_bits(decode));
       done += chunk.count;
@@ -96,9 +95,11 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
 void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
                        gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
                        gc::GarbledSink& decode_out, PhaseCost& cost) {
+  TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost),
+      choices_file(choices_out, cost), decode_file(decode_out, cost);
   ot::CotReceiver cot(ch, prg);
   {
-    ScopedTimer t(cost, "ot");
+    ScopedTimer t(cost, Component::ot);
     cot.setup();
   }
   for (const StagePlan& s : plan.stages) {
@@ -107,16 +108,15 @@ void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::Garbled
       SecretBuffer<uint8_t> choice(chunk.count * a_bits);
       SecretBuffer<Block> m(choice.size());
       {
-        ScopedTimer t(cost, "ot");
+        ScopedTimer t(cost, Component::ot);
         cot.extend_random(choice.span(), m.span());
       }
-      labels_out.write(block_bytes(std::span<const Block>(m.span())));
-      choices_out.write(pack_bits(choice.span()));
-      ScopedTimer t(cost, "gc_transfer");
-      receive_garbled_chunk(ch, s, chunk, tables_out);
+      labels_file.write(block_bytes(std::span<const Block>(m.span())));
+      choices_file.write(pack_bits(choice.span()));
+      receive_garbled_chunk(ch, s, chunk, tables_file);
       std::vector<std::byte> decode(packed_bytes(chunk.count * s.l()));
       ch.recv_exact(frames::kDecodeBits, decode);
-      decode_out.write(decode);
+      decode_file.write(decode);
     }
   }
 }
@@ -136,15 +136,17 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   // The flips of every chunk go out from a second thread while this one evaluates, so the
   // client derives the labels of chunk k + 1 while chunk k is evaluated.
   const auto send_flips = [&](PhaseCost& c, LayerCost& lc) {
+    // Times into this thread's own cost: `cost` belongs to the evaluating thread.
+    TimedSource choices_file(choices_in, c, &lc, Component::gc_input_flips);
     for (const ChunkRange& chunk : chunks) {
       const std::size_t n_a = chunk.count * a_bits;
       std::vector<std::byte> flips;
       {
-        ScopedTimer t(c, "gc_input_flips", &lc);
+        ScopedTimer t(c, Component::gc_input_flips, &lc);
         SecretBuffer<uint8_t> bits(n_a), choice(n_a);
         gather_share_bits(s, chunk, a_share, bits.span());
         std::vector<std::byte> packed(packed_bytes(n_a));
-        choices_in.read(packed);
+        choices_file.read(packed);
         unpack_bits(packed, choice.span());
         for (std::size_t b = 0; b < n_a; ++b) bits[b] ^= choice[b];
         flips = pack_bits(bits.span());
@@ -153,18 +155,21 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
       ch.flush();
     }
   };
+  TimedSource tables_file(tables_in, cost, &layer, Component::gc_evaluate);
+  TimedSource labels_file(labels_in, cost, &layer, Component::gc_evaluate);
+  TimedSource decode_file(decode_in, cost, &layer, Component::gc_evaluate);
   const auto evaluate = [&] {
     for (const ChunkRange& chunk : chunks) {
       const std::size_t n_a = chunk.count * a_bits;
       SecretBuffer<Block> in(chunk.count * n_in);
       SecretBuffer<Block> flip_labels(n_a);
       {
-        ScopedTimer t(cost, "gc_wait_labels", &layer);
+        ScopedTimer t(cost, Component::wait_peer, &layer);
         ch.recv_exact(frames::kFlipLabels, block_bytes(flip_labels.span()));
       }
-      ScopedTimer t(cost, "gc_evaluate", &layer);
+      ScopedTimer t(cost, Component::gc_evaluate, &layer);
       SecretBuffer<Block> m(n_a);
-      labels_in.read(block_bytes(m.span()));
+      labels_file.read(block_bytes(m.span()));
       for (std::size_t i = 0; i < chunk.count; ++i) {
         Block* row = in.data() + i * n_in;
         for (uint64_t b = 0; b < a_bits; ++b) {
@@ -174,10 +179,10 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
       }
       SecretBuffer<Block> labels(chunk.count * circuit.num_outputs());
       const gc::GarbleStats st =
-          gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_in, labels.span());
+          gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_file, labels.span());
       PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
       std::vector<std::byte> decode_packed(packed_bytes(labels.size()));
-      decode_in.read(decode_packed);
+      decode_file.read(decode_packed);
       std::vector<uint8_t> decode(labels.size()), bits(labels.size());
       unpack_bits(decode_packed, decode);
       gc::decode_outputs(labels.span(), decode, bits);
@@ -198,10 +203,10 @@ void cg_online_client(Channel& ch, const StagePlan& s, const GarblerKeys& keys, 
     const std::size_t n_a = chunk.count * a_bits;
     std::vector<std::byte> packed(packed_bytes(n_a));
     {
-      ScopedTimer t(cost, "gc_wait_flips", &layer);
+      ScopedTimer t(cost, Component::wait_peer, &layer);
       ch.recv_exact(frames::kChoiceFlips, packed);
     }
-    ScopedTimer t(cost, "gc_flip_labels", &layer);
+    ScopedTimer t(cost, Component::gc_flip_labels, &layer);
     std::vector<uint8_t> d(n_a);
     unpack_bits(packed, d);
     SecretBuffer<Block> zero(n_a), active(n_a);

@@ -6,8 +6,17 @@
 
 namespace pinfer::protocol {
 
-void PhaseCost::label_side(std::string_view side) {
-  const std::string prefix = std::string(side) + "/";
+double PhaseCost::seconds_of(Side side, Component component) const {
+  const auto it = components.find(component_key(side, component));
+  return it == components.end() ? 0.0 : it->second;
+}
+
+bool PhaseCost::has(Side side, Component component) const {
+  return components.contains(component_key(side, component));
+}
+
+void PhaseCost::label_side(Side side) {
+  const std::string prefix = std::string(to_string(side)) + "/";
   std::map<std::string, double> renamed;
   for (const auto& [k, v] : components) renamed[prefix + k] = v;
   components = std::move(renamed);
@@ -36,6 +45,22 @@ uint64_t get_bytes(const nlohmann::json& j, const char* key) {
                       "' is not an unsigned integer: " + v.dump().substr(0, 40));
   }
   return v.get<uint64_t>();
+}
+
+// A component key from the peer: "<name>" or "<side>/<name>" with a known name, so a renamed
+// or misspelt component is refused here instead of reading as 0 s later.
+void check_component_name(const std::string& key) {
+  std::string_view name = key;
+  if (const auto slash = name.find('/'); slash != std::string_view::npos) {
+    const std::string_view side = name.substr(0, slash);
+    if (side != to_string(Side::client) && side != to_string(Side::server)) {
+      throw FormatError("cost report component '" + key.substr(0, 64) + "' names no side");
+    }
+    name = name.substr(slash + 1);
+  }
+  if (!parse_component(name)) {
+    throw FormatError("cost report names unknown component '" + key.substr(0, 64) + "'");
+  }
 }
 
 }  // namespace
@@ -70,11 +95,13 @@ PhaseCost phase_from_json(const nlohmann::json& j) {
     p.upload_bytes = get_bytes(j, "upload_bytes");
     p.download_bytes = get_bytes(j, "download_bytes");
     p.components = j.at("components").get<std::map<std::string, double>>();
+    for (const auto& [name, seconds] : p.components) check_component_name(name);
     for (const auto& l : j.at("layers")) {
       LayerCost c;
       c.name = l.at("name").get<std::string>();
       c.kind = l.at("kind").get<std::string>();
       c.seconds = l.at("seconds").get<std::map<std::string, double>>();
+      for (const auto& [name, seconds] : c.seconds) check_component_name(name);
       c.upload_bytes = get_bytes(l, "upload_bytes");
       c.download_bytes = get_bytes(l, "download_bytes");
       p.layers.push_back(std::move(c));

@@ -40,6 +40,8 @@ void run_pipelined(Channel& ch, PhaseCost& cost, LayerCost& layer,
   std::exception_ptr produce_error;
   std::thread producer([&] {
     try {
+      // All CPU of this thread counts toward the side's total (not a step of its own).
+      ScopedTimer busy(produce_cost, Component::cpu_total);
       produce(produce_cost, produce_layer);
       ch.flush();
     } catch (...) {
@@ -56,7 +58,7 @@ void run_pipelined(Channel& ch, PhaseCost& cost, LayerCost& layer,
   }
   producer.join();
   if (produce_error) std::rethrow_exception(produce_error);
-  for (const auto& [k, v] : produce_cost.components) cost.add(k, v);
+  for (const auto& [k, v] : produce_cost.components) cost.components[k] += v;
   for (const auto& [k, v] : produce_layer.seconds) layer.seconds[k] += v;
 }
 

@@ -50,9 +50,9 @@ void add_transfers(PhaseCost& cost, const TrafficReport& before, const TrafficRe
 
 // Labels this side's components and merges the server's (sent as JSON).
 void merge_server_cost(PhaseCost& cost, const nlohmann::json& server) {
-  cost.label_side("client");
+  cost.label_side(Side::client);
   PhaseCost theirs = phase_from_json(server);
-  theirs.label_side("server");
+  theirs.label_side(Side::server);
   cost.merge_seconds(theirs);
 }
 
@@ -156,11 +156,13 @@ CostReport InferenceClient::precompute() {
   const StorageEstimate estimate = estimate_storage(*plan_, kind_);
   PrecomputeWriter writer = store_.begin(store_key(), report.precompute_id, estimate.client_bytes);
 
+  ch_.set_phase("offline/request");
   ch_.send(frames::kRequest, encode(Request{RequestKind::offline, report.precompute_id}));
   ch_.flush();
   (void)ch_.recv(frames::kRequestAccepted, 0);
 
   PhaseCost& cost = report.offline;
+  std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   const Ring ring = arch_.ring();
   ClientState state;
   state.protocol = kind_;
@@ -210,20 +212,28 @@ CostReport InferenceClient::precompute() {
   if (kind_ == ProtocolKind::server_garbler) {
     gc::FileGarbledSink tables(writer.path("tables.gc")), labels(writer.path("labels.bin"));
     sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost, progress);
+    ScopedTimer io(cost, Component::store_write);
     tables.finish();
     labels.finish();
   } else {
     state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost, progress);
   }
   state.c_final = std::move(c_stage.back());
-  write_state_file(writer.path("state.bin").string(), state, ring);
+  {
+    ScopedTimer io(cost, Component::store_write);
+    write_state_file(writer.path("state.bin").string(), state, ring);
+  }
   report.client_storage_bytes = writer.bytes_written();
 
   // The server publishes first, so a precompute the client holds is always usable.
   ch_.set_phase("offline/done");
   const nlohmann::json server =
       parse_json(ch_.recv(frames::kPublished, max_cost_json_bytes(arch_)));
-  writer.publish();
+  {
+    ScopedTimer io(cost, Component::store_write);
+    writer.publish();
+  }
+  busy.reset();  // before the sides are labelled and merged
   merge_server_cost(cost, server);
   // is_number_unsigned first: get<uint64_t>() of a float such as 1e107 is undefined behaviour.
   const auto stored = server.find("server_storage_bytes");
@@ -253,6 +263,7 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
       report.offline_on_demand = true;
       taken.emplace(store_.take(store_key(), report.precompute_id));
     }
+    ch_.set_phase("online/request");
     ch_.send(frames::kRequest, encode(Request{RequestKind::online, taken->id()}));
     ch_.flush();
     try {
@@ -269,13 +280,15 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   report.precompute_id = taken->id();
   report.client_storage_bytes = taken->bytes();
 
-  const Ring ring = arch_.ring();
-  const ClientState state = read_client_state(taken->path("state.bin").string(), kind_,
-                                              fingerprint_, ring, arch_.stages.back().pre_shape);
-
   const auto start = Clock::now();
   const TrafficReport before = ch_.traffic();
   PhaseCost& cost = report.online;
+  std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
+  const Ring ring = arch_.ring();
+  std::optional<ScopedTimer> state_io(std::in_place, cost, Component::store_read);
+  const ClientState state = read_client_state(taken->path("state.bin").string(), kind_,
+                                              fingerprint_, ring, arch_.stages.back().pre_shape);
+  state_io.reset();
 
   ch_.set_phase("online/input");
   {
@@ -318,6 +331,7 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   cost.layers.push_back({"stage" + std::to_string(arch_.stages.size() - 1), "linear", {}, 0, 0});
   const nlohmann::json server =
       parse_json(ch_.recv(frames::kPhaseCost, max_cost_json_bytes(arch_)));
+  busy.reset();
   merge_server_cost(cost, server);
   cost.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const TrafficReport after = ch_.traffic();

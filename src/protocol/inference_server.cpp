@@ -123,6 +123,7 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   ch.send(frames::kRequestAccepted, {});
   ch.flush();
   PhaseCost cost;
+  std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   ch.set_phase("offline/he");
   ServerState state;
   state.protocol = kind_;
@@ -135,16 +136,21 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
     if (kind_ == ProtocolKind::server_garbler) {
       StoreSink decode(writer->path("decode.bits"));
       state.keys = sg_offline_server(ch, *plan_, prg, decode, cost);
+      ScopedTimer io(cost, Component::store_write);
       decode.finish();
     } else {
       StoreSink tables(writer->path("tables.gc")), labels(writer->path("labels.bin")),
           choices(writer->path("choices.bits")), decode(writer->path("decode.bits"));
       cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost);
+      ScopedTimer io(cost, Component::store_write);
       for (StoreSink* s : {&tables, &labels, &choices, &decode}) s->finish();
     }
-    write_state_file(writer->path("state.bin").string(), state, model_.ring());
-    bytes = writer->bytes_written();
-    writer->publish();
+    {
+      ScopedTimer io(cost, Component::store_write);
+      write_state_file(writer->path("state.bin").string(), state, model_.ring());
+      bytes = writer->bytes_written();
+      writer->publish();
+    }
   } catch (const IoError& e) {
     // The store could not take the precompute (disk full, write failed). The phase ran to its
     // end, so the client is waiting for our answer: tell it why, without our file paths (the
@@ -154,6 +160,7 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
     ch.flush();
     throw;
   }
+  busy.reset();  // the CPU total ends before the report is built and sent
   nlohmann::json j = to_json(cost);
   j["server_storage_bytes"] = bytes;
   const std::string text = j.dump();
@@ -163,7 +170,10 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
 }
 
 void InferenceServer::serve_online(Channel& ch, const std::string& client, const std::string& id) {
+  PhaseCost cost;
+  std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   std::optional<ConsumedPrecompute> taken;
+  std::optional<ScopedTimer> take_io(std::in_place, cost, Component::store_read);
   try {
     taken.emplace(store_.take(client, id));
   } catch (const Error& e) {
@@ -174,9 +184,9 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
   const ServerState state =
       read_server_state(taken->path("state.bin").string(), kind_, architecture_fingerprint(model_),
                         ring, op_shapes(model_));
+  take_io.reset();
   ch.send(frames::kRequestAccepted, {});
   ch.flush();
-  PhaseCost cost;
   ch.set_phase("online/input");
   std::vector<RingTensor> shares(model_.activation_shapes.size());
   shares[0] = decode_ring_values(
@@ -196,7 +206,7 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
     ch.set_phase("online/stage" + std::to_string(si));
     RingTensor a;
     {
-      ScopedTimer t(cost, "linear_shared", &layer);
+      ScopedTimer t(cost, Component::linear_shared, &layer);
       a = nn::stage_preactivation(model_, stage, shares);
       for (std::size_t op : stage.linear_ops) add_inplace(ring, a, state.s_ops[op]);
     }
@@ -220,6 +230,7 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
     labels->finish();
     choices->finish();
   }
+  busy.reset();
   const std::string text = to_json(cost).dump();
   ch.set_phase("online/done");
   ch.send(frames::kPhaseCost, std::as_bytes(std::span<const char>(text.data(), text.size())));

@@ -78,7 +78,7 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
   Prg prg;
   std::optional<he::ClientKeys> keys;
   {
-    ScopedTimer t(cost, "he_keygen");
+    ScopedTimer t(cost, Component::he_keygen);
     keys.emplace(ctx, prg);  // fresh keys per precompute: bounds what one key ever reveals
   }
   ch.send(frames::kHePublicKey, keys->public_key().serialize());
@@ -102,10 +102,11 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
   std::exception_ptr send_error;
   std::thread sender([&] {
     try {
+      ScopedTimer busy(send_cost, Component::cpu_total);  // this thread's share of the total
       for (std::size_t i = 0; i < n_ops; ++i) {
         std::vector<std::byte> query;
         {
-          ScopedTimer t(send_cost, "he_encrypt", &cost.layers[i]);
+          ScopedTimer t(send_cost, Component::he_encrypt, &cost.layers[i]);
           query = he::encrypt_linear_input(ctx, *keys, geoms[i],
                                            masks[arch.linear_ops[i].input].span(), prg);
         }
@@ -121,7 +122,7 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
     for (std::size_t i = 0; i < n_ops; ++i) {
       const std::vector<std::byte> response =
           recv_stream(ch, frames::kHeResponse, plans[i].response_bytes);
-      ScopedTimer t(cost, "he_decrypt", &cost.layers[i]);
+      ScopedTimer t(cost, Component::he_decrypt, &cost.layers[i]);
       c_ops.emplace_back(arch.linear_ops[i].output_shape(),
                          he::decrypt_linear_output(ctx, *keys, geoms[i], response));
       if (progress) progress(i + 1, n_ops);
@@ -153,7 +154,7 @@ std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& m
     RingTensor s(model.linear_ops[i].output_shape());
     std::vector<std::byte> response;
     {
-      ScopedTimer t(cost, "he_evaluate", &cost.layers[i]);
+      ScopedTimer t(cost, Component::he_evaluate, &cost.layers[i]);
       response = server.evaluate(query, pk, prg, s.span());
     }
     send_stream(ch, frames::kHeResponse, response);

@@ -5,6 +5,7 @@
 #include "bit_packing.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
+#include "timed_store_io.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/gc/half_gates.hpp"
@@ -15,9 +16,10 @@ namespace pinfer::protocol::detail {
 GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
                               gc::GarbledSink& decode_out, PhaseCost& cost) {
   GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
+  TimedSink decode_file(decode_out, cost, nullptr, Component::garble);
   ot::CotSender cot(ch, keys.delta, prg);
   {
-    ScopedTimer t(cost, "ot");
+    ScopedTimer t(cost, Component::ot);
     cot.setup();
   }
   for (const StagePlan& s : plan.stages) {
@@ -29,12 +31,12 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
     for (const ChunkRange& chunk : s.chunks()) {
       SecretBuffer<Block> k0(chunk.count * client_bits);
       {
-        ScopedTimer t(cost, "ot");
+        ScopedTimer t(cost, Component::ot);
         cot.extend(k0.span());
       }
       gc::MemoryGarbledSink sink;
       {
-        ScopedTimer t(cost, "garble");
+        ScopedTimer t(cost, Component::garble);
         SecretBuffer<Block> in(chunk.count * inputs);
         for (std::size_t i = 0; i < chunk.count; ++i) {
           Block* row = in.data() + i * inputs;
@@ -47,9 +49,8 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
         PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
         std::vector<uint8_t> decode(out.size());
         gc::decode_bits(out.span(), decode);
-        decode_out.write(pack_bits(decode));
+        decode_file.write(pack_bits(decode));
       }
-      ScopedTimer t(cost, "gc_transfer");
       ch.send(frames::kGarbledChunk, sink.bytes());
     }
   }
@@ -63,9 +64,10 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
                        const ChunkProgress& progress) {
   uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
+  TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost);
   ot::CotReceiver cot(ch, prg);
   {
-    ScopedTimer t(cost, "ot");
+    ScopedTimer t(cost, Component::ot);
     cot.setup();
   }
   for (std::size_t si = 0; si < plan.stages.size(); ++si) {
@@ -85,12 +87,11 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
       }
       SecretBuffer<Block> labels(choice.size());
       {
-        ScopedTimer t(cost, "ot");
+        ScopedTimer t(cost, Component::ot);
         cot.extend(choice.span(), labels.span());
       }
-      labels_out.write(block_bytes(std::span<const Block>(labels.span())));
-      ScopedTimer t(cost, "gc_transfer");
-      receive_garbled_chunk(ch, s, chunk, tables_out);
+      labels_file.write(block_bytes(std::span<const Block>(labels.span())));
+      receive_garbled_chunk(ch, s, chunk, tables_file);
       done += chunk.count;
       if (progress) progress(done);
     }
@@ -112,7 +113,7 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
     for (const ChunkRange& chunk : chunks) {
       std::vector<std::byte> frame(chunk.count * a_bits * sizeof(Block));
       {
-        ScopedTimer t(c, "gc_input_labels", &lc);
+        ScopedTimer t(c, Component::gc_input_labels, &lc);
         SecretBuffer<uint8_t> bits(chunk.count * a_bits);
         gather_share_bits(s, chunk, a_share, bits.span());
         SecretBuffer<Block> zero(bits.size());
@@ -125,17 +126,18 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
       ch.flush();
     }
   };
+  TimedSource decode_file(decode_in, cost, &layer, Component::output);
   const auto decode_outputs = [&] {
     for (const ChunkRange& chunk : chunks) {
       const std::size_t out_bits = chunk.count * l;
       std::vector<std::byte> colours(packed_bytes(out_bits));
       {
-        ScopedTimer t(cost, "gc_wait_evaluate", &layer);
+        ScopedTimer t(cost, Component::wait_peer, &layer);
         ch.recv_exact(frames::kOutputBits, colours);
       }
-      ScopedTimer t(cost, "output", &layer);
+      ScopedTimer t(cost, Component::output, &layer);
       std::vector<std::byte> decode_packed(packed_bytes(out_bits));
-      decode_in.read(decode_packed);
+      decode_file.read(decode_packed);
       std::vector<uint8_t> colour(out_bits), decode(out_bits);
       unpack_bits(colours, colour);
       unpack_bits(decode_packed, decode);
@@ -155,10 +157,12 @@ void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables
   const uint32_t inputs = circuit.num_inputs();
   const uint64_t a_bits = s.a_bits_per_instance();
   const uint64_t client_bits = inputs - a_bits;
+  TimedSource tables_file(tables_in, cost, &layer, Component::gc_evaluate);
+  TimedSource labels_file(labels_in, cost, &layer, Component::gc_evaluate);
   for (const ChunkRange& chunk : s.chunks()) {
     SecretBuffer<Block> in(chunk.count * inputs);
     {
-      ScopedTimer t(cost, "gc_wait_labels", &layer);
+      ScopedTimer t(cost, Component::wait_peer, &layer);
       std::vector<std::byte> frame(chunk.count * a_bits * sizeof(Block));
       ch.recv_exact(frames::kInputLabels, frame);
       for (std::size_t i = 0; i < chunk.count; ++i) {
@@ -167,16 +171,16 @@ void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables
       }
       secure_wipe(frame.data(), frame.size());
     }
-    ScopedTimer t(cost, "gc_evaluate", &layer);
+    ScopedTimer t(cost, Component::gc_evaluate, &layer);
     SecretBuffer<Block> mine(chunk.count * client_bits);
-    labels_in.read(block_bytes(mine.span()));
+    labels_file.read(block_bytes(mine.span()));
     for (std::size_t i = 0; i < chunk.count; ++i) {
       std::memcpy(in.data() + i * inputs + a_bits, mine.data() + i * client_bits,
                   client_bits * sizeof(Block));
     }
     SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
     const gc::GarbleStats st =
-        gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_in, out.span());
+        gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_file, out.span());
     PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
     std::vector<uint8_t> colour(out.size());
     for (std::size_t b = 0; b < out.size(); ++b) colour[b] = out[b].lsb() ? 1 : 0;

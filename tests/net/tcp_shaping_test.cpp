@@ -1,4 +1,4 @@
-// The only timed test of the net layer: bandwidth shaping is a property of time.
+// The only timed tests of the net layer: bandwidth shaping is a property of time.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "net/tcp_test_util.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/net/tcp_options.hpp"
 
 namespace pinfer::net {
 namespace {
@@ -29,6 +31,40 @@ TEST(TcpShaping, HundredMbitPerSecondSendsFiftyMegabytesInFourSeconds) {
   // 50 MB at 12.5 MB/s.
   EXPECT_NEAR(seconds, 4.0, 0.4);
   EXPECT_EQ(got, frame);
+}
+
+// A client that paces its reads emulates its downlink against a server that does not shape:
+// what it is handed can never arrive faster than the rate (a lower bound, so load on the
+// machine cannot make it fail), and arrives intact.
+TEST(TcpShaping, PacedReaderNeverReceivesFasterThanItsRate) {
+  TcpOptions reader;
+  reader.recv_rate_mbps = 100;
+  auto [client, server] = test::connect_pair(reader, TcpOptions{});
+  constexpr std::size_t kFrame = 1'000'000;
+  constexpr int kFrames = 20;  // 20 * 10^6 bytes: 1.6 s at 12.5 MB/s
+  std::vector<std::byte> frame(kFrame);
+  for (std::size_t i = 0; i < kFrame; ++i) frame[i] = static_cast<std::byte>(i * 7 + 3);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread sender([&s = *server, &frame] {
+    for (int i = 0; i < kFrames; ++i) s.send(1, frame);
+    s.flush();
+  });
+  std::vector<std::byte> got(kFrame);
+  for (int i = 0; i < kFrames; ++i) {
+    client->recv_exact(1, got);
+    ASSERT_EQ(got, frame) << "frame " << i;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  sender.join();
+  // The bucket starts full (at most 125 kB of credit), so at least (20 MB - 125 kB) / 12.5 MB/s.
+  EXPECT_GE(seconds, 1.5);
+}
+
+TEST(TcpShaping, NegativeOrNonFiniteReadRateIsRefused) {
+  TcpOptions o;
+  o.recv_rate_mbps = -1;
+  EXPECT_THROW(validate(o), InvalidArgument);
 }
 
 }  // namespace

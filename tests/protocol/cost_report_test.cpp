@@ -14,7 +14,7 @@ PhaseCost sample() {
   p.seconds = 1.5;
   p.upload_bytes = 1000;
   p.download_bytes = 2000;
-  p.add("garble", 0.5);
+  p.add(Component::garble, 0.5);
   LayerCost l;
   l.name = "conv1";
   l.kind = "linear";

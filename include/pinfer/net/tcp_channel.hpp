@@ -14,7 +14,8 @@
 //    direction) leaves the connection unusable and later calls throw IoError.
 //  - Callers must flush() (or receive) after their last small frame when they will not touch
 //    the channel for a while: buffered frames are not sent on a timer.
-//  - send_rate_mbps > 0 paces sends with a token bucket (token_bucket.hpp).
+//  - send_rate_mbps > 0 paces sends with a token bucket (token_bucket.hpp); recv_rate_mbps > 0
+//    paces what reads hand to the caller with another.
 //  - Transport security: the same framing, buffering, shaping and timeouts run either over the
 //    plain socket or over a TLS 1.3 session on it (tls_context.hpp). A TLS client channel
 //    completes its handshake (and checks the server) in connect(); a server channel from
@@ -116,6 +117,8 @@ class TcpChannel final : public Channel {
   void read_exact(std::span<std::byte> out, std::string_view what);
   // Receives at most out.size() bytes (at least one); returns 0 on orderly EOF.
   std::size_t recv_some(std::span<std::byte> out, std::string_view what);
+  // recv_some without read pacing.
+  std::size_t recv_unpaced(std::span<std::byte> out, std::string_view what);
   int io_timeout_ms() const noexcept;
   // Starts the deadline of a frame part of `bytes` (TcpOptions::min_recv_bytes_per_s).
   void start_recv_deadline(uint64_t bytes) noexcept;
@@ -134,6 +137,7 @@ class TcpChannel final : public Channel {
   std::vector<std::byte> send_buffer_;  // small frames waiting for flush
   std::atomic<bool> send_pending_{false};
   std::optional<TokenBucket> bucket_;
+  std::optional<TokenBucket> recv_bucket_;  // read pacing (recv_rate_mbps); reader thread only
   bool send_failed_ = false;  // a write stopped inside a frame (guarded by send_mu_)
 
   std::vector<std::byte> recv_buffer_;  // bytes received beyond the last read

@@ -29,6 +29,10 @@ struct TcpOptions {
   // bucket meters every byte on the wire (headers included); its depth is 10 ms of traffic at
   // this rate but at least 64 KiB, so bursts above the rate are at most that large.
   double send_rate_mbps = 0;
+  // Pacing of this side's reads in Mbit/s (payload bytes handed to the caller); 0 = unpaced.
+  // A client that paces both directions emulates its own access link against any server: the
+  // peer's sends back up in the socket buffers and then proceed at this rate.
+  double recv_rate_mbps = 0;
 };
 
 // A simulated link: the client's sends travel the uplink, the server's the downlink.
@@ -37,7 +41,8 @@ struct LinkShape {
   double downlink_mbps = 0;  // 0 = unshaped
 };
 
-// `base` with send_rate_mbps set for the side that plays the client (uplink).
+// `base` with send_rate_mbps set for the side that plays the client (uplink); its reads are
+// not paced here (the server's sends are), so a link is never shaped twice.
 [[nodiscard]] TcpOptions client_side(TcpOptions base, const LinkShape& link);
 // `base` with send_rate_mbps set for the side that plays the server (downlink).
 [[nodiscard]] TcpOptions server_side(TcpOptions base, const LinkShape& link);

@@ -3,11 +3,11 @@
 // side, bytes up and down, bytes stored. Written as JSON by `--report FILE.json` and printed as a
 // table; the simulator's measured cost profiles are built from it.
 //
-// Component names (seconds), prefixed by the side that measured them ("client/", "server/"):
-// he_keygen, he_encrypt, he_evaluate, he_decrypt, ot, garble, gc_transfer (waiting for and
-// storing garbled tables), linear_shared, gc_input_labels / gc_input_flips / gc_flip_labels
-// (online input encoding), gc_evaluate, output (decoding), and gc_wait_* (time blocked on the
-// peer, not compute). The server sends its figures to the client at the end of each phase.
+// Components (cost_component.hpp) are keyed "<side>/<name>" once labelled: busy seconds of
+// each side (thread CPU time, store I/O wall time), never time spent waiting for the peer, so
+// the two sides' figures add up without double counting. Each side also reports cpu_total, all
+// CPU time of its threads in the phase, which the busy components should nearly cover. The
+// server sends its figures to the client at the end of each phase.
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "pinfer/core/channel.hpp"
+#include "pinfer/core/cpu_time.hpp"
+#include "pinfer/protocol/cost_component.hpp"
 
 namespace pinfer::protocol {
 
@@ -39,9 +41,12 @@ struct PhaseCost {
   // Bytes per protocol step ("offline/he", "offline/gc", "online/stage3", ...), client's view.
   std::map<std::string, TrafficCounters> transfers;
 
-  void add(const std::string& component, double s) { components[component] += s; }
+  void add(Component component, double s) { components[std::string(to_string(component))] += s; }
+  // Seconds of a labelled component; 0 when the phase has none.
+  [[nodiscard]] double seconds_of(Side side, Component component) const;
+  [[nodiscard]] bool has(Side side, Component component) const;
   // Renames every component and layer entry to "<side>/<name>" (done once per side).
-  void label_side(std::string_view side);
+  void label_side(Side side);
   // Merges another side's per-component and per-layer seconds (layers matched by position).
   void merge_seconds(const PhaseCost& other);
 };
@@ -69,19 +74,23 @@ struct CostReport {
 // Parses a phase (as sent by the peer); throws FormatError on a malformed object.
 [[nodiscard]] PhaseCost phase_from_json(const nlohmann::json& j);
 
-// Adds elapsed seconds to a component when it goes out of scope.
+// Adds the seconds its scope took to a component when it goes out of scope: thread CPU time
+// for busy components, wall time for store I/O and waits (is_wall_clock).
 class ScopedTimer {
  public:
-  ScopedTimer(PhaseCost& phase, std::string component, LayerCost* layer = nullptr)
+  ScopedTimer(PhaseCost& phase, Component component, LayerCost* layer = nullptr)
       : phase_(phase),
         layer_(layer),
-        component_(std::move(component)),
-        start_(std::chrono::steady_clock::now()) {}
+        component_(component),
+        wall_(is_wall_clock(component)),
+        start_wall_(std::chrono::steady_clock::now()),
+        start_cpu_(wall_ ? 0.0 : thread_cpu_seconds()) {}
   ~ScopedTimer() {
     const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        wall_ ? std::chrono::duration<double>(std::chrono::steady_clock::now() - start_wall_).count()
+              : thread_cpu_seconds() - start_cpu_;
     phase_.add(component_, s);
-    if (layer_ != nullptr) layer_->seconds[component_] += s;
+    if (layer_ != nullptr) layer_->seconds[std::string(to_string(component_))] += s;
   }
   ScopedTimer(const ScopedTimer&) = delete;
   ScopedTimer& operator=(const ScopedTimer&) = delete;
@@ -89,8 +98,10 @@ class ScopedTimer {
  private:
   PhaseCost& phase_;
   LayerCost* layer_;
-  std::string component_;
-  std::chrono::steady_clock::time_point start_;
+  Component component_;
+  bool wall_;
+  std::chrono::steady_clock::time_point start_wall_;
+  double start_cpu_;
 };
 
 }  // namespace pinfer::protocol

@@ -56,6 +56,10 @@ struct CostStep {
   Direction direction = Direction::up;
   std::vector<double> per_layer_bytes;
 
+  // The step starts together with the previous one (pipelined work); the phase goes on when
+  // every step of such a group has finished.
+  bool overlaps_previous = false;
+
   [[nodiscard]] static CostStep compute(std::string label, Party party, Category category,
                                         double seconds);
   [[nodiscard]] static CostStep transfer(std::string label, Party sender, double bytes);

@@ -1,0 +1,40 @@
+#pragma once
+// From measured cost reports to simulator steps (sim/cost_profile.hpp): the bridge between the
+// real system and the simulator, used by `pinfer characterize` and `pinfer bench arrivals`.
+//
+// Every step is the time its party was busy on it (protocol/cost_component.hpp): thread CPU time
+// of compute, wall time of store I/O, and bytes for transfers (the simulator divides by the link
+// rate). Work the protocol pipelines (HE queries, evaluation and decryption; garbling, OT and
+// storing chunks; each garbled-circuit stage online) forms groups of steps that overlap
+// (CostStep::overlaps_previous). CPU time of a side that no component covers (framing, TLS,
+// copies) becomes a "transport" step of that side, spread over the groups by their bytes, so each
+// side's steps add up to its measured CPU time plus its store I/O.
+#include <cstdint>
+#include <vector>
+
+#include "pinfer/protocol/cost_report.hpp"
+#include "pinfer/protocol/protocol_kind.hpp"
+#include "pinfer/sim/cost_profile.hpp"
+
+namespace pinfer::characterize {
+
+// How much of a side's CPU time in a phase its busy components name.
+struct CpuCoverage {
+  double component_cpu_s = 0;  // sum of the side's busy components timed by thread CPU
+  double cpu_total_s = 0;      // all CPU time of the side's threads in the phase
+};
+
+struct MeasuredCosts {
+  sim::ProtocolCosts costs;
+  CpuCoverage client_offline, server_offline, client_online, server_online;
+};
+
+// Builds the steps of one protocol from the report of an offline phase (`offline`, as returned
+// by InferenceClient::precompute) and of an online phase using it (`online`, from infer).
+// Throws FormatError naming the side, phase and component when a component the protocol always
+// produces is missing (a renamed or dropped component never reads as 0 s).
+[[nodiscard]] MeasuredCosts to_protocol_costs(const protocol::CostReport& offline,
+                                              const protocol::CostReport& online,
+                                              protocol::ProtocolKind kind);
+
+}  // namespace pinfer::characterize

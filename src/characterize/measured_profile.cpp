@@ -1,0 +1,269 @@
+#include "pinfer/characterize/measured_profile.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "pinfer/core/error.hpp"
+
+namespace pinfer::characterize {
+namespace {
+
+using protocol::Component;
+using protocol::PhaseCost;
+using protocol::Side;
+using sim::Category;
+using sim::CostStep;
+using sim::Party;
+
+Party party_of(Side side) {
+  return side == Side::client ? Party::client : Party::server;
+}
+
+// Reads the components of one phase, refusing a missing one the protocol always produces.
+class PhaseReader {
+ public:
+  PhaseReader(const PhaseCost& phase, std::string phase_name)
+      : phase_(phase), name_(std::move(phase_name)) {}
+
+  [[nodiscard]] double require(Side side, Component c) const {
+    if (!phase_.has(side, c)) {
+      throw FormatError(name_ + " cost report lacks component " + component_key(side, c));
+    }
+    return std::max(0.0, phase_.seconds_of(side, c));
+  }
+  [[nodiscard]] double optional(Side side, Component c) const {
+    return std::max(0.0, phase_.seconds_of(side, c));
+  }
+  // A layer's seconds of a component (0 when the layer has none).
+  [[nodiscard]] double layer(std::size_t index, Side side, Component c) const {
+    if (index >= phase_.layers.size()) return 0.0;
+    const auto& seconds = phase_.layers[index].seconds;
+    const auto it = seconds.find(component_key(side, c));
+    return it == seconds.end() ? 0.0 : std::max(0.0, it->second);
+  }
+  // Bytes {up, down} of the transfer steps whose name starts with `prefix`.
+  [[nodiscard]] std::pair<double, double> bytes(const std::string& prefix) const {
+    double up = 0, down = 0;
+    for (const auto& [step, t] : phase_.transfers) {
+      if (step.starts_with(prefix)) {
+        up += static_cast<double>(t.bytes_sent);
+        down += static_cast<double>(t.bytes_received);
+      }
+    }
+    return {up, down};
+  }
+  // CPU of a side outside its named components; fills `coverage`.
+  [[nodiscard]] double uncovered_cpu(Side side, CpuCoverage& coverage) const {
+    coverage.cpu_total_s = require(side, Component::cpu_total);
+    coverage.component_cpu_s = 0;
+    for (Component c : protocol::kAllComponents) {
+      if (protocol::is_step(c) && !protocol::is_wall_clock(c)) {
+        coverage.component_cpu_s += optional(side, c);
+      }
+    }
+    return std::max(0.0, coverage.cpu_total_s - coverage.component_cpu_s);
+  }
+
+ private:
+  const PhaseCost& phase_;
+  std::string name_;
+};
+
+// Appends steps that run together: every step after the first overlaps the previous one. Steps
+// with nothing to do are left out; a group that ends up empty adds nothing.
+void add_group(std::vector<CostStep>& steps, std::vector<CostStep> group) {
+  bool first = true;
+  for (CostStep& s : group) {
+    const bool empty = s.kind == sim::StepKind::compute ? !(s.seconds > 0) : !(s.bytes > 0);
+    if (empty) continue;
+    s.overlaps_previous = !first;
+    first = false;
+    steps.push_back(std::move(s));
+  }
+}
+
+CostStep compute(std::string label, Side side, Category category, double seconds) {
+  return CostStep::compute(std::move(label), party_of(side), category, seconds);
+}
+
+// Transfers of a group: one step per direction that carried bytes.
+void add_transfers(std::vector<CostStep>& group, const std::string& label,
+                   std::pair<double, double> bytes) {
+  group.push_back(CostStep::transfer(label + " (up)", Party::client, bytes.first));
+  group.push_back(CostStep::transfer(label + " (down)", Party::server, bytes.second));
+}
+
+// The uncovered CPU of both sides, spread over a phase's groups by the bytes each group moves.
+struct Transport {
+  double client_s = 0, server_s = 0, phase_bytes = 0;
+
+  void add_share(std::vector<CostStep>& group, double group_bytes) const {
+    if (!(phase_bytes > 0)) return;
+    const double share = group_bytes / phase_bytes;
+    group.push_back(compute("client transport (framing, TLS, copies)", Side::client,
+                            Category::other, client_s * share));
+    group.push_back(compute("server transport (framing, TLS, copies)", Side::server,
+                            Category::other, server_s * share));
+  }
+};
+
+double total(std::pair<double, double> b) {
+  return b.first + b.second;
+}
+
+void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCosts& out,
+                   const PhaseCost& phase) {
+  const bool sg = kind == protocol::ProtocolKind::server_garbler;
+  std::vector<CostStep>& steps = out.costs.offline;
+  const Transport transport{r.uncovered_cpu(Side::client, out.client_offline),
+                            r.uncovered_cpu(Side::server, out.server_offline),
+                            total(r.bytes("offline/"))};
+
+  // The request and its answer, then key generation.
+  std::vector<CostStep> start;
+  add_transfers(start, "offline request", r.bytes("offline/request"));
+  add_group(steps, std::move(start));
+  add_group(steps, {compute("client HE keygen", Side::client, Category::he,
+                            r.require(Side::client, Component::he_keygen))});
+
+  // HE: the client's sender thread encrypts layer k + 1 while the server evaluates layer k and
+  // the client decrypts layer k - 1.
+  std::vector<CostStep> he;
+  he.push_back(compute("client HE encrypt", Side::client, Category::he,
+                       r.require(Side::client, Component::he_encrypt)));
+  const auto he_bytes = r.bytes("offline/he");
+  CostStep eval = compute("server HE evaluation", Side::server, Category::he,
+                          r.require(Side::server, Component::he_evaluate));
+  for (std::size_t i = 0; i < phase.layers.size(); ++i) {
+    eval.per_layer_seconds.push_back(r.layer(i, Side::server, Component::he_evaluate));
+  }
+  if (!eval.per_layer_seconds.empty()) {
+    eval.scaling = sim::Scaling::layer_parallel;  // one layer per HE thread (LPHE)
+    eval.threads = sim::ThreadPool::server_he;
+  }
+  he.push_back(std::move(eval));
+  he.push_back(compute("client HE decrypt", Side::client, Category::he,
+                       r.require(Side::client, Component::he_decrypt)));
+  add_transfers(he, "HE queries and responses", he_bytes);
+  transport.add_share(he, total(he_bytes));
+  add_group(steps, std::move(he));
+
+  // Garbled circuits: chunk k is garbled (and its OT run) while chunk k - 1 travels and is
+  // stored. One thread per side does OT and garbling in turn, so they form one step.
+  const Side garbler = sg ? Side::server : Side::client;
+  const Side evaluator = sg ? Side::client : Side::server;
+  const auto gc_bytes = r.bytes("offline/gc");
+  const auto done_bytes = r.bytes("offline/done");
+  std::vector<CostStep> gc;
+  gc.push_back(compute(std::string(to_string(garbler)) + " OT + garbling", garbler, Category::gc,
+                       r.require(garbler, Component::ot) + r.require(garbler, Component::garble)));
+  gc.push_back(compute(std::string(to_string(evaluator)) + " OT", evaluator, Category::ot,
+                       r.require(evaluator, Component::ot)));
+  gc.push_back(compute("client store writes", Side::client, Category::other,
+                       r.optional(Side::client, Component::store_write)));
+  gc.push_back(compute("server store writes", Side::server, Category::other,
+                       r.optional(Side::server, Component::store_write)));
+  add_transfers(gc, "garbled circuits, OT and cost report",
+                {gc_bytes.first + done_bytes.first, gc_bytes.second + done_bytes.second});
+  transport.add_share(gc, total(gc_bytes) + total(done_bytes));
+  add_group(steps, std::move(gc));
+}
+
+void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t stages,
+                  MeasuredCosts& out) {
+  const bool sg = kind == protocol::ProtocolKind::server_garbler;
+  std::vector<CostStep>& steps = out.costs.online;
+  const Transport transport{r.uncovered_cpu(Side::client, out.client_online),
+                            r.uncovered_cpu(Side::server, out.server_online),
+                            total(r.bytes("online/"))};
+  (void)r.require(Side::server, Component::linear_shared);
+  if (sg) {
+    (void)r.require(Side::server, Component::gc_input_labels);
+    (void)r.require(Side::client, Component::gc_evaluate);
+    (void)r.require(Side::server, Component::output);
+  } else {
+    (void)r.require(Side::server, Component::gc_input_flips);
+    (void)r.require(Side::client, Component::gc_flip_labels);
+    (void)r.require(Side::server, Component::gc_evaluate);
+  }
+  // Opening the precompute: the server takes its half before accepting, then the client reads
+  // its state (the per-stage reads of garbled tables are steps of their stage).
+  double client_open = r.optional(Side::client, Component::store_read);
+  double server_open = r.optional(Side::server, Component::store_read);
+  for (std::size_t si = 0; si < stages; ++si) {
+    client_open -= r.layer(si, Side::client, Component::store_read);
+    server_open -= r.layer(si, Side::server, Component::store_read);
+  }
+  add_group(steps, {compute("server opens its precompute", Side::server, Category::other,
+                            std::max(0.0, server_open))});
+  add_group(steps, {compute("client opens its precompute", Side::client, Category::other,
+                            std::max(0.0, client_open))});
+  const auto input_bytes = r.bytes("online/input");
+  std::vector<CostStep> input;
+  add_transfers(input, "masked input", input_bytes);
+  transport.add_share(input, total(input_bytes));
+  add_group(steps, std::move(input));
+
+  for (std::size_t si = 0; si < stages; ++si) {
+    const std::string stage = "stage " + std::to_string(si);
+    CostStep linear = compute(stage + ": server linear layers on shares", Side::server,
+                              Category::ss, r.layer(si, Side::server, Component::linear_shared));
+    linear.layer = static_cast<uint32_t>(si);
+    add_group(steps, {std::move(linear)});
+    if (si + 1 == stages) break;  // the last stage is linear only
+    // The server's second thread sends stage inputs chunk after chunk while the peer works on
+    // the previous chunk and the server consumes the answers.
+    std::vector<CostStep> gc;
+    if (sg) {
+      gc.push_back(compute(stage + ": server input labels", Side::server, Category::gc,
+                           r.layer(si, Side::server, Component::gc_input_labels)));
+      gc.push_back(compute(stage + ": client GC evaluation", Side::client, Category::gc,
+                           r.layer(si, Side::client, Component::gc_evaluate)));
+      gc.push_back(compute(stage + ": server output decoding", Side::server, Category::gc,
+                           r.layer(si, Side::server, Component::output)));
+    } else {
+      gc.push_back(compute(stage + ": server input flips", Side::server, Category::gc,
+                           r.layer(si, Side::server, Component::gc_input_flips)));
+      gc.push_back(compute(stage + ": client flip labels", Side::client, Category::gc,
+                           r.layer(si, Side::client, Component::gc_flip_labels)));
+      gc.push_back(compute(stage + ": server GC evaluation", Side::server, Category::gc,
+                           r.layer(si, Side::server, Component::gc_evaluate)));
+    }
+    gc.push_back(compute(stage + ": client store reads", Side::client, Category::other,
+                         r.layer(si, Side::client, Component::store_read)));
+    gc.push_back(compute(stage + ": server store reads", Side::server, Category::other,
+                         r.layer(si, Side::server, Component::store_read)));
+    const auto stage_bytes = r.bytes("online/stage" + std::to_string(si));
+    add_transfers(gc, stage + " labels and bits", stage_bytes);
+    transport.add_share(gc, total(stage_bytes));
+    for (CostStep& s : gc) s.layer = static_cast<uint32_t>(si);
+    add_group(steps, std::move(gc));
+  }
+  const auto output_bytes = r.bytes("online/output");
+  const auto done_bytes = r.bytes("online/done");
+  std::vector<CostStep> output;
+  add_transfers(output, "output share and cost report",
+                {output_bytes.first + done_bytes.first, output_bytes.second + done_bytes.second});
+  transport.add_share(output, total(output_bytes) + total(done_bytes));
+  add_group(steps, std::move(output));
+}
+
+}  // namespace
+
+MeasuredCosts to_protocol_costs(const protocol::CostReport& offline,
+                                const protocol::CostReport& online, protocol::ProtocolKind kind) {
+  MeasuredCosts out;
+  offline_steps(PhaseReader(offline.offline, "offline"), kind, out, offline.offline);
+  std::size_t stages = 0;
+  for (const protocol::LayerCost& l : online.online.layers) {
+    if (l.name.starts_with("stage")) ++stages;
+  }
+  // The server reports every stage, the client all but the last; the merged list has one entry
+  // per stage.
+  online_steps(PhaseReader(online.online, "online"), kind, stages, out);
+  out.costs.client_storage_bytes = offline.client_storage_bytes;
+  out.costs.server_storage_bytes = offline.server_storage_bytes;
+  return out;
+}
+
+}  // namespace pinfer::characterize

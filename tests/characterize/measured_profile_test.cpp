@@ -1,0 +1,241 @@
+// Measured cost reports to simulator steps: busy time never counts waiting, every side's steps
+// add up to its CPU time plus store I/O, a missing component is an error, and a real run of both
+// protocols converts into a profile the simulator accepts.
+#include "pinfer/characterize/measured_profile.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "expect_message.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/protocol/client_registry.hpp"
+#include "pinfer/protocol/inference_client.hpp"
+#include "pinfer/protocol/inference_server.hpp"
+#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/sim/cost_profile.hpp"
+#include "protocol/test_models.hpp"
+
+namespace fs = std::filesystem;
+using namespace pinfer;
+using namespace pinfer::protocol;
+
+namespace {
+
+template <typename E>
+void expect_message(auto&& fn, const std::string& needle) {
+  const std::string message = test_support::message_of<E>(fn);
+  EXPECT_NE(message.find(needle), std::string::npos) << message;
+}
+
+TEST(ScopedTimer, BusyComponentExcludesTimeBlocked) {
+  PhaseCost cost;
+  {
+    ScopedTimer t(cost, Component::garble);
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // blocked, not busy
+  }
+  {
+    ScopedTimer t(cost, Component::wait_peer);
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  }
+  cost.label_side(Side::client);
+  EXPECT_LT(cost.seconds_of(Side::client, Component::garble), 0.03);
+  EXPECT_GE(cost.seconds_of(Side::client, Component::wait_peer), 0.06);
+}
+
+TEST(ScopedTimer, BusyComponentCountsWork) {
+  PhaseCost cost;
+  volatile uint64_t sink = 0;
+  {
+    // Spins until this thread has used 20 ms of CPU, however loaded the machine is.
+    ScopedTimer t(cost, Component::ot);
+    const double cpu0 = thread_cpu_seconds();
+    while (thread_cpu_seconds() - cpu0 < 0.02) sink = sink + 1;
+  }
+  cost.label_side(Side::server);
+  EXPECT_GE(cost.seconds_of(Side::server, Component::ot), 0.02);
+}
+
+TEST(CostComponent, NamesRoundTripAndUnknownNamesAreRefused) {
+  for (Component c : kAllComponents) EXPECT_EQ(parse_component(to_string(c)), c);
+  EXPECT_FALSE(parse_component("gc_transfer").has_value());
+  nlohmann::json j = to_json(PhaseCost{});
+  j["components"]["server/gc_transfer"] = 1.0;
+  expect_message<FormatError>([&] { (void)phase_from_json(j); }, "gc_transfer");
+  j = to_json(PhaseCost{});
+  j["components"]["peer/garble"] = 1.0;
+  expect_message<FormatError>([&] { (void)phase_from_json(j); }, "names no side");
+}
+
+// A Server-Garbler report pair with round numbers, both sides labelled as the client merges them.
+std::pair<CostReport, CostReport> synthetic_reports() {
+  CostReport pre, run;
+  PhaseCost& off = pre.offline;
+  const auto set = [](PhaseCost& p, Side side, Component c, double s) {
+    p.components[component_key(side, c)] = s;
+  };
+  set(off, Side::client, Component::he_keygen, 0.1);
+  set(off, Side::client, Component::he_encrypt, 0.2);
+  set(off, Side::client, Component::he_decrypt, 0.3);
+  set(off, Side::client, Component::ot, 0.4);
+  set(off, Side::client, Component::store_write, 0.5);
+  set(off, Side::client, Component::cpu_total, 1.5);  // 0.5 s not in a component
+  set(off, Side::server, Component::he_evaluate, 2.0);
+  set(off, Side::server, Component::ot, 0.25);
+  set(off, Side::server, Component::garble, 1.0);
+  set(off, Side::server, Component::cpu_total, 3.25);
+  off.layers.resize(2);
+  off.layers[0].seconds["server/he_evaluate"] = 1.5;
+  off.layers[1].seconds["server/he_evaluate"] = 0.5;
+  off.transfers["offline/he"] = {1000, 3000};
+  off.transfers["offline/gc"] = {500, 5500};
+  PhaseCost& on = run.online;
+  set(on, Side::server, Component::linear_shared, 0.3);
+  set(on, Side::server, Component::gc_input_labels, 0.2);
+  set(on, Side::server, Component::output, 0.1);
+  set(on, Side::server, Component::cpu_total, 0.6);
+  set(on, Side::client, Component::gc_evaluate, 0.7);
+  set(on, Side::client, Component::store_read, 0.05);
+  set(on, Side::client, Component::cpu_total, 0.9);
+  on.layers.resize(2);
+  on.layers[0].name = "stage0";
+  on.layers[1].name = "stage1";
+  on.layers[0].seconds = {{"server/linear_shared", 0.2}, {"server/gc_input_labels", 0.2},
+                          {"server/output", 0.1}, {"client/gc_evaluate", 0.7},
+                          {"client/store_read", 0.04}};
+  on.layers[1].seconds = {{"server/linear_shared", 0.1}};
+  on.transfers["online/input"] = {100, 0};
+  on.transfers["online/stage0"] = {200, 700};
+  pre.client_storage_bytes = 123;
+  pre.server_storage_bytes = 45;
+  return {pre, run};
+}
+
+double party_seconds(const std::vector<sim::CostStep>& steps, sim::Party party) {
+  double s = 0;
+  for (const auto& step : steps) {
+    if (step.kind == sim::StepKind::compute && step.party == party) s += step.seconds;
+  }
+  return s;
+}
+
+TEST(MeasuredProfile, StepsAddUpToEachSidesCpuAndStoreTime) {
+  const auto [pre, run] = synthetic_reports();
+  const characterize::MeasuredCosts m =
+      characterize::to_protocol_costs(pre, run, ProtocolKind::server_garbler);
+  // Offline client: CPU 1.5 s (of which 1.0 s in components) + 0.5 s store writes.
+  EXPECT_NEAR(party_seconds(m.costs.offline, sim::Party::client), 2.0, 1e-9);
+  EXPECT_NEAR(party_seconds(m.costs.offline, sim::Party::server), 3.25, 1e-9);
+  EXPECT_NEAR(m.client_offline.component_cpu_s, 1.0, 1e-9);
+  EXPECT_NEAR(m.client_offline.cpu_total_s, 1.5, 1e-9);
+  // Online: client 0.9 s CPU + 0.05 s reads; server 0.6 s CPU.
+  EXPECT_NEAR(party_seconds(m.costs.online, sim::Party::client), 0.95, 1e-9);
+  EXPECT_NEAR(party_seconds(m.costs.online, sim::Party::server), 0.6, 1e-9);
+  EXPECT_EQ(m.costs.client_storage_bytes, 123u);
+  EXPECT_EQ(m.costs.server_storage_bytes, 45u);
+  // Bytes are kept exactly, per direction.
+  double up = 0, down = 0;
+  for (const auto& s : m.costs.offline) {
+    if (s.kind == sim::StepKind::transfer) (s.direction == sim::Direction::up ? up : down) += s.bytes;
+  }
+  EXPECT_EQ(up, 1500);
+  EXPECT_EQ(down, 8500);
+}
+
+TEST(MeasuredProfile, PipelinedWorkFormsOverlappingGroups) {
+  const auto [pre, run] = synthetic_reports();
+  const auto m = characterize::to_protocol_costs(pre, run, ProtocolKind::server_garbler);
+  const auto& off = m.costs.offline;
+  ASSERT_FALSE(off.empty());
+  EXPECT_FALSE(off[0].overlaps_previous);  // (no request bytes in this report)  // keygen runs alone
+  EXPECT_EQ(off[0].label, "client HE keygen");
+  EXPECT_FALSE(off[1].overlaps_previous);  // the HE group starts
+  EXPECT_TRUE(off[2].overlaps_previous);
+  const auto eval = std::find_if(off.begin(), off.end(),
+                                 [](const auto& s) { return s.label == "server HE evaluation"; });
+  ASSERT_NE(eval, off.end());
+  EXPECT_EQ(eval->per_layer_seconds, (std::vector<double>{1.5, 0.5}));
+  // Online: the stage-0 GC group overlaps; the stage-1 linear layer starts a group of its own.
+  const auto& on = m.costs.online;
+  const auto gc = std::find_if(on.begin(), on.end(), [](const auto& s) {
+    return s.label == "stage 0: client GC evaluation";
+  });
+  ASSERT_NE(gc, on.end());
+  EXPECT_TRUE(gc->overlaps_previous);
+  EXPECT_NEAR(gc->seconds, 0.7, 1e-12);
+  const auto last = std::find_if(on.begin(), on.end(), [](const auto& s) {
+    return s.label == "stage 1: server linear layers on shares";
+  });
+  ASSERT_NE(last, on.end());
+  EXPECT_FALSE(last->overlaps_previous);
+  EXPECT_NEAR(last->seconds, 0.1, 1e-12);
+}
+
+TEST(MeasuredProfile, MissingComponentIsAnErrorNamingIt) {
+  auto [pre, run] = synthetic_reports();
+  pre.offline.components.erase("server/he_evaluate");
+  expect_message<FormatError>(
+      [&] { (void)characterize::to_protocol_costs(pre, run, ProtocolKind::server_garbler); },
+      "server/he_evaluate");
+  auto [pre2, run2] = synthetic_reports();
+  // A Server-Garbler report read as Client-Garbler lacks the garbler's online components.
+  expect_message<FormatError>(
+      [&] { (void)characterize::to_protocol_costs(pre2, run2, ProtocolKind::client_garbler); },
+      "lacks component");
+}
+
+struct Stores {
+  fs::path dir = fs::temp_directory_path() / ("pinfer-char-test-" + new_precompute_id());
+  PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
+  PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
+  ClientRegistry registry{dir / "server" / "CLIENTS"};
+  ~Stores() { fs::remove_all(dir); }
+};
+
+class MeasuredRun : public ::testing::TestWithParam<ProtocolKind> {};
+
+// A real run of the protocol converts into a profile the simulator accepts, each side's busy
+// components cover most of its CPU time, and the steps carry the bytes the channel counted.
+TEST_P(MeasuredRun, RealReportsConvertIntoAValidProfile) {
+  const nn::LoweredModel model = test_models::small_test_model(3);
+  Stores stores;
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
+  auto [a, b] = make_memory_channel_pair();
+  std::thread t([&, &sch = *b] { server.serve_connection(sch); });
+  CostReport pre, run;
+  {
+    InferenceClient client(*a, stores.client,
+                           {.credentials = stores.registry.register_client({}), .protocol = GetParam()});
+    pre = client.precompute();
+    run = client.infer(test_models::random_input(model.input_shape, 1), false);
+    client.close();
+  }
+  t.join();
+  const auto m = characterize::to_protocol_costs(pre, run, GetParam());
+  sim::CostProfile profile;
+  profile.name = "measured:test";
+  profile.network = "test";
+  profile.source = {"measured", "full run", "unit test"};
+  profile.relu_count = run.relus;
+  profile.protocols[std::string(to_string(GetParam()))] = m.costs;
+  EXPECT_NO_THROW(sim::validate(profile));
+  for (const auto* c : {&m.client_offline, &m.server_offline, &m.client_online, &m.server_online}) {
+    EXPECT_GT(c->cpu_total_s, 0.0);
+    EXPECT_LE(c->component_cpu_s, c->cpu_total_s * 1.05 + 1e-3);
+  }
+  double bytes = 0;
+  for (const auto* phase : {&m.costs.offline, &m.costs.online}) {
+    for (const auto& s : *phase) bytes += s.kind == sim::StepKind::transfer ? s.bytes : 0.0;
+  }
+  const double counted = static_cast<double>(pre.offline.upload_bytes + pre.offline.download_bytes +
+                                             run.online.upload_bytes + run.online.download_bytes);
+  EXPECT_EQ(bytes, counted);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothProtocols, MeasuredRun,
+                         ::testing::Values(ProtocolKind::server_garbler,
+                                           ProtocolKind::client_garbler));
+
+}  // namespace
