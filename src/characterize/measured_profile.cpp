@@ -52,7 +52,7 @@ class PhaseReader {
     }
     return {up, down};
   }
-  // CPU of a side outside its named components; fills `coverage`.
+  // CPU of a side outside its named components and its store I/O; fills `coverage`.
   [[nodiscard]] double uncovered_cpu(Side side, CpuCoverage& coverage) const {
     coverage.cpu_total_s = require(side, Component::cpu_total);
     coverage.component_cpu_s = 0;
@@ -61,6 +61,8 @@ class PhaseReader {
         coverage.component_cpu_s += optional(side, c);
       }
     }
+    // CPU inside store I/O is part of the store steps' wall time already.
+    coverage.component_cpu_s += optional(side, Component::store_cpu);
     return std::max(0.0, coverage.cpu_total_s - coverage.component_cpu_s);
   }
 

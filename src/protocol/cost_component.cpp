@@ -40,6 +40,8 @@ std::string_view to_string(Component component) noexcept {
       return "cpu_total";
     case Component::wait_peer:
       return "wait_peer";
+    case Component::store_cpu:
+      return "store_cpu";
   }
   return "unknown";
 }
@@ -64,7 +66,8 @@ bool is_wall_clock(Component component) noexcept {
 }
 
 bool is_step(Component component) noexcept {
-  return component != Component::cpu_total && component != Component::wait_peer;
+  return component != Component::cpu_total && component != Component::wait_peer &&
+         component != Component::store_cpu;
 }
 
 }  // namespace pinfer::protocol

@@ -30,6 +30,7 @@ class StoreIoTimer {
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     cost_.add(io_, wall);
+    cost_.add(Component::store_cpu, cpu);
     if (enclosing_) cost_.add(*enclosing_, -cpu);
     if (layer_ != nullptr) {
       layer_->seconds[std::string(to_string(io_))] += wall;

@@ -20,7 +20,8 @@ namespace pinfer::characterize {
 
 // How much of a side's CPU time in a phase its busy components name.
 struct CpuCoverage {
-  double component_cpu_s = 0;  // sum of the side's busy components timed by thread CPU
+  double component_cpu_s = 0;  // the side's busy components timed by thread CPU, plus the CPU
+                               // inside its store I/O
   double cpu_total_s = 0;      // all CPU time of the side's threads in the phase
 };
 

@@ -16,9 +16,10 @@ enum class Side : uint8_t { client, server };
 // Busy components hold the time a party's thread was running on that work (thread CPU time),
 // never time blocked on the peer: two parties' components can be added without double
 // counting. Store I/O is the wall time spent in store reads and writes (the party is busy on
-// its disk). cpu_total and wait_peer are not steps: cpu_total is all CPU time of the side's
-// threads in the phase (to check how much of it the busy components cover), wait_peer the wall
-// time blocked on the peer in the garbled-circuit stages (diagnostic).
+// its disk). cpu_total, wait_peer and store_cpu are not steps: cpu_total is all CPU time of the
+// side's threads in the phase (to check how much of it the busy components cover), wait_peer the
+// wall time blocked on the peer in the garbled-circuit stages (diagnostic), store_cpu the CPU
+// time spent inside store I/O (already part of its wall time, so not counted again).
 enum class Component : uint8_t {
   he_keygen,
   he_encrypt,
@@ -36,6 +37,7 @@ enum class Component : uint8_t {
   output,
   cpu_total,
   wait_peer,
+  store_cpu,
 };
 
 inline constexpr std::array kAllComponents = {
@@ -44,7 +46,7 @@ inline constexpr std::array kAllComponents = {
     Component::store_write,     Component::store_read,     Component::linear_shared,
     Component::gc_input_labels, Component::gc_input_flips, Component::gc_flip_labels,
     Component::gc_evaluate,     Component::output,         Component::cpu_total,
-    Component::wait_peer,
+    Component::wait_peer,       Component::store_cpu,
 };
 
 [[nodiscard]] std::string_view to_string(Side side) noexcept;
@@ -55,7 +57,7 @@ inline constexpr std::array kAllComponents = {
 [[nodiscard]] std::string component_key(Side side, Component component);
 // True for the components timed by the wall clock (store I/O, waits); the rest are thread CPU.
 [[nodiscard]] bool is_wall_clock(Component component) noexcept;
-// True for the components that are work steps (everything but cpu_total and wait_peer).
+// True for the components that are work steps (all but cpu_total, wait_peer and store_cpu).
 [[nodiscard]] bool is_step(Component component) noexcept;
 
 }  // namespace pinfer::protocol

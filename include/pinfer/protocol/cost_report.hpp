@@ -75,7 +75,8 @@ struct CostReport {
 [[nodiscard]] PhaseCost phase_from_json(const nlohmann::json& j);
 
 // Adds the seconds its scope took to a component when it goes out of scope: thread CPU time
-// for busy components, wall time for store I/O and waits (is_wall_clock).
+// for busy components, wall time for store I/O and waits (is_wall_clock); store I/O also adds
+// its CPU time to Component::store_cpu.
 class ScopedTimer {
  public:
   ScopedTimer(PhaseCost& phase, Component component, LayerCost* layer = nullptr)
@@ -84,12 +85,16 @@ class ScopedTimer {
         component_(component),
         wall_(is_wall_clock(component)),
         start_wall_(std::chrono::steady_clock::now()),
-        start_cpu_(wall_ ? 0.0 : thread_cpu_seconds()) {}
+        start_cpu_(thread_cpu_seconds()) {}
   ~ScopedTimer() {
+    const double cpu = thread_cpu_seconds() - start_cpu_;
     const double s =
         wall_ ? std::chrono::duration<double>(std::chrono::steady_clock::now() - start_wall_).count()
-              : thread_cpu_seconds() - start_cpu_;
+              : cpu;
     phase_.add(component_, s);
+    if (component_ == Component::store_write || component_ == Component::store_read) {
+      phase_.add(Component::store_cpu, cpu);  // inside the wall time: not transport CPU
+    }
     if (layer_ != nullptr) layer_->seconds[std::string(to_string(component_))] += s;
   }
   ScopedTimer(const ScopedTimer&) = delete;
