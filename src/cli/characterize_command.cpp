@@ -10,12 +10,10 @@
 
 #include "command_registry.hpp"
 #include "pi_common.hpp"
-#include "pinfer/characterize/measured_profile.hpp"
+#include "pinfer/characterize/measure_once.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
-#include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/model_loader.hpp"
-#include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/sim/cost_profile.hpp"
 
 namespace fs = std::filesystem;
@@ -32,27 +30,6 @@ struct Options {
   std::string capacity = "200GB";
   bool insecure = false;
 };
-
-// Fails loudly when the private result differs from the fixed-point engine on the same input.
-void check_bit_exact(const nn::LoweredModel& model, const FloatTensor& x,
-                     const protocol::CostReport& run, const std::string& protocol) {
-  const RingTensor expect = nn::run_fixed_point(model, nn::encode_input(model, x));
-  if (run.logits_ring != expect.values()) {
-    throw ProtocolError(protocol + ": private logits differ from the fixed-point engine");
-  }
-  fmt::print(stderr, "{}: private logits bit-exact with the fixed-point engine\n", protocol);
-}
-
-// How much of each side's CPU its components name (the rest becomes transport steps).
-void print_coverage(const characterize::MeasuredCosts& m) {
-  for (const auto& [name, c] :
-       {std::pair{"client offline", m.client_offline}, std::pair{"server offline", m.server_offline},
-        std::pair{"client online", m.client_online}, std::pair{"server online", m.server_online}}) {
-    fmt::print(stderr, "  {:<15} CPU {:>9.3f} s, in named components {:>9.3f} s ({:.1f}%)\n", name,
-               c.cpu_total_s, c.component_cpu_s,
-               c.cpu_total_s > 0 ? 100.0 * c.component_cpu_s / c.cpu_total_s : 100.0);
-  }
-}
 
 void setup(CLI::App& app) {
   auto opt = std::make_shared<Options>();
@@ -91,34 +68,27 @@ void setup(CLI::App& app) {
       auto client_store = open_store(work / (name + "-client"), opt->capacity);
       const LoopbackServer server(loaded.lowered, kind, *server_store, {}, "characterize server",
                                   opt->insecure);
-      protocol::CostReport pre, run;
+      Prg prg;
+      const FloatTensor x = characterize::sample_input(loaded.lowered, prg);
+      characterize::MeasuredRun measured;
       {
         protocol::ClientCredentials credentials = server.register_client({});
         auto ch = server.connect({});
-        protocol::InferenceClient client(*ch, *client_store,
-                                         {std::move(credentials), kind, terminal_progress()});
-        fmt::print(stderr, "{}: offline phase ...\n", name);
-        pre = client.precompute();
-        fmt::print(stderr, "{}: online phase ...\n", name);
-        FloatTensor x(loaded.lowered.input_shape);
-        Prg prg;
-        for (auto& v : x.values()) v = static_cast<float>(prg.uniform_below(1000)) / 1000.0f;
-        run = client.infer(x, false);
-        client.close();
-        check_bit_exact(loaded.lowered, x, run, name);
+        fmt::print(stderr, "{}: offline and online phase ...\n", name);
+        measured = characterize::measure_once(
+            *ch, *client_store, {std::move(credentials), kind, terminal_progress()},
+            loaded.lowered, x);
+        fmt::print(stderr, "{}: private logits bit-exact with the fixed-point engine\n", name);
       }
-      run.offline = pre.offline;
-      run.server_storage_bytes = pre.server_storage_bytes;
-      run.client_storage_bytes = pre.client_storage_bytes;
+      const protocol::CostReport& run = measured.online;
       std::string report_path;
       if (!opt->report_dir.empty()) {
         fs::create_directories(opt->report_dir);
         report_path = (fs::path(opt->report_dir) / (name + ".json")).string();
       }
       emit_report(run, report_path, false);
-      const characterize::MeasuredCosts measured = characterize::to_protocol_costs(pre, run, kind);
-      print_coverage(measured);
-      profile.protocols[sim::canonical_protocol_name(name)] = measured.costs;
+      fmt::print(stderr, "{}", characterize::format_coverage(measured.costs));
+      profile.protocols[sim::canonical_protocol_name(name)] = measured.costs.costs;
     }
     if (opt->store_dir.empty()) fs::remove_all(work);
     if (!opt->out.empty()) {

@@ -140,8 +140,10 @@ protocol::ProgressFn terminal_progress() {
 
 namespace {
 net::ServiceOptions loopback_options(const LinkOptions& link,
-                                     std::shared_ptr<const net::TlsServerContext> tls) {
+                                     std::shared_ptr<const net::TlsServerContext> tls,
+                                     std::size_t max_sessions) {
   net::ServiceOptions so;
+  so.max_sessions = max_sessions;
   so.tls = std::move(tls);
   so.tcp.io_timeout_ms = link.timeout_ms;
   so.tcp.send_rate_mbps = link.downlink_mbps;
@@ -157,13 +159,13 @@ std::shared_ptr<const net::TlsServerContext> ephemeral_tls() {
 
 LoopbackServer::LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                                protocol::PrecomputeStore& store, const LinkOptions& link,
-                               std::string log_prefix, bool insecure)
+                               std::string log_prefix, bool insecure, std::size_t max_sessions)
     : tls_(insecure ? nullptr : ephemeral_tls()),
       client_security_{
           .ca = {}, .pin = tls_ ? net::to_hex(tls_->fingerprint()) : "", .insecure = insecure},
       registry_(store.root() / "CLIENTS"),
       server_(model, kind, store, registry_),
-      service_(server_, loopback_options(link, tls_),
+      service_(server_, loopback_options(link, tls_, max_sessions),
                [prefix = std::move(log_prefix)](std::string_view m) {
                  fmt::print(stderr, "{}: {}\n", prefix, m);
                }),

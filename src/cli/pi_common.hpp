@@ -88,7 +88,7 @@ class LoopbackServer {
  public:
   LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                  protocol::PrecomputeStore& store, const LinkOptions& link, std::string log_prefix,
-                 bool insecure);
+                 bool insecure, std::size_t max_sessions = net::ServiceOptions{}.max_sessions);
   ~LoopbackServer();
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;

@@ -10,6 +10,7 @@
 // copies) becomes a "transport" step of that side, spread over the groups by their bytes, so each
 // side's steps add up to its measured CPU time plus its store I/O.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "pinfer/protocol/cost_report.hpp"
@@ -29,6 +30,9 @@ struct MeasuredCosts {
   sim::ProtocolCosts costs;
   CpuCoverage client_offline, server_offline, client_online, server_online;
 };
+
+// One line per side and phase: CPU time and how much of it the named components cover.
+[[nodiscard]] std::string format_coverage(const MeasuredCosts& costs);
 
 // Builds the steps of one protocol from the report of an offline phase (`offline`, as returned
 // by InferenceClient::precompute) and of an online phase using it (`online`, from infer).
