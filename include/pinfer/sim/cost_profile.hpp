@@ -43,6 +43,10 @@ struct CostStep {
   StepKind kind = StepKind::compute;
   Category category = Category::other;
   std::optional<uint32_t> layer;  // index of the layer this step belongs to, if one
+  // Pipelining: this step starts together with the previous one (they form a group, possibly
+  // longer than two); the phase goes on when every step of the group has finished. The first
+  // step of a phase may not set it. JSON key "overlaps_previous", written only when true.
+  bool overlaps_previous = false;
 
   // kind == compute
   double seconds = 0.0;  // at one thread
