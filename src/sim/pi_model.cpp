@@ -122,6 +122,8 @@ void finish_stats(RunStats& r, const Tally& t, std::vector<double>& latencies) {
   r.p99_latency_s = percentile_inplace(latencies, 0.99);
 }
 
+constexpr SharedResource::Algorithm kOwn = SharedResource::Algorithm::per_job;
+
 // K clients and one server. With K = 1 and no pool or server link this is, event for event,
 // the published one-client model (the processes are spawned and scheduled in the same order).
 class PiSystem {
@@ -129,10 +131,14 @@ class PiSystem {
   PiSystem(const ModelPlan& plan, double rate, uint64_t seed, const RunOptions& options)
       : plan_(plan), options_(options), total_freed_(engine_) {
     const bool contended = plan.mode == SimMode::contended;
+    // A resource of one client holds a few jobs: the per-job algorithm (the original
+    // arithmetic, so one-client results stay bit-identical); one shared by many clients may
+    // hold thousands: the by-class algorithm (shared_resource.hpp).
+    const auto shared = plan.clients == 1 ? kOwn : SharedResource::Algorithm::by_class;
     if (contended && plan.shared_cores > 0) {
-      pool_ = std::make_unique<SharedResource>(engine_, plan.shared_cores);
+      pool_ = std::make_unique<SharedResource>(engine_, plan.shared_cores, shared);
     } else {
-      server_cpu_ = std::make_unique<SharedResource>(engine_, plan.server_cores);
+      server_cpu_ = std::make_unique<SharedResource>(engine_, plan.server_cores, shared);
     }
     if (contended && plan.server_uplink_bytes_per_s > 0) {
       server_up_ = std::make_unique<SharedResource>(engine_, plan.server_uplink_bytes_per_s);
@@ -144,16 +150,16 @@ class PiSystem {
     for (uint32_t i = 0; i < plan.clients; ++i) {
       clients_.push_back(std::make_unique<Client>(engine_, plan, i, rate, seed));
       Client& c = *clients_.back();
-      if (!pool_) c.cpu = std::make_unique<SharedResource>(engine_, plan.client_cores);
+      if (!pool_) c.cpu = std::make_unique<SharedResource>(engine_, plan.client_cores, kOwn);
       if (server_up_) {
         c.up_group = server_up_->add_group(plan.uplink_bytes_per_s);
       } else {
-        c.uplink = std::make_unique<SharedResource>(engine_, plan.uplink_bytes_per_s);
+        c.uplink = std::make_unique<SharedResource>(engine_, plan.uplink_bytes_per_s, kOwn);
       }
       if (server_down_) {
         c.down_group = server_down_->add_group(plan.downlink_bytes_per_s);
       } else {
-        c.downlink = std::make_unique<SharedResource>(engine_, plan.downlink_bytes_per_s);
+        c.downlink = std::make_unique<SharedResource>(engine_, plan.downlink_bytes_per_s, kOwn);
       }
     }
   }

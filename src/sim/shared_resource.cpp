@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
 
 #include "pinfer/core/error.hpp"
@@ -28,14 +29,17 @@ void Join::done() {
   if (--pending == 0) engine->schedule(engine->now(), parent);
 }
 
-SharedResource::SharedResource(Engine& engine, double capacity)
-    : engine_(engine), capacity_(capacity) {
+SharedResource::SharedResource(Engine& engine, double capacity, Algorithm algorithm)
+    : engine_(engine), capacity_(capacity), algorithm_(algorithm) {
   if (!(capacity > 0.0)) {
     throw InvalidArgument("shared resource capacity " + std::to_string(capacity) + " must be > 0");
   }
 }
 
 SharedResource::GroupId SharedResource::add_group(double capacity) {
+  if (algorithm_ != Algorithm::by_class) {
+    throw InvalidArgument("resource groups need the by_class processor-sharing algorithm");
+  }
   if (!(capacity > 0.0) || std::isinf(capacity)) {
     throw InvalidArgument("resource group capacity " + std::to_string(capacity) +
                           " must be finite and > 0");
@@ -122,6 +126,13 @@ void SharedResource::recap_group(GroupId g, uint32_t skip) {
 
 void SharedResource::start(std::coroutine_handle<> h, Join* join, double work, double max_rate,
                            GroupId group) {
+  if (algorithm_ == Algorithm::per_job) {
+    advance_small();
+    small_jobs_.push_back(SmallJob{h, join, work, max_rate, 0.0});
+    ++active_;
+    reallocate_small();
+    return;
+  }
   advance();
   uint32_t id;
   if (!free_jobs_.empty()) {
@@ -192,6 +203,10 @@ void SharedResource::reallocate() {
 
 void SharedResource::on_event(uint64_t tag) {
   if (tag != generation_) return;  // superseded by a later start or finish
+  if (algorithm_ == Algorithm::per_job) {
+    on_event_small();
+    return;
+  }
   advance();
   finished_.clear();
   for (const auto& [cap, id] : class_by_cap_) {
@@ -224,6 +239,62 @@ void SharedResource::on_event(uint64_t tag) {
   }
   for (GroupId g : touched) recap_group(g, kNoJob);
   reallocate();
+}
+
+// --- Algorithm::per_job ----------------------------------------------------------------------
+
+void SharedResource::advance_small() {
+  const double dt = engine_.now() - last_update_;
+  last_update_ = engine_.now();
+  if (dt <= 0.0) return;
+  for (SmallJob& j : small_jobs_) {
+    const double done = std::min(j.remaining, j.rate * dt);
+    j.remaining -= done;
+    served_ += done;
+  }
+}
+
+void SharedResource::reallocate_small() {
+  ++generation_;
+  if (small_jobs_.empty()) return;
+  // Water filling: visit jobs by increasing cap; each takes min(cap, equal share of the rest).
+  std::vector<std::size_t>& order = order_;  // reused: no allocation per reallocation
+  order.resize(small_jobs_.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return small_jobs_[a].cap < small_jobs_[b].cap; });
+  double left = capacity_;
+  std::size_t n_left = small_jobs_.size();
+  for (std::size_t i : order) {
+    const double share = left / static_cast<double>(n_left);
+    small_jobs_[i].rate = std::min(small_jobs_[i].cap, share);
+    if (!std::isinf(left)) left -= small_jobs_[i].rate;
+    --n_left;
+  }
+  double next = std::numeric_limits<double>::infinity();
+  for (const SmallJob& j : small_jobs_) next = std::min(next, j.remaining / j.rate);
+  engine_.schedule(engine_.now() + next, this, generation_);
+}
+
+void SharedResource::on_event_small() {
+  advance_small();
+  for (std::size_t i = 0; i < small_jobs_.size();) {
+    SmallJob& j = small_jobs_[i];
+    if (j.remaining <= j.rate * kFinishSlackS) {
+      served_ += j.remaining;
+      if (j.join != nullptr) {
+        j.join->done();
+      } else {
+        engine_.schedule(engine_.now(), j.handle);
+      }
+      small_jobs_[i] = small_jobs_.back();
+      small_jobs_.pop_back();
+      --active_;
+    } else {
+      ++i;
+    }
+  }
+  reallocate_small();
 }
 
 }  // namespace pinfer::sim

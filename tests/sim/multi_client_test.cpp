@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -16,6 +17,7 @@
 #include "pinfer/sim/arrivals.hpp"
 #include "pinfer/sim/capacity_plan.hpp"
 #include "pinfer/sim/multi_client.hpp"
+#include "pinfer/sim/profile_catalog.hpp"
 #include "pinfer/sim/random.hpp"
 #include "pinfer/sim/scenario.hpp"
 #include "pinfer/sim/shared_resource.hpp"
@@ -109,6 +111,33 @@ TEST(MultiClient, OneClientIsTheSingleClientModelAndReplaysTheArrivalSequence) {
       EXPECT_EQ(multi.requests[i].arrival_s, times[i]);  // one FIFO client: completion order
     }
   }
+}
+
+// Figures printed by the simulator before it had many clients (commit 8b409e5, same sweep:
+// rate 0.001 of linspace(0.001, 0.01, 10), 5 runs, seed 7, CIFAR-10 ResNet-18 paper profile):
+// one client must give them bit for bit.
+TEST(MultiClient, OneClientReproducesTheEarlierSimulatorBitForBit) {
+  const CostProfile profile =
+      load_profile_spec("paper:cifar10/resnet18", {std::string(PINFER_SOURCE_DIR) + "/profiles"});
+  SweepOptions sw;
+  sw.rates = {0.001};
+  sw.runs = 5;
+  sw.seed = 7;
+  SystemConfig sg;
+  sg.client_storage_bytes = 32'000'000'000ULL;
+  const RateSummary a =
+      run_sweep(plan_model(profile.protocol("server-garbler"), sg), sw).rates.front();
+  EXPECT_EQ(a.mean_latency_s, 76.61001032285193);
+  EXPECT_EQ(a.mean_queue_s, 4.541309847447948);
+  SystemConfig cg;
+  cg.protocol = "client-garbler";
+  cg.mode = SimMode::contended;
+  cg.policy = PrecomputePolicy::eager;
+  const RateSummary b =
+      run_sweep(plan_model(profile.protocol("client-garbler"), cg), sw).rates.front();
+  EXPECT_EQ(b.mean_latency_s, 24.9532958509002);
+  EXPECT_EQ(b.mean_online_s, 24.653288967489072);
+  EXPECT_EQ(b.p50_latency_s, 24.68772773091332);
 }
 
 TEST(MultiClient, ClientArrivalStreamsAreDistinctAndIndependentOfTheClientCount) {
@@ -360,13 +389,17 @@ TEST(MultiClient, SharedResourceMatchesBruteForceProcessorSharing) {
       const double caps[] = {1.0, 1.0, 2.0, 8.0};
       cap[i] = caps[static_cast<std::size_t>(4 * u(gen)) % 4];
     }
-    Engine e;
-    SharedResource cpu(e, 4.0);
-    for (std::size_t i = 0; i < n; ++i)
-      e.spawn(timed_job(e, cpu, start[i], work[i], cap[i], end[i]));
-    e.run_until(1e6);
     const auto ref = reference_finish(4.0, start, work, cap);
-    for (std::size_t i = 0; i < n; ++i) ASSERT_NEAR(end[i], ref[i], 1e-6) << trial << "/" << i;
+    for (auto algorithm :
+         {SharedResource::Algorithm::by_class, SharedResource::Algorithm::per_job}) {
+      Engine e;
+      SharedResource cpu(e, 4.0, algorithm);
+      for (std::size_t i = 0; i < n; ++i)
+        e.spawn(timed_job(e, cpu, start[i], work[i], cap[i], end[i]));
+      e.run_until(1e6);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_NEAR(end[i], ref[i], 1e-6) << trial << "/" << i;
+      EXPECT_NEAR(cpu.served_work(), std::accumulate(work.begin(), work.end(), 0.0), 1e-6);
+    }
   }
 }
 

@@ -25,6 +25,12 @@
 // O(jobs log jobs). Thread counts and link rates give few distinct caps, so thousands of
 // concurrent jobs stay cheap.
 //
+// Two implementations of the same allocation: `by_class` (above) for resources shared by many
+// clients, and `per_job` (every job's remaining work updated at every event, water filling
+// over jobs sorted by cap) for a resource of one client, which holds a handful of jobs; the
+// latter is the simulator's original arithmetic, so one-client runs reproduce earlier results
+// bit for bit. Groups need `by_class`.
+//
 // With capacity = infinity every job runs at its cap, i.e. no contention.
 // Thread safety: none (one engine per thread).
 #include <coroutine>
@@ -51,12 +57,15 @@ class SharedResource final : private EventHandler {
   using GroupId = uint32_t;
   static constexpr GroupId kNoGroup = std::numeric_limits<GroupId>::max();
 
+  enum class Algorithm { per_job, by_class };
+
   // capacity > 0 (may be +infinity). Throws InvalidArgument otherwise.
-  SharedResource(Engine& engine, double capacity);
+  SharedResource(Engine& engine, double capacity, Algorithm algorithm = Algorithm::by_class);
   SharedResource(const SharedResource&) = delete;
   SharedResource& operator=(const SharedResource&) = delete;
 
   // A new group of jobs limited together to `capacity` (> 0, finite) units/s.
+  // Throws InvalidArgument with Algorithm::per_job.
   [[nodiscard]] GroupId add_group(double capacity);
 
   struct Use {
@@ -111,6 +120,17 @@ class SharedResource final : private EventHandler {
   };
 
   void start(std::coroutine_handle<> h, Join* join, double work, double max_rate, GroupId group);
+  // Algorithm::per_job.
+  struct SmallJob {
+    std::coroutine_handle<> handle;
+    Join* join;
+    double remaining;
+    double cap;
+    double rate;
+  };
+  void advance_small();
+  void reallocate_small();
+  void on_event_small();
   void on_event(uint64_t tag) override;
   // Charges progress since last_update_ at the current rates.
   void advance();
@@ -129,6 +149,9 @@ class SharedResource final : private EventHandler {
 
   Engine& engine_;
   double capacity_;
+  Algorithm algorithm_;
+  std::vector<SmallJob> small_jobs_;
+  std::vector<std::size_t> order_;  // scratch for per-job water filling
   double last_update_ = 0.0;
   double served_ = 0.0;
   uint64_t generation_ = 0;
