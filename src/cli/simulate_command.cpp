@@ -440,21 +440,20 @@ void run_plan(const PlanOptions& po) {
   opt.threads = o.threads;
   opt.max_clients = po.max_clients;
   opt.fleet_clients = po.fleet_clients;
-  const sim::CapacityPlan plan =
-      sim::plan_capacity(profile.protocol(config.protocol), config, opt);
+  const sim::CapacityPlan plan = sim::plan_capacity(profile.protocol(config.protocol), config, opt);
 
   if (po.system.json) {
-    nlohmann::json j = {{"profile", profile.name},
-                        {"config", sim::to_json(config)},
-                        {"rate_per_client", opt.rate_per_client},
-                        {"target", {{"metric", sim::to_string(opt.metric)},
-                                    {"seconds", opt.target_s}}},
-                        {"runs", opt.runs},
-                        {"seed", opt.seed},
-                        {"max_clients_per_server", plan.max_clients_per_server},
-                        {"hit_search_limit", plan.hit_search_limit},
-                        {"server_quota_per_client_bytes", plan.server_quota_per_client_bytes},
-                        {"server_storage_per_server_bytes", plan.server_storage_per_server_bytes}};
+    nlohmann::json j = {
+        {"profile", profile.name},
+        {"config", sim::to_json(config)},
+        {"rate_per_client", opt.rate_per_client},
+        {"target", {{"metric", sim::to_string(opt.metric)}, {"seconds", opt.target_s}}},
+        {"runs", opt.runs},
+        {"seed", opt.seed},
+        {"max_clients_per_server", plan.max_clients_per_server},
+        {"hit_search_limit", plan.hit_search_limit},
+        {"server_quota_per_client_bytes", plan.server_quota_per_client_bytes},
+        {"server_storage_per_server_bytes", plan.server_storage_per_server_bytes}};
     j["at_max"] = plan.at_max ? point_json(*plan.at_max) : nlohmann::json(nullptr);
     j["above_max"] = plan.above_max ? point_json(*plan.above_max) : nlohmann::json(nullptr);
     j["evaluated"] = nlohmann::json::array();
@@ -472,8 +471,8 @@ void run_plan(const PlanOptions& po) {
   fmt::print("== capacity plan: {} {} [{}], {:.6g} requests/s per client, target {} <= {:.6g} s\n",
              profile.name, config.protocol, sim::to_string(config.mode), opt.rate_per_client,
              sim::to_string(opt.metric), opt.target_s);
-  fmt::print("   {:>8} {:>11} {:>11} {:>11} {:>6} {}\n", "clients", "mean_s", "p99_s",
-             "served/run", "meets", "why not");
+  fmt::print("   {:>8} {:>11} {:>11} {:>11} {:>6} {}\n", "clients", "mean_s", "p99_s", "served/run",
+             "meets", "why not");
   for (const auto& p : plan.evaluated) print_point(p);
   if (plan.max_clients_per_server == 0) {
     fmt::print("   not even one client per server meets the target\n");
@@ -503,8 +502,7 @@ void setup(CLI::App& app) {
   add_system_options(cmd, *o);
   cmd->add_option("--search-split-at", o->search_split_at,
                   "Search the uplink share minimising mean latency at this rate (requests/s)");
-  cmd->add_option("--rates", o->rates,
-                  "Arrival rates (per client) a:b:n (linspace) or r1,r2,...");
+  cmd->add_option("--rates", o->rates, "Arrival rates (per client) a:b:n (linspace) or r1,r2,...");
   cmd->add_option("--runs", o->runs, "Independent runs per rate")->check(CLI::Range(1, 100000));
   cmd->add_option("--mode", o->mode, "independent, contended or both");
   cmd->add_flag("--json", o->json, "Print one JSON object");

@@ -35,11 +35,10 @@ E parse_enum(const Json& j, std::string_view path,
 
 CostStep parse_step(const Json& j, const std::string& path) {
   detail::require_object(j, path);
-  detail::reject_unknown_keys(
-      j, path,
-      {"label", "party", "kind", "category", "layer", "seconds", "scaling", "threads",
-       "seconds_by_threads", "per_layer_seconds", "bytes", "direction", "per_layer_bytes",
-       "overlaps_previous"});
+  detail::reject_unknown_keys(j, path,
+                              {"label", "party", "kind", "category", "layer", "seconds", "scaling",
+                               "threads", "seconds_by_threads", "per_layer_seconds", "bytes",
+                               "direction", "per_layer_bytes", "overlaps_previous"});
   CostStep s;
   s.label = detail::string(detail::field(j, "label", path), detail::join(path, "label"), 256);
   s.party = parse_enum<Party>(detail::field(j, "party", path), detail::join(path, "party"),

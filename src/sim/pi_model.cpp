@@ -200,7 +200,7 @@ class PiSystem {
     Container store;  // the client's precompute store
     Container quota;  // its share of the server's store
     Signal consumed;
-    std::unique_ptr<SharedResource> cpu;  // null: the shared pool
+    std::unique_ptr<SharedResource> cpu;               // null: the shared pool
     std::unique_ptr<SharedResource> uplink, downlink;  // null: the server link, in a group
     SharedResource::GroupId up_group = SharedResource::kNoGroup;
     SharedResource::GroupId down_group = SharedResource::kNoGroup;
@@ -428,10 +428,10 @@ class PiSystem {
   Engine engine_;  // first: destroyed last, after the processes' resources
   const ModelPlan& plan_;
   RunOptions options_;
-  std::unique_ptr<SharedResource> pool_;        // shared_cores > 0: all compute
-  std::unique_ptr<SharedResource> server_cpu_;  // otherwise the server's cores
+  std::unique_ptr<SharedResource> pool_;                     // shared_cores > 0: all compute
+  std::unique_ptr<SharedResource> server_cpu_;               // otherwise the server's cores
   std::unique_ptr<SharedResource> server_up_, server_down_;  // the server's links, if modelled
-  Signal total_freed_;                                        // a precompute left the server
+  Signal total_freed_;                                       // a precompute left the server
   std::vector<std::unique_ptr<Client>> clients_;
   uint64_t server_total_used_ = 0;
   int64_t next_precompute_id_ = 0;

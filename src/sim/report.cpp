@@ -106,20 +106,20 @@ nlohmann::json plan_to_json(const ModelPlan& p) {
 
 nlohmann::json to_json(const RateSummary& r) {
   nlohmann::json j = {{"rate", r.rate},
-          {"runs", r.runs},
-          {"runs_with_completions", r.runs_with_completions},
-          {"mean_latency_s", num(r.mean_latency_s)},
-          {"p50_latency_s", num(r.p50_latency_s)},
-          {"p95_latency_s", num(r.p95_latency_s)},
-          {"p99_latency_s", num(r.p99_latency_s)},
-          {"mean_queue_s", num(r.mean_queue_s)},
-          {"mean_offline_wait_s", num(r.mean_offline_wait_s)},
-          {"mean_online_s", num(r.mean_online_s)},
-          {"arrivals", r.arrivals},
-          {"served", r.served},
-          {"backlog_at_end", r.backlog_at_end},
-          {"backlog_growth", r.backlog_growth},
-          {"stable", r.stable}};
+                      {"runs", r.runs},
+                      {"runs_with_completions", r.runs_with_completions},
+                      {"mean_latency_s", num(r.mean_latency_s)},
+                      {"p50_latency_s", num(r.p50_latency_s)},
+                      {"p95_latency_s", num(r.p95_latency_s)},
+                      {"p99_latency_s", num(r.p99_latency_s)},
+                      {"mean_queue_s", num(r.mean_queue_s)},
+                      {"mean_offline_wait_s", num(r.mean_offline_wait_s)},
+                      {"mean_online_s", num(r.mean_online_s)},
+                      {"arrivals", r.arrivals},
+                      {"served", r.served},
+                      {"backlog_at_end", r.backlog_at_end},
+                      {"backlog_growth", r.backlog_growth},
+                      {"stable", r.stable}};
   if (r.client_count > 1) {
     j["aggregate_rate"] = r.rate * r.client_count;
     j["client_count"] = r.client_count;

@@ -111,7 +111,8 @@ SweepResult run_sweep(const ModelPlan& plan, const SweepOptions& options) {
   for (std::size_t ri = 0; ri < n_rates; ++ri) {
     for (uint32_t run = 0; run < options.runs; ++run) runs[run] = &results[ri * options.runs + run];
     RateSummary s = summarize_runs(options.rates[ri], plan.horizon_s, plan.clients, runs);
-    for (uint32_t run = 0; run < options.runs; ++run) s.events += results[ri * options.runs + run].events;
+    for (uint32_t run = 0; run < options.runs; ++run)
+      s.events += results[ri * options.runs + run].events;
     if (plan.clients > 1) {
       s.clients.reserve(plan.clients);
       for (uint32_t c = 0; c < plan.clients; ++c) {

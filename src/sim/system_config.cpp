@@ -61,10 +61,9 @@ void validate(const SystemConfig& config) {
                           std::to_string(kMaxClients) + "]");
   }
   if (config.server_quota_per_client_bytes > config.server_storage_bytes) {
-    throw InvalidArgument("server_quota_per_client = " +
-                          std::to_string(config.server_quota_per_client_bytes) +
-                          " B exceeds server_storage = " +
-                          std::to_string(config.server_storage_bytes) + " B");
+    throw InvalidArgument(
+        "server_quota_per_client = " + std::to_string(config.server_quota_per_client_bytes) +
+        " B exceeds server_storage = " + std::to_string(config.server_storage_bytes) + " B");
   }
   for (const auto& [v, field] : {std::pair{config.server_uplink_mbps, "server_uplink_mbps"},
                                  std::pair{config.server_downlink_mbps, "server_downlink_mbps"}}) {
@@ -76,10 +75,9 @@ void validate(const SystemConfig& config) {
   if (config.shared_cores != 0) {
     check_threads(config.shared_cores, "shared_cores");
     if (config.client_cores != 0 || config.server_cores != 0) {
-      throw InvalidArgument(
-          "client_cores / server_cores must be 0 with shared_cores = " +
-          std::to_string(config.shared_cores) +
-          ": every party's compute draws on the one shared pool");
+      throw InvalidArgument("client_cores / server_cores must be 0 with shared_cores = " +
+                            std::to_string(config.shared_cores) +
+                            ": every party's compute draws on the one shared pool");
     }
   }
 }

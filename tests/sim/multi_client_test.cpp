@@ -408,8 +408,8 @@ Task job_on(Engine& e, SharedResource& r, double work, double cap, double& end) 
   end = e.now();
 }
 
-Task grouped_job(Engine& e, SharedResource& r, double work, double cap,
-                 SharedResource::GroupId g, double& end) {
+Task grouped_job(Engine& e, SharedResource& r, double work, double cap, SharedResource::GroupId g,
+                 double& end) {
   co_await r.use(work, cap, g);
   end = e.now();
 }
@@ -481,11 +481,12 @@ TEST(MultiClient, BadSettingsNameTheField) {
     return message_of<InvalidArgument>([&] { (void)plan_model(costs, c); });
   };
   EXPECT_NE(plan_error([](SystemConfig& c) { c.clients = 0; }).find("clients"), std::string::npos);
-  EXPECT_NE(plan_error([](SystemConfig& c) { c.server_uplink_mbps = -1; })
-                .find("server_uplink_mbps"),
-            std::string::npos);
-  EXPECT_NE(plan_error([](SystemConfig& c) { c.server_downlink_mbps = std::nan(""); })
-                .find("server_downlink_mbps"),
+  EXPECT_NE(
+      plan_error([](SystemConfig& c) { c.server_uplink_mbps = -1; }).find("server_uplink_mbps"),
+      std::string::npos);
+  EXPECT_NE(plan_error([](SystemConfig& c) {
+              c.server_downlink_mbps = std::nan("");
+            }).find("server_downlink_mbps"),
             std::string::npos);
   EXPECT_NE(plan_error([](SystemConfig& c) {
               c.shared_cores = 4;
@@ -531,13 +532,15 @@ TEST(MultiClient, BadSettingsNameTheField) {
   CapacityPlanOptions opt;
   opt.rate_per_client = 0.1;
   opt.target_s = 0;
-  EXPECT_NE(message_of<InvalidArgument>([&] { (void)plan_capacity(costs, SystemConfig{}, opt); })
-                .find("target"),
+  EXPECT_NE(message_of<InvalidArgument>([&] {
+              (void)plan_capacity(costs, SystemConfig{}, opt);
+            }).find("target"),
             std::string::npos);
   opt.target_s = 1;
   opt.rate_per_client = -1;
-  EXPECT_NE(message_of<InvalidArgument>([&] { (void)plan_capacity(costs, SystemConfig{}, opt); })
-                .find("rate"),
+  EXPECT_NE(message_of<InvalidArgument>([&] {
+              (void)plan_capacity(costs, SystemConfig{}, opt);
+            }).find("rate"),
             std::string::npos);
 }
 
@@ -556,13 +559,15 @@ TEST(CostProfileOverlap, FirstStepMayNotOverlapAndFlagRoundTrips) {
   EXPECT_EQ(online[1]["overlaps_previous"], true);
   EXPECT_TRUE(cost_profile_from_json(j).protocol("server-garbler").online[1].overlaps_previous);
   c.online[0].overlaps_previous = true;
-  EXPECT_NE(message_of<InvalidArgument>([&] { validate(p); })
-                .find("protocols.server-garbler.online[0].overlaps_previous"),
+  EXPECT_NE(message_of<InvalidArgument>([&] {
+              validate(p);
+            }).find("protocols.server-garbler.online[0].overlaps_previous"),
             std::string::npos);
   nlohmann::json bad = j;
   bad["protocols"]["server-garbler"]["online"][1]["overlaps_previous"] = 1;
-  EXPECT_NE(message_of<FormatError>([&] { (void)cost_profile_from_json(bad); })
-                .find("online[1].overlaps_previous"),
+  EXPECT_NE(message_of<FormatError>([&] {
+              (void)cost_profile_from_json(bad);
+            }).find("online[1].overlaps_previous"),
             std::string::npos);
 }
 

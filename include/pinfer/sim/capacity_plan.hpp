@@ -36,19 +36,19 @@ struct CapacityPlanOptions {
 
 struct CapacityPoint {
   uint32_t clients = 0;
-  bool meets = false;   // stable, every run completed requests, latency <= target
+  bool meets = false;    // stable, every run completed requests, latency <= target
   double latency_s = 0;  // the metric, over all requests (NaN: nothing completed)
   std::string reason;    // why it fails ("" when it meets)
   RateSummary summary;   // aggregate figures (per-client ones dropped)
 };
 
 struct CapacityPlan {
-  uint32_t max_clients_per_server = 0;  // 0: not even one client meets the target
-  bool hit_search_limit = false;        // max_clients met the target
-  std::vector<CapacityPoint> evaluated;  // in evaluation order
-  std::optional<CapacityPoint> at_max;   // the point at max_clients_per_server
-  std::optional<CapacityPoint> above_max;  // at max_clients_per_server + 1
-  uint64_t server_quota_per_client_bytes = 0;  // at max_clients_per_server
+  uint32_t max_clients_per_server = 0;           // 0: not even one client meets the target
+  bool hit_search_limit = false;                 // max_clients met the target
+  std::vector<CapacityPoint> evaluated;          // in evaluation order
+  std::optional<CapacityPoint> at_max;           // the point at max_clients_per_server
+  std::optional<CapacityPoint> above_max;        // at max_clients_per_server + 1
+  uint64_t server_quota_per_client_bytes = 0;    // at max_clients_per_server
   uint64_t server_storage_per_server_bytes = 0;  // min(total, max clients x quota)
   // Fleet (when fleet_clients was given and max_clients_per_server > 0).
   std::optional<uint64_t> fleet_clients;

@@ -23,19 +23,18 @@
 namespace pinfer::sim {
 
 struct MultiClientResult {
-  ModelPlan plan;                        // resolved configuration (phase durations, capacities)
-  RunResult run;                         // raw figures: aggregate, run.clients, counters
-  RateSummary aggregate;                 // over all requests of all clients (runs = 1)
-  std::vector<RateSummary> clients;      // one per client
-  std::vector<RequestRecord> requests;   // every completed request, in completion order
+  ModelPlan plan;                       // resolved configuration (phase durations, capacities)
+  RunResult run;                        // raw figures: aggregate, run.clients, counters
+  RateSummary aggregate;                // over all requests of all clients (runs = 1)
+  std::vector<RateSummary> clients;     // one per client
+  std::vector<RequestRecord> requests;  // every completed request, in completion order
 };
 
 // One run with seed `seed` (the run seed itself, not a sweep seed). options.keep_trace is
 // implied. Throws InvalidArgument for a bad configuration or rate (naming the field).
 [[nodiscard]] MultiClientResult simulate_clients(const ProtocolCosts& costs,
-                                                 const SystemConfig& config,
-                                                 double rate_per_client, uint64_t seed,
-                                                 const RunOptions& options = {});
+                                                 const SystemConfig& config, double rate_per_client,
+                                                 uint64_t seed, const RunOptions& options = {});
 
 // The JSON object of one entry of `rates` in `pinfer simulate --json` (rate, runs,
 // mean_latency_s, p50/p95/p99_latency_s, mean_queue_s, mean_offline_wait_s, mean_online_s,

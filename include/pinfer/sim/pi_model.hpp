@@ -23,9 +23,9 @@ struct PlannedStep {
   std::string label;
   Category category = Category::other;
   ResourceId resource = ResourceId::client_cpu;
-  double seconds = 0.0;   // duration when it has its resource to itself
-  double work = 0.0;      // contended mode: core-seconds or bytes
-  double max_rate = 0.0;  // contended mode: cores (threads) or link bytes/s
+  double seconds = 0.0;            // duration when it has its resource to itself
+  double work = 0.0;               // contended mode: core-seconds or bytes
+  double max_rate = 0.0;           // contended mode: cores (threads) or link bytes/s
   bool overlaps_previous = false;  // starts with the previous step (CostStep::overlaps_previous)
 };
 

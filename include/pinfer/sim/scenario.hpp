@@ -16,8 +16,9 @@
 // client_cores, server_cores, he_model, he_speedup, gc_speedup, bandwidth_speedup,
 // client_device_factor, poll_interval_s, sim_hours, runs, seed, rates ("a:b:n", an array, or
 // {"start", "end", "count"}); many clients: clients, server_quota_per_client (size),
-// server_uplink_mbps, server_downlink_mbps, shared_cores, drain. Unknown keys are errors. Errors are FormatError naming the field
-// path, e.g. "series[2].client_storage: ...". Full schema: docs/SIMULATOR.md.
+// server_uplink_mbps, server_downlink_mbps, shared_cores, drain. Unknown keys are errors. Errors
+// are FormatError naming the field path, e.g. "series[2].client_storage: ...". Full schema:
+// docs/SIMULATOR.md.
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
