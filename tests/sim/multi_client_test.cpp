@@ -195,6 +195,30 @@ TEST(MultiClient, SharedServerCpuIsProcessorSharingWithTheMG1PSMeanSojourn) {
   EXPECT_NEAR(ps_sojourn(500, 0.7, 20.0), 1.0 / 0.3, 0.05 / 0.3);
 }
 
+// The same closed form on the server's downlink: each request downloads B bytes, the server
+// link carries C bytes/s for everyone, each client's access link is 10 x faster (never the
+// bottleneck), so the server link is M/G/1-PS with D = B / C.
+TEST(MultiClient, SharedServerLinkIsProcessorSharingWithTheMG1PSMeanSojourn) {
+  ProtocolCosts c = costs_of(0.0, 0.0, 1, 1);
+  c.online = {CostStep::transfer("download", Party::server, 1.25e6)};  // 1 s at 10 Mbit/s
+  const uint32_t k = 400;
+  SystemConfig cfg;
+  cfg.mode = SimMode::contended;
+  cfg.clients = k;
+  cfg.downlink_mbps = 100;
+  cfg.server_downlink_mbps = 10;
+  cfg.client_storage_bytes = 1000;
+  cfg.server_storage_bytes = 1000ULL * k;
+  cfg.sim_hours = 60;
+  const RunResult r = simulate_run(plan_model(c, cfg), 0.5 / k, 6);
+  EXPECT_NEAR(r.mean_online_s, 2.0, 0.03 * 2.0);
+  // Unmodelled (0), the server link is no bottleneck: every download takes its access time.
+  cfg.server_downlink_mbps = 0;
+  cfg.sim_hours = 1;
+  const RunResult free = simulate_run(plan_model(c, cfg), 0.5 / k, 6);
+  EXPECT_NEAR(free.mean_online_s, 0.1, 1e-9);
+}
+
 TEST(MultiClient, QuotasAndTheServerTotalAreNeverExceeded) {
   const ProtocolCosts costs = costs_of(5.0, 2.0, 100, 100);
   SystemConfig cfg;
