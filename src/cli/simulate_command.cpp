@@ -2,6 +2,7 @@
 //   pinfer simulate --profile paper:cifar10/resnet18 --protocol server-garbler ... [--json]
 //   pinfer simulate scenario.json --out DIR
 //   pinfer simulate convert-paper --input delphi_measurements.json --out profiles/
+//   pinfer simulate plan --rate 0.001 --target-mean-s 120 --fleet-clients 100000 ...
 // See docs/SIMULATOR.md.
 #include <fmt/core.h>
 
@@ -14,6 +15,7 @@
 
 #include "command_registry.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/sim/capacity_plan.hpp"
 #include "pinfer/sim/cost_profile.hpp"
 #include "pinfer/sim/paper_costs.hpp"
 #include "pinfer/sim/profile_catalog.hpp"
@@ -50,6 +52,20 @@ struct Options {
   bool json = false;
   std::string out;
   std::vector<std::string> profile_dirs;
+  // Many clients per server.
+  uint32_t clients = 1;
+  std::string server_quota_per_client;  // "" = server storage / clients
+  double server_uplink_mbps = 0, server_downlink_mbps = 0;
+  uint32_t shared_cores = 0;
+  bool drain = false;
+};
+
+struct PlanOptions {
+  Options system;
+  double rate = 0;
+  std::optional<double> target_mean_s, target_p99_s;
+  std::optional<uint64_t> fleet_clients;
+  uint32_t max_clients = 100000;
 };
 
 struct ConvertOptions {
@@ -93,6 +109,15 @@ sim::SystemConfig config_from(const Options& o) {
   c.policy = sim::parse_policy(o.policy, "--policy");
   c.poll_interval_s = o.poll_interval_s;
   c.sim_hours = o.sim_hours;
+  c.clients = o.clients;
+  if (!o.server_quota_per_client.empty()) {
+    c.server_quota_per_client_bytes =
+        sim::parse_bytes(o.server_quota_per_client, "--server-quota-per-client");
+  }
+  c.server_uplink_mbps = o.server_uplink_mbps;
+  c.server_downlink_mbps = o.server_downlink_mbps;
+  c.shared_cores = o.shared_cores;
+  c.drain = o.drain;
   sim::validate(c);
   return c;
 }
@@ -140,6 +165,7 @@ void run_one_off(const Options& o) {
     s.label = fmt::format("{} {} {} [{}]", profile.name, base.protocol,
                           sim::format_bytes(static_cast<double>(base.client_storage_bytes)),
                           sim::to_string(m));
+    if (base.clients > 1) s.label += fmt::format(" x{} clients", base.clients);
     s.profile = profile.name;
     s.plan = sim::plan_model(costs, s.config);
     s.sweep = sim::run_sweep(s.plan, sweep);
@@ -334,47 +360,172 @@ void run_convert(const ConvertOptions& o) {
   }
 }
 
+// The system settings shared by one-off sweeps and `simulate plan`.
+void add_system_options(CLI::App* cmd, Options& o) {
+  cmd->add_option("--profile", o.profile, "Cost profile: paper:<dataset>/<network> or a file");
+  cmd->add_option("--protocol", o.protocol, "server-garbler or client-garbler");
+  cmd->add_option("--client-storage", o.client_storage, "Client precompute storage, e.g. 16GB");
+  cmd->add_option("--server-storage", o.server_storage,
+                  "Server precompute storage (total over its clients)");
+  cmd->add_option("--uplink-mbps", o.uplink_mbps, "Uplink Mbit/s (each client's access link)");
+  cmd->add_option("--downlink-mbps", o.downlink_mbps, "Downlink Mbit/s (each client's)");
+  cmd->add_option("--wireless-total-mbps", o.wireless_total_mbps,
+                  "Total wireless Mbit/s split by --uplink-share (overrides up/down)");
+  cmd->add_option("--uplink-share", o.uplink_share, "Uplink fraction of the wireless total");
+  cmd->add_option("--client-threads", o.client_threads, "Client threads");
+  cmd->add_option("--server-gc-threads", o.server_gc_threads, "Server GC threads");
+  cmd->add_option("--server-he-threads", o.server_he_threads,
+                  "Server HE threads (layer-parallel HE above 1)");
+  cmd->add_option("--client-cores", o.client_cores, "Contended mode: client cores (0: threads)");
+  cmd->add_option("--server-cores", o.server_cores,
+                  "Contended mode: server cores (0: largest server thread count)");
+  cmd->add_option("--he-model", o.he_model, "HE threads model: table (measured) or lpt");
+  cmd->add_option("--he-speedup", o.he_speedup, "Divide HE compute by this factor");
+  cmd->add_option("--gc-speedup", o.gc_speedup, "Divide GC compute by this factor");
+  cmd->add_option("--bandwidth-speedup", o.bandwidth_speedup, "Multiply all links by this");
+  cmd->add_option("--client-device-factor", o.client_device_factor,
+                  "Multiply client compute by this (slower device > 1)");
+  cmd->add_option("--policy", o.policy, "Precompute policy: poll (published) or eager");
+  cmd->add_option("--poll-interval", o.poll_interval_s, "Precompute poll interval (s)");
+  cmd->add_option("--sim-hours", o.sim_hours, "Simulated hours per run");
+  cmd->add_option("--seed", o.seed, "Seed (runs are reproducible)");
+  cmd->add_option("--threads", o.threads, "Worker threads (0: all cores)");
+  cmd->add_option("--profile-dir", o.profile_dirs,
+                  "Directory holding paper/<dataset>/<network>.json (repeatable)");
+  cmd->add_option("--clients", o.clients, "Clients sharing one server (1)");
+  cmd->add_option("--server-quota-per-client", o.server_quota_per_client,
+                  "Server storage per client, e.g. 100GB (default: server storage / clients)");
+  cmd->add_option("--server-uplink-mbps", o.server_uplink_mbps,
+                  "Contended mode: server's link for all clients' uploads (0: unlimited)");
+  cmd->add_option("--server-downlink-mbps", o.server_downlink_mbps,
+                  "Contended mode: server's link for all clients' downloads (0: unlimited)");
+  cmd->add_option("--shared-cores", o.shared_cores,
+                  "Contended mode: all parties' compute shares one pool of this many cores "
+                  "(0: off)");
+  cmd->add_flag("--drain", o.drain,
+                "Stop arrivals at the horizon and run until every request has completed");
+}
+
+void print_point(const sim::CapacityPoint& p) {
+  fmt::print("   {:>8} {:>11.2f} {:>11.2f} {:>11.1f} {:>6} {}\n", p.clients,
+             p.summary.mean_latency_s, p.summary.p99_latency_s, p.summary.served,
+             p.meets ? "yes" : "no", p.reason);
+}
+
+nlohmann::json point_json(const sim::CapacityPoint& p) {
+  nlohmann::json j = sim::to_json(p.summary);
+  j["clients"] = p.clients;
+  j["meets_target"] = p.meets;
+  if (!p.reason.empty()) j["reason"] = p.reason;
+  return j;
+}
+
+void run_plan(const PlanOptions& po) {
+  const Options& o = po.system;
+  sim::SystemConfig config = config_from(o);
+  config.mode = sim::parse_mode(o.mode, "--mode");
+  if (po.target_mean_s.has_value() == po.target_p99_s.has_value()) {
+    throw InvalidArgument("give exactly one of --target-mean-s and --target-p99-s");
+  }
+  if (config.clients != 1) {
+    throw InvalidArgument("--clients does not apply to simulate plan: it searches the count");
+  }
+  const sim::CostProfile profile = sim::load_profile_spec(o.profile, search_dirs(o));
+  sim::CapacityPlanOptions opt;
+  opt.rate_per_client = po.rate;
+  opt.metric = po.target_mean_s ? sim::LatencyMetric::mean : sim::LatencyMetric::p99;
+  opt.target_s = po.target_mean_s ? *po.target_mean_s : *po.target_p99_s;
+  opt.runs = o.runs;
+  opt.seed = o.seed;
+  opt.threads = o.threads;
+  opt.max_clients = po.max_clients;
+  opt.fleet_clients = po.fleet_clients;
+  const sim::CapacityPlan plan = sim::plan_capacity(profile.protocol(config.protocol), config, opt);
+
+  if (po.system.json) {
+    nlohmann::json j = {
+        {"profile", profile.name},
+        {"config", sim::to_json(config)},
+        {"rate_per_client", opt.rate_per_client},
+        {"target", {{"metric", sim::to_string(opt.metric)}, {"seconds", opt.target_s}}},
+        {"runs", opt.runs},
+        {"seed", opt.seed},
+        {"max_clients_per_server", plan.max_clients_per_server},
+        {"hit_search_limit", plan.hit_search_limit},
+        {"server_quota_per_client_bytes", plan.server_quota_per_client_bytes},
+        {"server_storage_per_server_bytes", plan.server_storage_per_server_bytes}};
+    j["at_max"] = plan.at_max ? point_json(*plan.at_max) : nlohmann::json(nullptr);
+    j["above_max"] = plan.above_max ? point_json(*plan.above_max) : nlohmann::json(nullptr);
+    j["evaluated"] = nlohmann::json::array();
+    for (const auto& p : plan.evaluated) j["evaluated"].push_back(point_json(p));
+    if (plan.fleet_clients) {
+      j["fleet"] = {{"clients", *plan.fleet_clients},
+                    {"servers", plan.servers},
+                    {"clients_per_server", plan.clients_per_server},
+                    {"server_storage_bytes", plan.fleet_server_storage_bytes},
+                    {"point", point_json(*plan.fleet_point)}};
+    }
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("== capacity plan: {} {} [{}], {:.6g} requests/s per client, target {} <= {:.6g} s\n",
+             profile.name, config.protocol, sim::to_string(config.mode), opt.rate_per_client,
+             sim::to_string(opt.metric), opt.target_s);
+  fmt::print("   {:>8} {:>11} {:>11} {:>11} {:>6} {}\n", "clients", "mean_s", "p99_s", "served/run",
+             "meets", "why not");
+  for (const auto& p : plan.evaluated) print_point(p);
+  if (plan.max_clients_per_server == 0) {
+    fmt::print("   not even one client per server meets the target\n");
+    return;
+  }
+  fmt::print("   most clients per server: {}{}; server quota per client {}, server storage {}\n",
+             plan.max_clients_per_server,
+             plan.hit_search_limit ? " (search limit --max-clients reached)" : "",
+             sim::format_bytes(static_cast<double>(plan.server_quota_per_client_bytes)),
+             sim::format_bytes(static_cast<double>(plan.server_storage_per_server_bytes)));
+  if (plan.fleet_clients) {
+    fmt::print(
+        "   fleet of {} clients: {} servers ({} clients on the fullest), server storage {} in "
+        "total; at {} clients: mean {:.2f} s, p99 {:.2f} s\n",
+        *plan.fleet_clients, plan.servers, plan.clients_per_server,
+        sim::format_bytes(static_cast<double>(plan.fleet_server_storage_bytes)),
+        plan.clients_per_server, plan.fleet_point->summary.mean_latency_s,
+        plan.fleet_point->summary.p99_latency_s);
+  }
+}
+
 void setup(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "simulate", "End-to-end PI latency under Poisson arrivals (discrete-event simulation)");
   cmd->add_option("scenario", o->scenario, "Scenario JSON file (docs/SIMULATOR.md)");
-  cmd->add_option("--profile", o->profile, "Cost profile: paper:<dataset>/<network> or a file");
-  cmd->add_option("--protocol", o->protocol, "server-garbler or client-garbler");
-  cmd->add_option("--client-storage", o->client_storage, "Client precompute storage, e.g. 16GB");
-  cmd->add_option("--server-storage", o->server_storage, "Server precompute storage");
-  cmd->add_option("--uplink-mbps", o->uplink_mbps, "Uplink Mbit/s");
-  cmd->add_option("--downlink-mbps", o->downlink_mbps, "Downlink Mbit/s");
-  cmd->add_option("--wireless-total-mbps", o->wireless_total_mbps,
-                  "Total wireless Mbit/s split by --uplink-share (overrides up/down)");
-  cmd->add_option("--uplink-share", o->uplink_share, "Uplink fraction of the wireless total");
+  add_system_options(cmd, *o);
   cmd->add_option("--search-split-at", o->search_split_at,
                   "Search the uplink share minimising mean latency at this rate (requests/s)");
-  cmd->add_option("--client-threads", o->client_threads, "Client threads");
-  cmd->add_option("--server-gc-threads", o->server_gc_threads, "Server GC threads");
-  cmd->add_option("--server-he-threads", o->server_he_threads,
-                  "Server HE threads (layer-parallel HE above 1)");
-  cmd->add_option("--client-cores", o->client_cores, "Contended mode: client cores (0: threads)");
-  cmd->add_option("--server-cores", o->server_cores,
-                  "Contended mode: server cores (0: largest server thread count)");
-  cmd->add_option("--he-model", o->he_model, "HE threads model: table (measured) or lpt");
-  cmd->add_option("--he-speedup", o->he_speedup, "Divide HE compute by this factor");
-  cmd->add_option("--gc-speedup", o->gc_speedup, "Divide GC compute by this factor");
-  cmd->add_option("--bandwidth-speedup", o->bandwidth_speedup, "Multiply both links by this");
-  cmd->add_option("--client-device-factor", o->client_device_factor,
-                  "Multiply client compute by this (slower device > 1)");
-  cmd->add_option("--policy", o->policy, "Precompute policy: poll (published) or eager");
-  cmd->add_option("--poll-interval", o->poll_interval_s, "Precompute poll interval (s)");
-  cmd->add_option("--rates", o->rates, "Arrival rates a:b:n (linspace) or r1,r2,...");
+  cmd->add_option("--rates", o->rates, "Arrival rates (per client) a:b:n (linspace) or r1,r2,...");
   cmd->add_option("--runs", o->runs, "Independent runs per rate")->check(CLI::Range(1, 100000));
-  cmd->add_option("--sim-hours", o->sim_hours, "Simulated hours per run");
   cmd->add_option("--mode", o->mode, "independent, contended or both");
-  cmd->add_option("--seed", o->seed, "Seed (runs are reproducible)");
-  cmd->add_option("--threads", o->threads, "Worker threads (0: all cores)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_option("--out", o->out, "Write results.json, results.csv and plots to this directory");
-  cmd->add_option("--profile-dir", o->profile_dirs,
-                  "Directory holding paper/<dataset>/<network>.json (repeatable)");
+
+  auto po = std::make_shared<PlanOptions>();
+  po->system.mode = "contended";
+  po->system.runs = 3;
+  CLI::App* plan = cmd->add_subcommand(
+      "plan", "Most clients one server holds under a latency target; servers for a fleet");
+  add_system_options(plan, po->system);
+  plan->add_option("--rate", po->rate, "Arrival rate per client, requests/s")->required();
+  plan->add_option("--target-mean-s", po->target_mean_s, "Target: mean latency <= this (s)");
+  plan->add_option("--target-p99-s", po->target_p99_s, "Target: p99 latency <= this (s)");
+  plan->add_option("--fleet-clients", po->fleet_clients,
+                   "Also size a fleet of this many clients (identical servers)");
+  plan->add_option("--max-clients", po->max_clients, "Search limit per server (100000)")
+      ->check(CLI::Range(1u, sim::kMaxClients));
+  plan->add_option("--runs", po->system.runs, "Runs per evaluated client count (3)")
+      ->check(CLI::Range(1, 100000));
+  plan->add_option("--mode", po->system.mode, "contended (default) or independent");
+  plan->add_flag("--json", po->system.json, "Print one JSON object");
+  plan->callback([po] { run_plan(*po); });
 
   auto c = std::make_shared<ConvertOptions>();
   CLI::App* conv = cmd->add_subcommand(
@@ -388,7 +539,7 @@ void setup(CLI::App& app) {
   conv->callback([c] { run_convert(*c); });
 
   cmd->callback([cmd, o] {
-    if (cmd->got_subcommand("convert-paper")) return;
+    if (cmd->got_subcommand("convert-paper") || cmd->got_subcommand("plan")) return;
     if (!o->scenario.empty()) {
       // A scenario carries its own settings; silently ignoring a flag would mislead.
       for (const char* name : {"--profile",
@@ -416,7 +567,13 @@ void setup(CLI::App& app) {
                                "--runs",
                                "--sim-hours",
                                "--mode",
-                               "--seed"}) {
+                               "--seed",
+                               "--clients",
+                               "--server-quota-per-client",
+                               "--server-uplink-mbps",
+                               "--server-downlink-mbps",
+                               "--shared-cores",
+                               "--drain"}) {
         if (cmd->get_option(name)->count() > 0) {
           throw InvalidArgument(std::string(name) +
                                 " applies to one-off runs; set it in the scenario file instead");

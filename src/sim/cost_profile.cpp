@@ -35,10 +35,10 @@ E parse_enum(const Json& j, std::string_view path,
 
 CostStep parse_step(const Json& j, const std::string& path) {
   detail::require_object(j, path);
-  detail::reject_unknown_keys(
-      j, path,
-      {"label", "party", "kind", "category", "layer", "seconds", "scaling", "threads",
-       "seconds_by_threads", "per_layer_seconds", "bytes", "direction", "per_layer_bytes"});
+  detail::reject_unknown_keys(j, path,
+                              {"label", "party", "kind", "category", "layer", "seconds", "scaling",
+                               "threads", "seconds_by_threads", "per_layer_seconds", "bytes",
+                               "direction", "per_layer_bytes", "overlaps_previous"});
   CostStep s;
   s.label = detail::string(detail::field(j, "label", path), detail::join(path, "label"), 256);
   s.party = parse_enum<Party>(detail::field(j, "party", path), detail::join(path, "party"),
@@ -52,6 +52,9 @@ CostStep parse_step(const Json& j, const std::string& path) {
                                        {"ot", Category::ot},
                                        {"ss", Category::ss},
                                        {"other", Category::other}});
+  }
+  if (const Json* o = detail::optional_field(j, "overlaps_previous")) {
+    s.overlaps_previous = detail::boolean(*o, detail::join(path, "overlaps_previous"));
   }
   if (const Json* l = detail::optional_field(j, "layer")) {
     s.layer = static_cast<uint32_t>(
@@ -145,6 +148,10 @@ std::vector<CostStep> parse_phase(const Json& j, const std::string& path) {
   steps.reserve(a.size());
   for (std::size_t i = 0; i < a.size(); ++i)
     steps.push_back(parse_step(a[i], detail::index(path, i)));
+  if (!steps.empty() && steps.front().overlaps_previous) {
+    detail::fail(detail::join(detail::index(path, 0), "overlaps_previous"),
+                 "the first step of a phase has no previous step to overlap");
+  }
   return steps;
 }
 
@@ -173,6 +180,7 @@ Json step_to_json(const CostStep& s) {
   j["kind"] = s.kind == StepKind::compute ? "compute" : "transfer";
   j["category"] = std::string(to_string(s.category));
   if (s.layer) j["layer"] = *s.layer;
+  if (s.overlaps_previous) j["overlaps_previous"] = true;
   if (s.kind == StepKind::compute) {
     j["seconds"] = s.seconds;
     j["scaling"] = std::string(to_string(s.scaling));

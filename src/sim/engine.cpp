@@ -60,6 +60,7 @@ Engine::Timeout Engine::until(double t_s) {
 
 uint64_t Engine::run_until(double horizon_s) {
   const uint64_t start = events_processed_;
+  stop_requested_ = false;
   while (!heap_.empty() && heap_.front().time < horizon_s) {
     std::pop_heap(heap_.begin(), heap_.end(), Later{});
     const Event e = heap_.back();
@@ -72,6 +73,7 @@ uint64_t Engine::run_until(double horizon_s) {
       e.handler->on_event(e.tag);
     }
     if (failure_) std::rethrow_exception(std::exchange(failure_, {}));
+    if (stop_requested_) return events_processed_ - start;
   }
   if (horizon_s > now_) now_ = horizon_s;
   return events_processed_ - start;

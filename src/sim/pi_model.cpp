@@ -4,9 +4,11 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <sstream>
 
 #include "pinfer/core/error.hpp"
+#include "pinfer/sim/arrivals.hpp"
 #include "pinfer/sim/container.hpp"
 #include "pinfer/sim/engine.hpp"
 #include "pinfer/sim/fifo_queue.hpp"
@@ -60,11 +62,13 @@ double scaled_compute_seconds(const CostStep& s, uint32_t k, HeModel he_model) {
 PhasePlan plan_phase(const std::vector<CostStep>& steps, const SystemConfig& c) {
   PhasePlan phase;
   phase.steps.reserve(steps.size());
+  double group_seconds = 0.0;  // the longest step of the current group of overlapping steps
   for (const CostStep& s : steps) {
     PlannedStep p;
     p.label = s.label;
     p.category = s.category;
     p.seconds = step_seconds(s, c);
+    p.overlaps_previous = s.overlaps_previous && !phase.steps.empty();
     if (s.kind == StepKind::compute) {
       p.resource = s.party == Party::client ? ResourceId::client_cpu : ResourceId::server_cpu;
       // A step using k threads occupies k cores; squeezed below k it slows proportionally.
@@ -77,9 +81,14 @@ PhasePlan plan_phase(const std::vector<CostStep>& steps, const SystemConfig& c) 
       p.max_rate = bytes_per_s(up ? c.uplink_mbps : c.downlink_mbps) * c.bandwidth_speedup;
       p.work = s.bytes;
     }
-    phase.seconds += p.seconds;
+    if (!p.overlaps_previous) {
+      phase.seconds += group_seconds;
+      group_seconds = 0.0;
+    }
+    group_seconds = std::max(group_seconds, p.seconds);
     phase.steps.push_back(std::move(p));
   }
+  phase.seconds += group_seconds;
   return phase;
 }
 
@@ -89,102 +98,253 @@ struct Request {
   double arrival_s;
 };
 
+// Running sums of one client's (or all clients') completed requests.
+struct Tally {
+  double sum_latency = 0, sum_queue = 0, sum_offline = 0, sum_online = 0;
+  std::vector<double> latencies;
+};
+
+void finish_stats(RunStats& r, const Tally& t, std::vector<double>& latencies) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (r.served == 0) {
+    r.mean_latency_s = r.p50_latency_s = r.p95_latency_s = nan;
+    r.p99_latency_s = r.mean_queue_s = r.mean_offline_wait_s = nan;
+    r.mean_online_s = nan;
+    return;
+  }
+  const double n = static_cast<double>(r.served);
+  r.mean_latency_s = t.sum_latency / n;
+  r.mean_queue_s = t.sum_queue / n;
+  r.mean_offline_wait_s = t.sum_offline / n;
+  r.mean_online_s = t.sum_online / n;
+  r.p50_latency_s = percentile_inplace(latencies, 0.50);
+  r.p95_latency_s = percentile_inplace(latencies, 0.95);
+  r.p99_latency_s = percentile_inplace(latencies, 0.99);
+}
+
+constexpr SharedResource::Algorithm kOwn = SharedResource::Algorithm::per_job;
+
+// K clients and one server. With K = 1 and no pool or server link this is, event for event,
+// the published one-client model (the processes are spawned and scheduled in the same order).
 class PiSystem {
  public:
   PiSystem(const ModelPlan& plan, double rate, uint64_t seed, const RunOptions& options)
-      : plan_(plan),
-        rate_(rate),
-        options_(options),
-        rng_(seed),
-        queue_(engine_),
-        client_store_(engine_, plan.client_capacity_bytes),
-        server_store_(engine_, plan.server_capacity_bytes),
-        consumed_(engine_),
-        client_cpu_(engine_, plan.client_cores),
-        server_cpu_(engine_, plan.server_cores),
-        uplink_(engine_, plan.uplink_bytes_per_s),
-        downlink_(engine_, plan.downlink_bytes_per_s) {}
+      : plan_(plan), options_(options), total_freed_(engine_) {
+    const bool contended = plan.mode == SimMode::contended;
+    // A resource of one client holds a few jobs: the per-job algorithm (the original
+    // arithmetic, so one-client results stay bit-identical); one shared by many clients may
+    // hold thousands: the by-class algorithm (shared_resource.hpp).
+    const auto shared = plan.clients == 1 ? kOwn : SharedResource::Algorithm::by_class;
+    if (contended && plan.shared_cores > 0) {
+      pool_ = std::make_unique<SharedResource>(engine_, plan.shared_cores, shared);
+    } else {
+      server_cpu_ = std::make_unique<SharedResource>(engine_, plan.server_cores, shared);
+    }
+    if (contended && plan.server_uplink_bytes_per_s > 0) {
+      server_up_ = std::make_unique<SharedResource>(engine_, plan.server_uplink_bytes_per_s);
+    }
+    if (contended && plan.server_downlink_bytes_per_s > 0) {
+      server_down_ = std::make_unique<SharedResource>(engine_, plan.server_downlink_bytes_per_s);
+    }
+    clients_.reserve(plan.clients);
+    for (uint32_t i = 0; i < plan.clients; ++i) {
+      clients_.push_back(std::make_unique<Client>(engine_, plan, i, rate, seed));
+      Client& c = *clients_.back();
+      if (!pool_) c.cpu = std::make_unique<SharedResource>(engine_, plan.client_cores, kOwn);
+      if (server_up_) {
+        c.up_group = server_up_->add_group(plan.uplink_bytes_per_s);
+      } else {
+        c.uplink = std::make_unique<SharedResource>(engine_, plan.uplink_bytes_per_s, kOwn);
+      }
+      if (server_down_) {
+        c.down_group = server_down_->add_group(plan.downlink_bytes_per_s);
+      } else {
+        c.downlink = std::make_unique<SharedResource>(engine_, plan.downlink_bytes_per_s, kOwn);
+      }
+    }
+  }
 
   RunResult run() {
-    engine_.spawn(arrivals());
-    engine_.spawn(online_server());
-    if (plan_.precompute_fits) engine_.spawn(precompute_process());
+    for (auto& c : clients_) {
+      engine_.spawn(arrivals(*c));
+      engine_.spawn(online_server(*c));
+      if (plan_.precompute_fits) engine_.spawn(precompute_process(*c));
+    }
     engine_.spawn(half_time_monitor());
     result_.events = engine_.run_until(plan_.horizon_s);
-    result_.backlog_at_end = queue_.size();
-    result_.in_system_at_end = result_.arrivals - result_.served;
-    result_.client_peak_bytes = client_store_.peak_level();
-    result_.server_peak_bytes = server_store_.peak_level();
-    finish_stats();
+    // The state at the horizon (events at exactly the horizon have not run).
+    for (auto& c : clients_) {
+      c->stats.backlog_at_end = c->queue.size();
+      c->stats.in_system_at_end = c->stats.arrivals - c->stats.served;
+      result_.backlog_at_end += c->stats.backlog_at_end;
+      result_.in_system_at_end += c->stats.in_system_at_end;
+    }
+    if (plan_.drain && !drained()) result_.events += engine_.run_until(10.0 * plan_.horizon_s);
+    result_.end_s = engine_.now();
+    finish();
     return std::move(result_);
   }
 
  private:
-  SharedResource& resource(ResourceId id) {
+  struct Client {
+    Client(Engine& engine, const ModelPlan& plan, uint32_t i, double rate, uint64_t seed)
+        : index(i),
+          arrivals(rate, seed, i),
+          queue(engine),
+          store(engine, plan.client_capacity_bytes),
+          quota(engine, plan.server_quota_bytes),
+          consumed(engine) {}
+    uint32_t index;
+    PoissonArrivals arrivals;
+    FifoQueue<Request> queue;
+    Container store;  // the client's precompute store
+    Container quota;  // its share of the server's store
+    Signal consumed;
+    std::unique_ptr<SharedResource> cpu;               // null: the shared pool
+    std::unique_ptr<SharedResource> uplink, downlink;  // null: the server link, in a group
+    SharedResource::GroupId up_group = SharedResource::kNoGroup;
+    SharedResource::GroupId down_group = SharedResource::kNoGroup;
+    std::deque<int64_t> ids;
+    RunStats stats;
+    Tally tally;
+  };
+
+  struct Target {
+    SharedResource* resource;
+    SharedResource::GroupId group;
+  };
+
+  Target target(Client& c, ResourceId id) {
     switch (id) {
       case ResourceId::client_cpu:
-        return client_cpu_;
+        return {pool_ ? pool_.get() : c.cpu.get(), SharedResource::kNoGroup};
       case ResourceId::server_cpu:
-        return server_cpu_;
+        return {pool_ ? pool_.get() : server_cpu_.get(), SharedResource::kNoGroup};
       case ResourceId::uplink:
-        return uplink_;
+        if (server_up_) return {server_up_.get(), c.up_group};
+        return {c.uplink.get(), SharedResource::kNoGroup};
       case ResourceId::downlink:
-        return downlink_;
+        if (server_down_) return {server_down_.get(), c.down_group};
+        return {c.downlink.get(), SharedResource::kNoGroup};
     }
-    return client_cpu_;
+    PINFER_ASSERT(false);
+    return {nullptr, SharedResource::kNoGroup};
   }
 
-  Task run_phase(const PhasePlan& phase) {
+  // Starts steps [first, last) of a phase together; resumes the process when all are done.
+  struct GroupStart {
+    PiSystem* system;
+    Client* client;
+    const std::vector<PlannedStep>* steps;
+    std::size_t first, last;
+    Join join;
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) {
+      join.engine = &system->engine_;
+      join.parent = h;
+      for (std::size_t i = first; i < last; ++i) {
+        if ((*steps)[i].work > 0.0) ++join.pending;
+      }
+      if (join.pending == 0) return false;
+      for (std::size_t i = first; i < last; ++i) {
+        const PlannedStep& s = (*steps)[i];
+        if (s.work <= 0.0) continue;
+        const Target t = system->target(*client, s.resource);
+        t.resource->start_joined(s.work, s.max_rate, join, t.group);
+      }
+      return true;
+    }
+    void await_resume() const noexcept {}
+  };
+
+  Task run_phase(Client& c, const PhasePlan& phase) {
     if (plan_.mode == SimMode::independent) {
-      // No contention: the phase takes the sum of its step durations, as the published model's
-      // sequence of timeouts does.
+      // No contention: the phase takes the sum of its (group) durations, as the published
+      // model's sequence of timeouts does.
       co_await engine_.timeout(phase.seconds);
       co_return;
     }
-    for (const PlannedStep& s : phase.steps) {
-      co_await resource(s.resource).use(s.work, s.max_rate);
+    const std::vector<PlannedStep>& steps = phase.steps;
+    for (std::size_t i = 0; i < steps.size();) {
+      std::size_t j = i + 1;
+      while (j < steps.size() && steps[j].overlaps_previous) ++j;
+      if (j == i + 1) {
+        const Target t = target(c, steps[i].resource);
+        co_await t.resource->use(steps[i].work, steps[i].max_rate, t.group);
+      } else {
+        co_await GroupStart{this, &c, &steps, i, j, {}};
+      }
+      i = j;
     }
   }
 
-  Task arrivals() {
+  Task arrivals(Client& c) {
     while (true) {
-      co_await engine_.timeout(rng_.exponential(rate_));
+      const double t = c.arrivals.next();
+      if (plan_.drain && t >= plan_.horizon_s) {
+        ++clients_done_arriving_;
+        co_return;
+      }
+      co_await engine_.until(t);
+      ++c.stats.arrivals;
       ++result_.arrivals;
-      queue_.put(Request{engine_.now()});
+      c.queue.put(Request{engine_.now()});
     }
   }
 
   Task half_time_monitor() {
     co_await engine_.until(plan_.horizon_s / 2);
-    result_.in_system_at_half = result_.arrivals - result_.served;
+    for (auto& c : clients_) {
+      c->stats.in_system_at_half = c->stats.arrivals - c->stats.served;
+      result_.in_system_at_half += c->stats.in_system_at_half;
+    }
   }
 
-  bool room_for_one_more() const {
+  [[nodiscard]] bool own_room(const Client& c) const {
     // Published condition: free space strictly exceeds one precompute on both sides.
-    return client_store_.free_space() > plan_.client_bytes_per_precompute &&
-           server_store_.free_space() > plan_.server_bytes_per_precompute;
+    return c.store.free_space() > plan_.client_bytes_per_precompute &&
+           c.quota.free_space() > plan_.server_bytes_per_precompute;
+  }
+  [[nodiscard]] bool total_room() const {
+    return !plan_.server_total_binds ||
+           plan_.server_capacity_bytes - server_total_used_ > plan_.server_bytes_per_precompute;
   }
 
-  Task precompute_process() {
+  Task precompute_process(Client& c) {
     const double poll = plan_.policy == PrecomputePolicy::poll ? plan_.poll_interval_s : 0.0;
     double last = engine_.now();  // the poll clock: ticks at last + poll after each wake-up
     while (true) {
       co_await engine_.until(last + poll);
-      if (room_for_one_more()) {
-        co_await run_phase(plan_.offline);
-        const int64_t id = static_cast<int64_t>(result_.precomputes_made++);
-        ids_.push_back(id);
-        if (options_.keep_trace) result_.produced_ids.push_back(id);
-        co_await client_store_.put(plan_.client_bytes_per_precompute);
-        co_await server_store_.put(plan_.server_bytes_per_precompute);
+      if (own_room(c) && total_room()) {
+        // The server sets the space aside when the precompute starts (several clients may be
+        // making one at the same time).
+        server_total_used_ += plan_.server_bytes_per_precompute;
+        result_.server_total_peak_bytes =
+            std::max(result_.server_total_peak_bytes, server_total_used_);
+        co_await run_phase(c, plan_.offline);
+        const int64_t id = next_precompute_id_++;
+        ++c.stats.precomputes_made;
+        ++result_.precomputes_made;
+        c.ids.push_back(id);
+        if (options_.keep_trace) {
+          result_.produced_ids.push_back(id);
+          result_.produced_by.push_back(c.index);
+        }
+        co_await c.store.put(plan_.client_bytes_per_precompute);
+        co_await c.quota.put(plan_.server_bytes_per_precompute);
         last = engine_.now();
         continue;
       }
       last = engine_.now();
       // Nothing but a consumption frees space, so sleep until one instead of waking every
       // second; then resume on the poll grid (the first tick at or after the consumption), which
-      // gives the same tick times as polling every second.
-      co_await consumed_.wait();
+      // gives the same tick times as polling every second. A client blocked only by the
+      // server's total waits for any client's consumption.
+      if (own_room(c)) {
+        co_await total_freed_.wait();
+      } else {
+        co_await c.consumed.wait();
+      }
       if (poll > 0.0) {
         const double k = std::max(1.0, std::ceil((engine_.now() - last) / poll));
         last += (k - 1.0) * poll;
@@ -194,84 +354,89 @@ class PiSystem {
     }
   }
 
-  Task online_server() {
+  Task online_server(Client& c) {
     while (true) {
-      const Request req = co_await queue_.get();
+      const Request req = co_await c.queue.get();
       RequestRecord rec;
+      rec.client = c.index;
       rec.arrival_s = req.arrival_s;
       rec.start_s = engine_.now();
       if (plan_.precompute_fits) {
-        co_await client_store_.get(plan_.client_bytes_per_precompute);
-        co_await server_store_.get(plan_.server_bytes_per_precompute);
-        PINFER_ASSERT(!ids_.empty());
-        rec.precompute_id = ids_.front();
-        ids_.pop_front();
+        co_await c.store.get(plan_.client_bytes_per_precompute);
+        co_await c.quota.get(plan_.server_bytes_per_precompute);
+        PINFER_ASSERT(!c.ids.empty());
+        rec.precompute_id = c.ids.front();
+        c.ids.pop_front();
+        ++c.stats.precomputes_used;
         ++result_.precomputes_used;
-        consumed_.notify();
+        server_total_used_ -= plan_.server_bytes_per_precompute;
+        c.consumed.notify();
+        if (plan_.server_total_binds) total_freed_.notify();
       } else {
-        co_await run_phase(plan_.offline);
+        co_await run_phase(c, plan_.offline);
       }
       rec.offline_wait_s = engine_.now() - rec.start_s;
-      co_await run_phase(plan_.online);
+      co_await run_phase(c, plan_.online);
       rec.end_s = engine_.now();
-      record(rec);
+      record(c, rec);
     }
   }
 
-  void record(const RequestRecord& rec) {
+  void record(Client& c, const RequestRecord& rec) {
+    ++c.stats.served;
     ++result_.served;
     const double latency = rec.end_s - rec.arrival_s;
-    const double queue = rec.start_s - rec.arrival_s;
-    sum_latency_ += latency;
-    sum_queue_ += queue;
-    sum_offline_ += rec.offline_wait_s;
-    sum_online_ += rec.end_s - rec.start_s - rec.offline_wait_s;
-    latencies_.push_back(latency);
+    Tally& t = c.tally;
+    t.sum_latency += latency;
+    t.sum_queue += rec.start_s - rec.arrival_s;
+    t.sum_offline += rec.offline_wait_s;
+    t.sum_online += rec.end_s - rec.start_s - rec.offline_wait_s;
+    t.latencies.push_back(latency);
     if (options_.keep_trace) result_.trace.push_back(rec);
+    if (plan_.drain && engine_.now() >= plan_.horizon_s && drained()) engine_.stop();
   }
 
-  void finish_stats() {
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    if (result_.served == 0) {
-      result_.mean_latency_s = result_.p50_latency_s = result_.p95_latency_s = nan;
-      result_.p99_latency_s = result_.mean_queue_s = result_.mean_offline_wait_s = nan;
-      result_.mean_online_s = nan;
-      return;
+  [[nodiscard]] bool drained() const {
+    return clients_done_arriving_ == clients_.size() && result_.served == result_.arrivals;
+  }
+
+  void finish() {
+    Tally all;
+    std::vector<double> latencies;
+    result_.clients.reserve(clients_.size());
+    for (auto& c : clients_) {
+      RunStats& s = c->stats;
+      s.client_peak_bytes = c->store.peak_level();
+      s.server_peak_bytes = c->quota.peak_level();
+      result_.client_peak_bytes = std::max(result_.client_peak_bytes, s.client_peak_bytes);
+      result_.server_peak_bytes = std::max(result_.server_peak_bytes, s.server_peak_bytes);
+      all.sum_latency += c->tally.sum_latency;
+      all.sum_queue += c->tally.sum_queue;
+      all.sum_offline += c->tally.sum_offline;
+      all.sum_online += c->tally.sum_online;
+      latencies.insert(latencies.end(), c->tally.latencies.begin(), c->tally.latencies.end());
+      if (clients_.size() > 1) finish_stats(s, c->tally, c->tally.latencies);
     }
-    const double n = static_cast<double>(result_.served);
-    result_.mean_latency_s = sum_latency_ / n;
-    result_.mean_queue_s = sum_queue_ / n;
-    result_.mean_offline_wait_s = sum_offline_ / n;
-    result_.mean_online_s = sum_online_ / n;
-    std::sort(latencies_.begin(), latencies_.end());
-    const auto pct = [&](double p) {
-      const double pos = p * (n - 1);
-      const auto lo = static_cast<std::size_t>(std::floor(pos));
-      const auto hi = std::min(lo + 1, latencies_.size() - 1);
-      return latencies_[lo] + (latencies_[hi] - latencies_[lo]) * (pos - std::floor(pos));
-    };
-    result_.p50_latency_s = pct(0.50);
-    result_.p95_latency_s = pct(0.95);
-    result_.p99_latency_s = pct(0.99);
+    finish_stats(result_, all, latencies);
+    if (clients_.size() == 1) {
+      // One client: its figures are the aggregate (the same numbers, computed once).
+      clients_.front()->stats = static_cast<const RunStats&>(result_);
+    }
+    for (auto& c : clients_) result_.clients.push_back(c->stats);
   }
 
+  Engine engine_;  // first: destroyed last, after the processes' resources
   const ModelPlan& plan_;
-  double rate_;
   RunOptions options_;
-  SimRandom rng_;
-  Engine engine_;
-  FifoQueue<Request> queue_;
-  Container client_store_;
-  Container server_store_;
-  Signal consumed_;
-  SharedResource client_cpu_;
-  SharedResource server_cpu_;
-  SharedResource uplink_;
-  SharedResource downlink_;
-  std::deque<int64_t> ids_;
+  std::unique_ptr<SharedResource> pool_;                     // shared_cores > 0: all compute
+  std::unique_ptr<SharedResource> server_cpu_;               // otherwise the server's cores
+  std::unique_ptr<SharedResource> server_up_, server_down_;  // the server's links, if modelled
+  Signal total_freed_;                                       // a precompute left the server
+  std::vector<std::unique_ptr<Client>> clients_;
+  uint64_t server_total_used_ = 0;
+  int64_t next_precompute_id_ = 0;
+  std::size_t clients_done_arriving_ = 0;
   RunResult result_;
-  double sum_latency_ = 0, sum_queue_ = 0, sum_offline_ = 0, sum_online_ = 0;
-  std::vector<double> latencies_;
 };
 
 }  // namespace
@@ -299,12 +464,27 @@ ModelPlan plan_model(const ProtocolCosts& costs, const SystemConfig& c) {
   plan.server_bytes_per_precompute = costs.server_storage_bytes;
   plan.client_capacity_bytes = c.client_storage_bytes;
   plan.server_capacity_bytes = c.server_storage_bytes;
+  plan.clients = c.clients;
+  plan.server_quota_bytes = c.server_quota_per_client_bytes != 0
+                                ? c.server_quota_per_client_bytes
+                                : c.server_storage_bytes / c.clients;
+  plan.server_total_binds =
+      static_cast<double>(plan.server_quota_bytes) * c.clients > c.server_storage_bytes;
   plan.precompute_fits = costs.client_storage_bytes < c.client_storage_bytes;
-  if (plan.precompute_fits && costs.server_storage_bytes >= c.server_storage_bytes) {
+  if (plan.precompute_fits && costs.server_storage_bytes >= plan.server_quota_bytes) {
     // The published model would start no precompute and leave every request waiting forever.
-    throw InvalidArgument("server_storage " + std::to_string(c.server_storage_bytes) +
-                          " B cannot hold one precompute of " +
-                          std::to_string(costs.server_storage_bytes) + " B");
+    if (c.clients == 1 && c.server_quota_per_client_bytes == 0) {
+      throw InvalidArgument("server_storage " + std::to_string(c.server_storage_bytes) +
+                            " B cannot hold one precompute of " +
+                            std::to_string(costs.server_storage_bytes) + " B");
+    }
+    throw InvalidArgument(
+        "server_quota_per_client " + std::to_string(plan.server_quota_bytes) + " B (" +
+        (c.server_quota_per_client_bytes != 0
+             ? std::string("as set")
+             : "server_storage " + std::to_string(c.server_storage_bytes) + " B / " +
+                   std::to_string(c.clients) + " clients") +
+        ") cannot hold one precompute of " + std::to_string(costs.server_storage_bytes) + " B");
   }
   plan.mode = c.mode;
   plan.policy = c.policy;
@@ -312,10 +492,14 @@ ModelPlan plan_model(const ProtocolCosts& costs, const SystemConfig& c) {
   plan.horizon_s = c.sim_hours * 3600.0;
   plan.uplink_bytes_per_s = bytes_per_s(c.uplink_mbps) * c.bandwidth_speedup;
   plan.downlink_bytes_per_s = bytes_per_s(c.downlink_mbps) * c.bandwidth_speedup;
+  plan.drain = c.drain;
   if (c.mode == SimMode::contended) {
     plan.client_cores = c.client_cores != 0 ? c.client_cores : c.client_threads;
     plan.server_cores =
         c.server_cores != 0 ? c.server_cores : std::max(c.server_gc_threads, c.server_he_threads);
+    plan.shared_cores = c.shared_cores;
+    plan.server_uplink_bytes_per_s = bytes_per_s(c.server_uplink_mbps) * c.bandwidth_speedup;
+    plan.server_downlink_bytes_per_s = bytes_per_s(c.server_downlink_mbps) * c.bandwidth_speedup;
   } else {
     // Phases never wait for each other: unlimited capacity.
     plan.client_cores = plan.server_cores = std::numeric_limits<double>::infinity();
@@ -330,10 +514,10 @@ RunResult simulate_run(const ModelPlan& plan, double rate, uint64_t seed,
     os << "arrival rate " << rate << " requests/s must be > 0";
     throw InvalidArgument(os.str());
   }
-  if (rate * plan.horizon_s > kMaxExpectedArrivals) {
+  if (rate * plan.horizon_s * plan.clients > kMaxExpectedArrivals) {
     std::ostringstream os;
-    os << "arrival rate " << rate << " requests/s over " << plan.horizon_s
-       << " s expects more than " << kMaxExpectedArrivals << " requests";
+    os << "arrival rate " << rate << " requests/s over " << plan.horizon_s << " s at "
+       << plan.clients << " client(s) expects more than " << kMaxExpectedArrivals << " requests";
     throw InvalidArgument(os.str());
   }
   // In independent mode the links are not shared either; SharedResource needs a finite cap

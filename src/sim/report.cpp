@@ -73,7 +73,13 @@ nlohmann::json to_json(const SystemConfig& c) {
           {"mode", to_string(c.mode)},
           {"policy", to_string(c.policy)},
           {"poll_interval_s", c.poll_interval_s},
-          {"sim_hours", c.sim_hours}};
+          {"sim_hours", c.sim_hours},
+          {"clients", c.clients},
+          {"server_quota_per_client_bytes", c.server_quota_per_client_bytes},
+          {"server_uplink_mbps", c.server_uplink_mbps},
+          {"server_downlink_mbps", c.server_downlink_mbps},
+          {"shared_cores", c.shared_cores},
+          {"drain", c.drain}};
 }
 
 nlohmann::json plan_to_json(const ModelPlan& p) {
@@ -82,6 +88,8 @@ nlohmann::json plan_to_json(const ModelPlan& p) {
                       {"client_bytes_per_precompute", p.client_bytes_per_precompute},
                       {"server_bytes_per_precompute", p.server_bytes_per_precompute},
                       {"precompute_fits", p.precompute_fits},
+                      {"clients", p.clients},
+                      {"server_quota_bytes", p.server_quota_bytes},
                       {"offline", phase_json(p.offline)},
                       {"online", phase_json(p.online)}};
   if (p.client_bytes_per_precompute > 0 && p.server_bytes_per_precompute > 0) {
@@ -91,27 +99,37 @@ nlohmann::json plan_to_json(const ModelPlan& p) {
     };
     j["max_stored_precomputes"] =
         std::min(fit(p.client_capacity_bytes, p.client_bytes_per_precompute),
-                 fit(p.server_capacity_bytes, p.server_bytes_per_precompute));
+                 fit(p.server_quota_bytes, p.server_bytes_per_precompute));
   }
   return j;
 }
 
 nlohmann::json to_json(const RateSummary& r) {
-  return {{"rate", r.rate},
-          {"runs", r.runs},
-          {"runs_with_completions", r.runs_with_completions},
-          {"mean_latency_s", num(r.mean_latency_s)},
-          {"p50_latency_s", num(r.p50_latency_s)},
-          {"p95_latency_s", num(r.p95_latency_s)},
-          {"p99_latency_s", num(r.p99_latency_s)},
-          {"mean_queue_s", num(r.mean_queue_s)},
-          {"mean_offline_wait_s", num(r.mean_offline_wait_s)},
-          {"mean_online_s", num(r.mean_online_s)},
-          {"arrivals", r.arrivals},
-          {"served", r.served},
-          {"backlog_at_end", r.backlog_at_end},
-          {"backlog_growth", r.backlog_growth},
-          {"stable", r.stable}};
+  nlohmann::json j = {{"rate", r.rate},
+                      {"runs", r.runs},
+                      {"runs_with_completions", r.runs_with_completions},
+                      {"mean_latency_s", num(r.mean_latency_s)},
+                      {"p50_latency_s", num(r.p50_latency_s)},
+                      {"p95_latency_s", num(r.p95_latency_s)},
+                      {"p99_latency_s", num(r.p99_latency_s)},
+                      {"mean_queue_s", num(r.mean_queue_s)},
+                      {"mean_offline_wait_s", num(r.mean_offline_wait_s)},
+                      {"mean_online_s", num(r.mean_online_s)},
+                      {"arrivals", r.arrivals},
+                      {"served", r.served},
+                      {"backlog_at_end", r.backlog_at_end},
+                      {"backlog_growth", r.backlog_growth},
+                      {"stable", r.stable}};
+  if (r.client_count > 1) {
+    j["aggregate_rate"] = r.rate * r.client_count;
+    j["client_count"] = r.client_count;
+  }
+  if (!r.clients.empty()) {
+    nlohmann::json clients = nlohmann::json::array();
+    for (const RateSummary& c : r.clients) clients.push_back(to_json(c));
+    j["clients"] = std::move(clients);
+  }
+  return j;
 }
 
 nlohmann::json to_json(const SweepResult& s) {

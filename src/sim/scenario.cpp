@@ -36,7 +36,13 @@ const std::vector<std::string_view> kSettingKeys = {"profile",
                                                     "sim_hours",
                                                     "runs",
                                                     "seed",
-                                                    "rates"};
+                                                    "rates",
+                                                    "clients",
+                                                    "server_quota_per_client",
+                                                    "server_uplink_mbps",
+                                                    "server_downlink_mbps",
+                                                    "shared_cores",
+                                                    "drain"};
 
 // Runs a units.hpp / system_config.hpp parser and turns its InvalidArgument into a FormatError
 // naming the field path.
@@ -154,6 +160,20 @@ void apply_settings(const Json& obj, const std::string& path, SeriesSpec& s,
     s.runs = static_cast<uint32_t>(detail::unsigned_integer(*v, p("runs"), 1, 100000));
   if (auto v = has("seed")) s.seed = detail::unsigned_integer(*v, p("seed"), 0, UINT64_MAX);
   if (auto v = has("rates")) s.rates = rates_setting(*v, p("rates"));
+  if (auto v = has("clients")) {
+    s.config.clients =
+        static_cast<uint32_t>(detail::unsigned_integer(*v, p("clients"), 1, kMaxClients));
+  }
+  if (auto v = has("server_quota_per_client")) {
+    s.config.server_quota_per_client_bytes = size_setting(*v, p("server_quota_per_client"));
+  }
+  if (auto v = has("server_uplink_mbps"))
+    s.config.server_uplink_mbps = detail::number(*v, p("server_uplink_mbps"), 0, 1e9);
+  if (auto v = has("server_downlink_mbps"))
+    s.config.server_downlink_mbps = detail::number(*v, p("server_downlink_mbps"), 0, 1e9);
+  if (auto v = has("shared_cores"))
+    s.config.shared_cores = threads_setting(*v, p("shared_cores"), 0);
+  if (auto v = has("drain")) s.config.drain = detail::boolean(*v, p("drain"));
 }
 
 void finish_series(SeriesSpec& s, const std::string& path) {

@@ -17,6 +17,46 @@ constexpr uint32_t kMaxRuns = 1u << 20;
 
 }  // namespace
 
+RateSummary summarize_runs(double rate, double horizon_s, uint32_t clients,
+                           const std::vector<const RunStats*>& runs) {
+  RateSummary s;
+  s.rate = rate;
+  s.client_count = clients;
+  s.runs = static_cast<uint32_t>(runs.size());
+  for (const RunStats* r : runs) {
+    s.arrivals += static_cast<double>(r->arrivals);
+    s.served += static_cast<double>(r->served);
+    s.backlog_at_end += static_cast<double>(r->backlog_at_end);
+    s.backlog_growth +=
+        static_cast<double>(r->in_system_at_end) - static_cast<double>(r->in_system_at_half);
+    if (r->served == 0) continue;
+    ++s.runs_with_completions;
+    s.mean_latency_s += r->mean_latency_s;
+    s.p50_latency_s += r->p50_latency_s;
+    s.p95_latency_s += r->p95_latency_s;
+    s.p99_latency_s += r->p99_latency_s;
+    s.mean_queue_s += r->mean_queue_s;
+    s.mean_offline_wait_s += r->mean_offline_wait_s;
+    s.mean_online_s += r->mean_online_s;
+  }
+  const double n = static_cast<double>(runs.size());
+  if (n > 0) {
+    s.arrivals /= n;
+    s.served /= n;
+    s.backlog_at_end /= n;
+    s.backlog_growth /= n;
+  }
+  const double done = s.runs_with_completions;
+  const double nan = std::nan("");
+  for (double* v : {&s.mean_latency_s, &s.p50_latency_s, &s.p95_latency_s, &s.p99_latency_s,
+                    &s.mean_queue_s, &s.mean_offline_wait_s, &s.mean_online_s}) {
+    *v = done > 0 ? *v / done : nan;
+  }
+  const double expected_second_half = rate * clients * horizon_s / 2.0;
+  s.stable = s.backlog_growth <= 1.0 + 0.05 * expected_second_half;
+  return s;
+}
+
 SweepResult run_sweep(const ModelPlan& plan, const SweepOptions& options) {
   if (options.rates.empty()) throw InvalidArgument("rates: at least one arrival rate is needed");
   if (options.runs == 0 || options.runs >= kMaxRuns) {
@@ -67,42 +107,22 @@ SweepResult run_sweep(const ModelPlan& plan, const SweepOptions& options) {
 
   SweepResult out;
   out.rates.reserve(n_rates);
+  std::vector<const RunStats*> runs(options.runs);
   for (std::size_t ri = 0; ri < n_rates; ++ri) {
-    RateSummary s;
-    s.rate = options.rates[ri];
-    s.runs = options.runs;
-    for (uint32_t run = 0; run < options.runs; ++run) {
-      const RunResult& r = results[ri * options.runs + run];
-      s.arrivals += static_cast<double>(r.arrivals);
-      s.served += static_cast<double>(r.served);
-      s.backlog_at_end += static_cast<double>(r.backlog_at_end);
-      s.backlog_growth +=
-          static_cast<double>(r.in_system_at_end) - static_cast<double>(r.in_system_at_half);
-      s.events += r.events;
-      if (r.served == 0) continue;
-      ++s.runs_with_completions;
-      s.mean_latency_s += r.mean_latency_s;
-      s.p50_latency_s += r.p50_latency_s;
-      s.p95_latency_s += r.p95_latency_s;
-      s.p99_latency_s += r.p99_latency_s;
-      s.mean_queue_s += r.mean_queue_s;
-      s.mean_offline_wait_s += r.mean_offline_wait_s;
-      s.mean_online_s += r.mean_online_s;
+    for (uint32_t run = 0; run < options.runs; ++run) runs[run] = &results[ri * options.runs + run];
+    RateSummary s = summarize_runs(options.rates[ri], plan.horizon_s, plan.clients, runs);
+    for (uint32_t run = 0; run < options.runs; ++run)
+      s.events += results[ri * options.runs + run].events;
+    if (plan.clients > 1) {
+      s.clients.reserve(plan.clients);
+      for (uint32_t c = 0; c < plan.clients; ++c) {
+        for (uint32_t run = 0; run < options.runs; ++run) {
+          runs[run] = &results[ri * options.runs + run].clients[c];
+        }
+        s.clients.push_back(summarize_runs(options.rates[ri], plan.horizon_s, 1, runs));
+      }
     }
-    const double runs = options.runs;
-    s.arrivals /= runs;
-    s.served /= runs;
-    s.backlog_at_end /= runs;
-    s.backlog_growth /= runs;
-    const double done = s.runs_with_completions;
-    const double nan = std::nan("");
-    for (double* v : {&s.mean_latency_s, &s.p50_latency_s, &s.p95_latency_s, &s.p99_latency_s,
-                      &s.mean_queue_s, &s.mean_offline_wait_s, &s.mean_online_s}) {
-      *v = done > 0 ? *v / done : nan;
-    }
-    const double expected_second_half = s.rate * plan.horizon_s / 2.0;
-    s.stable = s.backlog_growth <= 1.0 + 0.05 * expected_second_half;
-    out.rates.push_back(s);
+    out.rates.push_back(std::move(s));
   }
   // Rates may be given in any order: walk them by increasing rate.
   std::vector<const RateSummary*> by_rate;

@@ -56,6 +56,30 @@ void validate(const SystemConfig& config) {
                           " must be in [0, 86400]");
   }
   check_positive(config.sim_hours, "sim_hours", 24.0 * 365 * 100);
+  if (config.clients < 1 || config.clients > kMaxClients) {
+    throw InvalidArgument("clients = " + std::to_string(config.clients) + " must be in [1, " +
+                          std::to_string(kMaxClients) + "]");
+  }
+  if (config.server_quota_per_client_bytes > config.server_storage_bytes) {
+    throw InvalidArgument(
+        "server_quota_per_client = " + std::to_string(config.server_quota_per_client_bytes) +
+        " B exceeds server_storage = " + std::to_string(config.server_storage_bytes) + " B");
+  }
+  for (const auto& [v, field] : {std::pair{config.server_uplink_mbps, "server_uplink_mbps"},
+                                 std::pair{config.server_downlink_mbps, "server_downlink_mbps"}}) {
+    if (!(v >= 0.0 && v <= 1e9)) {
+      throw InvalidArgument(std::string(field) + " = " + num(v) +
+                            " must be in [0, 1e+09] (0: unlimited)");
+    }
+  }
+  if (config.shared_cores != 0) {
+    check_threads(config.shared_cores, "shared_cores");
+    if (config.client_cores != 0 || config.server_cores != 0) {
+      throw InvalidArgument("client_cores / server_cores must be 0 with shared_cores = " +
+                            std::to_string(config.shared_cores) +
+                            ": every party's compute draws on the one shared pool");
+    }
+  }
 }
 
 SimMode parse_mode(std::string_view text, std::string_view field) {

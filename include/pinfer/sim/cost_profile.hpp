@@ -56,8 +56,10 @@ struct CostStep {
   Direction direction = Direction::up;
   std::vector<double> per_layer_bytes;
 
-  // The step starts together with the previous one (pipelined work); the phase goes on when
-  // every step of such a group has finished.
+  // The step starts together with the previous one (pipelined work; consecutive such steps
+  // form one group with the step before them); the phase goes on when every step of the group
+  // has finished. The first step of a phase may not set it. JSON key "overlaps_previous",
+  // written only when true.
   bool overlaps_previous = false;
 
   [[nodiscard]] static CostStep compute(std::string label, Party party, Category category,

@@ -109,6 +109,9 @@ class Engine {
   // SimPy's run(until=...)); leaves now() == horizon_s. Rethrows the first exception that
   // escaped a top-level process. Returns the number of events processed.
   uint64_t run_until(double horizon_s);
+  // Makes the running run_until return after the current event, leaving now() at that event's
+  // time (a run that ends when its work is done rather than at a fixed horizon).
+  void stop() noexcept { stop_requested_ = true; }
 
   // Awaitable: resume after dt seconds (dt >= 0). A zero delay still yields to events already
   // scheduled for this instant.
@@ -147,6 +150,7 @@ class Engine {
   std::vector<Event> heap_;
   std::vector<std::coroutine_handle<Task::promise_type>> processes_;
   std::exception_ptr failure_;
+  bool stop_requested_ = false;
 };
 
 }  // namespace pinfer::sim

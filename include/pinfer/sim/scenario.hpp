@@ -15,8 +15,10 @@
 // wireless_total_mbps + uplink_share, client_threads, server_gc_threads, server_he_threads,
 // client_cores, server_cores, he_model, he_speedup, gc_speedup, bandwidth_speedup,
 // client_device_factor, poll_interval_s, sim_hours, runs, seed, rates ("a:b:n", an array, or
-// {"start", "end", "count"}). Unknown keys are errors. Errors are FormatError naming the field
-// path, e.g. "series[2].client_storage: ...". Full schema: docs/SIMULATOR.md.
+// {"start", "end", "count"}); many clients: clients, server_quota_per_client (size),
+// server_uplink_mbps, server_downlink_mbps, shared_cores, drain. Unknown keys are errors. Errors
+// are FormatError naming the field path, e.g. "series[2].client_storage: ...". Full schema:
+// docs/SIMULATOR.md.
 #include <nlohmann/json.hpp>
 
 #include <cstdint>

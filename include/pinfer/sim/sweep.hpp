@@ -36,7 +36,16 @@ struct RateSummary {
   // (rate - service rate) * horizon / 2).
   bool stable = true;
   uint64_t events = 0;  // total over runs
+  // Many clients (plan.clients > 1): `rate` is per client, the figures above are over all
+  // requests of all clients, and `clients` holds each client's own figures (empty for one).
+  uint32_t client_count = 1;
+  std::vector<RateSummary> clients;
 };
+
+// Figures of `runs` (one entry per run) at per-client `rate` over `horizon_s`, expecting
+// `clients` clients' arrivals (stability threshold): means over runs of per-run means.
+[[nodiscard]] RateSummary summarize_runs(double rate, double horizon_s, uint32_t clients,
+                                         const std::vector<const RunStats*>& runs);
 
 struct SweepResult {
   std::vector<RateSummary> rates;

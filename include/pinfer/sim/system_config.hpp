@@ -45,11 +45,33 @@ struct SystemConfig {
   PrecomputePolicy policy = PrecomputePolicy::poll;
   double poll_interval_s = 1.0;
   double sim_hours = 24.0;
+
+  // Many clients per server (docs/SIMULATOR.md, "Many clients"). Each client has its own
+  // device CPU (client_cores), store (client_storage_bytes), access links (uplink/downlink),
+  // Poisson arrivals at the per-client rate, FIFO queue, online and precompute processes; they
+  // share the server's CPU (server_cores), storage and network link.
+  uint32_t clients = 1;
+  // Server storage each client may fill; 0 = server_storage_bytes / clients. Quotas may
+  // overcommit the total (clients * quota > server_storage_bytes): then both bind.
+  uint64_t server_quota_per_client_bytes = 0;
+  // The server's own link, shared by every client's transfers in that direction (contended
+  // mode); 0 = unlimited (not modelled).
+  double server_uplink_mbps = 0.0;
+  double server_downlink_mbps = 0.0;
+  // Contended mode: > 0 = every party's compute (all clients and the server) draws on one
+  // processor-sharing pool of this many cores (clients and server on one machine);
+  // client_cores and server_cores must then be 0.
+  uint32_t shared_cores = 0;
+  // Arrivals stop at the horizon and the run goes on until every arrived request has
+  // completed (at most 10 x the horizon); figures are over all arrived requests.
+  bool drain = false;
 };
 
 // Wireless slot allocation: one shared medium of total_mbps split into an uplink share
 // (0 < share < 1) and the rest down. Throws InvalidArgument naming the bad value.
 void apply_wireless_split(SystemConfig& config, double total_mbps, double uplink_share);
+
+inline constexpr uint32_t kMaxClients = 1'000'000;
 
 // Checks ranges (positive rates and threads, finite factors); InvalidArgument naming the field.
 void validate(const SystemConfig& config);
