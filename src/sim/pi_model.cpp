@@ -102,6 +102,15 @@ struct Request {
 struct Tally {
   double sum_latency = 0, sum_queue = 0, sum_offline = 0, sum_online = 0;
   std::vector<double> latencies;
+
+  void add(const RequestRecord& rec) {
+    const double latency = rec.end_s - rec.arrival_s;
+    sum_latency += latency;
+    sum_queue += rec.start_s - rec.arrival_s;
+    sum_offline += rec.offline_wait_s;
+    sum_online += rec.end_s - rec.start_s - rec.offline_wait_s;
+    latencies.push_back(latency);
+  }
 };
 
 void finish_stats(RunStats& r, const Tally& t, std::vector<double>& latencies) {
@@ -385,13 +394,7 @@ class PiSystem {
   void record(Client& c, const RequestRecord& rec) {
     ++c.stats.served;
     ++result_.served;
-    const double latency = rec.end_s - rec.arrival_s;
-    Tally& t = c.tally;
-    t.sum_latency += latency;
-    t.sum_queue += rec.start_s - rec.arrival_s;
-    t.sum_offline += rec.offline_wait_s;
-    t.sum_online += rec.end_s - rec.start_s - rec.offline_wait_s;
-    t.latencies.push_back(latency);
+    c.tally.add(rec);
     if (options_.keep_trace) result_.trace.push_back(rec);
     if (plan_.drain && engine_.now() >= plan_.horizon_s && drained()) engine_.stop();
   }
@@ -528,6 +531,17 @@ RunResult simulate_run(const ModelPlan& plan, double rate, uint64_t seed,
   }
   PiSystem system(local, rate, seed, options);
   return system.run();
+}
+
+RunStats request_stats(std::span<const RequestRecord> requests, uint64_t arrivals) {
+  RunStats stats;
+  stats.arrivals = arrivals;
+  stats.served = requests.size();
+  stats.in_system_at_end = arrivals - std::min<uint64_t>(arrivals, requests.size());
+  Tally t;
+  for (const RequestRecord& r : requests) t.add(r);
+  finish_stats(stats, t, t.latencies);
+  return stats;
 }
 
 double percentile_inplace(std::vector<double>& values, double p) {

@@ -9,6 +9,7 @@
 // plan_model() turns a cost profile and a system configuration into per-step durations and
 // resource demands once; simulate_run() runs one seeded 24 h (configurable) simulation of it.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,11 @@ struct RunResult : RunStats {
 // seed). Throws InvalidArgument if rate <= 0 or the expected number of arrivals exceeds 5e7.
 [[nodiscard]] RunResult simulate_run(const ModelPlan& plan, double rate, uint64_t seed,
                                      const RunOptions& options = {});
+
+// The figures of a list of completed requests, computed as a run computes them (means and
+// percentiles over the requests; served = their number); `arrivals` is how many arrived. For
+// requests measured outside the simulator (`pinfer bench arrivals`).
+[[nodiscard]] RunStats request_stats(std::span<const RequestRecord> requests, uint64_t arrivals);
 
 // Percentile p in [0, 1] of `values` with linear interpolation between order statistics
 // (numpy's default). Sorts `values`. NaN if empty.
