@@ -14,6 +14,8 @@ namespace {
 // A job whose remaining work would be served within this many seconds at its current rate is
 // finished: rounding in the virtual clocks must not leave a job a few ulps short.
 constexpr double kFinishSlackS = 1e-9;
+// by_class: work below this fraction of the class clock is rounding, not work left.
+constexpr double kClockRelativeSlack = 1e-14;
 
 struct HeapLater {
   template <typename E>
@@ -211,7 +213,10 @@ void SharedResource::on_event(uint64_t tag) {
   finished_.clear();
   for (const auto& [cap, id] : class_by_cap_) {
     Class& c = classes_[id];
-    while (clean_top(c) && c.heap.front().finish_v - c.v <= c.rate * kFinishSlackS) {
+    // Finished: within kFinishSlackS of its end, or within rounding of the class clock (a
+    // long-lived class's clock is large; its last few ulps must not keep a job alive).
+    const double slack = std::max(c.rate * kFinishSlackS, c.v * kClockRelativeSlack);
+    while (clean_top(c) && c.heap.front().finish_v - c.v <= slack) {
       finished_.push_back(c.heap.front().job);
       std::pop_heap(c.heap.begin(), c.heap.end(), HeapLater{});
       c.heap.pop_back();
