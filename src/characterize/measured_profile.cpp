@@ -43,6 +43,10 @@ class PhaseReader {
     const auto it = seconds.find(component_key(side, c));
     return it == seconds.end() ? 0.0 : std::max(0.0, it->second);
   }
+  // Chunks a garbled-circuit stage was pipelined in (at least 1).
+  [[nodiscard]] std::size_t chunks(std::size_t index) const {
+    return index < phase_.layers.size() ? std::max<uint32_t>(1, phase_.layers[index].chunks) : 1;
+  }
   // Bytes {up, down} of the transfer steps whose name starts with `prefix`.
   [[nodiscard]] std::pair<double, double> bytes(const std::string& prefix) const {
     double up = 0, down = 0;
@@ -84,6 +88,31 @@ void add_group(std::vector<CostStep>& steps, std::vector<CostStep> group) {
     first = false;
     steps.push_back(std::move(s));
   }
+}
+
+void scale(CostStep& s, double k) {
+  s.seconds *= k;
+  s.bytes *= k;
+  for (double& v : s.per_layer_seconds) v *= k;
+  for (double& v : s.per_layer_bytes) v *= k;
+}
+
+// Work pipelined in `chunks` equal chunks through the members of `group` (each member one party
+// or one link): the first chunk passes every member one after the other, then the other chunks
+// overlap with the slowest member setting the pace, so the phase takes
+// sum(T_i) / n + max(T_i) (n - 1) / n, the makespan of a synchronous pipeline. One chunk: the
+// members run one after the other.
+void add_pipeline(std::vector<CostStep>& steps, std::vector<CostStep> group, std::size_t chunks) {
+  const double first = 1.0 / static_cast<double>(std::max<std::size_t>(1, chunks));
+  for (const CostStep& s : group) {
+    CostStep head = s;
+    scale(head, first);
+    if (chunks > 1) head.label += " (first chunk)";
+    add_group(steps, {std::move(head)});
+  }
+  if (chunks <= 1) return;
+  for (CostStep& s : group) scale(s, 1.0 - first);
+  add_group(steps, std::move(group));
 }
 
 CostStep compute(std::string label, Side side, Category category, double seconds) {
@@ -150,7 +179,7 @@ void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCo
                        r.require(Side::client, Component::he_decrypt)));
   add_transfers(he, "HE queries and responses", he_bytes);
   transport.add_share(he, total(he_bytes));
-  add_group(steps, std::move(he));
+  add_pipeline(steps, std::move(he), phase.layers.size());  // one linear layer per chunk
 
   // Garbled circuits: chunk k is garbled (and its OT run) while chunk k - 1 travels and is
   // stored. One thread per side does OT and garbling in turn, so they form one step.
@@ -170,7 +199,7 @@ void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCo
   add_transfers(gc, "garbled circuits, OT and cost report",
                 {gc_bytes.first + done_bytes.first, gc_bytes.second + done_bytes.second});
   transport.add_share(gc, total(gc_bytes) + total(done_bytes));
-  add_group(steps, std::move(gc));
+  add_pipeline(steps, std::move(gc), phase.gc_chunks);
 }
 
 void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t stages,
@@ -241,7 +270,7 @@ void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t
     add_transfers(gc, stage + " labels and bits", stage_bytes);
     transport.add_share(gc, total(stage_bytes));
     for (CostStep& s : gc) s.layer = static_cast<uint32_t>(si);
-    add_group(steps, std::move(gc));
+    add_pipeline(steps, std::move(gc), r.chunks(si));
   }
   const auto output_bytes = r.bytes("online/output");
   const auto done_bytes = r.bytes("online/done");

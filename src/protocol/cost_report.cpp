@@ -47,6 +47,12 @@ uint64_t get_bytes(const nlohmann::json& j, const char* key) {
   return v.get<uint64_t>();
 }
 
+uint32_t get_count(const nlohmann::json& j, const char* key) {
+  const uint64_t v = get_bytes(j, key);
+  if (v > UINT32_MAX) throw FormatError(std::string("cost report field '") + key + "' is too large");
+  return static_cast<uint32_t>(v);
+}
+
 // A component key from the peer: "<name>" or "<side>/<name>" with a known name, so a renamed
 // or misspelt component is refused here instead of reading as 0 s later.
 void check_component_name(const std::string& key) {
@@ -77,7 +83,8 @@ nlohmann::json to_json(const PhaseCost& p) {
                       {"kind", l.kind},
                       {"seconds", l.seconds},
                       {"upload_bytes", l.upload_bytes},
-                      {"download_bytes", l.download_bytes}});
+                      {"download_bytes", l.download_bytes},
+                      {"chunks", l.chunks}});
   }
   j["layers"] = std::move(layers);
   nlohmann::json transfers_json = nlohmann::json::object();
@@ -85,6 +92,7 @@ nlohmann::json to_json(const PhaseCost& p) {
     transfers_json[k] = {{"upload_bytes", t.bytes_sent}, {"download_bytes", t.bytes_received}};
   }
   j["transfers"] = std::move(transfers_json);
+  j["gc_chunks"] = p.gc_chunks;
   return j;
 }
 
@@ -104,8 +112,10 @@ PhaseCost phase_from_json(const nlohmann::json& j) {
       for (const auto& [name, seconds] : c.seconds) check_component_name(name);
       c.upload_bytes = get_bytes(l, "upload_bytes");
       c.download_bytes = get_bytes(l, "download_bytes");
+      if (l.contains("chunks")) c.chunks = get_count(l, "chunks");
       p.layers.push_back(std::move(c));
     }
+    if (j.contains("gc_chunks")) p.gc_chunks = get_count(j, "gc_chunks");
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(std::string("cost report is malformed: ") + e.what());

@@ -218,6 +218,7 @@ CostReport InferenceClient::precompute() {
   } else {
     state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost, progress);
   }
+  for (const StagePlan& sp : plan_->stages) cost.gc_chunks += sp.chunks().size();
   state.c_final = std::move(c_stage.back());
   {
     ScopedTimer io(cost, Component::store_write);
@@ -307,6 +308,7 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
     ch_.set_phase("online/stage" + std::to_string(si));
     const TrafficReport t0 = ch_.traffic();
     const StagePlan& sp = plan_->stages[si];
+    layer.chunks = static_cast<uint32_t>(sp.chunks().size());
     if (kind_ == ProtocolKind::server_garbler) {
       sg_online_client(ch_, sp, *tables, *labels, cost, layer);
     } else {

@@ -107,6 +107,7 @@ std::pair<CostReport, CostReport> synthetic_reports() {
                           {"server/output", 0.1}, {"client/gc_evaluate", 0.7},
                           {"client/store_read", 0.04}};
   on.layers[1].seconds = {{"server/linear_shared", 0.1}};
+  on.layers[0].chunks = 4;
   on.transfers["online/input"] = {100, 0};
   on.transfers["online/stage0"] = {200, 700};
   pre.client_storage_bytes = 123;
@@ -146,33 +147,42 @@ TEST(MeasuredProfile, StepsAddUpToEachSidesCpuAndStoreTime) {
   EXPECT_EQ(down, 8500);
 }
 
-TEST(MeasuredProfile, PipelinedWorkFormsOverlappingGroups) {
+const sim::CostStep& step(const std::vector<sim::CostStep>& steps, const std::string& label) {
+  const auto it =
+      std::find_if(steps.begin(), steps.end(), [&](const auto& s) { return s.label == label; });
+  if (it == steps.end()) throw std::runtime_error("no step " + label);
+  return *it;
+}
+
+// A pipeline of n chunks: the first chunk passes each member in turn, the other n - 1 overlap.
+TEST(MeasuredProfile, PipelinedWorkIsAFirstChunkThenAnOverlappingGroup) {
   const auto [pre, run] = synthetic_reports();
   const auto m = characterize::to_protocol_costs(pre, run, ProtocolKind::server_garbler);
   const auto& off = m.costs.offline;
   ASSERT_FALSE(off.empty());
-  EXPECT_FALSE(off[0].overlaps_previous);  // (no request bytes in this report)  // keygen runs alone
-  EXPECT_EQ(off[0].label, "client HE keygen");
-  EXPECT_FALSE(off[1].overlaps_previous);  // the HE group starts
-  EXPECT_TRUE(off[2].overlaps_previous);
-  const auto eval = std::find_if(off.begin(), off.end(),
-                                 [](const auto& s) { return s.label == "server HE evaluation"; });
-  ASSERT_NE(eval, off.end());
-  EXPECT_EQ(eval->per_layer_seconds, (std::vector<double>{1.5, 0.5}));
-  // Online: the stage-0 GC group overlaps; the stage-1 linear layer starts a group of its own.
+  EXPECT_EQ(off[0].label, "client HE keygen");  // (no request bytes in this report)
+  EXPECT_FALSE(off[0].overlaps_previous);
+  // HE: two linear layers, so half of each member goes first, one after the other.
+  const auto& eval_head = step(off, "server HE evaluation (first chunk)");
+  EXPECT_FALSE(eval_head.overlaps_previous);
+  EXPECT_NEAR(eval_head.seconds, 1.0, 1e-12);
+  EXPECT_EQ(eval_head.per_layer_seconds, (std::vector<double>{0.75, 0.25}));
+  const auto& eval = step(off, "server HE evaluation");
+  EXPECT_TRUE(eval.overlaps_previous);
+  EXPECT_NEAR(eval.seconds, 1.0, 1e-12);
+  // Offline GC reported no chunk count: its members run one after the other.
+  EXPECT_FALSE(step(off, "client OT").overlaps_previous);
+  // Online stage 0 ran in 4 chunks.
   const auto& on = m.costs.online;
-  const auto gc = std::find_if(on.begin(), on.end(), [](const auto& s) {
-    return s.label == "stage 0: client GC evaluation";
-  });
-  ASSERT_NE(gc, on.end());
-  EXPECT_TRUE(gc->overlaps_previous);
-  EXPECT_NEAR(gc->seconds, 0.7, 1e-12);
-  const auto last = std::find_if(on.begin(), on.end(), [](const auto& s) {
-    return s.label == "stage 1: server linear layers on shares";
-  });
-  ASSERT_NE(last, on.end());
-  EXPECT_FALSE(last->overlaps_previous);
-  EXPECT_NEAR(last->seconds, 0.1, 1e-12);
+  const auto& gc_head = step(on, "stage 0: client GC evaluation (first chunk)");
+  EXPECT_FALSE(gc_head.overlaps_previous);
+  EXPECT_NEAR(gc_head.seconds, 0.7 / 4, 1e-12);
+  const auto& gc = step(on, "stage 0: client GC evaluation");
+  EXPECT_TRUE(gc.overlaps_previous);
+  EXPECT_NEAR(gc.seconds, 0.7 * 3 / 4, 1e-12);
+  const auto& last = step(on, "stage 1: server linear layers on shares");
+  EXPECT_FALSE(last.overlaps_previous);
+  EXPECT_NEAR(last.seconds, 0.1, 1e-12);
 }
 
 TEST(MeasuredProfile, MissingComponentIsAnErrorNamingIt) {

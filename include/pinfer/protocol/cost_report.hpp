@@ -29,6 +29,8 @@ struct LayerCost {
   std::map<std::string, double> seconds;  // component -> seconds
   uint64_t upload_bytes = 0;
   uint64_t download_bytes = 0;
+  // Garbled-circuit stages: how many chunks the stage was pipelined in (0: not a GC stage).
+  uint32_t chunks = 0;
 };
 
 struct PhaseCost {
@@ -40,6 +42,8 @@ struct PhaseCost {
   std::vector<LayerCost> layers;
   // Bytes per protocol step ("offline/he", "offline/gc", "online/stage3", ...), client's view.
   std::map<std::string, TrafficCounters> transfers;
+  // Offline: the garbled-circuit chunks of all stages, pipelined between the parties.
+  uint32_t gc_chunks = 0;
 
   void add(Component component, double s) { components[std::string(to_string(component))] += s; }
   // Seconds of a labelled component; 0 when the phase has none.
