@@ -9,28 +9,10 @@
 #include "pinfer/he/context.hpp"
 #include "pinfer/he/keys.hpp"
 #include "pinfer/he/linear.hpp"
+#include "pinfer/protocol/he_geometry.hpp"
 
 namespace pinfer::protocol::detail {
 namespace {
-
-he::LinearGeometry to_he(const nn::LinearOp& op) {
-  if (op.kind == nn::LinearOp::Kind::fc) return he::FcGeometry{op.in_features, op.out_features};
-  const nn::ConvGeometry& g = op.conv;
-  he::ConvGeometry h;
-  h.in_channels = g.in_channels;
-  h.in_h = g.in_h;
-  h.in_w = g.in_w;
-  h.out_channels = g.out_channels;
-  h.kernel_h = g.kernel_h;
-  h.kernel_w = g.kernel_w;
-  h.stride_h = g.stride_h;
-  h.stride_w = g.stride_w;
-  h.pad_top = g.pad_top;
-  h.pad_left = g.pad_left;
-  h.pad_bottom = g.pad_bottom;
-  h.pad_right = g.pad_right;
-  return h;
-}
 
 // Public-key frames are small; the cap only guards the allocation.
 constexpr std::size_t kMaxPublicKeyBytes = 16 << 20;
@@ -58,7 +40,7 @@ std::vector<std::byte> recv_stream(Channel& ch, uint32_t type, uint64_t exact) {
 struct HeServerModel::Impl {
   explicit Impl(const nn::LoweredModel& model) : ctx(he::Context::create(model.l)) {
     for (const nn::LinearOp& op : model.linear_ops) {
-      geometries.push_back(to_he(op));
+      geometries.push_back(he_geometry(op));
       servers.emplace_back(ctx, geometries.back(), op.weight.span());
     }
   }
@@ -86,7 +68,7 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
   std::vector<he::LinearGeometry> geoms;
   std::vector<he::LinearPlan> plans;
   for (const nn::LinearOp& op : arch.linear_ops) {
-    geoms.push_back(to_he(op));
+    geoms.push_back(he_geometry(op));
     plans.push_back(he::plan_linear(ctx, geoms.back()));
   }
   cost.layers.resize(n_ops);
