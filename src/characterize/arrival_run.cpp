@@ -169,6 +169,7 @@ class ClientLoad {
         if (!live(clients)) break;
       }
       bool stored = false;
+      const double began = run_.now_s();
       try {
         (void)client.precompute();
         stored = true;
@@ -183,6 +184,7 @@ class ClientLoad {
       last = run_.now_s();
       if (stored) {
         ++run_.result.precomputes_made;
+        run_.result.offline_phase_s.push_back(last - began);
         run_.cv.notify_all();
         continue;
       }

@@ -214,6 +214,7 @@ void run(const Options& opt) {
   out["wrong_results"] = wrong;
   out["precomputes_made"] = result.precomputes_made;
   out["precompute_refusals"] = result.precompute_refusals;
+  out["offline_phase_s"] = result.offline_phase_s;
   out["wall_s"] = result.wall_s;
 
   std::optional<nlohmann::json> simulated_rate;
@@ -242,6 +243,8 @@ void run(const Options& opt) {
     out["simulated"] = {{"rates", nlohmann::json::array({*simulated_rate})},
                         {"requests", std::move(sim_requests)},
                         {"profile", sim::to_json(profile_of(*measured_profile, loaded, opt))}};
+    out["simulated"]["offline_phase_alone_s"] = sim_result.plan.offline.seconds;
+    out["simulated"]["online_phase_alone_s"] = sim_result.plan.online.seconds;
     out["relative_error_mean"] = relative_error(sim_result.aggregate.mean_latency_s,
                                                 measured.mean_latency_s);
     out["relative_error_p99"] = relative_error(sim_result.aggregate.p99_latency_s,

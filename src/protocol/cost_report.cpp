@@ -92,6 +92,7 @@ nlohmann::json to_json(const PhaseCost& p) {
     transfers_json[k] = {{"upload_bytes", t.bytes_sent}, {"download_bytes", t.bytes_received}};
   }
   j["transfers"] = std::move(transfers_json);
+  j["gc_chunks"] = p.gc_chunks;
   return j;
 }
 
@@ -114,6 +115,7 @@ PhaseCost phase_from_json(const nlohmann::json& j) {
       if (l.contains("chunks")) c.chunks = get_count(l, "chunks");
       p.layers.push_back(std::move(c));
     }
+    if (j.contains("gc_chunks")) p.gc_chunks = get_count(j, "gc_chunks");
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(std::string("cost report is malformed: ") + e.what());

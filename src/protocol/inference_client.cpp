@@ -218,6 +218,7 @@ CostReport InferenceClient::precompute() {
   } else {
     state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost, progress);
   }
+  for (const StagePlan& sp : plan_->stages) cost.gc_chunks += sp.chunks().size();
   state.c_final = std::move(c_stage.back());
   {
     ScopedTimer io(cost, Component::store_write);

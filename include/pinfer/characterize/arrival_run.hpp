@@ -63,6 +63,7 @@ struct ArrivalRunResult {
   uint64_t unserved = 0;            // arrived but not served by the deadline
   uint64_t precomputes_made = 0;
   uint64_t precompute_refusals = 0;  // offline phases refused for lack of room (either store)
+  std::vector<double> offline_phase_s;  // wall time of each stored offline phase
   double wall_s = 0;                 // the whole run, draining included
 };
 

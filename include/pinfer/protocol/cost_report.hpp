@@ -42,7 +42,8 @@ struct PhaseCost {
   std::vector<LayerCost> layers;
   // Bytes per protocol step ("offline/he", "offline/gc", "online/stage3", ...), client's view.
   std::map<std::string, TrafficCounters> transfers;
-
+  // Offline: the garbled-circuit chunks of all stages, pipelined between the parties.
+  uint32_t gc_chunks = 0;
 
   void add(Component component, double s) { components[std::string(to_string(component))] += s; }
   // Seconds of a labelled component; 0 when the phase has none.
