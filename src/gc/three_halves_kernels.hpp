@@ -41,8 +41,15 @@ namespace pinfer::gc::detail {
 
 // Scratch blocks the kernels need for n instances.
 [[nodiscard]] constexpr std::size_t three_halves_scratch_blocks(std::size_t n) {
-  return 12 * n;
+  return 16 * n;
 }
+
+// TMMO over m labels in place, tweak t_k = tweaks[k] in the low word:
+// x[k] = pi(pi(x[k]) ^ t_k) ^ pi(x[k]). The portable one needs m blocks of scratch.
+void tmmo_inplace_portable(const Aes128& pi, Block* x, const uint64_t* tweaks, std::size_t m,
+                           Block* scratch) noexcept;
+void tmmo_inplace_aesni(const Aes128& pi, Block* x, const uint64_t* tweaks, std::size_t m) noexcept;
+void tmmo_inplace_vaes(const Aes128& pi, Block* x, const uint64_t* tweaks, std::size_t m) noexcept;
 
 // coins[i] in {0..3}: rho1 = bit 0, rho2 = bit 1 of instance i (secret, uniform).
 // material: one gate's bytes as u64 words (three_halves_gate_bytes(n) / 8), fully written.
