@@ -1,10 +1,10 @@
 #include "pinfer/gc/half_gates.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <barrier>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -286,90 +286,133 @@ uint64_t circuit_digest(const Circuit& circuit) {
 
 namespace {
 
-// One thread's buffers for one batch at a time; allocated before any thread starts.
+// One compute thread's buffers (secret): wire labels and kernel scratch of the batch it runs.
 struct Worker {
   SecretBuffer<Block> wires;
   SecretBuffer<Block> scratch;  // three-halves kernels
   SecretBuffer<uint8_t> coins;  // three-halves garbler: 2 bits per AND gate of the batch
   SecretBuffer<Block> keystream;
-  std::vector<Block> tables;  // public: the batch's garbled tables
+  uint64_t and_gates = 0;
+};
+
+// One batch in flight between the I/O thread and a worker: its public tables and framing.
+struct Slot {
+  std::vector<Block> tables;
   std::byte batch_header[16] = {};
   Block sum;
   std::size_t table_bytes = 0;
-  uint64_t and_gates = 0;
   bool checksum_ok = true;
 };
 
-// Runs batches 0 .. batches-1 on `threads` threads in rounds of `threads` consecutive batches:
-// prepare (main thread, may throw) for the round, work (every thread, its own batch, must not
-// throw), then flush (main thread, in batch order, may throw). Batch b always runs on worker
-// b % threads, and flushes happen in batch order, so the output never depends on the threads.
+// Runs batches 0 .. batches-1. With one thread: prepare, work, flush in turn. With T > 1: T
+// worker threads take batches in order as they become available (work(b, slot, t), must not
+// throw) while the calling thread prepares batches ahead (prepare(b, slot): the evaluator reads
+// tables from the source) and flushes finished ones strictly in batch order (flush(b, slot):
+// the garbler writes to the sink); at most `window` batches are in flight, each in slot
+// b % window. So the bytes never depend on T, I/O overlaps compute, and no thread waits for a
+// round to finish (on a shared machine a descheduled thread only delays its own batch).
 template <class Prepare, class Work, class Flush>
-void run_batches(unsigned threads, uint64_t batches, Prepare&& prepare, Work&& work,
-                 Flush&& flush) {
+void run_batches(unsigned threads, uint64_t batches, std::size_t window, Prepare&& prepare,
+                 Work&& work, Flush&& flush) {
   if (threads <= 1 || batches <= 1) {
     for (uint64_t b = 0; b < batches; ++b) {
-      prepare(b, 0u);
-      work(b, 0u);
-      flush(b, 0u);
+      prepare(b, std::size_t{0});
+      work(b, std::size_t{0}, 0u);
+      flush(b, std::size_t{0});
     }
     return;
   }
-  std::atomic<bool> stop{false};
-  uint64_t round = 0;  // written by the main thread only between the two barriers
-  std::barrier sync(static_cast<std::ptrdiff_t>(threads));
+  std::mutex mu;
+  std::condition_variable work_ready, batch_done;
+  uint64_t loaded = 0, claimed = 0;
+  std::vector<uint8_t> done(window, 0);
+  bool stop = false;
   std::vector<std::jthread> pool;
-  pool.reserve(threads - 1);
-  for (unsigned t = 1; t < threads; ++t) {
+  pool.reserve(threads);
+  for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       for (;;) {
-        sync.arrive_and_wait();  // round start
-        if (stop.load(std::memory_order_acquire)) return;
-        if (round + t < batches) work(round + t, t);
-        sync.arrive_and_wait();  // round done
+        uint64_t b = 0;
+        {
+          std::unique_lock lock(mu);
+          work_ready.wait(lock, [&] { return stop || claimed < loaded; });
+          if (stop) return;
+          b = claimed++;
+        }
+        work(b, static_cast<std::size_t>(b % window), t);
+        {
+          std::lock_guard lock(mu);
+          done[b % window] = 1;
+        }
+        batch_done.notify_one();
       }
     });
   }
+  const auto finish = [&] {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    work_ready.notify_all();
+    pool.clear();  // joins; a worker mid-batch finishes it first
+  };
   try {
-    for (round = 0; round < batches; round += threads) {
-      for (unsigned t = 0; t < threads && round + t < batches; ++t) prepare(round + t, t);
-      sync.arrive_and_wait();
-      work(round, 0u);
-      sync.arrive_and_wait();
-      for (unsigned t = 0; t < threads && round + t < batches; ++t) flush(round + t, t);
+    for (uint64_t flushed = 0; flushed < batches; ++flushed) {
+      // Slot loaded % window is free once batch loaded - window has been flushed.
+      while (loaded < batches && loaded < flushed + window) {
+        prepare(loaded, static_cast<std::size_t>(loaded % window));
+        {
+          std::lock_guard lock(mu);
+          ++loaded;
+        }
+        work_ready.notify_one();
+      }
+      const std::size_t slot = static_cast<std::size_t>(flushed % window);
+      {
+        std::unique_lock lock(mu);
+        batch_done.wait(lock, [&] { return done[slot] != 0; });
+        done[slot] = 0;
+      }
+      flush(flushed, slot);
     }
   } catch (...) {
-    stop.store(true, std::memory_order_release);
-    sync.arrive_and_wait();  // the workers wait at a round start; release them to exit
+    finish();
     throw;
   }
-  stop.store(true, std::memory_order_release);
-  sync.arrive_and_wait();
+  finish();
 }
 
 std::vector<Worker> make_workers(unsigned threads, const Shape& s, uint64_t and_count,
-                                 GcScheme scheme, bool garbler, const Circuit& circuit) {
+                                 GcScheme scheme, bool garbler) {
   const std::size_t batch = s.batch;
-  const std::size_t table_blocks =
-      static_cast<std::size_t>((batch_table_bytes(circuit, scheme, batch) + 15) / 16);
-  std::vector<Worker> workers;
-  workers.reserve(threads);
-  for (unsigned t = 0; t < threads; ++t) {
-    const bool three = scheme == GcScheme::three_halves;
-    Worker w;
+  const bool three = scheme == GcScheme::three_halves;
+  std::vector<Worker> workers(threads);
+  for (Worker& w : workers) {
     w.wires = SecretBuffer<Block>(std::size_t{s.plan.num_slots} * batch);
     w.scratch = SecretBuffer<Block>(three ? detail::three_halves_scratch_blocks(batch) : 0);
     w.coins = SecretBuffer<uint8_t>(three && garbler ? and_count * batch : 0);
     w.keystream = SecretBuffer<Block>(three && garbler ? (2 * and_count * batch + 127) / 128 : 0);
-    w.tables.resize(table_blocks);
-    workers.push_back(std::move(w));
   }
   return workers;
+}
+
+std::vector<Slot> make_slots(std::size_t count, const Shape& s, GcScheme scheme,
+                             const Circuit& circuit) {
+  const std::size_t table_blocks =
+      static_cast<std::size_t>((batch_table_bytes(circuit, scheme, s.batch) + 15) / 16);
+  std::vector<Slot> slots(count);
+  for (Slot& sl : slots) sl.tables.resize(table_blocks);
+  return slots;
 }
 
 unsigned thread_count(const GcOptions& opt, const Shape& s) {
   const uint64_t batches = (s.instances + s.batch - 1) / s.batch;
   return static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(opt.threads, batches)));
+}
+
+// Batches in flight: two per thread keeps every worker busy while the I/O thread flushes.
+std::size_t window_for(unsigned threads) {
+  return threads <= 1 ? 1 : 2 * std::size_t{threads};
 }
 
 }  // namespace
@@ -407,7 +450,9 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
   const std::size_t batch = s.batch;
   const uint64_t and_count = circuit.and_count();
   const unsigned threads = thread_count(opt, s);
-  std::vector<Worker> workers = make_workers(threads, s, and_count, scheme, true, circuit);
+  std::vector<Worker> workers = make_workers(threads, s, and_count, scheme, true);
+  const std::size_t window = window_for(threads);
+  std::vector<Slot> slots = make_slots(window, s, scheme, circuit);
 
   const std::vector<std::byte> header =
       stream_header(circuit, s, gate_index_start, scheme, pi.key());
@@ -416,13 +461,14 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
   stats.stream_bytes = header.size();
 
   const uint64_t batches = (s.instances + batch - 1) / batch;
-  auto work = [&](uint64_t number, unsigned t) {
+  auto work = [&](uint64_t number, std::size_t slot, unsigned t) {
     Worker& wk = workers[t];
+    Slot& sl = slots[slot];
     const uint64_t first = number * batch;
     const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(batch, s.instances - first));
     Block* w = wk.wires.data();
     load_inputs(input_zero_labels, circuit.num_inputs(), first, n, batch, w);
-    wk.table_bytes = static_cast<std::size_t>(batch_table_bytes(circuit, scheme, n));
+    sl.table_bytes = static_cast<std::size_t>(batch_table_bytes(circuit, scheme, n));
     const std::size_t gate_words = detail::three_halves_gate_bytes(n) / 8;
     if (three) {
       // Coins: 2 bits per AND gate from AES-CTR under the secret coin key, keyed by batch
@@ -446,11 +492,11 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
       const Block fa = Block::mask_of(op.flip0) & delta, fb = Block::mask_of(op.flip1) & delta;
       const uint64_t g = gate_index_start + first * and_count + k;
       if (three) {
-        auto* m = reinterpret_cast<uint64_t*>(wk.tables.data()) + k * gate_words;
+        auto* m = reinterpret_cast<uint64_t*>(sl.tables.data()) + k * gate_words;
         detail::garble_and_three_halves(pi, path, in0, in1, delta, fa, fb, g, and_count,
                                         wk.coins.data() + k * n, out, m, n, wk.scratch.data());
       } else {
-        Block* tb = wk.tables.data() + k * 2 * n;
+        Block* tb = sl.tables.data() + k * 2 * n;
         garble_and(pi, in0, in1, delta, fa, fb, g, and_count, out, tb, tb + n, n);
       }
       wk.and_gates += n;
@@ -461,24 +507,24 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
     bh.u32(kBatchMagic);
     bh.u32(static_cast<uint32_t>(n));
     bh.u64(number);
-    std::memcpy(wk.batch_header, bh.data().data(), sizeof wk.batch_header);
-    wk.sum = batch_checksum(header, wk.batch_header,
-                            std::as_bytes(std::span(wk.tables)).first(wk.table_bytes));
+    std::memcpy(sl.batch_header, bh.data().data(), sizeof sl.batch_header);
+    sl.sum = batch_checksum(header, sl.batch_header,
+                            std::as_bytes(std::span(sl.tables)).first(sl.table_bytes));
   };
-  auto flush = [&](uint64_t number, unsigned t) {
-    Worker& wk = workers[t];
+  auto flush = [&](uint64_t number, std::size_t slot) {
+    Slot& sl = slots[slot];
     const uint64_t first = number * batch;
     const std::span<const std::byte> tables =
-        std::as_bytes(std::span(wk.tables)).first(wk.table_bytes);
-    sink.write(wk.batch_header);
+        std::as_bytes(std::span(sl.tables)).first(sl.table_bytes);
+    sink.write(sl.batch_header);
     sink.write(tables);
-    sink.write(std::as_bytes(std::span<const Block>(&wk.sum, 1)));
+    sink.write(std::as_bytes(std::span<const Block>(&sl.sum, 1)));
     stats.table_bytes += tables.size();
-    stats.stream_bytes += sizeof wk.batch_header + tables.size() + sizeof(Block);
+    stats.stream_bytes += sizeof sl.batch_header + tables.size() + sizeof(Block);
     stats.instances += std::min<uint64_t>(batch, s.instances - first);
   };
   run_batches(
-      threads, batches, [](uint64_t, unsigned) {}, work, flush);
+      threads, batches, window, [](uint64_t, std::size_t) {}, work, flush);
   for (const Worker& wk : workers) stats.and_gates += wk.and_gates;
   stats.next_gate_index = gate_index_start + s.instances * and_count;
   return stats;
@@ -526,17 +572,19 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
   }
   const Aes128 pi(hash_key);
   const unsigned threads = thread_count(opt, s);
-  std::vector<Worker> workers = make_workers(threads, s, and_count, scheme, false, circuit);
+  std::vector<Worker> workers = make_workers(threads, s, and_count, scheme, false);
+  const std::size_t window = window_for(threads);
+  std::vector<Slot> slots = make_slots(window, s, scheme, circuit);
   GarbleStats stats;
   stats.stream_bytes = header.size();
 
   const uint64_t batches = (s.instances + batch - 1) / batch;
-  auto prepare = [&](uint64_t number, unsigned t) {
-    Worker& wk = workers[t];
+  auto prepare = [&](uint64_t number, std::size_t slot) {
+    Slot& sl = slots[slot];
     const uint64_t first = number * batch;
     const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(batch, s.instances - first));
-    source.read(wk.batch_header);
-    ByteReader bh(wk.batch_header);
+    source.read(sl.batch_header);
+    ByteReader bh(sl.batch_header);
     const uint32_t magic = bh.u32("batch magic");
     const uint32_t got_n = bh.u32("batch instances");
     const uint64_t got_number = bh.u64("batch number");
@@ -546,18 +594,19 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
                         " (expected " + std::to_string(n) + "), number " +
                         std::to_string(got_number));
     }
-    wk.table_bytes = static_cast<std::size_t>(batch_table_bytes(circuit, scheme, n));
-    source.read(std::as_writable_bytes(std::span(wk.tables)).first(wk.table_bytes));
-    source.read(std::as_writable_bytes(std::span<Block>(&wk.sum, 1)));
+    sl.table_bytes = static_cast<std::size_t>(batch_table_bytes(circuit, scheme, n));
+    source.read(std::as_writable_bytes(std::span(sl.tables)).first(sl.table_bytes));
+    source.read(std::as_writable_bytes(std::span<Block>(&sl.sum, 1)));
   };
-  auto work = [&](uint64_t number, unsigned t) {
+  auto work = [&](uint64_t number, std::size_t slot, unsigned t) {
     Worker& wk = workers[t];
+    Slot& sl = slots[slot];
     const uint64_t first = number * batch;
     const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(batch, s.instances - first));
     const std::span<const std::byte> tables =
-        std::as_bytes(std::span(wk.tables)).first(wk.table_bytes);
-    wk.checksum_ok = wk.sum == batch_checksum(header, wk.batch_header, tables);
-    if (!wk.checksum_ok) return;
+        std::as_bytes(std::span(sl.tables)).first(sl.table_bytes);
+    sl.checksum_ok = sl.sum == batch_checksum(header, sl.batch_header, tables);
+    if (!sl.checksum_ok) return;
     Block* w = wk.wires.data();
     load_inputs(input_labels, circuit.num_inputs(), first, n, batch, w);
     const std::size_t gate_words = detail::three_halves_gate_bytes(n) / 8;
@@ -572,11 +621,11 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
       }
       const uint64_t g = gate_index_start + first * and_count + k;
       if (three) {
-        const auto* m = reinterpret_cast<const uint64_t*>(wk.tables.data()) + k * gate_words;
+        const auto* m = reinterpret_cast<const uint64_t*>(sl.tables.data()) + k * gate_words;
         detail::eval_and_three_halves(pi, path, in0, in1, g, and_count, m, out, n,
                                       wk.scratch.data());
       } else {
-        const Block* tb = wk.tables.data() + k * 2 * n;
+        const Block* tb = sl.tables.data() + k * 2 * n;
         eval_and(pi, in0, in1, tb, tb + n, g, and_count, out, n);
       }
       wk.and_gates += n;
@@ -584,17 +633,17 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
     }
     store_outputs(s.plan, Block(), w, first, n, batch, output_labels);
   };
-  auto flush = [&](uint64_t number, unsigned t) {
-    Worker& wk = workers[t];
-    if (!wk.checksum_ok) {
+  auto flush = [&](uint64_t number, std::size_t slot) {
+    Slot& sl = slots[slot];
+    if (!sl.checksum_ok) {
       throw FormatError("garbled batch " + std::to_string(number) +
                         " checksum mismatch (stream corrupted)");
     }
-    stats.table_bytes += wk.table_bytes;
-    stats.stream_bytes += sizeof wk.batch_header + wk.table_bytes + sizeof(Block);
+    stats.table_bytes += sl.table_bytes;
+    stats.stream_bytes += sizeof sl.batch_header + sl.table_bytes + sizeof(Block);
     stats.instances += std::min<uint64_t>(batch, s.instances - number * batch);
   };
-  run_batches(threads, batches, prepare, work, flush);
+  run_batches(threads, batches, window, prepare, work, flush);
   for (const Worker& wk : workers) stats.and_gates += wk.and_gates;
   stats.next_gate_index = gate_index_start + s.instances * and_count;
   return stats;
