@@ -57,38 +57,35 @@ void garble_and_three_halves(const Aes128& pi, CpuPath path, const Block* a0_in,
   Block* x = scratch;  // 6 per instance: Ac, Ac^D, Bc, Bc^D, Ac^Bc, Ac^Bc^D
   auto* tw = reinterpret_cast<uint64_t*>(scratch + 6 * n);  // 6 n tweaks
   Block* s = scratch + 9 * n;                               // portable: 6 n blocks
-  for (std::size_t i = 0; i < n; ++i) {
-    const uint64_t t = 3 * (gate_index + i * stride);
-    tw[6 * i] = tw[6 * i + 1] = t;
-    tw[6 * i + 2] = tw[6 * i + 3] = t + 1;
-    tw[6 * i + 4] = tw[6 * i + 5] = t + 2;
-    const Block a = a0_in[i] ^ flip_a, b = b0_in[i] ^ flip_b;
-    const Block ac = a ^ (Block::mask_of(a.lo) & delta);  // colour 0
-    const Block bc = b ^ (Block::mask_of(b.lo) & delta);
-    x[6 * i] = ac;
-    x[6 * i + 1] = ac ^ delta;
-    x[6 * i + 2] = bc;
-    x[6 * i + 3] = bc ^ delta;
-    x[6 * i + 4] = ac ^ bc;
-    x[6 * i + 5] = ac ^ bc ^ delta;
-  }
   uint64_t* g0 = material;
   uint64_t* g1 = material + n;
   uint64_t* g2 = material + 2 * n;
   uint64_t* planes = material + 3 * n;
   const std::size_t words = plane_words(n);
-  // Linear part first (it needs the colour-0 labels, which hashing overwrites): rows go to
-  // c0 (C_L, C_R) and g0..g2; the hash part is XORed in afterwards.
+  // One pass: the six hash inputs and their tweaks, and the linear part of the rows (into c0
+  // and g0..g2; the hash part is XORed in after hashing, which overwrites x).
   const uint64_t dl = delta.lo, dr = delta.hi, dlr = dl ^ dr;
+  uint64_t t = 3 * gate_index;
+  const uint64_t t_step = 3 * stride;
   for (std::size_t i0 = 0; i0 < n; i0 += 64) {
     const std::size_t m = std::min<std::size_t>(64, n - i0);
     uint64_t z[5] = {0, 0, 0, 0, 0};
-    for (std::size_t k = 0; k < m; ++k) {
+    for (std::size_t k = 0; k < m; ++k, t += t_step) {
       const std::size_t i = i0 + k;
-      const Block ac = x[6 * i], bc = x[6 * i + 2];
+      tw[6 * i] = tw[6 * i + 1] = t;
+      tw[6 * i + 2] = tw[6 * i + 3] = t + 1;
+      tw[6 * i + 4] = tw[6 * i + 5] = t + 2;
+      const Block a0 = a0_in[i] ^ flip_a, b0 = b0_in[i] ^ flip_b;
+      const Block ac = a0 ^ (Block::mask_of(a0.lo) & delta);  // colour 0
+      const Block bc = b0 ^ (Block::mask_of(b0.lo) & delta);
+      x[6 * i] = ac;
+      x[6 * i + 1] = ac ^ delta;
+      x[6 * i + 2] = bc;
+      x[6 * i + 3] = bc ^ delta;
+      x[6 * i + 4] = ac ^ bc;
+      x[6 * i + 5] = ac ^ bc ^ delta;
       // Colours at which the AND is 1: a = 1 ^ pa, pa = lsb of the (flipped) zero-label.
-      const uint64_t a = ((a0_in[i].lo ^ flip_a.lo) & 1) ^ 1;
-      const uint64_t b = ((b0_in[i].lo ^ flip_b.lo) & 1) ^ 1;
+      const uint64_t a = (a0.lo & 1) ^ 1, b = (b0.lo & 1) ^ 1;
       const uint64_t rho1 = coins[i] & 1, rho2 = (coins[i] >> 1) & 1;
       const uint64_t ma = m64(a), mb = m64(b), m1 = m64(rho1), m2 = m64(rho2);
       const uint64_t m00 = ~(ma | mb);
