@@ -493,8 +493,14 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
       const uint64_t g = gate_index_start + first * and_count + k;
       if (three) {
         auto* m = reinterpret_cast<uint64_t*>(sl.tables.data()) + k * gate_words;
-        detail::garble_and_three_halves(pi, path, in0, in1, delta, fa, fb, g, and_count,
-                                        wk.coins.data() + k * n, out, m, n, wk.scratch.data());
+        if (path == CpuPath::vaes) {
+          detail::garble_and_three_halves_vaes(pi, in0, in1, delta, fa, fb, g, and_count,
+                                               wk.coins.data() + k * n, out, m, n,
+                                               wk.scratch.data());
+        } else {
+          detail::garble_and_three_halves(pi, path, in0, in1, delta, fa, fb, g, and_count,
+                                          wk.coins.data() + k * n, out, m, n, wk.scratch.data());
+        }
       } else {
         Block* tb = sl.tables.data() + k * 2 * n;
         garble_and(pi, in0, in1, delta, fa, fb, g, and_count, out, tb, tb + n, n);

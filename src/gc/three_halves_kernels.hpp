@@ -58,6 +58,13 @@ void garble_and_three_halves(const Aes128& pi, CpuPath path, const Block* a0, co
                              uint64_t gate_index, uint64_t stride, const uint8_t* coins, Block* c0,
                              uint64_t* material, std::size_t n, Block* scratch) noexcept;
 
+// The same garbler (same bytes) with AVX-512 slicing arithmetic; path vaes only.
+void garble_and_three_halves_vaes(const Aes128& pi, const Block* a0, const Block* b0,
+                                  const Block& delta, const Block& flip_a, const Block& flip_b,
+                                  uint64_t gate_index, uint64_t stride, const uint8_t* coins,
+                                  Block* c0, uint64_t* material, std::size_t n,
+                                  Block* scratch) noexcept;
+
 void eval_and_three_halves(const Aes128& pi, CpuPath path, const Block* a, const Block* b,
                            uint64_t gate_index, uint64_t stride, const uint64_t* material, Block* c,
                            std::size_t n, Block* scratch) noexcept;

@@ -57,3 +57,181 @@ void tmmo_inplace_vaes(const Aes128& pi, Block* x, const uint64_t* tweaks, std::
 }
 
 }  // namespace pinfer::gc::detail
+
+// ---- The three-halves garbler on VAES / AVX-512 ---------------------------------------------
+// Same bytes as garble_and_three_halves (formulas in three_halves.cpp), 4 instances per
+// register with the label halves in each 128-bit lane's (low, high) qwords. Hash inputs are
+// laid out as six planes of n labels (Ac, Ac^D, Bc, Bc^D, Ac^Bc, Ac^Bc^D) so every store is a
+// whole register. All secret bits act through mask registers.
+namespace pinfer::gc::detail {
+namespace {
+
+inline __m512i swap_halves(__m512i v) {
+  return _mm512_shuffle_epi32(v, _MM_PERM_BADC);
+}
+
+// Both qwords of every lane whose label has lsb = 1.
+inline __mmask8 lsb_pairs(__m512i x, __m512i one_lo) {
+  const __mmask8 k = _mm512_test_epi64_mask(x, one_lo);
+  return static_cast<__mmask8>(k | (k << 1));
+}
+
+// Lane j of a 4-lane mask pair (bits 2j, 2j+1) from bit `bit` of coins[j], j < m.
+inline __mmask8 coin_pairs(const uint8_t* coins, std::size_t m, int bit) {
+  unsigned k = 0;
+  for (std::size_t j = 0; j < m && j < 4; ++j) k |= ((coins[j] >> bit) & 1u) * (3u << (2 * j));
+  return static_cast<__mmask8>(k);
+}
+
+// The 4 odd bits (one per lane) of a mask, packed into a nibble.
+inline unsigned odd_nibble(unsigned k) {
+  return ((k >> 1) & 1u) | ((k >> 2) & 2u) | ((k >> 3) & 4u) | ((k >> 4) & 8u);
+}
+
+inline __mmask8 lane_mask(std::size_t m) {  // lanes 0 .. m-1 of 4, both qwords
+  return static_cast<__mmask8>(m >= 4 ? 0xFF : (1u << (2 * m)) - 1);
+}
+
+}  // namespace
+
+void garble_and_three_halves_vaes(const Aes128& pi, const Block* a0_in, const Block* b0_in,
+                                  const Block& delta, const Block& flip_a, const Block& flip_b,
+                                  uint64_t gate_index, uint64_t stride, const uint8_t* coins,
+                                  Block* c0, uint64_t* material, std::size_t n,
+                                  Block* scratch) noexcept {
+  Block* x = scratch;                                       // 6 planes of n labels
+  auto* tw = reinterpret_cast<uint64_t*>(scratch + 6 * n);  // 6 planes of n tweaks
+  const __m512i d =
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&delta)));
+  const __m512i fa =
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&flip_a)));
+  const __m512i fb =
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&flip_b)));
+  const __m512i one_lo = _mm512_set_epi64(0, 1, 0, 1, 0, 1, 0, 1);
+  const __m512i one_hi = _mm512_set_epi64(1, 0, 1, 0, 1, 0, 1, 0);
+
+  // Pass 1: hash inputs and tweaks.
+  const __m512i iota3 = _mm512_mullo_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+                                           _mm512_set1_epi64(static_cast<long long>(3 * stride)));
+  const __m512i step8 = _mm512_set1_epi64(static_cast<long long>(24 * stride));
+  const __m512i one = _mm512_set1_epi64(1), two = _mm512_set1_epi64(2);
+  __m512i t = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(3 * gate_index)), iota3);
+  for (std::size_t i = 0; i < n; i += 8, t = _mm512_add_epi64(t, step8)) {
+    const std::size_t left = n - i;
+    const __mmask8 m8 = static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1);
+    const __m512i t1 = _mm512_add_epi64(t, one), t2 = _mm512_add_epi64(t, two);
+    _mm512_mask_storeu_epi64(tw + i, m8, t);
+    _mm512_mask_storeu_epi64(tw + n + i, m8, t);
+    _mm512_mask_storeu_epi64(tw + 2 * n + i, m8, t1);
+    _mm512_mask_storeu_epi64(tw + 3 * n + i, m8, t1);
+    _mm512_mask_storeu_epi64(tw + 4 * n + i, m8, t2);
+    _mm512_mask_storeu_epi64(tw + 5 * n + i, m8, t2);
+    for (std::size_t h = 0; h < 8 && h < left; h += 4) {
+      const __mmask8 m = lane_mask(left - h);
+      const std::size_t k = i + h;
+      const __m512i a = _mm512_xor_si512(_mm512_maskz_loadu_epi64(m, a0_in + k), fa);
+      const __m512i b = _mm512_xor_si512(_mm512_maskz_loadu_epi64(m, b0_in + k), fb);
+      const __m512i ac = _mm512_mask_xor_epi64(a, lsb_pairs(a, one_lo), a, d);  // colour 0
+      const __m512i bc = _mm512_mask_xor_epi64(b, lsb_pairs(b, one_lo), b, d);
+      const __m512i xab = _mm512_xor_si512(ac, bc);
+      _mm512_mask_storeu_epi64(x + k, m, ac);
+      _mm512_mask_storeu_epi64(x + n + k, m, _mm512_xor_si512(ac, d));
+      _mm512_mask_storeu_epi64(x + 2 * n + k, m, bc);
+      _mm512_mask_storeu_epi64(x + 3 * n + k, m, _mm512_xor_si512(bc, d));
+      _mm512_mask_storeu_epi64(x + 4 * n + k, m, xab);
+      _mm512_mask_storeu_epi64(x + 5 * n + k, m, _mm512_xor_si512(xab, d));
+    }
+  }
+  tmmo_inplace_vaes(pi, x, tw, 6 * n);
+
+  // Pass 2: linear part + hash part, 8 instances at a time.
+  uint64_t* g0 = material;
+  uint64_t* g1 = material + n;
+  uint64_t* g2 = material + 2 * n;
+  uint64_t* planes = material + 3 * n;
+  const std::size_t words = plane_words(n);
+  for (std::size_t w = 0; w < 5 * words; ++w) planes[w] = 0;
+  const __m512i ds = swap_halves(d);
+  const __m512i dlr = _mm512_xor_si512(d, ds);  // (dl^dr, dl^dr)
+  // E1 = (dl^dr, dl), E2 = (dr, dl^dr)
+  const __m512i e1 = _mm512_mask_blend_epi64(0xAA, dlr, ds);
+  const __m512i e2 = _mm512_mask_blend_epi64(0xAA, ds, dlr);
+  const __m512i even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::size_t left = n - i;
+    __m512i gg[2], g2v[2];
+    unsigned zb[5] = {0, 0, 0, 0, 0};
+    for (int h = 0; h < 2; ++h) {
+      const std::size_t k = i + 4 * static_cast<std::size_t>(h);
+      const std::size_t avail = left > 4 * static_cast<std::size_t>(h) ? left - 4 * h : 0;
+      const __mmask8 m = avail == 0 ? 0 : lane_mask(avail);
+      const __m512i a = _mm512_xor_si512(_mm512_maskz_loadu_epi64(m, a0_in + k), fa);
+      const __m512i b = _mm512_xor_si512(_mm512_maskz_loadu_epi64(m, b0_in + k), fb);
+      const __mmask8 kpa = lsb_pairs(a, one_lo), kpb = lsb_pairs(b, one_lo);
+      const __m512i ac = _mm512_mask_xor_epi64(a, kpa, a, d);
+      const __m512i bc = _mm512_mask_xor_epi64(b, kpb, b, d);
+      const __mmask8 ka = static_cast<__mmask8>(~kpa), kb = static_cast<__mmask8>(~kpb);
+      const __mmask8 k00 = static_cast<__mmask8>(kpa & kpb);
+      const __mmask8 k1 = avail ? coin_pairs(coins + k, avail, 0) : 0;
+      const __mmask8 k2 = avail ? coin_pairs(coins + k, avail, 1) : 0;
+      const __m512i acs = swap_halves(ac), bcs = swap_halves(bc);
+      const __m512i u = _mm512_xor_si512(acs, bc);
+      const __m512i pq = _mm512_mask_blend_epi64(0xAA, _mm512_xor_si512(ac, u), u);  // (P, Q)
+      const __m512i wv = _mm512_xor_si512(ac, bcs);
+      const __m512i qs = _mm512_mask_blend_epi64(0xAA, wv, _mm512_xor_si512(wv, bc));  // (Q, S)
+      const __m512i v1 = _mm512_mask_blend_epi64(0xAA, bc, ac);                        // (B_L, A_R)
+      const __m512i ha0 = _mm512_maskz_loadu_epi64(m, x + k);
+      const __m512i ha1 = _mm512_maskz_loadu_epi64(m, x + n + k);
+      const __m512i hb0 = _mm512_maskz_loadu_epi64(m, x + 2 * n + k);
+      const __m512i hb1 = _mm512_maskz_loadu_epi64(m, x + 3 * n + k);
+      const __m512i hx0 = _mm512_maskz_loadu_epi64(m, x + 4 * n + k);
+      const __m512i hx1 = _mm512_maskz_loadu_epi64(m, x + 5 * n + k);
+      // C = (B_L, A_R) ^ rho1 (P, Q) ^ rho2 (Q, S) ^ [a = b = 0] D ^ (hA0 ^ hX0, hB0 ^ hX0).
+      __m512i c = _mm512_xor_si512(
+          v1, _mm512_xor_si512(_mm512_unpacklo_epi64(ha0, hb0), _mm512_unpacklo_epi64(hx0, hx0)));
+      c = _mm512_mask_xor_epi64(c, k1, c, pq);
+      c = _mm512_mask_xor_epi64(c, k2, c, qs);
+      c = _mm512_mask_xor_epi64(c, k00, c, d);
+      _mm512_mask_storeu_epi64(c0 + k, m, c);
+      // (G0, G1) = (B_L, A_R) ^ D ^ a ((P, Q) ^ E1) ^ b ((Q, S) ^ E2) ^ rho1 E2 ^ rho2 E1
+      //            ^ (hA0 ^ hA1, hB0 ^ hB1).
+      __m512i g = _mm512_xor_si512(
+          _mm512_xor_si512(v1, d),
+          _mm512_unpacklo_epi64(_mm512_xor_si512(ha0, ha1), _mm512_xor_si512(hb0, hb1)));
+      g = _mm512_mask_xor_epi64(g, ka, g, _mm512_xor_si512(pq, e1));
+      g = _mm512_mask_xor_epi64(g, kb, g, _mm512_xor_si512(qs, e2));
+      g = _mm512_mask_xor_epi64(g, k1, g, e2);
+      g = _mm512_mask_xor_epi64(g, k2, g, e1);
+      gg[h] = g;
+      // G2 (low qwords) = a (S ^ D_R) ^ b (P ^ D_L) ^ rho1 D_L ^ rho2 D_R ^ hX0 ^ hX1.
+      __m512i g2x = _mm512_xor_si512(hx0, hx1);
+      g2x = _mm512_mask_xor_epi64(g2x, ka, g2x, _mm512_xor_si512(swap_halves(qs), ds));
+      g2x = _mm512_mask_xor_epi64(g2x, kb, g2x, _mm512_xor_si512(pq, d));
+      g2x = _mm512_mask_xor_epi64(g2x, k1, g2x, d);
+      g2x = _mm512_mask_xor_epi64(g2x, k2, g2x, ds);
+      g2v[h] = g2x;
+      // Control bits on the odd (high-qword) mask positions: c(X) = bit 0 of the high word.
+      const unsigned ca0 = _mm512_test_epi64_mask(ha0, one_hi);
+      const unsigned ca1 = _mm512_test_epi64_mask(ha1, one_hi);
+      const unsigned cb0 = _mm512_test_epi64_mask(hb0, one_hi);
+      const unsigned cb1 = _mm512_test_epi64_mask(hb1, one_hi);
+      const unsigned cx0 = _mm512_test_epi64_mask(hx0, one_hi);
+      const unsigned cx1 = _mm512_test_epi64_mask(hx1, one_hi);
+      const unsigned valid = m;
+      const unsigned sh = 4 * static_cast<unsigned>(h);
+      zb[0] |= odd_nibble((k1 ^ ca0 ^ cx0) & valid) << sh;
+      zb[1] |= odd_nibble((k2 ^ cb0 ^ cx0) & valid) << sh;
+      zb[2] |= odd_nibble((ka ^ ca0 ^ ca1) & valid) << sh;
+      zb[3] |= odd_nibble((kb ^ cb0 ^ cb1) & valid) << sh;
+      zb[4] |= odd_nibble((ka ^ kb ^ cx0 ^ cx1) & valid) << sh;
+    }
+    const __mmask8 m8 = static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1);
+    _mm512_mask_storeu_epi64(g0 + i, m8, _mm512_permutex2var_epi64(gg[0], even, gg[1]));
+    _mm512_mask_storeu_epi64(g1 + i, m8, _mm512_permutex2var_epi64(gg[0], odd, gg[1]));
+    _mm512_mask_storeu_epi64(g2 + i, m8, _mm512_permutex2var_epi64(g2v[0], even, g2v[1]));
+    for (int p = 0; p < 5; ++p) planes[p * words + i / 64] |= uint64_t{zb[p]} << (i % 64);
+  }
+}
+
+}  // namespace pinfer::gc::detail
