@@ -628,8 +628,13 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
       const uint64_t g = gate_index_start + first * and_count + k;
       if (three) {
         const auto* m = reinterpret_cast<const uint64_t*>(sl.tables.data()) + k * gate_words;
-        detail::eval_and_three_halves(pi, path, in0, in1, g, and_count, m, out, n,
-                                      wk.scratch.data());
+        if (path == CpuPath::vaes) {
+          detail::eval_and_three_halves_vaes(pi, in0, in1, g, and_count, m, out, n,
+                                             wk.scratch.data());
+        } else {
+          detail::eval_and_three_halves(pi, path, in0, in1, g, and_count, m, out, n,
+                                        wk.scratch.data());
+        }
       } else {
         const Block* tb = sl.tables.data() + k * 2 * n;
         eval_and(pi, in0, in1, tb, tb + n, g, and_count, out, n);

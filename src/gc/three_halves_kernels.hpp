@@ -65,6 +65,11 @@ void garble_and_three_halves_vaes(const Aes128& pi, const Block* a0, const Block
                                   Block* c0, uint64_t* material, std::size_t n,
                                   Block* scratch) noexcept;
 
+// The same evaluator with AVX-512 slicing arithmetic; path vaes only.
+void eval_and_three_halves_vaes(const Aes128& pi, const Block* a, const Block* b,
+                                uint64_t gate_index, uint64_t stride, const uint64_t* material,
+                                Block* c, std::size_t n, Block* scratch) noexcept;
+
 void eval_and_three_halves(const Aes128& pi, CpuPath path, const Block* a, const Block* b,
                            uint64_t gate_index, uint64_t stride, const uint64_t* material, Block* c,
                            std::size_t n, Block* scratch) noexcept;

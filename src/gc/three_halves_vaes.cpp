@@ -235,3 +235,111 @@ void garble_and_three_halves_vaes(const Aes128& pi, const Block* a0_in, const Bl
 }
 
 }  // namespace pinfer::gc::detail
+
+// ---- The three-halves evaluator on VAES / AVX-512 -------------------------------------------
+namespace pinfer::gc::detail {
+namespace {
+
+// Bits 0..3 of a (public) control-bit nibble, each doubled onto both qwords of its lane.
+inline __mmask8 pairs_of(unsigned nibble) {
+  unsigned k = 0;
+  for (int j = 0; j < 4; ++j) k |= ((nibble >> j) & 1u) * (3u << (2 * j));
+  return static_cast<__mmask8>(k);
+}
+
+inline __mmask8 odd_to_pairs(unsigned k) {
+  return static_cast<__mmask8>((k & 0xAA) | ((k & 0xAA) >> 1));
+}
+
+}  // namespace
+
+void eval_and_three_halves_vaes(const Aes128& pi, const Block* a, const Block* b,
+                                uint64_t gate_index, uint64_t stride, const uint64_t* material,
+                                Block* c, std::size_t n, Block* scratch) noexcept {
+  Block* x = scratch;                                       // 3 planes: A, B, A ^ B
+  auto* tw = reinterpret_cast<uint64_t*>(scratch + 3 * n);  // 3 planes of tweaks
+  const __m512i one_lo = _mm512_set_epi64(0, 1, 0, 1, 0, 1, 0, 1);
+  const __m512i one_hi = _mm512_set_epi64(1, 0, 1, 0, 1, 0, 1, 0);
+  const __m512i iota3 = _mm512_mullo_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+                                           _mm512_set1_epi64(static_cast<long long>(3 * stride)));
+  const __m512i step8 = _mm512_set1_epi64(static_cast<long long>(24 * stride));
+  const __m512i one = _mm512_set1_epi64(1), two = _mm512_set1_epi64(2);
+  __m512i t = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(3 * gate_index)), iota3);
+  for (std::size_t i = 0; i < n; i += 8, t = _mm512_add_epi64(t, step8)) {
+    const std::size_t left = n - i;
+    const __mmask8 m8 = static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1);
+    _mm512_mask_storeu_epi64(tw + i, m8, t);
+    _mm512_mask_storeu_epi64(tw + n + i, m8, _mm512_add_epi64(t, one));
+    _mm512_mask_storeu_epi64(tw + 2 * n + i, m8, _mm512_add_epi64(t, two));
+    for (std::size_t h = 0; h < 8 && h < left; h += 4) {
+      const __mmask8 m = lane_mask(left - h);
+      const std::size_t k = i + h;
+      const __m512i av = _mm512_maskz_loadu_epi64(m, a + k);
+      const __m512i bv = _mm512_maskz_loadu_epi64(m, b + k);
+      _mm512_mask_storeu_epi64(x + k, m, av);
+      _mm512_mask_storeu_epi64(x + n + k, m, bv);
+      _mm512_mask_storeu_epi64(x + 2 * n + k, m, _mm512_xor_si512(av, bv));
+    }
+  }
+  tmmo_inplace_vaes(pi, x, tw, 3 * n);
+
+  const uint64_t* g0 = material;
+  const uint64_t* g1 = material + n;
+  const uint64_t* g2 = material + 2 * n;
+  const uint64_t* planes = material + 3 * n;
+  const std::size_t words = plane_words(n);
+  const __m512i lo_idx = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
+  const __m512i hi_idx = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+  const __m512i dup_lo = _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0);
+  const __m512i dup_hi = _mm512_set_epi64(7, 7, 6, 6, 5, 5, 4, 4);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::size_t left = n - i;
+    const __mmask8 m8 = static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1);
+    const __m512i g0v = _mm512_maskz_loadu_epi64(m8, g0 + i);
+    const __m512i g1v = _mm512_maskz_loadu_epi64(m8, g1 + i);
+    const __m512i g2v = _mm512_maskz_loadu_epi64(m8, g2 + i);
+    const unsigned shift = static_cast<unsigned>(i % 64);
+    unsigned zbyte[5];
+    for (int p = 0; p < 5; ++p) {
+      zbyte[p] = static_cast<unsigned>((planes[p * words + i / 64] >> shift) & 0xFF);
+    }
+    for (std::size_t h = 0; h < 8 && h < left; h += 4) {
+      const __mmask8 m = lane_mask(left - h);
+      const std::size_t k = i + h;
+      const unsigned sh = static_cast<unsigned>(h);
+      const __m512i av = _mm512_maskz_loadu_epi64(m, a + k);
+      const __m512i bv = _mm512_maskz_loadu_epi64(m, b + k);
+      const __m512i ha = _mm512_maskz_loadu_epi64(m, x + k);
+      const __m512i hb = _mm512_maskz_loadu_epi64(m, x + n + k);
+      const __m512i hx = _mm512_maskz_loadu_epi64(m, x + 2 * n + k);
+      const __mmask8 ki = lsb_pairs(av, one_lo), kj = lsb_pairs(bv, one_lo);
+      const __mmask8 kij = static_cast<__mmask8>(ki ^ kj);
+      const __mmask8 ca = odd_to_pairs(_mm512_test_epi64_mask(ha, one_hi));
+      const __mmask8 cb = odd_to_pairs(_mm512_test_epi64_mask(hb, one_hi));
+      const __mmask8 cx = odd_to_pairs(_mm512_test_epi64_mask(hx, one_hi));
+      __mmask8 z[5];
+      for (int p = 0; p < 5; ++p) z[p] = pairs_of((zbyte[p] >> sh) & 0xF);
+      const __mmask8 r0 = static_cast<__mmask8>(z[0] ^ (ki & z[2]) ^ (kij & z[4]) ^ ca ^ cx);
+      const __mmask8 r1 = static_cast<__mmask8>(z[1] ^ (kj & z[3]) ^ (kij & z[4]) ^ cb ^ cx);
+      const __m512i as = swap_halves(av), bs = swap_halves(bv);
+      const __m512i u = _mm512_xor_si512(as, bv);
+      const __m512i pq = _mm512_mask_blend_epi64(0xAA, _mm512_xor_si512(av, u), u);  // (P, Q)
+      const __m512i wv = _mm512_xor_si512(av, bs);
+      const __m512i qs = _mm512_mask_blend_epi64(0xAA, wv, _mm512_xor_si512(wv, bv));  // (Q, S)
+      const __m512i v1 = _mm512_mask_blend_epi64(0xAA, bv, av);                        // (B_L, A_R)
+      const __m512i g01 = _mm512_permutex2var_epi64(g0v, h == 0 ? lo_idx : hi_idx, g1v);
+      const __m512i g22 = _mm512_permutexvar_epi64(h == 0 ? dup_lo : dup_hi, g2v);
+      // (C_L, C_R) = (hA ^ hX, hB ^ hX) ^ (i G0, j G1) ^ (i^j) G2 ^ r0 (P, Q) ^ r1 (Q, S)
+      //              ^ ((1^i) B_L, (1^j) A_R)
+      __m512i cv = _mm512_xor_si512(_mm512_unpacklo_epi64(ha, hb), _mm512_unpacklo_epi64(hx, hx));
+      cv = _mm512_mask_xor_epi64(cv, static_cast<__mmask8>((ki & 0x55) | (kj & 0xAA)), cv, g01);
+      cv = _mm512_mask_xor_epi64(cv, kij, cv, g22);
+      cv = _mm512_mask_xor_epi64(cv, r0, cv, pq);
+      cv = _mm512_mask_xor_epi64(cv, r1, cv, qs);
+      cv = _mm512_mask_xor_epi64(cv, static_cast<__mmask8>((~ki & 0x55) | (~kj & 0xAA)), cv, v1);
+      _mm512_mask_storeu_epi64(c + k, m, cv);
+    }
+  }
+}
+
+}  // namespace pinfer::gc::detail
