@@ -297,7 +297,7 @@ struct Worker {
 
 // One batch in flight between the I/O thread and a worker: its public tables and framing.
 struct Slot {
-  std::vector<Block> tables;
+  std::span<Block> tables;  // a buffer of the calling thread's table cache
   std::byte batch_header[16] = {};
   Block sum;
   std::size_t table_bytes = 0;
@@ -396,12 +396,20 @@ std::vector<Worker> make_workers(unsigned threads, const Shape& s, uint64_t and_
   return workers;
 }
 
+// Table buffers of the batches in flight, kept per calling thread across calls: they are
+// public, and allocating (and faulting in) megabytes per call cost more than the garbling of a
+// small call. Only grows; at most 2 x threads buffers of one batch's tables each.
 std::vector<Slot> make_slots(std::size_t count, const Shape& s, GcScheme scheme,
                              const Circuit& circuit) {
+  thread_local std::vector<std::vector<Block>> cache;
   const std::size_t table_blocks =
       static_cast<std::size_t>((batch_table_bytes(circuit, scheme, s.batch) + 15) / 16);
+  if (cache.size() < count) cache.resize(count);
   std::vector<Slot> slots(count);
-  for (Slot& sl : slots) sl.tables.resize(table_blocks);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (cache[i].size() < table_blocks) cache[i].resize(table_blocks);
+    slots[i].tables = std::span<Block>(cache[i].data(), table_blocks);
+  }
   return slots;
 }
 
@@ -514,14 +522,13 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
     bh.u32(static_cast<uint32_t>(n));
     bh.u64(number);
     std::memcpy(sl.batch_header, bh.data().data(), sizeof sl.batch_header);
-    sl.sum = batch_checksum(header, sl.batch_header,
-                            std::as_bytes(std::span(sl.tables)).first(sl.table_bytes));
+    sl.sum =
+        batch_checksum(header, sl.batch_header, std::as_bytes(sl.tables).first(sl.table_bytes));
   };
   auto flush = [&](uint64_t number, std::size_t slot) {
     Slot& sl = slots[slot];
     const uint64_t first = number * batch;
-    const std::span<const std::byte> tables =
-        std::as_bytes(std::span(sl.tables)).first(sl.table_bytes);
+    const std::span<const std::byte> tables = std::as_bytes(sl.tables).first(sl.table_bytes);
     sink.write(sl.batch_header);
     sink.write(tables);
     sink.write(std::as_bytes(std::span<const Block>(&sl.sum, 1)));
@@ -601,7 +608,7 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
                         std::to_string(got_number));
     }
     sl.table_bytes = static_cast<std::size_t>(batch_table_bytes(circuit, scheme, n));
-    source.read(std::as_writable_bytes(std::span(sl.tables)).first(sl.table_bytes));
+    source.read(std::as_writable_bytes(sl.tables).first(sl.table_bytes));
     source.read(std::as_writable_bytes(std::span<Block>(&sl.sum, 1)));
   };
   auto work = [&](uint64_t number, std::size_t slot, unsigned t) {
@@ -609,8 +616,7 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
     Slot& sl = slots[slot];
     const uint64_t first = number * batch;
     const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(batch, s.instances - first));
-    const std::span<const std::byte> tables =
-        std::as_bytes(std::span(sl.tables)).first(sl.table_bytes);
+    const std::span<const std::byte> tables = std::as_bytes(sl.tables).first(sl.table_bytes);
     sl.checksum_ok = sl.sum == batch_checksum(header, sl.batch_header, tables);
     if (!sl.checksum_ok) return;
     Block* w = wk.wires.data();
