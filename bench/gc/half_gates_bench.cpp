@@ -1,5 +1,6 @@
-// Google Benchmark suite for half-gates garbling: ReLU-step batches per kernel path, items =
-// AND gates counted by the kernels (GarbleStats), bytes = garbled stream bytes.
+// Google Benchmark suite for garbling (half-gates and three-halves): ReLU-step batches per kernel
+// path and scheme, items = AND gates counted by the kernels (GarbleStats), bytes = garbled
+// stream bytes. Arguments: l, CpuPath, GcScheme.
 #include <benchmark/benchmark.h>
 
 #include <vector>
@@ -24,8 +25,13 @@ struct Fixture {
   std::vector<Block> zero, active, out;
   std::vector<std::byte> stream;
 
-  Fixture(unsigned l, unsigned f, std::size_t instances, CpuPath path)
+  GcOptions opt;
+
+  Fixture(unsigned l, unsigned f, std::size_t instances, CpuPath path, GcScheme scheme)
       : relu(relu_step_circuit(l, f)), delta(random_delta()) {
+    opt.path = path;
+    opt.scheme = scheme;
+    opt.hash_key = os_random_block();
     zero.resize(instances * relu.circuit.num_inputs());
     active.resize(zero.size());
     out.resize(instances * relu.circuit.num_outputs());
@@ -34,7 +40,7 @@ struct Fixture {
     Prg().fill_bits(bits);
     active_labels(zero, bits, delta, active);
     MemoryGarbledSink sink;
-    (void)garble_batch(relu.circuit, zero, delta, 0, sink, out, path);
+    (void)garble_batch(relu.circuit, zero, delta, 0, sink, out, opt);
     stream = sink.take();
   }
 };
@@ -47,18 +53,19 @@ void BM_GarbleRelu(benchmark::State& state) {
     state.SkipWithError("CPU path not supported");
     return;
   }
-  Fixture fx(static_cast<unsigned>(state.range(0)), 8, kInstances, path);
+  Fixture fx(static_cast<unsigned>(state.range(0)), 8, kInstances, path,
+             static_cast<GcScheme>(state.range(2)));
   uint64_t ands = 0, bytes = 0;
   for (auto _ : state) {
     DiscardSink sink;
-    const GarbleStats s = garble_batch(fx.relu.circuit, fx.zero, fx.delta, 0, sink, fx.out, path);
+    const GarbleStats s = garble_batch(fx.relu.circuit, fx.zero, fx.delta, 0, sink, fx.out, fx.opt);
     PINFER_ASSERT(s.and_gates == kInstances * fx.relu.circuit.and_count());
     ands += s.and_gates;
     bytes += s.stream_bytes;
   }
   state.SetItemsProcessed(static_cast<int64_t>(ands));
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
-  state.SetLabel(std::string(to_string(path)));
+  state.SetLabel(std::string(to_string(path)) + " " + std::string(to_string(fx.opt.scheme)));
 }
 
 void BM_EvaluateRelu(benchmark::State& state) {
@@ -67,24 +74,27 @@ void BM_EvaluateRelu(benchmark::State& state) {
     state.SkipWithError("CPU path not supported");
     return;
   }
-  Fixture fx(static_cast<unsigned>(state.range(0)), 8, kInstances, path);
+  Fixture fx(static_cast<unsigned>(state.range(0)), 8, kInstances, path,
+             static_cast<GcScheme>(state.range(2)));
   uint64_t ands = 0, bytes = 0;
   for (auto _ : state) {
     MemoryGarbledSource source(fx.stream);
-    const GarbleStats s = evaluate_batch(fx.relu.circuit, fx.active, 0, source, fx.out, path);
+    const GarbleStats s = evaluate_batch(fx.relu.circuit, fx.active, 0, source, fx.out, fx.opt);
     PINFER_ASSERT(s.and_gates == kInstances * fx.relu.circuit.and_count());
     ands += s.and_gates;
     bytes += s.stream_bytes;
   }
   state.SetItemsProcessed(static_cast<int64_t>(ands));
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
-  state.SetLabel(std::string(to_string(path)));
+  state.SetLabel(std::string(to_string(path)) + " " + std::string(to_string(fx.opt.scheme)));
 }
 
 void paths(benchmark::internal::Benchmark* b) {
-  for (int l : {32, 37}) {
-    for (CpuPath p : {CpuPath::vaes, CpuPath::aesni, CpuPath::portable}) {
-      b->Args({l, static_cast<int>(p)});
+  for (GcScheme scheme : {GcScheme::half_gates, GcScheme::three_halves}) {
+    for (int l : {32, 37}) {
+      for (CpuPath p : {CpuPath::vaes, CpuPath::aesni, CpuPath::portable}) {
+        b->Args({l, static_cast<int>(p), static_cast<int>(scheme)});
+      }
     }
   }
 }

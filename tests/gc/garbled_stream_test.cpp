@@ -40,15 +40,16 @@ TEST_F(StreamErrors, IntactStreamEvaluates) {
 }
 
 TEST_F(StreamErrors, ShortStreamIsFormatError) {
-  for (std::size_t cut :
-       {std::size_t{0}, std::size_t{20}, std::size_t{48}, std::size_t{100}, stream_.size() - 1}) {
+  for (std::size_t cut : {std::size_t{0}, std::size_t{20}, std::size_t{kStreamHeaderBytes},
+                          std::size_t{100}, stream_.size() - 1}) {
     EXPECT_THROW(evaluate(std::span(stream_).first(cut)), FormatError) << "cut " << cut;
   }
 }
 
 TEST_F(StreamErrors, CorruptTableOrChecksumIsFormatError) {
-  for (std::size_t pos : {std::size_t{48 + 16}, std::size_t{48 + 16 + 5000}, stream_.size() - 1,
-                          stream_.size() - 16}) {
+  for (std::size_t pos :
+       {std::size_t{kStreamHeaderBytes + 16}, std::size_t{kStreamHeaderBytes + 16 + 5000},
+        stream_.size() - 1, stream_.size() - 16}) {
     std::vector<std::byte> bad = stream_;
     bad[pos] ^= std::byte{0x04};
     EXPECT_THROW(evaluate(bad), FormatError) << "pos " << pos;
@@ -61,7 +62,7 @@ TEST_F(StreamErrors, WrongHeaderOrTweakRangeIsFormatError) {
   bad[0] ^= std::byte{1};  // magic
   EXPECT_THROW(evaluate(bad), FormatError);
   bad = stream_;
-  bad[48 + 4] ^= std::byte{1};  // batch instance count
+  bad[kStreamHeaderBytes + 4] ^= std::byte{1};  // batch instance count
   EXPECT_THROW(evaluate(bad), FormatError);
   std::vector<std::byte> longer = stream_;
   longer.resize(longer.size() + 8);

@@ -19,8 +19,8 @@ struct GcRun {
 
 // Garbles circuit for bits.size() / num_inputs instances and evaluates it with the active
 // labels of `bits` ([instance][input]).
-inline GcRun garble_and_evaluate(const Circuit& c, std::span<const uint8_t> bits, CpuPath path,
-                                 uint64_t gate_index_start = 0) {
+inline GcRun garble_and_evaluate(const Circuit& c, std::span<const uint8_t> bits,
+                                 const GcOptions& options, uint64_t gate_index_start = 0) {
   const std::size_t instances = bits.size() / c.num_inputs();
   const Block delta = random_delta();
   const LabelDeriver deriver(os_random_block(), 7);
@@ -30,16 +30,28 @@ inline GcRun garble_and_evaluate(const Circuit& c, std::span<const uint8_t> bits
   std::vector<Block> out_zero(instances * c.num_outputs()), out(out_zero.size());
   MemoryGarbledSink sink;
   GcRun run;
-  run.garbled = garble_batch(c, zero, delta, gate_index_start, sink, out_zero, path);
+  run.garbled = garble_batch(c, zero, delta, gate_index_start, sink, out_zero, options);
   run.stream = sink.take();
   MemoryGarbledSource source(run.stream);
-  run.evaluated = evaluate_batch(c, active, gate_index_start, source, out, path);
+  run.evaluated = evaluate_batch(c, active, gate_index_start, source, out, options);
   source.finish();
   std::vector<uint8_t> decode(out_zero.size());
   decode_bits(out_zero, decode);
   run.outputs.resize(out.size());
   decode_outputs(out, decode, run.outputs);
   return run;
+}
+
+inline GcOptions options_for(CpuPath path, GcScheme scheme = GcScheme::half_gates) {
+  GcOptions opt;
+  opt.path = path;
+  opt.scheme = scheme;
+  return opt;
+}
+
+inline GcRun garble_and_evaluate(const Circuit& c, std::span<const uint8_t> bits, CpuPath path,
+                                 uint64_t gate_index_start = 0) {
+  return garble_and_evaluate(c, bits, options_for(path), gate_index_start);
 }
 
 // Fresh zero labels for `wires` input wires, random input bits, and the active labels of those

@@ -169,11 +169,14 @@ TEST(HalfGates, AllKernelPathsAgree) {
   LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
   std::vector<std::byte> ref_stream;
   std::vector<Block> ref_out;
+  GcOptions opt;
+  opt.hash_key = os_random_block();  // one public key for every path
   for (CpuPath path : supported_paths()) {
     SCOPED_TRACE(to_string(path));
     MemoryGarbledSink sink;
     std::vector<Block> out(instances * 32);
-    (void)garble_batch(relu.circuit, zero, delta, 5, sink, out, path);
+    opt.path = path;
+    (void)garble_batch(relu.circuit, zero, delta, 5, sink, out, opt);
     if (ref_stream.empty()) {
       ref_stream = sink.take();
       ref_out = out;
@@ -195,13 +198,15 @@ TEST(HalfGates, AllKernelPathsAgree) {
 }
 
 // Known answer for one AND gate: the tables are ZRE15's half-gates with GKWY20's TMMO hash
-// H(x, t) = pi(pi(x) ^ t) ^ pi(x), recomputed here from AES under the fixed key, on every path.
+// H(x, t) = pi(pi(x) ^ t) ^ pi(x), recomputed here from AES under the call's public hash key
+// (read back from the stream header), on every path.
 TEST(HalfGates, TablesMatchHalfGatesWithTmmoHash) {
   CircuitBuilder b;
   const Bit x = b.input(), y = b.input();
   b.output(b.and_(x, y));
   const Circuit c = b.build();
-  const Aes128 pi(detail::kFixedKey);
+  const Block key = os_random_block();
+  const Aes128 pi(key);
   const auto pi1 = [&](const Block& v) {
     Block in[1] = {v}, out[1];
     pi.encrypt_ecb_with(CpuPath::portable, in, out);
@@ -220,9 +225,14 @@ TEST(HalfGates, TablesMatchHalfGatesWithTmmoHash) {
     for (CpuPath path : supported_paths()) {
       MemoryGarbledSink sink;
       Block out_zero[1];
-      (void)garble_batch(c, zero, delta, g, sink, out_zero, path);
-      Block tables[2];
-      std::memcpy(tables, sink.bytes().data() + 48 + 16, 32);
+      GcOptions opt;
+      opt.path = path;
+      opt.hash_key = key;
+      (void)garble_batch(c, zero, delta, g, sink, out_zero, opt);
+      Block header_key, tables[2];
+      std::memcpy(&header_key, sink.bytes().data() + kStreamHeaderBytes - 16, 16);
+      EXPECT_EQ(header_key, key);
+      std::memcpy(tables, sink.bytes().data() + kStreamHeaderBytes + 16, 32);
       EXPECT_EQ(tables[0], tg) << to_string(path);
       EXPECT_EQ(tables[1], te) << to_string(path);
       EXPECT_EQ(out_zero[0], c0) << to_string(path);
@@ -325,7 +335,7 @@ TEST(HalfGates, GateIndexRangeChangesEveryTable) {
   const GarbleStats g0 = garble_batch(relu.circuit, zero, delta, 0, s0, out);
   (void)garble_batch(relu.circuit, zero, delta, g0.next_gate_index, s1, out);
   ASSERT_EQ(s0.bytes().size(), s1.bytes().size());
-  const std::size_t tables = 48 + 16;  // first table byte after the headers
+  const std::size_t tables = kStreamHeaderBytes + 16;  // first table byte after the headers
   for (std::size_t t = tables; t + 16 <= tables + g0.table_bytes; t += 16) {
     ASSERT_NE(std::memcmp(s0.bytes().data() + t, s1.bytes().data() + t, 16), 0) << t;
   }

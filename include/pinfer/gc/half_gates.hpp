@@ -7,7 +7,8 @@
 // bit of a wire's zero-label is its permute bit. Each AND gate costs two ciphertexts (32 bytes)
 // and 4 (garble) / 2 (evaluate) calls of the tweakable circular correlation-robust hash TMMO
 //     H(x, j) = pi(pi(x) ^ j) ^ pi(x)      (two AES calls per hash)
-// with pi = AES-128 under a fixed public key (Guo, Katz, Wang, Yu, "Efficient and secure
+// with pi = AES-128 under a public key drawn fresh for each call and sent in the stream header
+// (fixed-key analysis: Guo, Katz, Wang, Yu, "Efficient and secure
 // multiparty computation from fixed-key block ciphers", IEEE S&P 2020, Sec. 7.4). Tweaks must
 // never repeat under one Delta: instance i (0-based within a call), AND gate k (in circuit order)
 // uses gate index g = gate_index_start + i * and_count + k and tweaks 2g, 2g + 1. Each call
@@ -16,20 +17,26 @@
 // Kernels: VAES (AVX-512, 4 labels per register), AES-NI (pipelined), portable (OpenSSL AES);
 // all give identical bytes. The default is gc_active_path(); tests pass a path explicitly.
 //
+// Three-halves (Rosulek-Roy, CRYPTO 2021) is the second scheme (GcOptions::scheme, docs/GC.md):
+// 1.5 kappa + 5 bits per AND, hash TMMO as well, tweaks 3g, 3g + 1, 3g + 2.
 // Stream format (little endian), written by garble_batch and checked by evaluate_batch:
-//   header  u64 magic "PNFGC001", u32 version, u32 batch_instances, u64 circuit digest,
-//           u64 and_count, u64 instances, u64 gate_index_start                        (48 B)
+//   header  u64 magic "PNFGC001", u32 version (2), u32 batch_instances, u64 circuit digest,
+//           u64 and_count, u64 instances, u64 gate_index_start, u32 scheme, u32 0,
+//           16-byte public hash key of this call                                      (72 B)
 //   per batch of n <= batch_instances instances:
 //           u32 batch magic, u32 n, u64 batch number                                 (16 B)
-//           for each AND gate k: n garbler-half ciphertexts, then n evaluator-half     (32 n B)
+//           for each AND gate k: half-gates: n garbler-half ciphertexts, then n
+//           evaluator-half (32 n B); three-halves: G0[n], G1[n], G2[n] (8 B each), then 5
+//           control-bit planes of ceil(n / 64) words (24 n + 40 ceil(n / 64) B)
 //           16-byte checksum over (stream header, batch header, tables)
 // Memory: a call holds its input and output labels ([instance][wire]) but only one batch of wire
 // labels and tables. For layers too large for that, call once per chunk of instances, passing
 // next_gate_index on: each call appends a self-framed segment to the same sink, and the evaluator
 // makes the same calls in the same order on the source (a channel sink's total is the sum of
 // garbled_stream_bytes over the chunks).
-// Thread safety: calls share no state; chunks may be garbled on several threads at once with
-// disjoint gate-index ranges and their own sinks.
+// Threads: GcOptions::threads splits one call's batches over that many threads; the bytes and
+// their order are the same for every thread count. Calls share no state; chunks may also be
+// garbled on several threads at once with disjoint gate-index ranges and their own sinks.
 // Any header field that differs from what the evaluator expects, a short stream, or a checksum
 // mismatch throws FormatError. The checksum detects storage and transport corruption; it is not
 // a MAC (a semi-honest evaluator trusts the garbler, see docs/GC.md).
@@ -40,13 +47,14 @@
 #include "pinfer/core/cpu_features.hpp"
 #include "pinfer/gc/circuit.hpp"
 #include "pinfer/gc/garbled_stream.hpp"
+#include "pinfer/gc/gc_options.hpp"
 
 namespace pinfer::gc {
 
-inline constexpr uint64_t kAndTableBytes = 32;  // two 128-bit ciphertexts per AND gate
-inline constexpr uint64_t kStreamHeaderBytes = 48;
+inline constexpr uint64_t kAndTableBytes = 32;  // half-gates: two 128-bit ciphertexts per AND
+inline constexpr uint64_t kStreamHeaderBytes = 72;
 inline constexpr uint64_t kBatchOverheadBytes = 32;  // batch header + checksum
-// Gate indices must stay below this so that the tweaks 2g + 1 fit in 64 bits.
+// Gate indices must stay below this so that the tweaks (2g + 1, 3g + 2) fit in 64 bits.
 inline constexpr uint64_t kMaxGateIndex = uint64_t{1} << 62;
 
 // Work counted inside the kernels (not computed from the arguments).
@@ -58,34 +66,44 @@ struct GarbleStats {
   uint64_t next_gate_index = 0;  // pass as gate_index_start of the next call
 };
 
-// The kernel path garble_batch / evaluate_batch use by default: the AES path (after its
-// known-answer test), so PINFER_CPU caps it too.
-[[nodiscard]] CpuPath gc_active_path();
-
 // Instances garbled together (one batch); a function of the circuit only, so both sides agree.
 [[nodiscard]] uint32_t batch_instances(const Circuit& circuit);
+// Exact table bytes of one batch of n instances under `scheme`.
+[[nodiscard]] uint64_t batch_table_bytes(const Circuit& circuit, GcScheme scheme, uint64_t n);
 // Exact stream bytes of one garble_batch call. Throws InvalidArgument on overflow.
-[[nodiscard]] uint64_t garbled_stream_bytes(const Circuit& circuit, uint64_t instances);
+[[nodiscard]] uint64_t garbled_stream_bytes(const Circuit& circuit, uint64_t instances,
+                                            GcScheme scheme = GcScheme::half_gates);
 
 // Garbles `instances` = input_zero_labels.size() / circuit.num_inputs() copies of `circuit`.
 // Secret: input_zero_labels, delta, output_zero_labels.
 //   input_zero_labels   [instance][input wire] zero-labels (from LabelDeriver, OT, or folded)
 //   delta               global offset, lsb(delta) = 1
 //   output_zero_labels  out: [instance][output] zero-labels; their lsbs are the decode bits
-// Throws InvalidArgument on mismatched sizes, lsb(delta) = 0, an empty circuit, or a gate index
-// range reaching kMaxGateIndex; errors of the sink propagate.
+// Throws InvalidArgument on mismatched sizes, lsb(delta) = 0, an empty circuit, threads = 0, or
+// a gate index range reaching kMaxGateIndex; errors of the sink propagate.
+[[nodiscard]] GarbleStats garble_batch(const Circuit& circuit,
+                                       std::span<const Block> input_zero_labels, const Block& delta,
+                                       uint64_t gate_index_start, GarbledSink& sink,
+                                       std::span<Block> output_zero_labels,
+                                       const GcOptions& options);
+// Half-gates on one thread (the original API).
 [[nodiscard]] GarbleStats garble_batch(const Circuit& circuit,
                                        std::span<const Block> input_zero_labels, const Block& delta,
                                        uint64_t gate_index_start, GarbledSink& sink,
                                        std::span<Block> output_zero_labels,
                                        CpuPath path = gc_active_path());
 
-// Evaluates the instances garbled by the matching garble_batch call.
+// Evaluates the instances garbled by the matching garble_batch call (the hash key comes from
+// the stream header; options.scheme must match the header's).
 // Secret: input_labels, output_labels (one label per wire: the evaluator's view).
 //   input_labels   [instance][input wire] active labels
 //   output_labels  out: [instance][output] active labels; decode with decode_outputs()
 // Throws InvalidArgument on mismatched sizes; FormatError if the stream is short, its framing
-// differs from (circuit, instances, gate_index_start), or a checksum fails.
+// differs from (circuit, instances, gate_index_start, scheme), or a checksum fails.
+[[nodiscard]] GarbleStats evaluate_batch(const Circuit& circuit,
+                                         std::span<const Block> input_labels,
+                                         uint64_t gate_index_start, GarbledSource& source,
+                                         std::span<Block> output_labels, const GcOptions& options);
 [[nodiscard]] GarbleStats evaluate_batch(const Circuit& circuit,
                                          std::span<const Block> input_labels,
                                          uint64_t gate_index_start, GarbledSource& source,
