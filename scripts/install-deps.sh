@@ -11,11 +11,14 @@ packages=(
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libtbb-dev
   gnuplot-nox
   clang-14 libclang-rt-14-dev
+  python3 python3-dev pybind11-dev python3-numpy python3-pytest
 )
 # clang-14 + libclang-rt-14-dev build the libFuzzer targets (fuzz/, scripts/fuzz.sh).
+# python3-dev + pybind11-dev build the `pinfer` Python module (python/, docs/PYTHON.md);
+# python3-numpy and python3-pytest run it and its tests (tests/python).
 # Optional extras: `install-deps.sh --train` adds what models/train_digits.py needs.
 if [[ "${1:-}" == "--train" ]]; then
-  packages+=(python3 python3-torch python3-sklearn python3-numpy python3-onnx)
+  packages+=(python3-torch python3-sklearn python3-onnx)
 fi
 
 missing=()

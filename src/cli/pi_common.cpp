@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "pinfer/core/error.hpp"
-#include "pinfer/net/endpoint.hpp"
+#include "pinfer/net/server_connection.hpp"
 #include "pinfer/net/tls_certificate.hpp"
 #include "pinfer/net/tls_context.hpp"
 #include "pinfer/sim/units.hpp"
@@ -77,27 +77,13 @@ void add_client_security_options(CLI::App& cmd, ClientSecurityOptions& security)
 std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
                                                 const LinkOptions& link,
                                                 const ClientSecurityOptions& security) {
-  const net::Endpoint ep = net::parse_endpoint(endpoint);
   net::TcpOptions opt;
   opt.io_timeout_ms = link.timeout_ms;
   // The client emulates its own access link in both directions, so the flags act against any
   // server, not only one that shapes its sends.
   opt.send_rate_mbps = link.uplink_mbps;
   opt.recv_rate_mbps = link.downlink_mbps;
-  if (security.insecure) {
-    net::require_loopback_for_insecure(ep);
-    return net::TcpChannel::connect(ep, opt);
-  }
-  if (security.ca.empty() && security.pin.empty()) {
-    throw InvalidArgument(
-        "the server's identity must be checked: pass --pin SHA256 (the fingerprint `pinfer "
-        "serve` prints), or --ca FILE (a CA certificate its certificate chains to), or "
-        "--insecure (plain TCP, loopback only)");
-  }
-  const std::shared_ptr<const net::TlsClientContext> tls =
-      security.pin.empty() ? net::TlsClientContext::trusting_ca_file(security.ca)
-                           : net::TlsClientContext::pinned(net::parse_fingerprint(security.pin));
-  return net::TcpChannel::connect(ep, opt, tls);
+  return net::connect_to_server(endpoint, opt, {security.ca, security.pin, security.insecure});
 }
 
 void add_client_options(CLI::App& cmd, ClientCommandOptions& opt) {
@@ -160,24 +146,18 @@ std::shared_ptr<const net::TlsServerContext> ephemeral_tls() {
 LoopbackServer::LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                                protocol::PrecomputeStore& store, const LinkOptions& link,
                                std::string log_prefix, bool insecure, std::size_t max_sessions)
-    : tls_(insecure ? nullptr : ephemeral_tls()),
-      client_security_{
-          .ca = {}, .pin = tls_ ? net::to_hex(tls_->fingerprint()) : "", .insecure = insecure},
-      registry_(store.root() / "CLIENTS"),
-      server_(model, kind, store, registry_),
-      service_(server_, loopback_options(link, tls_, max_sessions),
+    : service_(model, kind, store,
+               loopback_options(link, insecure ? nullptr : ephemeral_tls(), max_sessions),
+               protocol::RegistrationPolicy::open,
                [prefix = std::move(log_prefix)](std::string_view m) {
                  fmt::print(stderr, "{}: {}\n", prefix, m);
                }),
-      thread_([this] { service_.run(); }) {}
-
-LoopbackServer::~LoopbackServer() {
-  service_.stop();
-  thread_.join();
-}
+      client_security_{.ca = {},
+                       .pin = service_.tls() ? net::to_hex(service_.tls()->fingerprint()) : "",
+                       .insecure = insecure} {}
 
 std::string LoopbackServer::endpoint() const {
-  return "127.0.0.1:" + std::to_string(service_.port());
+  return service_.endpoint();
 }
 
 std::unique_ptr<net::TcpChannel> LoopbackServer::connect(const LinkOptions& link) const {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "pinfer/core/secret_buffer.hpp"
+#include "pinfer/net/background_service.hpp"
 #include "pinfer/net/inference_service.hpp"
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/net/tls_context.hpp"
@@ -89,7 +90,6 @@ class LoopbackServer {
   LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                  protocol::PrecomputeStore& store, const LinkOptions& link, std::string log_prefix,
                  bool insecure, std::size_t max_sessions = net::ServiceOptions{}.max_sessions);
-  ~LoopbackServer();
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
 
@@ -100,12 +100,8 @@ class LoopbackServer {
   [[nodiscard]] protocol::ClientCredentials register_client(const LinkOptions& link) const;
 
  private:
-  std::shared_ptr<const net::TlsServerContext> tls_;  // null when insecure
+  net::BackgroundService service_;  // stops and joins its thread on destruction
   ClientSecurityOptions client_security_;
-  protocol::ClientRegistry registry_;
-  protocol::InferenceServer server_;
-  net::InferenceService service_;
-  std::thread thread_;
 };
 
 // Prints the report table and writes JSON to `path` when not empty.

@@ -1,0 +1,28 @@
+#pragma once
+// The client's way to a server: "host:port" plus how the server's identity is checked (a CA
+// file, a pinned certificate fingerprint, or plain TCP on loopback). Shared by the `pinfer`
+// client commands and the Python module's pinfer.Client.
+#include <memory>
+#include <string>
+
+#include "pinfer/net/tcp_channel.hpp"
+#include "pinfer/net/tcp_options.hpp"
+
+namespace pinfer::net {
+
+// Exactly one of the three is chosen.
+struct ServerTrust {
+  std::string ca_file;    // trust certificates chaining to this CA (PEM); host name checked
+  std::string pin;        // trust exactly the certificate with this SHA-256 (64 hex digits)
+  bool insecure = false;  // plain TCP, loopback hosts only
+};
+
+// Connects to `endpoint` ("host:port" or "[v6]:port") over TLS 1.3 checked as `trust` says, or
+// plain TCP when trust.insecure. Throws InvalidArgument for a malformed endpoint or pin, for no
+// or contradictory trust, for insecure to a non-loopback host; IoError if the server cannot be
+// reached or fails the check.
+[[nodiscard]] std::unique_ptr<TcpChannel> connect_to_server(const std::string& endpoint,
+                                                            const TcpOptions& options,
+                                                            const ServerTrust& trust);
+
+}  // namespace pinfer::net

@@ -1,0 +1,63 @@
+#pragma once
+// Shared pieces of the pinfer Python bindings: conversions between numpy / Python objects and
+// the library's types, and the Model wrapper the server binding takes. No protocol logic lives
+// here: every call goes to the library (include/pinfer/...).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pinfer/core/tensor.hpp"
+#include "pinfer/nn/model_loader.hpp"
+
+namespace pinfer::python {
+
+namespace py = pybind11;
+
+// An array's values and shape copied out of Python (taken with the GIL held, so the work on it
+// can run without).
+struct RawArray {
+  std::vector<std::size_t> dims;
+  std::vector<float> values;
+};
+// Anything numpy can turn into a float32 array (ndarray, nested lists). Throws InvalidArgument
+// naming `what` if it cannot.
+[[nodiscard]] RawArray raw_array(const py::handle& x, const char* what);
+
+// One input of shape `expected` (e.g. 1x1x8x8); the same shape without its leading 1 (1x8x8)
+// is accepted too. Throws InvalidArgument naming both shapes otherwise.
+[[nodiscard]] FloatTensor to_input(const RawArray& x, const Shape& expected);
+// N inputs stacked along a new first axis (N x C x H x W for a 1 x C x H x W model).
+[[nodiscard]] std::vector<FloatTensor> to_batch(const RawArray& x, const Shape& expected);
+
+[[nodiscard]] py::array_t<float> to_numpy(const std::vector<float>& v);
+[[nodiscard]] py::array_t<double> to_numpy(const std::vector<double>& v);
+[[nodiscard]] py::array_t<uint64_t> to_numpy(const std::vector<uint64_t>& v);
+[[nodiscard]] py::tuple to_tuple(const Shape& shape);
+// JSON -> dict / list / str / int / float / bool / None.
+[[nodiscard]] py::object to_python(const nlohmann::json& j);
+// A str or os.PathLike as a path string; TypeError otherwise.
+[[nodiscard]] std::string path_string(const py::handle& p);
+
+// pinfer.Model: a loaded, lowered and quantized model, shared (read only) with the servers
+// made from it.
+struct PyModel {
+  std::string spec;                        // as given: path or built-in name
+  std::optional<std::string> calibration;  // the calibration file, if one was given
+  std::shared_ptr<const nn::LoadedModel> loaded;
+};
+// `model` is a pinfer.Model, or a path / built-in name loaded with default options.
+[[nodiscard]] std::shared_ptr<PyModel> as_model(const py::handle& model);
+
+void bind_errors(py::module_& m);
+void bind_model(py::module_& m);
+void bind_service(py::module_& m);
+
+}  // namespace pinfer::python

@@ -1,0 +1,33 @@
+#include "pinfer/net/background_service.hpp"
+
+#include <utility>
+
+#include "pinfer/net/endpoint.hpp"
+
+namespace pinfer::net {
+
+BackgroundService::BackgroundService(nn::LoweredModel model, protocol::ProtocolKind kind,
+                                     protocol::PrecomputeStore& store, ServiceOptions options,
+                                     protocol::RegistrationPolicy registration,
+                                     InferenceService::Logger log)
+    : host_(options.host),
+      tls_(options.tls),
+      registry_(store.root() / "CLIENTS", registration),
+      server_(std::move(model), kind, store, registry_),
+      service_(server_, std::move(options), std::move(log)),
+      thread_([this] { service_.run(); }) {}
+
+BackgroundService::~BackgroundService() {
+  stop();
+}
+
+std::string BackgroundService::endpoint() const {
+  return to_string(Endpoint{host_, port()});
+}
+
+void BackgroundService::stop() noexcept {
+  service_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace pinfer::net

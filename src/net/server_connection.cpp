@@ -1,0 +1,35 @@
+#include "pinfer/net/server_connection.hpp"
+
+#include "pinfer/core/error.hpp"
+#include "pinfer/net/endpoint.hpp"
+#include "pinfer/net/tls_context.hpp"
+
+namespace pinfer::net {
+
+std::unique_ptr<TcpChannel> connect_to_server(const std::string& endpoint,
+                                              const TcpOptions& options, const ServerTrust& trust) {
+  const Endpoint ep = parse_endpoint(endpoint);
+  const int chosen = static_cast<int>(!trust.ca_file.empty()) +
+                     static_cast<int>(!trust.pin.empty()) + static_cast<int>(trust.insecure);
+  if (chosen > 1) {
+    throw InvalidArgument(
+        "choose one way to check the server: a CA file (--ca), a pinned fingerprint (--pin) or "
+        "plain TCP (--insecure)");
+  }
+  if (trust.insecure) {
+    require_loopback_for_insecure(ep);
+    return TcpChannel::connect(ep, options);
+  }
+  if (chosen == 0) {
+    throw InvalidArgument(
+        "the server's identity must be checked: pass --pin SHA256 (the fingerprint `pinfer "
+        "serve` prints), or --ca FILE (a CA certificate its certificate chains to), or "
+        "--insecure (plain TCP, loopback only)");
+  }
+  const std::shared_ptr<const TlsClientContext> tls =
+      trust.pin.empty() ? TlsClientContext::trusting_ca_file(trust.ca_file)
+                        : TlsClientContext::pinned(parse_fingerprint(trust.pin));
+  return TcpChannel::connect(ep, options, tls);
+}
+
+}  // namespace pinfer::net

@@ -1,0 +1,97 @@
+// A model served from a background thread (BackgroundService) and reached with
+// connect_to_server: registration and a bit-exact inference over pinned TLS, the endpoint it
+// reports, stop() idempotent; connect_to_server's refusals of missing, contradictory
+// or insecure-remote trust.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "expect_message.hpp"
+#include "net/tls_test_util.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/net/background_service.hpp"
+#include "pinfer/net/server_connection.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/protocol/inference_client.hpp"
+#include "protocol/test_models.hpp"
+
+namespace fs = std::filesystem;
+using namespace pinfer;
+using namespace pinfer::protocol;
+using pinfer::test_support::message_of;
+
+namespace {
+
+class BackgroundServiceTest : public ::testing::Test {
+ protected:
+  fs::path dir_ = fs::temp_directory_path() / ("pinfer-background-" + new_precompute_id());
+  nn::LoweredModel model_ = test_models::small_test_model(7);
+  PrecomputeStore server_store_{dir_ / "server", {.capacity_bytes = 1ull << 32}};
+  PrecomputeStore client_store_{dir_ / "client", {.capacity_bytes = 1ull << 32}};
+  net::PemCertificate cert_ = net::make_certificate({});
+
+  ~BackgroundServiceTest() override { fs::remove_all(dir_); }
+
+  net::ServiceOptions tls_options() {
+    net::ServiceOptions o;
+    o.tls = net::test::server_context(cert_);
+    return o;
+  }
+};
+
+TEST_F(BackgroundServiceTest, ServesRegistrationAndInferenceOverPinnedTls) {
+  net::BackgroundService service(model_, ProtocolKind::client_garbler, server_store_,
+                                 tls_options());
+  ASSERT_NE(service.tls(), nullptr);
+  EXPECT_EQ(service.endpoint(), "127.0.0.1:" + std::to_string(service.port()));
+  const net::ServerTrust pinned{
+      .ca_file = "", .pin = net::to_hex(service.tls()->fingerprint()), .insecure = false};
+  ClientCredentials credentials;
+  {
+    auto ch = net::connect_to_server(service.endpoint(), {}, pinned);
+    credentials = register_with_server(*ch);
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "server" / "CLIENTS"));  // the registry lives in the store
+  auto ch = net::connect_to_server(service.endpoint(), {}, pinned);
+  EXPECT_FALSE(ch->tls_cipher().empty());
+  InferenceClient client(*ch, client_store_,
+                         {std::move(credentials), ProtocolKind::client_garbler});
+  const FloatTensor x = test_models::random_input(model_.input_shape, 3);
+  const CostReport report = client.infer(x, true);
+  EXPECT_EQ(report.logits_ring, nn::run_fixed_point(model_, nn::encode_input(model_, x)).values());
+  client.close();
+  ch.reset();
+  service.stop();
+  service.stop();  // idempotent
+  EXPECT_GE(service.stats().sessions_completed, 2u);
+}
+
+TEST_F(BackgroundServiceTest, WrongPinIsRefused) {
+  net::BackgroundService service(model_, ProtocolKind::server_garbler, server_store_,
+                                 tls_options());
+  const net::ServerTrust wrong{.ca_file = "", .pin = std::string(64, '0'), .insecure = false};
+  EXPECT_THROW((void)net::connect_to_server(service.endpoint(), {}, wrong), IoError);
+}
+
+TEST(ConnectToServer, RefusesMissingContradictoryOrRemoteInsecureTrust) {
+  EXPECT_NE(message_of<InvalidArgument>([] {
+              (void)net::connect_to_server("127.0.0.1:9", {}, {});
+            }).find("identity must be checked"),
+            std::string::npos);
+  EXPECT_NE(message_of<InvalidArgument>([] {
+              (void)net::connect_to_server(
+                  "127.0.0.1:9", {},
+                  {.ca_file = "", .pin = std::string(64, 'a'), .insecure = true});
+            }).find("choose one"),
+            std::string::npos);
+  EXPECT_NE(message_of<InvalidArgument>([] {
+              (void)net::connect_to_server("192.0.2.1:9", {},
+                                           {.ca_file = "", .pin = "", .insecure = true});
+            }).find("192.0.2.1"),
+            std::string::npos);
+  EXPECT_THROW(
+      (void)net::connect_to_server("no-port", {}, {.ca_file = "", .pin = "", .insecure = true}),
+      InvalidArgument);
+}
+
+}  // namespace
