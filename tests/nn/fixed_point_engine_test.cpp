@@ -66,7 +66,7 @@ LoweredModel tiny_network() {
   s1.linear_ops = {1};
   s1.identity_inputs = {1};
   s1.pre_shape = Shape{1, 2, 2, 2};
-  s1.nonlinear = {NonLinear::Kind::relu_maxpool, 2, 2};
+  s1.nonlinear = NonLinear::max_pool(2, 2);
   s1.output = 2;
   Stage s2;
   s2.linear_ops = {2};

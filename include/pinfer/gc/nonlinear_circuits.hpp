@@ -17,6 +17,18 @@
 //     n (l - 1) + (n - 1) * 2 (l - f) + (l - f - 1) + (l - 1)
 // (322 at l = 32, f = 8, k = 2; 3 signed compare+mux steps of 2 (l - f) ANDs each).
 //
+// A window of any shape (n = k_h k_w elements, e.g. a padded or ceil-mode window whose positions
+// outside the input repeat an input element) uses the same circuit with n elements.
+//
+// Clip step (ReLU6 and any clip with constant bounds; one neuron, same inputs as the ReLU step):
+// output min(max(trunc_f(a + c), lo), hi) - r' mod 2^l, lo <= hi at scale f. The maximum and
+// minimum with public constants are a signed comparison and a multiplexer each on the (l - f)-bit
+// truncated value; a bound outside that range is no bound and costs nothing (both absent: the
+// "rescale" step that only truncates and re-masks a linear output). AND gates (constant inputs
+// folded; measured by clip_step_and_count): at most
+//     (l - 1) adder + 2 (l - f) per bound + (l - 1) re-masking subtractor,
+// ReLU6 at l = 32, f = 8: 150 (vs 85 for ReLU); rescale only: 2 (l - 1) = 62.
+//
 // Input layout (wire indices): the evaluator's inputs first, so the evaluator's labels are one
 // contiguous prefix; a_j = [j l, (j+1) l), c_j = [(n + j) l, ...), r' = [2 n l, 2 n l + l).
 // Each word is little-endian (bit 0 first). Outputs: the l bits of the result, bit 0 first.
@@ -46,6 +58,17 @@ struct NonlinearCircuit {
 // Throws InvalidArgument as above or unless 1 <= k <= 16.
 [[nodiscard]] NonlinearCircuit maxpool_relu_circuit(unsigned ring_bits, unsigned frac_bits,
                                                     unsigned k);
+
+// Max pooling with ReLU over windows of `elements` inputs (1 <= elements <= 256).
+[[nodiscard]] NonlinearCircuit maxpool_relu_window_circuit(unsigned ring_bits, unsigned frac_bits,
+                                                           unsigned elements);
+// Throws InvalidArgument as above or unless lo <= hi.
+[[nodiscard]] NonlinearCircuit clip_step_circuit(unsigned ring_bits, unsigned frac_bits, int64_t lo,
+                                                 int64_t hi);
+[[nodiscard]] uint64_t clip_step_and_count(unsigned ring_bits, unsigned frac_bits, int64_t lo,
+                                           int64_t hi);
+[[nodiscard]] uint64_t clip_step_reference(const Ring& ring, unsigned frac_bits, int64_t lo,
+                                           int64_t hi, uint64_t a, uint64_t c, uint64_t r);
 
 // The AND counts stated above (the builders are tested against these).
 [[nodiscard]] uint64_t relu_step_and_count(unsigned ring_bits, unsigned frac_bits);
