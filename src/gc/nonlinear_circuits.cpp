@@ -1,6 +1,7 @@
 #include "pinfer/gc/nonlinear_circuits.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "pinfer/core/error.hpp"
@@ -125,6 +126,53 @@ uint64_t clip_step_reference(const Ring& ring, unsigned f, int64_t lo, int64_t h
                              uint64_t c, uint64_t r) {
   const int64_t t = ring.to_signed(ring.shift_right_arith(ring.add(a, c), f));
   return ring.sub(ring.from_signed(std::clamp(t, lo, hi)), r);
+}
+
+NonlinearCircuit argmax_circuit(unsigned l, unsigned n) {
+  check_params(l, 0);
+  if (n < 1 || n > 65536 || std::bit_width(n - 1u) >= l) {
+    throw InvalidArgument("argmax circuit: " + std::to_string(n) + " classes at ring_bits " +
+                          std::to_string(l));
+  }
+  CircuitBuilder b;
+  std::vector<Word> a(n), c(n);
+  for (auto& w : a) w = b.input_word(l);
+  for (auto& w : c) w = b.input_word(l);
+  const Word r = b.input_word(l);
+  const unsigned bits = std::max(1u, static_cast<unsigned>(std::bit_width(n - 1u)));
+  Word best = add(b, a[0], c[0]);
+  Word index = constant_word(0, bits);
+  for (unsigned j = 1; j < n; ++j) {
+    const Word v = add(b, a[j], c[j]);
+    const Bit larger = less_than_signed(b, best, v);  // strictly: the first maximum stays
+    index = mux(b, larger, index, constant_word(j, bits));
+    if (j + 1 < n) best = mux(b, larger, best, v);
+  }
+  Word y(l, Bit::constant(false));
+  for (unsigned i = 0; i < bits; ++i) y[i] = index[i];
+  b.output_word(sub(b, y, r));
+  NonlinearCircuit out;
+  out.circuit = b.build();
+  out.ring_bits = l;
+  out.frac_bits = 0;
+  out.elements = n;
+  return out;
+}
+
+uint64_t argmax_and_count(unsigned l, unsigned n) {
+  return argmax_circuit(l, n).circuit.and_count();
+}
+
+uint64_t argmax_reference(const Ring& ring, std::span<const uint64_t> a,
+                          std::span<const uint64_t> c, uint64_t r) {
+  PINFER_ASSERT(a.size() == c.size() && !a.empty());
+  std::size_t best = 0;
+  int64_t best_v = ring.to_signed(ring.add(a[0], c[0]));
+  for (std::size_t j = 1; j < a.size(); ++j) {
+    const int64_t v = ring.to_signed(ring.add(a[j], c[j]));
+    if (v > best_v) best = j, best_v = v;
+  }
+  return ring.sub(ring.reduce(best), r);
 }
 
 NonlinearCircuit relu_step_circuit(unsigned ring_bits, unsigned frac_bits) {

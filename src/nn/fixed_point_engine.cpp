@@ -108,6 +108,14 @@ RingTensor apply_nonlinear(const LoweredModel& model, const Stage& stage, const 
   if (nl.kind == NonLinear::Kind::none) return y;
   const Ring ring(model.l);
   RingTensor out(stage_output_shape(stage));
+  if (nl.kind == NonLinear::Kind::argmax) {
+    std::size_t best = 0;  // the first largest, as the argmax circuit keeps it
+    for (std::size_t i = 1; i < y.size(); ++i) {
+      if (ring.to_signed(y[i]) > ring.to_signed(y[best])) best = i;
+    }
+    out[0] = best;
+    return out;
+  }
   if (nl.kind == NonLinear::Kind::clip) {
     // min(max(floor(signed(y) / 2^f), lo), hi), as the clip circuit computes it: the truncated
     // value has l - f signed bits, and bounds are clamped to that range first.

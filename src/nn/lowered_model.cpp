@@ -136,6 +136,7 @@ Shape LinearOp::output_shape() const {
 }
 
 Shape stage_output_shape(const Stage& stage) {
+  if (stage.nonlinear.kind == NonLinear::Kind::argmax) return Shape{1, 1};
   if (stage.nonlinear.kind != NonLinear::Kind::relu_maxpool) return stage.pre_shape;
   const auto& d = stage.pre_shape.dims();
   const PoolSpec& p = stage.nonlinear.pool;
@@ -216,6 +217,9 @@ void validate(const LoweredModel& m) {
                     " != " + st.pre_shape.to_string());
       }
     }
+    if (st.nonlinear.kind == NonLinear::Kind::argmax && s + 2 != m.stages.size()) {
+      fail(s, "an argmax stage must come right before the output stage");
+    }
     if (st.nonlinear.kind == NonLinear::Kind::clip && st.nonlinear.clip_lo > st.nonlinear.clip_hi) {
       fail(s, "clip bounds are reversed");
     }
@@ -226,6 +230,28 @@ void validate(const LoweredModel& m) {
   }
 }
 
+bool reveals_label(const LoweredModel& m) noexcept {
+  return m.stages.size() >= 2 &&
+         m.stages[m.stages.size() - 2].nonlinear.kind == NonLinear::Kind::argmax;
+}
+
+LoweredModel reveal_label(const LoweredModel& model) {
+  if (reveals_label(model))
+    throw InvalidArgument("model " + model.name + " already reveals the label");
+  LoweredModel m = model;
+  Stage& logits = m.stages.back();
+  logits.nonlinear = NonLinear::of(NonLinear::Kind::argmax);
+  m.activation_shapes.back() = Shape{1, 1};
+  Stage out;
+  out.identity_inputs = {logits.output};
+  out.pre_shape = Shape{1, 1};
+  out.nonlinear = NonLinear::of(NonLinear::Kind::none);
+  out.output = logits.output + 1;
+  m.stages.push_back(std::move(out));
+  m.activation_shapes.push_back(Shape{1, 1});
+  return m;
+}
+
 LoweredCounts count(const LoweredModel& m) {
   LoweredCounts c;
   for (const LinearOp& op : m.linear_ops) {
@@ -233,7 +259,10 @@ LoweredCounts count(const LoweredModel& m) {
     c.params += op.weight.size() + op.bias.size();
   }
   for (const Stage& st : m.stages) {
-    if (st.nonlinear.kind == NonLinear::Kind::none) continue;
+    if (st.nonlinear.kind == NonLinear::Kind::none ||
+        st.nonlinear.kind == NonLinear::Kind::argmax) {
+      continue;
+    }
     c.relus += st.pre_shape.numel();
     if (st.nonlinear.kind == NonLinear::Kind::relu_maxpool) {
       const PoolSpec& p = st.nonlinear.pool;

@@ -29,6 +29,7 @@ struct Value {
   Shape shape;                        // sum: the stage pre-shape; concat: the whole shape
   PoolSpec pool;                      // pooled_sum, avg_pending
   std::vector<Value> parts;           // concat: activations, sums or average pools, in order
+  bool shared = false;                // a part of a concatenation something else also reads
 };
 
 std::string describe(Value::Kind k) {
@@ -94,7 +95,7 @@ class Lowerer {
       unsupported(out, "the network output must be a Conv / Linear layer (the logits), got " +
                            describe(v.kind));
     }
-    new_stage(v, NonLinear{NonLinear::Kind::none});
+    new_stage(v, NonLinear::of(NonLinear::Kind::none));
     return std::move(plan_);
   }
 
@@ -370,7 +371,7 @@ class Lowerer {
   Value relu_of(const Layer& l, std::size_t i, const Value& in) {
     switch (in.kind) {
       case Value::Kind::sum:
-        return stage_value(in, NonLinear{NonLinear::Kind::relu}, i);
+        return stage_value(in, NonLinear::of(NonLinear::Kind::relu), i);
       case Value::Kind::pooled_sum: {
         NonLinear nl;
         nl.kind = NonLinear::Kind::relu_maxpool;
@@ -379,7 +380,7 @@ class Lowerer {
       }
       case Value::Kind::activation:
         if (in.nonneg) return in;  // ReLU is the identity
-        return stage_value(identity_sum(in), NonLinear{NonLinear::Kind::relu}, i);
+        return stage_value(identity_sum(in), NonLinear::of(NonLinear::Kind::relu), i);
       default:
         unsupported(l, "ReLU of " + describe(in.kind) + " is not supported");
     }
@@ -412,7 +413,7 @@ class Lowerer {
     LoweredModel& s = plan_.structure;
     // The producing stage can take the pool if nothing else reads its output: the ReLU layer has
     // this one reader (possibly via the one concatenation this pool reads).
-    const bool foldable = exclusive && in.act > 0 &&
+    const bool foldable = exclusive && !in.shared && in.act > 0 &&
                           s.stages[in.act - 1].nonlinear.kind == NonLinear::Kind::relu &&
                           readers_[in.producer] == 1;
     if (foldable) {
@@ -525,7 +526,10 @@ class Lowerer {
         for (std::size_t in : l.inputs) {
           const Value& v = vals_[in];
           if (v.kind == Value::Kind::concat) {
-            out.parts.insert(out.parts.end(), v.parts.begin(), v.parts.end());
+            for (Value p : v.parts) {
+              p.shared |= readers_[in] > 1;  // then no pool may fold into its stage
+              out.parts.push_back(std::move(p));
+            }
           } else if (v.kind == Value::Kind::activation || v.kind == Value::Kind::sum) {
             out.parts.push_back(v);
           } else {

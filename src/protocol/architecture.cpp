@@ -181,7 +181,7 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     }
     s.pre_shape = get_shape(r, "stage pre-activation shape");
     const uint8_t kind = r.u8("non-linear kind");
-    if (kind > 3) throw FormatError("non-linear kind " + std::to_string(kind) + " is unknown");
+    if (kind > 4) throw FormatError("non-linear kind " + std::to_string(kind) + " is unknown");
     s.nonlinear.kind = static_cast<nn::NonLinear::Kind>(kind);
     nn::PoolSpec& p = s.nonlinear.pool;
     for (std::size_t* v : {&p.kernel_h, &p.kernel_w, &p.stride_h, &p.stride_w, &p.pad_top,
@@ -218,6 +218,10 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     }
     if (s.nonlinear.kind == nn::NonLinear::Kind::clip) {
       check(s.nonlinear.clip_lo <= s.nonlinear.clip_hi, "clip bounds reversed");
+    }
+    if (s.nonlinear.kind == nn::NonLinear::Kind::argmax) {
+      check(i + 2 == n_stages, "an argmax stage must precede the output stage");
+      check(s.pre_shape.numel() <= 65536, "argmax over more than 65536 classes");
     }
     check(nn::stage_output_shape(s).numel() == m.activation_shapes[s.output].numel(),
           "stage output shape");

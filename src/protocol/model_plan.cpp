@@ -39,6 +39,15 @@ ModelPlan make_plan(const nn::LoweredModel& model) {
       sp.circuit = relu;
       sp.instances = st.pre_shape.numel();
       sp.elements = 1;
+    } else if (nl.kind == nn::NonLinear::Kind::argmax) {
+      // One instance over every logit: the label (--reveal label).
+      const std::size_t n = st.pre_shape.numel();
+      sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
+          gc::argmax_circuit(model.l, static_cast<unsigned>(n)));
+      sp.elements = static_cast<unsigned>(n);
+      sp.instances = 1;
+      sp.gather.resize(n);
+      for (std::size_t i = 0; i < n; ++i) sp.gather[i] = static_cast<uint32_t>(i);
     } else if (nl.kind == nn::NonLinear::Kind::clip) {
       sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
           gc::clip_step_circuit(model.l, model.f, nl.clip_lo, nl.clip_hi));

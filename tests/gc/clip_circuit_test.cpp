@@ -59,6 +59,9 @@ TEST(ClipCircuit, AndCounts) {
   EXPECT_EQ(clip_step_and_count(32, 8, 0, 6 << 8),
             clip_step_circuit(32, 8, 0, 6 << 8).circuit.and_count());
   EXPECT_LE(clip_step_and_count(32, 8, 0, 6 << 8), 31u + 4 * 24 + 31);
+  EXPECT_EQ(clip_step_and_count(32, 8, 0, 6 << 8), 132u);  // docs/GC.md
+  EXPECT_EQ(clip_step_and_count(32, 8, -(1 << 7), 3 << 6), 149u);
+  EXPECT_EQ(clip_step_and_count(37, 12, 0, 6 << 12), 145u);
   EXPECT_EQ(clip_step_and_count(32, 8, INT64_MIN / 4, INT64_MAX / 4), 62u);  // rescale: 2 (l - 1)
   EXPECT_THROW((void)clip_step_circuit(32, 8, 5, 4), InvalidArgument);
 }
@@ -87,6 +90,38 @@ TEST(MaxpoolWindowCircuit, AnyElementCountMatchesReference) {
   }
   EXPECT_THROW((void)maxpool_relu_window_circuit(l, f, 0), InvalidArgument);
   EXPECT_THROW((void)maxpool_relu_window_circuit(l, f, 257), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace pinfer::gc
+
+namespace pinfer::gc {
+namespace {
+
+TEST(ArgmaxCircuit, MatchesReferenceIncludingTies) {
+  for (auto [l, n] : {std::pair{24u, 1u}, {24u, 2u}, {32u, 10u}, {37u, 7u}}) {
+    const Ring ring(l);
+    const NonlinearCircuit c = argmax_circuit(l, n);
+    Prg prg = Prg::from_seed(Block(l, n));
+    for (int i = 0; i < 60; ++i) {
+      std::vector<uint64_t> a(n), cc(n);
+      std::vector<uint8_t> in((2 * n + 1) * l), out(l);
+      for (unsigned j = 0; j < n; ++j) {
+        a[j] = ring.reduce(prg.next_u64());
+        // Small values (many ties) half of the time, any ring value otherwise.
+        const uint64_t v = i % 2 ? prg.next_u64() : prg.uniform_below(3);
+        cc[j] = ring.sub(ring.reduce(v), a[j]);
+        word_to_bits(a[j], std::span(in).subspan(c.a_offset(j), l));
+        word_to_bits(cc[j], std::span(in).subspan(c.c_offset(j), l));
+      }
+      const uint64_t r = ring.reduce(prg.next_u64());
+      word_to_bits(r, std::span(in).subspan(c.r_offset(), l));
+      c.circuit.evaluate_plain(in, out);
+      ASSERT_EQ(bits_to_word(out), argmax_reference(ring, a, cc, r)) << l << " " << n << " " << i;
+    }
+  }
+  EXPECT_EQ(argmax_and_count(32, 10), 906u);  // docs/GC.md
+  EXPECT_THROW((void)argmax_circuit(32, 0), InvalidArgument);
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ LoweredModel tiny_network() {
   Stage s0;
   s0.linear_ops = {0};
   s0.pre_shape = Shape{1, 2, 2, 2};
-  s0.nonlinear = {NonLinear::Kind::relu};
+  s0.nonlinear = NonLinear::of(NonLinear::Kind::relu);
   s0.output = 1;
   Stage s1;
   s1.linear_ops = {1};
@@ -71,7 +71,7 @@ LoweredModel tiny_network() {
   Stage s2;
   s2.linear_ops = {2};
   s2.pre_shape = Shape{1, 3};
-  s2.nonlinear = {NonLinear::Kind::none};
+  s2.nonlinear = NonLinear::of(NonLinear::Kind::none);
   s2.output = 3;
   m.stages = {s0, s1, s2};
   m.activation_shapes = {m.input_shape, Shape{1, 2, 2, 2}, Shape{1, 2, 1, 1}, Shape{1, 3}};

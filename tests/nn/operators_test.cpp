@@ -146,6 +146,20 @@ TEST(Operators, ConcatAlongChannels) {
   EXPECT_EQ(count_kind(q, NonLinear::Kind::relu_maxpool), 2u);
 }
 
+TEST(Operators, PoolOfANestedConcatenationSomethingElseReadsDoesNotFold) {
+  Graph g({1, 2, 6, 6}, 71);
+  const auto a = g.relu(g.conv("x", 2, 3, 1, 1));
+  const auto b = g.relu(g.conv("x", 2, 3, 1, 1));
+  const auto c1 = g.concat({a, b});
+  const auto c2 = g.concat({c1, g.relu(g.conv("x", 2, 1))});
+  const auto p = g.max_pool(c2, 2, 2);               // 6 x 3 x 3
+  const auto side = g.relu(g.conv(c1, 2, 3, 2, 1));  // reads a and b unpooled: 2 x 3 x 3
+  g.output(g.gemm(g.flatten(g.concat({p, side})), 8 * 9, 4));
+  const LoweredModel q = check_engines_agree(g.load());
+  // a and b keep their 6 x 6 activations (the side conv reads them); only the third part folds.
+  EXPECT_EQ(count_kind(q, NonLinear::Kind::relu_maxpool), 3u);
+}
+
 TEST(Operators, ClipAndReLU6) {
   const Model m = models::clip();
   const LoweredModel q = check_engines_agree(m);
@@ -165,7 +179,9 @@ TEST(Operators, GroupedAndDepthwiseConv) {
   EXPECT_EQ(groups, (std::vector<std::size_t>{8, 2, 6}));
   // The depthwise weights stay O x 1 x kh x kw (never expanded to a dense kernel).
   for (const LinearOp& op : q.linear_ops) {
-    if (op.conv.groups == 8) EXPECT_EQ(op.weight.shape(), (Shape{8, 1, 3, 3}));
+    if (op.conv.groups == 8) {
+      EXPECT_EQ(op.weight.shape(), (Shape{8, 1, 3, 3}));
+    }
   }
 }
 

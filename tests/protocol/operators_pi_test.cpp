@@ -127,3 +127,65 @@ TEST(OperatorsArchitecture, RoundTripsGroupsPoolWindowsAndClipBounds) {
 }
 
 }  // namespace
+
+namespace {
+
+// --reveal label: the client's only output is the label (times 2^f), the argmax of the logits
+// the fixed-point engine computes; it never sees a logit.
+class RevealLabel : public ::testing::TestWithParam<ProtocolKind> {};
+
+TEST_P(RevealLabel, ClientReceivesOnlyTheLabel) {
+  const nn::LoweredModel plain = lowered(models::max_pool_pads_ceil());
+  const nn::LoweredModel model = nn::reveal_label(plain);
+  nn::validate(model);
+  EXPECT_TRUE(nn::reveals_label(model));
+  EXPECT_FALSE(nn::reveals_label(plain));
+  EXPECT_THROW((void)nn::reveal_label(model), InvalidArgument);
+  EXPECT_TRUE(nn::reveals_label(decode_architecture(encode_architecture(model))));
+  Stores stores;
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
+  auto [a, b] = make_memory_channel_pair();
+  std::exception_ptr server_error;
+  std::thread t([&, &sch = *b] {
+    try {
+      server.serve_connection(sch);
+    } catch (...) {
+      server_error = std::current_exception();
+    }
+  });
+  try {
+    InferenceClient client(
+        *a, stores.client,
+        {.credentials = stores.registry.register_client({}), .protocol = GetParam()});
+    EXPECT_TRUE(nn::reveals_label(client.architecture()));  // stated in the handshake
+    for (uint64_t trial = 0; trial < 4; ++trial) {
+      const FloatTensor x = test_models::random_input(model.input_shape, 20 + trial);
+      const CostReport rep = client.infer(x);
+      const RingTensor logits = nn::run_fixed_point(plain, nn::encode_input(plain, x));
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < logits.size(); ++i) {
+        if (plain.ring().to_signed(logits[i]) > plain.ring().to_signed(logits[best])) best = i;
+      }
+      EXPECT_EQ(rep.reveals, "label");
+      EXPECT_TRUE(rep.logits.empty());
+      ASSERT_EQ(rep.logits_ring.size(), 1u);  // all the client receives
+      EXPECT_EQ(rep.logits_ring[0], uint64_t{best} << model.f);
+      EXPECT_EQ(rep.prediction, static_cast<int>(best));
+      EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+    }
+    client.close();
+  } catch (...) {
+    a->close();
+    t.join();
+    throw;
+  }
+  t.join();
+  if (server_error) std::rethrow_exception(server_error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, RevealLabel,
+                         ::testing::Values(ProtocolKind::server_garbler,
+                                           ProtocolKind::client_garbler),
+                         test_models::ProtocolName{});
+
+}  // namespace

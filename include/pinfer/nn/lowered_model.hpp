@@ -14,6 +14,8 @@
 //     relu_maxpool:  act[s.output] = max over each pool window of ReLU(floor(signed(y) / 2^f)),
 //                    the window taking only the elements inside the input (padding never wins)
 //     clip:          act[s.output] = min(max(floor(signed(y) / 2^f), clip_lo), clip_hi)
+//     argmax:        act[s.output] = [the index of the first largest signed(y_i)] (an integer,
+//                    1 x 1; only as the label-revealing step before the output, reveal_label)
 //     none (last):   act[s.output] = y, the logits at scale 2^(2f)
 // Convolutions use zero padding; weights are at scale 2^f, biases at 2^(2f).
 #include <cstddef>
@@ -109,7 +111,7 @@ struct LinearOp {
 };
 
 struct NonLinear {
-  enum class Kind { relu, relu_maxpool, none, clip };
+  enum class Kind { relu, relu_maxpool, none, clip, argmax };
   Kind kind = Kind::relu;
   PoolSpec pool;  // relu_maxpool (count_include_pad unused)
   // clip: bounds in ring units at scale f (set by quantize from clip_min / clip_max; a bound
@@ -117,6 +119,11 @@ struct NonLinear {
   int64_t clip_lo = 0, clip_hi = 0;
   double clip_min = 0, clip_max = 0;  // clip: the float bounds (before quantization)
 
+  [[nodiscard]] static NonLinear of(Kind k) {
+    NonLinear n;
+    n.kind = k;
+    return n;
+  }
   [[nodiscard]] static NonLinear max_pool(std::size_t k, std::size_t s) {
     NonLinear n;
     n.kind = Kind::relu_maxpool;
@@ -159,6 +166,13 @@ void validate(const LoweredModel& model);
 
 // Output shape of a stage after its non-linear step (the pooled shape for relu_maxpool).
 [[nodiscard]] Shape stage_output_shape(const Stage& stage);
+
+// What the client learns (docs/PROTOCOLS.md "What the client learns"): the logits (the lowered
+// model as is) or only the predicted label. reveal_label appends an argmax stage over the logits
+// and a last stage that outputs the label times 2^f, so the client's only output is
+// [label * 2^f]. Throws InvalidArgument if the model already reveals the label.
+[[nodiscard]] LoweredModel reveal_label(const LoweredModel& model);
+[[nodiscard]] bool reveals_label(const LoweredModel& model) noexcept;
 
 // Counts that the protocols need (public, shape-only).
 struct LoweredCounts {
