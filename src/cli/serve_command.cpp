@@ -136,10 +136,12 @@ void setup(CLI::App& app) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
+    // No "logits" in the server's log (tests/system/log_hygiene_test.cpp).
     fmt::print(
-        "serving {} ({}, clients learn the {}) on {}:{} ({}; {} registered clients, "
+        "serving {} ({}, clients learn {}) on {}:{} ({}; {} registered clients, "
         "registration {})\n",
-        server.model().name, protocol::to_string(kind), opt->reveal, opt->host, service.port(),
+        server.model().name, protocol::to_string(kind),
+        opt->reveal == "label" ? "only the label" : "every class score", opt->host, service.port(),
         opt->insecure ? "plain TCP, --insecure" : "TLS 1.3", registry.size(),
         !opt->registration_secret_file.empty() ? "with secret" : opt->registration);
     std::fflush(stdout);
