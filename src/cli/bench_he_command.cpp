@@ -10,11 +10,11 @@
 #include "command_registry.hpp"
 #include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
-#include "pinfer/nn/model_loader.hpp"
-#include "pinfer/protocol/he_geometry.hpp"
 #include "pinfer/he/linear.hpp"
 #include "pinfer/he/lphe.hpp"
 #include "pinfer/he/ntt.hpp"
+#include "pinfer/nn/model_loader.hpp"
+#include "pinfer/protocol/he_geometry.hpp"
 
 namespace pinfer::cli {
 namespace {
@@ -45,8 +45,15 @@ struct NamedLayer {
 std::vector<NamedLayer> protocol_layers(const nn::LoweredModel& model) {
   std::vector<NamedLayer> out;
   for (const nn::LinearOp& op : model.linear_ops) {
-    out.push_back({op.name, protocol::he_geometry(op),
-                   std::vector<uint64_t>(op.weight.values().begin(), op.weight.values().end())});
+    // A grouped convolution is one HE layer per group (its slice of the weights).
+    const std::size_t groups = op.kind == nn::LinearOp::Kind::conv ? op.conv.groups : 1;
+    const std::size_t step = op.weight.size() / groups;
+    for (std::size_t k = 0; k < groups; ++k) {
+      const auto first = op.weight.values().begin() + static_cast<std::ptrdiff_t>(k * step);
+      out.push_back({groups == 1 ? op.name : op.name + "[group " + std::to_string(k) + "]",
+                     protocol::he_geometry(op),
+                     std::vector<uint64_t>(first, first + static_cast<std::ptrdiff_t>(step))});
+    }
   }
   return out;
 }

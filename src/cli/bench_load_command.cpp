@@ -184,6 +184,9 @@ void setup(CLI::App& bench) {
                                       "--max-sessions", std::to_string(opt->max_sessions),
                                       "--timeout-ms",   std::to_string(opt->timeout_ms)};
     serve.insert(serve.begin() + 1, "--model");
+    // Every output is checked bit-exact against the fixed-point logits.
+    serve.emplace_back("--reveal");
+    serve.emplace_back("logits");
     if (!opt->client_quota.empty()) {
       serve.emplace_back("--client-quota");
       serve.push_back(opt->client_quota);

@@ -33,7 +33,9 @@ void setup(CLI::App& app) {
     }
     const protocol::CostReport report = client.infer(x, !opt->no_on_demand);
     client.close();
-    if (!opt->client.json) fmt::print("prediction: {}\n", report.prediction);
+    if (!opt->client.json) {
+      fmt::print("prediction: {} (the server reveals the {})\n", report.prediction, report.reveals);
+    }
     emit_report(report, opt->client.report, opt->client.json);
   });
 }

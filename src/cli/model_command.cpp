@@ -47,6 +47,12 @@ std::string_view stage_kind(const nn::Stage& s) {
       return "relu_maxpool";
     case nn::NonLinear::Kind::none:
       return "output";
+    case nn::NonLinear::Kind::argmax:
+      return "argmax";
+    case nn::NonLinear::Kind::clip:
+      return s.nonlinear.clip_lo <= nn::kNoClipLow / 2 && s.nonlinear.clip_hi >= nn::kNoClipHigh / 2
+                 ? "rescale"
+                 : "clip";
   }
   return "?";
 }

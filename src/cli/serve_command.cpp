@@ -36,6 +36,7 @@ struct Options {
   bool insecure = false;
   std::string registration = "open";
   std::string registration_secret_file;
+  std::string reveal = "label";
   LinkOptions link;
 };
 
@@ -55,6 +56,9 @@ void setup(CLI::App& app) {
       ->required();
   cmd->add_option("--protocol", opt->protocol, "server-garbler or client-garbler");
   cmd->add_option("--store", opt->store, "Directory of the server's precompute store")->required();
+  cmd->add_option("--reveal", opt->reveal,
+                  "What clients learn: label (a garbled argmax of the logits; default) or logits")
+      ->check(CLI::IsMember({"label", "logits"}));
   cmd->add_option("--capacity", opt->capacity, "Store capacity, e.g. 100GB")->required();
   cmd->add_option("--client-quota", opt->client_quota, "Per-client share of the store, e.g. 20GB");
   cmd->add_option("--host", opt->host, "Address to listen on");
@@ -89,6 +93,7 @@ void setup(CLI::App& app) {
     }
     fmt::print(stderr, "loading {} ...\n", opt->model);
     nn::LoadedModel loaded = nn::load_model(opt->model);
+    if (opt->reveal == "label") loaded.lowered = nn::reveal_label(loaded.lowered);
     protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry);
     net::ServiceOptions so;
     so.host = opt->host;
@@ -131,10 +136,14 @@ void setup(CLI::App& app) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
-    fmt::print("serving {} ({}) on {}:{} ({}; {} registered clients, registration {})\n",
-               server.model().name, protocol::to_string(kind), opt->host, service.port(),
-               opt->insecure ? "plain TCP, --insecure" : "TLS 1.3", registry.size(),
-               !opt->registration_secret_file.empty() ? "with secret" : opt->registration);
+    // No "logits" in the server's log (tests/system/log_hygiene_test.cpp).
+    fmt::print(
+        "serving {} ({}, clients learn {}) on {}:{} ({}; {} registered clients, "
+        "registration {})\n",
+        server.model().name, protocol::to_string(kind),
+        opt->reveal == "label" ? "only the label" : "every class score", opt->host, service.port(),
+        opt->insecure ? "plain TCP, --insecure" : "TLS 1.3", registry.size(),
+        !opt->registration_secret_file.empty() ? "with secret" : opt->registration);
     std::fflush(stdout);
     service.run();
     finished.store(true);

@@ -1,6 +1,7 @@
 #include "pinfer/gc/nonlinear_circuits.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "pinfer/core/error.hpp"
@@ -47,7 +48,132 @@ NonlinearCircuit build(unsigned l, unsigned f, unsigned elements) {
   return out;
 }
 
+// A signed constant as a w-bit word of constant bits.
+Word constant_word(int64_t v, unsigned w) {
+  Word out(w, Bit::constant(false));
+  for (unsigned i = 0; i < w; ++i)
+    out[i] = Bit::constant(((static_cast<uint64_t>(v) >> i) & 1) != 0);
+  return out;
+}
+
+// The bounds clamped to the signed (l - f)-bit range of the truncated value; a bound at or past
+// the range's end changes nothing and is dropped.
+struct ClipRange {
+  bool has_lo = false, has_hi = false;
+  int64_t lo = 0, hi = 0;
+};
+ClipRange clip_range(unsigned l, unsigned f, int64_t lo, int64_t hi) {
+  if (lo > hi) {
+    throw InvalidArgument("clip circuit: lower bound " + std::to_string(lo) + " exceeds upper " +
+                          std::to_string(hi));
+  }
+  const unsigned w = l - f;
+  const int64_t min = -(int64_t{1} << (w - 1)), max = (int64_t{1} << (w - 1)) - 1;
+  ClipRange r;
+  r.has_lo = lo > min;
+  r.has_hi = hi < max;
+  r.lo = std::clamp(lo, min, max);
+  r.hi = std::clamp(hi, min, max);
+  return r;
+}
+
 }  // namespace
+
+NonlinearCircuit maxpool_relu_window_circuit(unsigned ring_bits, unsigned frac_bits,
+                                             unsigned elements) {
+  check_params(ring_bits, frac_bits);
+  if (elements < 1 || elements > 256) {
+    throw InvalidArgument("maxpool window of " + std::to_string(elements) +
+                          " elements outside [1, 256]");
+  }
+  return build(ring_bits, frac_bits, elements);
+}
+
+NonlinearCircuit clip_step_circuit(unsigned l, unsigned f, int64_t lo, int64_t hi) {
+  check_params(l, f);
+  const ClipRange range = clip_range(l, f, lo, hi);
+  const unsigned w = l - f;
+  CircuitBuilder b;
+  const Word a = b.input_word(l);
+  const Word c = b.input_word(l);
+  const Word r = b.input_word(l);
+  Word m = slice(add(b, a, c), f, w);  // trunc_f(a + c), signed w bits
+  if (range.has_lo) {
+    const Word k = constant_word(range.lo, w);
+    m = mux(b, less_than_signed(b, m, k), m, k);
+    if (range.lo >= 0) m.back() = Bit::constant(false);  // now >= lo >= 0
+  }
+  if (range.has_hi) {
+    const Word k = constant_word(range.hi, w);
+    m = mux(b, less_than_signed(b, k, m), m, k);
+  }
+  Word y(l, m.back());  // sign-extend to l bits (free wiring)
+  for (unsigned i = 0; i < w; ++i) y[i] = m[i];
+  b.output_word(sub(b, y, r));
+  NonlinearCircuit out;
+  out.circuit = b.build();
+  out.ring_bits = l;
+  out.frac_bits = f;
+  out.elements = 1;
+  return out;
+}
+
+uint64_t clip_step_and_count(unsigned l, unsigned f, int64_t lo, int64_t hi) {
+  return clip_step_circuit(l, f, lo, hi).circuit.and_count();
+}
+
+uint64_t clip_step_reference(const Ring& ring, unsigned f, int64_t lo, int64_t hi, uint64_t a,
+                             uint64_t c, uint64_t r) {
+  const int64_t t = ring.to_signed(ring.shift_right_arith(ring.add(a, c), f));
+  return ring.sub(ring.from_signed(std::clamp(t, lo, hi)), r);
+}
+
+NonlinearCircuit argmax_circuit(unsigned l, unsigned n) {
+  check_params(l, 0);
+  if (n < 1 || n > 65536 || std::bit_width(n - 1u) >= l) {
+    throw InvalidArgument("argmax circuit: " + std::to_string(n) + " classes at ring_bits " +
+                          std::to_string(l));
+  }
+  CircuitBuilder b;
+  std::vector<Word> a(n), c(n);
+  for (auto& w : a) w = b.input_word(l);
+  for (auto& w : c) w = b.input_word(l);
+  const Word r = b.input_word(l);
+  const unsigned bits = std::max(1u, static_cast<unsigned>(std::bit_width(n - 1u)));
+  Word best = add(b, a[0], c[0]);
+  Word index = constant_word(0, bits);
+  for (unsigned j = 1; j < n; ++j) {
+    const Word v = add(b, a[j], c[j]);
+    const Bit larger = less_than_signed(b, best, v);  // strictly: the first maximum stays
+    index = mux(b, larger, index, constant_word(j, bits));
+    if (j + 1 < n) best = mux(b, larger, best, v);
+  }
+  Word y(l, Bit::constant(false));
+  for (unsigned i = 0; i < bits; ++i) y[i] = index[i];
+  b.output_word(sub(b, y, r));
+  NonlinearCircuit out;
+  out.circuit = b.build();
+  out.ring_bits = l;
+  out.frac_bits = 0;
+  out.elements = n;
+  return out;
+}
+
+uint64_t argmax_and_count(unsigned l, unsigned n) {
+  return argmax_circuit(l, n).circuit.and_count();
+}
+
+uint64_t argmax_reference(const Ring& ring, std::span<const uint64_t> a,
+                          std::span<const uint64_t> c, uint64_t r) {
+  PINFER_ASSERT(a.size() == c.size() && !a.empty());
+  std::size_t best = 0;
+  int64_t best_v = ring.to_signed(ring.add(a[0], c[0]));
+  for (std::size_t j = 1; j < a.size(); ++j) {
+    const int64_t v = ring.to_signed(ring.add(a[j], c[j]));
+    if (v > best_v) best = j, best_v = v;
+  }
+  return ring.sub(ring.reduce(best), r);
+}
 
 NonlinearCircuit relu_step_circuit(unsigned ring_bits, unsigned frac_bits) {
   check_params(ring_bits, frac_bits);

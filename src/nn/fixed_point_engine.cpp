@@ -22,6 +22,35 @@ RingTensor encode_input(const LoweredModel& model, const FloatTensor& input) {
 
 namespace detail {
 
+namespace {
+
+// One (group of a) linear op: out += W x, then reduced mod 2^l by the caller.
+void accumulate_linear(RingKernel k, const Ring& ring, const LinearOp& op, const ConvGeometry& g,
+                       const uint64_t* x, const uint64_t* w, uint64_t* out, std::size_t in_n,
+                       std::size_t out_n, std::size_t w_n) {
+  const bool conv = op.kind == LinearOp::Kind::conv;
+  if (ring.bits() <= 32) {
+    // 2^l divides 2^32: 32-bit lanes wrap exactly, at twice the vector width.
+    std::vector<uint32_t> x32(x, x + in_n);
+    std::vector<uint32_t> w32(w, w + w_n);
+    std::vector<uint32_t> o32(out, out + out_n);
+    if (conv) {
+      ring_conv_accumulate32(k, g, x32.data(), w32.data(), o32.data());
+    } else {
+      ring_fc_accumulate32(k, op.in_features, op.out_features, x32.data(), w32.data(), o32.data());
+    }
+    for (std::size_t i = 0; i < out_n; ++i) out[i] = o32[i];
+    return;
+  }
+  if (conv) {
+    ring_conv_accumulate(k, g, x, w, out);
+  } else {
+    ring_fc_accumulate(k, op.in_features, op.out_features, x, w, out);
+  }
+}
+
+}  // namespace
+
 RingTensor apply_linear_on(RingKernel k, const Ring& ring, const LinearOp& op, const RingTensor& x,
                            bool add_bias) {
   const bool conv = op.kind == LinearOp::Kind::conv;
@@ -33,30 +62,18 @@ RingTensor apply_linear_on(RingKernel k, const Ring& ring, const LinearOp& op, c
   }
   RingTensor out(op.output_shape());
   const std::size_t per_channel = conv ? op.conv.out_h * op.conv.out_w : 1;
-  if (ring.bits() <= 32) {
-    // 2^l divides 2^32: 32-bit lanes wrap exactly, at twice the vector width.
-    std::vector<uint32_t> x32(x.values().begin(), x.values().end());
-    std::vector<uint32_t> w32(op.weight.values().begin(), op.weight.values().end());
-    std::vector<uint32_t> o32(out.size(), 0);
-    if (add_bias) {
-      for (std::size_t i = 0; i < o32.size(); ++i)
-        o32[i] = static_cast<uint32_t>(op.bias[i / per_channel]);
-    }
-    if (conv) {
-      ring_conv_accumulate32(k, op.conv, x32.data(), w32.data(), o32.data());
-    } else {
-      ring_fc_accumulate32(k, op.in_features, op.out_features, x32.data(), w32.data(), o32.data());
-    }
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = ring.reduce(o32[i]);
-    return out;
-  }
   if (add_bias) {
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = op.bias[i / per_channel];
   }
-  if (conv) {
-    ring_conv_accumulate(k, op.conv, x.data(), op.weight.data(), out.data());
-  } else {
-    ring_fc_accumulate(k, op.in_features, op.out_features, x.data(), op.weight.data(), out.data());
+  // Grouped convolutions: each group on its own contiguous slices (NCHW input and output, OIHW
+  // weights), never as a dense kernel.
+  const std::size_t groups = conv ? op.conv.groups : 1;
+  const ConvGeometry g = conv ? op.conv.group_geometry() : op.conv;
+  const std::size_t x_step = in_n / groups, out_step = out.size() / groups,
+                    w_step = op.weight.size() / groups;
+  for (std::size_t j = 0; j < groups; ++j) {
+    accumulate_linear(k, ring, op, g, x.data() + j * x_step, op.weight.data() + j * w_step,
+                      out.data() + j * out_step, x_step, out_step, w_step);
   }
   for (uint64_t& v : out.span()) v = ring.reduce(v);
   return out;
@@ -87,33 +104,45 @@ RingTensor stage_preactivation(const LoweredModel& model, const Stage& stage,
 }
 
 RingTensor apply_nonlinear(const LoweredModel& model, const Stage& stage, const RingTensor& y) {
-  if (stage.nonlinear.kind == NonLinear::Kind::none) return y;
+  const NonLinear& nl = stage.nonlinear;
+  if (nl.kind == NonLinear::Kind::none) return y;
   const Ring ring(model.l);
+  RingTensor out(stage_output_shape(stage));
+  if (nl.kind == NonLinear::Kind::argmax) {
+    std::size_t best = 0;  // the first largest, as the argmax circuit keeps it
+    for (std::size_t i = 1; i < y.size(); ++i) {
+      if (ring.to_signed(y[i]) > ring.to_signed(y[best])) best = i;
+    }
+    out[0] = best;
+    return out;
+  }
+  if (nl.kind == NonLinear::Kind::clip) {
+    // min(max(floor(signed(y) / 2^f), lo), hi), as the clip circuit computes it: the truncated
+    // value has l - f signed bits, and bounds are clamped to that range first.
+    const unsigned w = model.l - model.f;
+    const int64_t min = -(int64_t{1} << (w - 1)), max = (int64_t{1} << (w - 1)) - 1;
+    const int64_t lo = std::clamp(nl.clip_lo, min, max), hi = std::clamp(nl.clip_hi, min, max);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      out[i] = ring.from_signed(std::clamp<int64_t>(ring.to_signed(y[i]) >> model.f, lo, hi));
+    }
+    return out;
+  }
   // ReLU(floor(signed(y) / 2^f)): the arithmetic shift is the exact floor the circuit computes.
   std::vector<int64_t> r(y.size());
   for (std::size_t i = 0; i < y.size(); ++i) {
     r[i] = std::max<int64_t>(0, ring.to_signed(y[i]) >> model.f);
   }
-  RingTensor out(stage_output_shape(stage));
-  if (stage.nonlinear.kind == NonLinear::Kind::relu) {
+  if (nl.kind == NonLinear::Kind::relu) {
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = ring.from_signed(r[i]);
     return out;
   }
-  const auto& d = stage.pre_shape.dims();
-  const std::size_t k = stage.nonlinear.pool_kernel, s = stage.nonlinear.pool_stride;
-  const auto& od = out.shape().dims();
-  for (std::size_t c = 0; c < d[1]; ++c) {
-    for (std::size_t oh = 0; oh < od[2]; ++oh) {
-      for (std::size_t ow = 0; ow < od[3]; ++ow) {
-        int64_t m = 0;  // every candidate is a ReLU output, so >= 0
-        for (std::size_t i = 0; i < k; ++i) {
-          for (std::size_t j = 0; j < k; ++j) {
-            m = std::max(m, r[(c * d[2] + oh * s + i) * d[3] + ow * s + j]);
-          }
-        }
-        out.at(0, c, oh, ow) = ring.from_signed(m);
-      }
-    }
+  // Max pooling over the windows' input elements only (the same gather the circuits use).
+  const std::vector<uint32_t> gather = max_pool_gather(stage.pre_shape, nl.pool);
+  const std::size_t n = nl.pool.kernel_h * nl.pool.kernel_w;
+  for (std::size_t o = 0; o < out.size(); ++o) {
+    int64_t m = 0;  // every candidate is a ReLU output, so >= 0
+    for (std::size_t e = 0; e < n; ++e) m = std::max(m, r[gather[o * n + e]]);
+    out[o] = ring.from_signed(m);
   }
   return out;
 }

@@ -20,16 +20,10 @@ FloatTensor max_pool(const Layer& l, const FloatTensor& x) {
   for (std::size_t c = 0; c < d[1]; ++c) {
     for (std::size_t oh = 0; oh < od[2]; ++oh) {
       for (std::size_t ow = 0; ow < od[3]; ++ow) {
+        const PoolSpec::Window win = p.window(oh, ow, d[2], d[3]);
         float m = -std::numeric_limits<float>::infinity();  // padding never wins
-        for (std::size_t i = 0; i < p.kernel_h; ++i) {
-          for (std::size_t j = 0; j < p.kernel_w; ++j) {
-            const long h = static_cast<long>(oh * p.stride_h + i) - static_cast<long>(p.pad_top);
-            const long w = static_cast<long>(ow * p.stride_w + j) - static_cast<long>(p.pad_left);
-            if (h < 0 || w < 0 || h >= static_cast<long>(d[2]) || w >= static_cast<long>(d[3])) {
-              continue;
-            }
-            m = std::max(m, x.at(0, c, h, w));
-          }
+        for (std::size_t h = win.h0; h < win.h1; ++h) {
+          for (std::size_t w = win.w0; w < win.w1; ++w) m = std::max(m, x.at(0, c, h, w));
         }
         out.at(0, c, oh, ow) = m;
       }
@@ -43,17 +37,15 @@ FloatTensor avg_pool(const Layer& l, const FloatTensor& x) {
   const auto& d = x.shape().dims();
   const auto& od = l.shape.dims();
   const PoolSpec& p = l.pool;
-  const float inv = 1.0f / static_cast<float>(p.kernel_h * p.kernel_w);
   for (std::size_t c = 0; c < d[1]; ++c) {
     for (std::size_t oh = 0; oh < od[2]; ++oh) {
       for (std::size_t ow = 0; ow < od[3]; ++ow) {
+        const PoolSpec::Window win = p.window(oh, ow, d[2], d[3]);
         float s = 0;
-        for (std::size_t i = 0; i < p.kernel_h; ++i) {
-          for (std::size_t j = 0; j < p.kernel_w; ++j) {
-            s += x.at(0, c, oh * p.stride_h + i, ow * p.stride_w + j);
-          }
+        for (std::size_t h = win.h0; h < win.h1; ++h) {
+          for (std::size_t w = win.w0; w < win.w1; ++w) s += x.at(0, c, h, w);
         }
-        out.at(0, c, oh, ow) = s * inv;
+        out.at(0, c, oh, ow) = s / static_cast<float>(win.divisor);
       }
     }
   }
@@ -71,7 +63,14 @@ FloatTensor run_layer(const Layer& l, const std::vector<FloatTensor>& acts) {
       if (!l.bias.empty()) {
         for (std::size_t i = 0; i < out.size(); ++i) out[i] = l.bias[i / plane];
       }
-      detail::conv2d_accumulate<float>(l.conv, x.data(), l.weight.data(), out.data());
+      // Each group on its own: input, weight and output slices are contiguous (NCHW / OIHW).
+      const ConvGeometry g = l.conv.group_geometry();
+      const std::size_t x_step = g.in_channels * g.in_h * g.in_w;
+      const std::size_t w_step = g.out_channels * g.in_channels * g.kernel_h * g.kernel_w;
+      for (std::size_t k = 0; k < l.conv.groups; ++k) {
+        detail::conv2d_accumulate<float>(g, x.data() + k * x_step, l.weight.data() + k * w_step,
+                                         out.data() + k * g.out_channels * plane);
+      }
       return out;
     }
     case LayerKind::batch_norm: {
@@ -89,6 +88,20 @@ FloatTensor run_layer(const Layer& l, const std::vector<FloatTensor>& acts) {
     case LayerKind::relu: {
       FloatTensor out(l.shape);
       for (std::size_t i = 0; i < x.size(); ++i) out[i] = std::max(0.0f, x[i]);
+      return out;
+    }
+    case LayerKind::clip: {
+      FloatTensor out(l.shape);
+      for (std::size_t i = 0; i < x.size(); ++i) out[i] = std::clamp(x[i], l.clip_min, l.clip_max);
+      return out;
+    }
+    case LayerKind::concat: {
+      FloatTensor out(l.shape);
+      std::size_t at = 0;  // NCHW with N = 1: channel blocks are contiguous
+      for (std::size_t in : l.inputs) {
+        std::copy(acts[in].values().begin(), acts[in].values().end(), out.values().begin() + at);
+        at += acts[in].size();
+      }
       return out;
     }
     case LayerKind::max_pool:

@@ -1,5 +1,7 @@
 #include "pinfer/nn/lowered_model.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "pinfer/core/error.hpp"
@@ -25,8 +27,107 @@ std::size_t conv_out(std::size_t in, std::size_t pad_a, std::size_t pad_b, std::
 }  // namespace
 
 void ConvGeometry::infer_output_size() {
+  if (groups == 0 || in_channels % groups != 0 || out_channels % groups != 0) {
+    throw InvalidArgument("convolution groups " + std::to_string(groups) +
+                          " do not divide the channels " + std::to_string(in_channels) + " -> " +
+                          std::to_string(out_channels));
+  }
   out_h = conv_out(in_h, pad_top, pad_bottom, kernel_h, stride_h, "h");
   out_w = conv_out(in_w, pad_left, pad_right, kernel_w, stride_w, "w");
+}
+
+ConvGeometry ConvGeometry::group_geometry() const noexcept {
+  ConvGeometry g = *this;
+  g.in_channels = group_in_channels();
+  g.out_channels = group_out_channels();
+  g.groups = 1;
+  return g;
+}
+
+namespace {
+
+std::size_t pool_out(std::size_t in, std::size_t pad_a, std::size_t pad_b, std::size_t k,
+                     std::size_t s, bool ceil_mode, const char* axis) {
+  if (k == 0 || s == 0) {
+    throw InvalidArgument(std::string("pool kernel_") + axis + " and stride_" + axis +
+                          " must be positive");
+  }
+  if (pad_a >= k || pad_b >= k) {
+    throw InvalidArgument(std::string("pool pads along ") + axis + " (" + std::to_string(pad_a) +
+                          ", " + std::to_string(pad_b) + ") must be smaller than the kernel " +
+                          std::to_string(k));
+  }
+  if (in + pad_a + pad_b < k) {
+    throw InvalidArgument(std::string("pool kernel_") + axis + " " + std::to_string(k) +
+                          " exceeds the padded input " + std::to_string(in + pad_a + pad_b));
+  }
+  const std::size_t span = in + pad_a + pad_b - k;
+  std::size_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  // PyTorch: the last window must start inside the input or the leading padding.
+  if (ceil_mode && (out - 1) * s >= in + pad_a) --out;
+  return out;
+}
+
+}  // namespace
+
+std::size_t PoolSpec::out_h(std::size_t in_h) const {
+  return pool_out(in_h, pad_top, pad_bottom, kernel_h, stride_h, ceil_mode, "h");
+}
+std::size_t PoolSpec::out_w(std::size_t in_w) const {
+  return pool_out(in_w, pad_left, pad_right, kernel_w, stride_w, ceil_mode, "w");
+}
+
+PoolSpec::Window PoolSpec::window(std::size_t oh, std::size_t ow, std::size_t in_h,
+                                  std::size_t in_w) const noexcept {
+  // Signed window bounds in input coordinates; the padded input is [-pad_a, in + pad_b).
+  const auto axis = [](std::size_t o, std::size_t s, std::size_t pad_a, std::size_t pad_b,
+                       std::size_t k, std::size_t in, std::size_t& lo, std::size_t& hi) {
+    const long start = static_cast<long>(o * s) - static_cast<long>(pad_a);
+    const long end_padded = std::min(start + static_cast<long>(k), static_cast<long>(in + pad_b));
+    const std::size_t padded = static_cast<std::size_t>(end_padded - start);
+    lo = static_cast<std::size_t>(std::max(start, 0L));
+    hi = static_cast<std::size_t>(std::min(start + static_cast<long>(k), static_cast<long>(in)));
+    return padded;
+  };
+  Window w;
+  const std::size_t ph = axis(oh, stride_h, pad_top, pad_bottom, kernel_h, in_h, w.h0, w.h1);
+  const std::size_t pw = axis(ow, stride_w, pad_left, pad_right, kernel_w, in_w, w.w0, w.w1);
+  w.divisor = count_include_pad ? ph * pw : (w.h1 - w.h0) * (w.w1 - w.w0);
+  return w;
+}
+
+std::vector<uint32_t> max_pool_gather(const Shape& input, const PoolSpec& pool) {
+  const auto& d = input.dims();
+  if (d.size() != 4) throw InvalidArgument("max pool input " + input.to_string() + " is not 4-D");
+  const std::size_t c_n = d[1], h_n = d[2], w_n = d[3];
+  const std::size_t oh_n = pool.out_h(h_n), ow_n = pool.out_w(w_n);
+  if (input.numel() > UINT32_MAX) throw InvalidArgument("max pool input too large");
+  std::vector<uint32_t> g;
+  g.reserve(c_n * oh_n * ow_n * pool.kernel_h * pool.kernel_w);
+  for (std::size_t c = 0; c < c_n; ++c) {
+    for (std::size_t oh = 0; oh < oh_n; ++oh) {
+      for (std::size_t ow = 0; ow < ow_n; ++ow) {
+        const PoolSpec::Window win = pool.window(oh, ow, h_n, w_n);
+        PINFER_ASSERT(win.h0 < win.h1 && win.w0 < win.w1);
+        const auto index = [&](std::size_t h, std::size_t w) {
+          return static_cast<uint32_t>((c * h_n + h) * w_n + w);
+        };
+        for (std::size_t i = 0; i < pool.kernel_h; ++i) {
+          for (std::size_t j = 0; j < pool.kernel_w; ++j) {
+            const long h =
+                static_cast<long>(oh * pool.stride_h + i) - static_cast<long>(pool.pad_top);
+            const long w =
+                static_cast<long>(ow * pool.stride_w + j) - static_cast<long>(pool.pad_left);
+            const bool inside = h >= static_cast<long>(win.h0) && h < static_cast<long>(win.h1) &&
+                                w >= static_cast<long>(win.w0) && w < static_cast<long>(win.w1);
+            g.push_back(inside ? index(static_cast<std::size_t>(h), static_cast<std::size_t>(w))
+                               : index(win.h0, win.w0));
+          }
+        }
+      }
+    }
+  }
+  return g;
 }
 
 Shape LinearOp::output_shape() const {
@@ -35,14 +136,14 @@ Shape LinearOp::output_shape() const {
 }
 
 Shape stage_output_shape(const Stage& stage) {
+  if (stage.nonlinear.kind == NonLinear::Kind::argmax) return Shape{1, 1};
   if (stage.nonlinear.kind != NonLinear::Kind::relu_maxpool) return stage.pre_shape;
   const auto& d = stage.pre_shape.dims();
-  const std::size_t k = stage.nonlinear.pool_kernel, s = stage.nonlinear.pool_stride;
-  if (d.size() != 4 || k == 0 || s == 0 || d[2] < k || d[3] < k) {
-    throw InvalidArgument("max pool " + std::to_string(k) + "/" + std::to_string(s) +
-                          " does not fit stage shape " + stage.pre_shape.to_string());
+  const PoolSpec& p = stage.nonlinear.pool;
+  if (d.size() != 4) {
+    throw InvalidArgument("max pool does not fit stage shape " + stage.pre_shape.to_string());
   }
-  return Shape{d[0], d[1], (d[2] - k) / s + 1, (d[3] - k) / s + 1};
+  return Shape{d[0], d[1], p.out_h(d[2]), p.out_w(d[3])};
 }
 
 void validate(const LoweredModel& m) {
@@ -88,7 +189,8 @@ void validate(const LoweredModel& m) {
           fail(s,
                "conv op " + std::to_string(i) + " geometry does not match input " + in.to_string());
         }
-        if (!(op.weight.shape() == Shape{g.out_channels, g.in_channels, g.kernel_h, g.kernel_w}) ||
+        if (!(op.weight.shape() ==
+              Shape{g.out_channels, g.group_in_channels(), g.kernel_h, g.kernel_w}) ||
             op.bias.size() != g.out_channels) {
           fail(s, "conv op " + std::to_string(i) + " weight/bias shape mismatch");
         }
@@ -115,11 +217,39 @@ void validate(const LoweredModel& m) {
                     " != " + st.pre_shape.to_string());
       }
     }
+    if (st.nonlinear.kind == NonLinear::Kind::argmax && s + 2 != m.stages.size()) {
+      fail(s, "an argmax stage must come right before the output stage");
+    }
+    if (st.nonlinear.kind == NonLinear::Kind::clip && st.nonlinear.clip_lo > st.nonlinear.clip_hi) {
+      fail(s, "clip bounds are reversed");
+    }
     if (!(stage_output_shape(st) == m.activation_shapes[s + 1])) {
       fail(s, "output shape " + stage_output_shape(st).to_string() + " != activation shape " +
                   m.activation_shapes[s + 1].to_string());
     }
   }
+}
+
+bool reveals_label(const LoweredModel& m) noexcept {
+  return m.stages.size() >= 2 &&
+         m.stages[m.stages.size() - 2].nonlinear.kind == NonLinear::Kind::argmax;
+}
+
+LoweredModel reveal_label(const LoweredModel& model) {
+  if (reveals_label(model))
+    throw InvalidArgument("model " + model.name + " already reveals the label");
+  LoweredModel m = model;
+  Stage& logits = m.stages.back();
+  logits.nonlinear = NonLinear::of(NonLinear::Kind::argmax);
+  m.activation_shapes.back() = Shape{1, 1};
+  Stage out;
+  out.identity_inputs = {logits.output};
+  out.pre_shape = Shape{1, 1};
+  out.nonlinear = NonLinear::of(NonLinear::Kind::none);
+  out.output = logits.output + 1;
+  m.stages.push_back(std::move(out));
+  m.activation_shapes.push_back(Shape{1, 1});
+  return m;
 }
 
 LoweredCounts count(const LoweredModel& m) {
@@ -129,11 +259,14 @@ LoweredCounts count(const LoweredModel& m) {
     c.params += op.weight.size() + op.bias.size();
   }
   for (const Stage& st : m.stages) {
-    if (st.nonlinear.kind == NonLinear::Kind::none) continue;
+    if (st.nonlinear.kind == NonLinear::Kind::none ||
+        st.nonlinear.kind == NonLinear::Kind::argmax) {
+      continue;
+    }
     c.relus += st.pre_shape.numel();
     if (st.nonlinear.kind == NonLinear::Kind::relu_maxpool) {
-      const std::size_t k = st.nonlinear.pool_kernel;
-      c.comparisons += stage_output_shape(st).numel() * (k * k - 1);
+      const PoolSpec& p = st.nonlinear.pool;
+      c.comparisons += stage_output_shape(st).numel() * (p.kernel_h * p.kernel_w - 1);
     }
   }
   return c;

@@ -28,6 +28,10 @@ std::string_view to_string(LayerKind kind) noexcept {
       return "Flatten";
     case LayerKind::linear:
       return "Linear";
+    case LayerKind::clip:
+      return "Clip";
+    case LayerKind::concat:
+      return "Concat";
   }
   return "?";
 }
@@ -37,16 +41,6 @@ namespace {
 [[noreturn]] void fail(const Layer& layer, const std::string& why) {
   throw InvalidArgument("layer " + layer.name + " (" + std::string(to_string(layer.kind)) +
                         "): " + why);
-}
-
-std::size_t pooled(std::size_t in, std::size_t pad_a, std::size_t pad_b, std::size_t k,
-                   std::size_t s, const Layer& layer) {
-  if (k == 0 || s == 0) fail(layer, "kernel and stride must be positive");
-  if (in + pad_a + pad_b < k) {
-    fail(layer, "kernel " + std::to_string(k) + " exceeds padded input " +
-                    std::to_string(in + pad_a + pad_b));
-  }
-  return (in + pad_a + pad_b - k) / s + 1;
 }
 
 void check_vector(const Layer& layer, const std::vector<float>& v, std::size_t n,
@@ -75,7 +69,8 @@ std::size_t Model::add_layer(Layer layer) {
   const std::size_t expected_inputs =
       layer.kind == LayerKind::add ? 2 : (layer.kind == LayerKind::input ? 0 : 1);
   if (layer.kind == LayerKind::input) fail(layer, "only the model has an input layer");
-  if (layer.inputs.size() != expected_inputs) {
+  if (layer.kind == LayerKind::concat ? layer.inputs.size() < 2
+                                      : layer.inputs.size() != expected_inputs) {
     fail(layer, "has " + std::to_string(layer.inputs.size()) + " inputs, expected " +
                     std::to_string(expected_inputs));
   }
@@ -100,7 +95,7 @@ std::size_t Model::add_layer(Layer layer) {
       } catch (const InvalidArgument& e) {
         fail(layer, e.what());
       }
-      const Shape wshape{g.out_channels, g.in_channels, g.kernel_h, g.kernel_w};
+      const Shape wshape{g.out_channels, g.group_in_channels(), g.kernel_h, g.kernel_w};
       if (layer.weight.size() == 0) {
         has_weights_ = false;
       } else if (!(layer.weight.shape() == wshape)) {
@@ -132,13 +127,34 @@ std::size_t Model::add_layer(Layer layer) {
     case LayerKind::avg_pool: {
       if (!spatial) fail(layer, "input rank " + std::to_string(in.rank()) + " is not 4 (NCHW)");
       const PoolSpec& p = layer.pool;
-      if (layer.kind == LayerKind::avg_pool &&
-          (p.pad_top || p.pad_left || p.pad_bottom || p.pad_right)) {
-        fail(layer, "average pooling with padding is not supported");
+      try {
+        layer.shape = Shape{1, d[1], p.out_h(d[2]), p.out_w(d[3])};
+      } catch (const InvalidArgument& e) {
+        fail(layer, e.what());
       }
-      layer.shape =
-          Shape{1, d[1], pooled(d[2], p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, layer),
-                pooled(d[3], p.pad_left, p.pad_right, p.kernel_w, p.stride_w, layer)};
+      break;
+    }
+    case LayerKind::clip:
+      if (!(layer.clip_min <= layer.clip_max)) {
+        fail(layer, "min " + std::to_string(layer.clip_min) + " exceeds max " +
+                        std::to_string(layer.clip_max));
+      }
+      layer.shape = in;
+      break;
+    case LayerKind::concat: {
+      std::size_t channels = 0;
+      for (std::size_t i : layer.inputs) {
+        const Shape& s = layers_[i].shape;
+        if (s.rank() != in.rank() || s[0] != 1 ||
+            (s.rank() == 4 && (s[2] != d[2] || s[3] != d[3]))) {
+          fail(layer, "input shapes " + in.to_string() + " and " + s.to_string() +
+                          " differ outside the channel axis");
+        }
+        channels += s[1];
+      }
+      std::vector<std::size_t> dims = d;
+      dims[1] = channels;
+      layer.shape = Shape(std::move(dims));
       break;
     }
     case LayerKind::global_avg_pool:
@@ -193,6 +209,7 @@ std::size_t Model::add_conv(std::string name, std::size_t input, const ConvSpec&
   l.conv.pad_left = spec.pad_left;
   l.conv.pad_bottom = spec.pad_bottom;
   l.conv.pad_right = spec.pad_right;
+  l.conv.groups = spec.groups;
   l.weight = std::move(weight);
   l.bias = std::move(bias);
   return add_layer(std::move(l));
@@ -259,6 +276,17 @@ std::size_t Model::add_linear(std::string name, std::size_t input, FloatTensor w
   return add_layer(std::move(l));
 }
 
+std::size_t Model::add_clip(std::string name, std::size_t input, float min, float max) {
+  Layer l = simple(LayerKind::clip, std::move(name), {input});
+  l.clip_min = min;
+  l.clip_max = max;
+  return add_layer(std::move(l));
+}
+
+std::size_t Model::add_concat(std::string name, std::vector<std::size_t> inputs) {
+  return add_layer(simple(LayerKind::concat, std::move(name), std::move(inputs)));
+}
+
 void Model::set_output(std::size_t i) {
   if (i >= layers_.size()) {
     throw InvalidArgument("output layer " + std::to_string(i) + " is not defined");
@@ -296,6 +324,7 @@ ModelCounts count(const Model& model) {
     c.max_activation = std::max(c.max_activation, n);
     switch (l.kind) {
       case LayerKind::relu:
+      case LayerKind::clip:
         c.relus += n;
         break;
       case LayerKind::max_pool:
@@ -303,8 +332,9 @@ ModelCounts count(const Model& model) {
         break;
       case LayerKind::conv:
         c.macs += l.conv.macs();
-        c.params += l.conv.out_channels * l.conv.in_channels * l.conv.kernel_h * l.conv.kernel_w +
-                    l.bias.size();
+        c.params +=
+            l.conv.out_channels * l.conv.group_in_channels() * l.conv.kernel_h * l.conv.kernel_w +
+            l.bias.size();
         break;
       case LayerKind::linear:
         c.macs += l.in_features * l.out_features;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,12 +55,13 @@ class Importer {
   }
 
  private:
-  void check_opset() const {
+  void check_opset() {
     std::optional<int64_t> opset;
     for (const onnx::OperatorSetIdProto& o : proto_.opset_import()) {
       if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
     }
     if (!opset) throw FormatError("ONNX model has no default-domain opset_import");
+    opset_ = *opset;
     if (*opset < kMinOpset || *opset > kMaxOpset) {
       throw Unsupported("ONNX opset " + std::to_string(*opset) + " is outside the supported " +
                         std::to_string(kMinOpset) + ".." + std::to_string(kMaxOpset));
@@ -256,18 +258,101 @@ class Importer {
     layers_[node_->output(0)] = layer;
   }
 
-  PoolSpec pool_spec(bool allow_pads) const {
+  PoolSpec pool_spec(bool average) const {
     require_no_auto_pad();
-    if (int_attr("ceil_mode", 0) != 0) unsupported("ceil_mode=1 is not supported");
+    const int64_t ceil_mode = int_attr("ceil_mode", 0);
+    if (ceil_mode != 0 && ceil_mode != 1) unsupported("ceil_mode " + std::to_string(ceil_mode));
     if (int_attr("storage_order", 0) != 0) unsupported("storage_order=1 is not supported");
     require_ones("dilations");
     const auto k = sizes("kernel_shape", {}, 2, false);
     const auto s = sizes("strides", {1, 1}, 2, false);
     const auto p = sizes("pads", {0, 0, 0, 0}, 4, true);
-    if (!allow_pads && (p[0] || p[1] || p[2] || p[3])) {
-      unsupported("padding is not supported for this pool");
+    PoolSpec spec{k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3], ceil_mode == 1};
+    if (average) {
+      const int64_t cip = int_attr("count_include_pad", 0);
+      if (cip != 0 && cip != 1) unsupported("count_include_pad " + std::to_string(cip));
+      spec.count_include_pad = cip == 1;
     }
-    return PoolSpec{k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3]};
+    // ONNX pads are [top, left, bottom, right] (x1_begin, x2_begin, x1_end, x2_end).
+    return spec;
+  }
+
+  // AveragePool (possibly after a zero Pad that only it reads: PyTorch's export of
+  // count_include_pad = True, which is the same as the pool's own pads counted in the divisor).
+  void import_avg_pool() {
+    std::size_t x = input_layer(0);
+    require_spatial_input(x);
+    PoolSpec p = pool_spec(true);
+    const auto pad = pending_pads_.find(node_->input(0));
+    if (pad != pending_pads_.end()) {
+      if (p.has_padding()) unsupported("pads after a Pad node are not supported");
+      const auto& v = pad->second;
+      p.pad_top = v[0];
+      p.pad_left = v[1];
+      p.pad_bottom = v[2];
+      p.pad_right = v[3];
+      p.count_include_pad = true;
+    }
+    define(add([&] { return model_->add_avg_pool(node_name_, x, p); }));
+  }
+
+  // Clip with constant bounds (opset 11+: optional inputs min, max; absent = unbounded).
+  void import_clip() {
+    const std::size_t x = input_layer(0);
+    if (attribute("min") || attribute("max")) {
+      unsupported("min / max attributes (opset < 11) are not supported");
+    }
+    float lo = -std::numeric_limits<float>::infinity();
+    float hi = std::numeric_limits<float>::infinity();
+    for (int k : {1, 2}) {
+      if (!has_input(k)) continue;
+      const auto it = constants_.find(node_->input(k));
+      if (it == constants_.end())
+        unsupported((k == 1 ? "min" : "max") + std::string(" must be a constant"));
+      if (!it->second.is_float || it->second.floats.size() != 1) {
+        unsupported((k == 1 ? "min" : "max") + std::string(" must be one float32 value"));
+      }
+      (k == 1 ? lo : hi) = it->second.floats[0];
+    }
+    if (!(lo <= hi))
+      unsupported("min " + std::to_string(lo) + " exceeds max " + std::to_string(hi));
+    define(add([&] { return model_->add_clip(node_name_, x, lo, hi); }));
+  }
+
+  void import_concat() {
+    const onnx::AttributeProto* a = attribute("axis");
+    if (!a) format_error("has no axis attribute");
+    std::vector<std::size_t> in;
+    for (int k = 0; k < node_->input_size(); ++k) in.push_back(input_layer(k));
+    const int64_t rank = static_cast<int64_t>(model_->layer(in[0]).shape.rank());
+    if (a->i() != 1 && a->i() != 1 - rank) {
+      unsupported("axis " + std::to_string(a->i()) + " is not supported (channels only, axis 1)");
+    }
+    if (in.size() == 1) {
+      define(in[0]);
+      return;
+    }
+    define(add([&] { return model_->add_concat(node_name_, in); }));
+  }
+
+  // A final Softmax / LogSoftmax is monotone: the predicted label is that of the logits, so it is
+  // dropped (the client receives the logits). Anywhere else it is refused.
+  void import_softmax() {
+    const std::size_t x = input_layer(0);
+    const onnx::GraphProto& g = proto_.graph();
+    const bool is_output = node_->output_size() == 1 && g.output_size() == 1 &&
+                           g.output(0).name() == node_->output(0) &&
+                           readers_[node_->output(0)] == 0;
+    if (!is_output)
+      unsupported("only a final Softmax / LogSoftmax (the graph output) is supported");
+    const Shape& s = model_->layer(x).shape;
+    const int64_t axis = int_attr("axis", node_->op_type() == "Softmax" && opset_ < 13 ? 1 : -1);
+    const int64_t rank = static_cast<int64_t>(s.rank());
+    if (rank != 2 || (axis != 1 && axis != -1)) {
+      unsupported("axis " + std::to_string(axis) + " on a rank-" + std::to_string(rank) +
+                  " input: only over the classes of a 1 x N output");
+    }
+    define(x);
   }
 
   void import_conv() {
@@ -276,7 +361,14 @@ class Importer {
     const Constant& w = constant_input(1, 4);
     require_no_auto_pad();
     require_ones("dilations");
-    if (int_attr("group", 1) != 1) unsupported("group other than 1 is not supported");
+    const int64_t group = int_attr("group", 1);
+    const std::size_t in_c = model_->layer(x).shape[1];
+    if (group < 1 || static_cast<uint64_t>(group) > in_c ||
+        in_c % static_cast<uint64_t>(group) != 0 || w.dims[0] % static_cast<uint64_t>(group) != 0) {
+      format_error("group " + std::to_string(group) + " does not divide the " +
+                   std::to_string(in_c) + " input and " + std::to_string(w.dims[0]) +
+                   " output channels");
+    }
     const auto s = sizes("strides", {1, 1}, 2, false);
     const auto p = sizes("pads", {0, 0, 0, 0}, 4, true);
     const auto k =
@@ -288,7 +380,8 @@ class Importer {
       const Constant& b = constant_input(2, 1);
       bias = b.floats;
     }
-    ConvSpec spec{w.dims[0], k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3]};
+    ConvSpec spec{w.dims[0], k[0], k[1], s[0], s[1],
+                  p[0],      p[1], p[2], p[3], static_cast<std::size_t>(group)};
     define(add([&] {
       return model_->add_conv(node_name_, x, spec, FloatTensor(Shape(w.dims), w.floats),
                               std::move(bias));
@@ -413,13 +506,16 @@ class Importer {
     } else if (op == "MaxPool") {
       const std::size_t x = input_layer(0);
       require_spatial_input(x);
-      const PoolSpec p = pool_spec(true);
+      const PoolSpec p = pool_spec(false);
       define(add([&] { return model_->add_max_pool(node_name_, x, p); }));
     } else if (op == "AveragePool") {
-      const std::size_t x = input_layer(0);
-      require_spatial_input(x);
-      const PoolSpec p = pool_spec(false);
-      define(add([&] { return model_->add_avg_pool(node_name_, x, p); }));
+      import_avg_pool();
+    } else if (op == "Clip") {
+      import_clip();
+    } else if (op == "Concat") {
+      import_concat();
+    } else if (op == "Softmax" || op == "LogSoftmax") {
+      import_softmax();
     } else if (op == "GlobalAveragePool") {
       const std::size_t x = input_layer(0);
       require_spatial_input(x);
@@ -454,9 +550,36 @@ class Importer {
       const onnx::AttributeProto* mode = attribute("mode");
       if (mode && mode->s() != "constant") unsupported("pad mode " + mode->s());
       const Constant& pads = constant_input(1, 1, false);
-      for (int64_t v : pads.ints) {
-        if (v != 0) unsupported("non-zero padding is not supported (only the no-op Pad)");
+      if (has_input(2)) {
+        const auto c = constants_.find(n.input(2));
+        if (c == constants_.end() || !c->second.is_float || c->second.floats.size() != 1 ||
+            c->second.floats[0] != 0.0f) {
+          unsupported("only padding with the constant 0 is supported");
+        }
       }
+      bool zero = true;
+      for (int64_t v : pads.ints) zero &= v == 0;
+      if (zero) {
+        define(x);
+        return;
+      }
+      // Non-zero spatial pads [0, 0, t, l, 0, 0, b, r], read only by an AveragePool (PyTorch's
+      // export of count_include_pad = True): merged into that pool.
+      const auto& v = pads.ints;
+      const bool spatial = v.size() == 8 && v[0] == 0 && v[1] == 0 && v[4] == 0 && v[5] == 0 &&
+                           v[2] >= 0 && v[3] >= 0 && v[6] >= 0 && v[7] >= 0 && v[2] <= 4096 &&
+                           v[3] <= 4096 && v[6] <= 4096 && v[7] <= 4096;
+      bool only_avg = readers_[n.output(0)] > 0;
+      for (const onnx::NodeProto& r : proto_.graph().node()) {
+        for (const std::string& in : r.input()) {
+          if (in == n.output(0) && r.op_type() != "AveragePool") only_avg = false;
+        }
+      }
+      if (!spatial || !only_avg) {
+        unsupported("non-zero padding is supported only on H and W before an AveragePool");
+      }
+      pending_pads_[n.output(0)] = {static_cast<std::size_t>(v[2]), static_cast<std::size_t>(v[3]),
+                                    static_cast<std::size_t>(v[6]), static_cast<std::size_t>(v[7])};
       define(x);
     } else if (op == "Constant") {
       const onnx::AttributeProto* v = attribute("value");
@@ -474,6 +597,8 @@ class Importer {
   std::map<std::string, Constant> constants_;
   std::map<std::string, std::size_t> layers_;
   std::map<std::string, std::size_t> readers_;
+  std::map<std::string, std::vector<std::size_t>> pending_pads_;  // Pad output -> t, l, b, r
+  int64_t opset_ = 0;
   Model* model_ = nullptr;
   const onnx::NodeProto* node_ = nullptr;
   std::string node_name_;

@@ -83,7 +83,7 @@ LoweredModel quantize(const LoweredPlan& plan, unsigned l, unsigned f) {
     const FloatLinearParams& p = plan.params[i];
     if (op.kind == LinearOp::Kind::conv) {
       const ConvGeometry& g = op.conv;
-      op.weight = RingTensor(Shape{g.out_channels, g.in_channels, g.kernel_h, g.kernel_w});
+      op.weight = RingTensor(Shape{g.out_channels, g.group_in_channels(), g.kernel_h, g.kernel_w});
     } else {
       op.weight = RingTensor(Shape{op.out_features, op.in_features});
     }
@@ -95,6 +95,16 @@ LoweredModel quantize(const LoweredPlan& plan, unsigned l, unsigned f) {
     for (std::size_t k = 0; k < p.bias.size(); ++k) {
       op.bias[k] = encode_param(ring, p.bias[k], 2 * f, op, "bias");
     }
+  }
+  // Clip bounds at scale f: round(bound * 2^f), an infinite (or out-of-ring) bound is none.
+  const double limit = std::ldexp(1.0, static_cast<int>(l) - 1);
+  for (Stage& st : m.stages) {
+    NonLinear& nl = st.nonlinear;
+    if (nl.kind != NonLinear::Kind::clip) continue;
+    const double lo = std::nearbyint(std::ldexp(nl.clip_min, static_cast<int>(f)));
+    const double hi = std::nearbyint(std::ldexp(nl.clip_max, static_cast<int>(f)));
+    nl.clip_lo = lo <= -limit ? kNoClipLow : static_cast<int64_t>(std::min(lo, limit));
+    nl.clip_hi = hi >= limit ? kNoClipHigh : static_cast<int64_t>(std::max(hi, -limit));
   }
   return m;
 }

@@ -10,7 +10,7 @@ namespace pinfer::protocol {
 namespace {
 
 constexpr uint32_t kMagic = 0x52414950;  // "PIAR"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;         // 2: conv groups, pool windows, clip stages
 
 void put_shape(ByteWriter& w, const Shape& s) {
   w.u32(static_cast<uint32_t>(s.rank()));
@@ -80,9 +80,9 @@ std::vector<std::byte> encode_architecture(const nn::LoweredModel& m) {
   for (const nn::LinearOp& op : m.linear_ops) {
     w.u8(op.kind == nn::LinearOp::Kind::conv ? 0 : 1);
     const nn::ConvGeometry& g = op.conv;
-    for (std::size_t v :
-         {g.in_channels, g.in_h, g.in_w, g.out_channels, g.kernel_h, g.kernel_w, g.stride_h,
-          g.stride_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, g.out_h, g.out_w}) {
+    for (std::size_t v : {g.in_channels, g.in_h, g.in_w, g.out_channels, g.kernel_h, g.kernel_w,
+                          g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right,
+                          g.out_h, g.out_w, g.groups}) {
       w.u64(v);
     }
     w.u64(op.in_features);
@@ -97,9 +97,16 @@ std::vector<std::byte> encode_architecture(const nn::LoweredModel& m) {
     w.u64(s.identity_inputs.size());
     for (std::size_t i : s.identity_inputs) w.u64(i);
     put_shape(w, s.pre_shape);
-    w.u8(static_cast<uint8_t>(s.nonlinear.kind));
-    w.u64(s.nonlinear.pool_kernel);
-    w.u64(s.nonlinear.pool_stride);
+    const nn::NonLinear& nl = s.nonlinear;
+    w.u8(static_cast<uint8_t>(nl.kind));
+    const nn::PoolSpec& p = nl.pool;
+    for (std::size_t v : {p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
+                          p.pad_bottom, p.pad_right}) {
+      w.u64(v);
+    }
+    w.u8(p.ceil_mode ? 1 : 0);
+    w.u64(static_cast<uint64_t>(nl.clip_lo));
+    w.u64(static_cast<uint64_t>(nl.clip_hi));
     w.u64(s.output);
   }
   return w.take();
@@ -138,9 +145,9 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     if (kind > 1) throw FormatError("linear op kind " + std::to_string(kind) + " is unknown");
     op.kind = kind == 0 ? nn::LinearOp::Kind::conv : nn::LinearOp::Kind::fc;
     nn::ConvGeometry& g = op.conv;
-    for (std::size_t* v :
-         {&g.in_channels, &g.in_h, &g.in_w, &g.out_channels, &g.kernel_h, &g.kernel_w, &g.stride_h,
-          &g.stride_w, &g.pad_top, &g.pad_left, &g.pad_bottom, &g.pad_right, &g.out_h, &g.out_w}) {
+    for (std::size_t* v : {&g.in_channels, &g.in_h, &g.in_w, &g.out_channels, &g.kernel_h,
+                           &g.kernel_w, &g.stride_h, &g.stride_w, &g.pad_top, &g.pad_left,
+                           &g.pad_bottom, &g.pad_right, &g.out_h, &g.out_w, &g.groups}) {
       *v = get_dim(r, "conv geometry");
     }
     op.in_features = static_cast<std::size_t>(r.length("fc in_features", kMaxActivationElements));
@@ -150,6 +157,8 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     if (op.kind == nn::LinearOp::Kind::conv) {
       nn::ConvGeometry expect = g;
       check(g.stride_h > 0 && g.stride_w > 0, "conv stride 0");
+      check(g.groups > 0 && g.in_channels % g.groups == 0 && g.out_channels % g.groups == 0,
+            "conv groups");
       expect.infer_output_size();
       check(expect.out_h == g.out_h && expect.out_w == g.out_w, "conv output size");
       const Shape& in = m.activation_shapes[op.input];
@@ -172,10 +181,18 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     }
     s.pre_shape = get_shape(r, "stage pre-activation shape");
     const uint8_t kind = r.u8("non-linear kind");
-    if (kind > 2) throw FormatError("non-linear kind " + std::to_string(kind) + " is unknown");
+    if (kind > 4) throw FormatError("non-linear kind " + std::to_string(kind) + " is unknown");
     s.nonlinear.kind = static_cast<nn::NonLinear::Kind>(kind);
-    s.nonlinear.pool_kernel = get_dim(r, "pool kernel");
-    s.nonlinear.pool_stride = get_dim(r, "pool stride");
+    nn::PoolSpec& p = s.nonlinear.pool;
+    for (std::size_t* v : {&p.kernel_h, &p.kernel_w, &p.stride_h, &p.stride_w, &p.pad_top,
+                           &p.pad_left, &p.pad_bottom, &p.pad_right}) {
+      *v = get_dim(r, "pool geometry");
+    }
+    const uint8_t ceil_mode = r.u8("pool ceil_mode");
+    if (ceil_mode > 1) throw FormatError("pool ceil_mode " + std::to_string(ceil_mode));
+    p.ceil_mode = ceil_mode == 1;
+    s.nonlinear.clip_lo = static_cast<int64_t>(r.u64("clip lower bound"));
+    s.nonlinear.clip_hi = static_cast<int64_t>(r.u64("clip upper bound"));
     s.output = get_index(r, "stage output", n_act);
     check(s.output == i + 1,
           "stage " + std::to_string(i) + " must produce activation " + std::to_string(i + 1));
@@ -190,10 +207,21 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     const bool last = i + 1 == n_stages;
     check(last == (s.nonlinear.kind == nn::NonLinear::Kind::none), "only the last stage is linear");
     if (s.nonlinear.kind == nn::NonLinear::Kind::relu_maxpool) {
-      check(s.nonlinear.pool_kernel > 0 && s.nonlinear.pool_stride > 0 && s.pre_shape.rank() == 4,
-            "max pool geometry");
-      check(s.pre_shape[2] >= s.nonlinear.pool_kernel && s.pre_shape[3] >= s.nonlinear.pool_kernel,
-            "max pool window larger than input");
+      check(s.pre_shape.rank() == 4, "max pool of a non-spatial stage");
+      check(p.kernel_h * p.kernel_w <= 256, "max pool window over 256 elements");
+      try {
+        (void)p.out_h(s.pre_shape[2]);
+        (void)p.out_w(s.pre_shape[3]);
+      } catch (const InvalidArgument& e) {
+        check(false, std::string("max pool geometry: ") + e.what());
+      }
+    }
+    if (s.nonlinear.kind == nn::NonLinear::Kind::clip) {
+      check(s.nonlinear.clip_lo <= s.nonlinear.clip_hi, "clip bounds reversed");
+    }
+    if (s.nonlinear.kind == nn::NonLinear::Kind::argmax) {
+      check(i + 2 == n_stages, "an argmax stage must precede the output stage");
+      check(s.pre_shape.numel() <= 65536, "argmax over more than 65536 classes");
     }
     check(nn::stage_output_shape(s).numel() == m.activation_shapes[s.output].numel(),
           "stage output shape");

@@ -133,6 +133,7 @@ nlohmann::json CostReport::to_json() const {
   j["client_storage_bytes"] = client_storage_bytes;
   j["server_storage_bytes"] = server_storage_bytes;
   j["relus"] = relus;
+  j["reveals"] = reveals;
   j["logits"] = logits;
   j["logits_ring"] = logits_ring;
   j["prediction"] = prediction;

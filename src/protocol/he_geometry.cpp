@@ -4,7 +4,9 @@ namespace pinfer::protocol {
 
 he::LinearGeometry he_geometry(const nn::LinearOp& op) {
   if (op.kind == nn::LinearOp::Kind::fc) return he::FcGeometry{op.in_features, op.out_features};
-  const nn::ConvGeometry& g = op.conv;
+  // One group of a grouped convolution (each group is its own HE layer over its slice of input
+  // channels, never expanded to a dense kernel); the whole convolution when groups = 1.
+  const nn::ConvGeometry g = op.conv.group_geometry();
   he::ConvGeometry h;
   h.in_channels = g.in_channels;
   h.in_h = g.in_h;

@@ -340,13 +340,25 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   add_traffic(cost, before, after);
   add_transfers(cost, before, after, "online/");
 
+  report.logits_ring.assign(logits.values().begin(), logits.values().end());
+  if (nn::reveals_label(arch_)) {
+    // The server's model ends in the argmax circuit: the one output is label * 2^f.
+    report.reveals = "label";
+    const uint64_t label = logits[0] >> arch_.f;
+    const std::size_t classes = arch_.stages[arch_.stages.size() - 2].pre_shape.numel();
+    if (label >= classes || (logits[0] & ((uint64_t{1} << arch_.f) - 1)) != 0) {
+      throw ProtocolError("revealed label " + std::to_string(label) + " is not one of " +
+                          std::to_string(classes) + " classes");
+    }
+    report.prediction = static_cast<int>(label);
+    return report;
+  }
   report.logits = nn::decode_logits(arch_, logits);
   report.prediction = 0;
   for (std::size_t i = 1; i < report.logits.size(); ++i) {
     if (report.logits[i] > report.logits[report.prediction])
       report.prediction = static_cast<int>(i);
   }
-  report.logits_ring.assign(logits.values().begin(), logits.values().end());
   return report;
 }
 

@@ -1,5 +1,6 @@
 #include "linear_he.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <thread>
 
@@ -13,6 +14,11 @@
 
 namespace pinfer::protocol::detail {
 namespace {
+
+// Each group of a grouped convolution is its own HE layer (he_geometry: one group).
+std::size_t groups_of(const nn::LinearOp& op) {
+  return op.kind == nn::LinearOp::Kind::conv ? op.conv.groups : 1;
+}
 
 // Public-key frames are small; the cap only guards the allocation.
 constexpr std::size_t kMaxPublicKeyBytes = 16 << 20;
@@ -40,13 +46,16 @@ std::vector<std::byte> recv_stream(Channel& ch, uint32_t type, uint64_t exact) {
 struct HeServerModel::Impl {
   explicit Impl(const nn::LoweredModel& model) : ctx(he::Context::create(model.l)) {
     for (const nn::LinearOp& op : model.linear_ops) {
-      geometries.push_back(he_geometry(op));
-      servers.emplace_back(ctx, geometries.back(), op.weight.span());
+      const std::size_t groups = groups_of(op), w_step = op.weight.size() / groups;
+      servers.emplace_back();
+      for (std::size_t k = 0; k < groups; ++k) {
+        servers.back().emplace_back(ctx, he_geometry(op),
+                                    op.weight.span().subspan(k * w_step, w_step));
+      }
     }
   }
   he::Context ctx;
-  std::vector<he::LinearGeometry> geometries;
-  std::vector<he::LinearServer> servers;
+  std::vector<std::vector<he::LinearServer>> servers;  // [op][group]
 };
 
 HeServerModel::HeServerModel(const nn::LoweredModel& model)
@@ -73,10 +82,11 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
   }
   cost.layers.resize(n_ops);
   for (std::size_t i = 0; i < n_ops; ++i) {
+    const std::size_t groups = groups_of(arch.linear_ops[i]);
     cost.layers[i].name = arch.linear_ops[i].name;
     cost.layers[i].kind = "linear";
-    cost.layers[i].upload_bytes = plans[i].query_bytes;
-    cost.layers[i].download_bytes = plans[i].response_bytes;
+    cost.layers[i].upload_bytes = groups * plans[i].query_bytes;
+    cost.layers[i].download_bytes = groups * plans[i].response_bytes;
   }
   // Queries go out from a second thread while this one decrypts responses, so the client's
   // encryption, the server's evaluation and the transfers overlap.
@@ -86,13 +96,17 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
     try {
       ScopedTimer busy(send_cost, Component::cpu_total);  // this thread's share of the total
       for (std::size_t i = 0; i < n_ops; ++i) {
-        std::vector<std::byte> query;
-        {
-          ScopedTimer t(send_cost, Component::he_encrypt, &cost.layers[i]);
-          query = he::encrypt_linear_input(ctx, *keys, geoms[i],
-                                           masks[arch.linear_ops[i].input].span(), prg);
+        const std::span<const uint64_t> mask = masks[arch.linear_ops[i].input].span();
+        const std::size_t groups = groups_of(arch.linear_ops[i]), step = mask.size() / groups;
+        for (std::size_t k = 0; k < groups; ++k) {
+          std::vector<std::byte> query;
+          {
+            ScopedTimer t(send_cost, Component::he_encrypt, &cost.layers[i]);
+            query =
+                he::encrypt_linear_input(ctx, *keys, geoms[i], mask.subspan(k * step, step), prg);
+          }
+          send_stream(ch, frames::kHeQuery, query);
         }
-        send_stream(ch, frames::kHeQuery, query);
       }
     } catch (...) {
       send_error = std::current_exception();
@@ -102,11 +116,19 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
   std::vector<RingTensor> c_ops;
   try {
     for (std::size_t i = 0; i < n_ops; ++i) {
-      const std::vector<std::byte> response =
-          recv_stream(ch, frames::kHeResponse, plans[i].response_bytes);
-      ScopedTimer t(cost, Component::he_decrypt, &cost.layers[i]);
-      c_ops.emplace_back(arch.linear_ops[i].output_shape(),
-                         he::decrypt_linear_output(ctx, *keys, geoms[i], response));
+      RingTensor c(arch.linear_ops[i].output_shape());
+      const std::size_t groups = groups_of(arch.linear_ops[i]), step = c.size() / groups;
+      for (std::size_t k = 0; k < groups; ++k) {
+        const std::vector<std::byte> response =
+            recv_stream(ch, frames::kHeResponse, plans[i].response_bytes);
+        ScopedTimer t(cost, Component::he_decrypt, &cost.layers[i]);
+        const std::vector<uint64_t> part =
+            he::decrypt_linear_output(ctx, *keys, geoms[i], response);
+        PINFER_ASSERT(part.size() == step);
+        std::copy(part.begin(), part.end(),
+                  c.span().begin() + static_cast<std::ptrdiff_t>(k * step));
+      }
+      c_ops.push_back(std::move(c));
       if (progress) progress(i + 1, n_ops);
     }
   } catch (...) {
@@ -130,16 +152,19 @@ std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& m
   std::vector<RingTensor> s_ops;
   cost.layers.resize(model.linear_ops.size());
   for (std::size_t i = 0; i < model.linear_ops.size(); ++i) {
-    const he::LinearServer& server = he.servers[i];
-    const std::vector<std::byte> query =
-        recv_stream(ch, frames::kHeQuery, server.plan().query_bytes);
     RingTensor s(model.linear_ops[i].output_shape());
-    std::vector<std::byte> response;
-    {
-      ScopedTimer t(cost, Component::he_evaluate, &cost.layers[i]);
-      response = server.evaluate(query, pk, prg, s.span());
+    const std::size_t groups = he.servers[i].size(), step = s.size() / groups;
+    for (std::size_t k = 0; k < groups; ++k) {
+      const he::LinearServer& server = he.servers[i][k];
+      const std::vector<std::byte> query =
+          recv_stream(ch, frames::kHeQuery, server.plan().query_bytes);
+      std::vector<std::byte> response;
+      {
+        ScopedTimer t(cost, Component::he_evaluate, &cost.layers[i]);
+        response = server.evaluate(query, pk, prg, s.span().subspan(k * step, step));
+      }
+      send_stream(ch, frames::kHeResponse, response);
     }
-    send_stream(ch, frames::kHeResponse, response);
     s_ops.push_back(std::move(s));
   }
   ch.flush();

@@ -30,7 +30,8 @@ ModelPlan make_plan(const nn::LoweredModel& model) {
     const nn::Stage& st = model.stages[s];
     StagePlan sp;
     sp.stage = s;
-    if (st.nonlinear.kind == nn::NonLinear::Kind::relu) {
+    const nn::NonLinear& nl = st.nonlinear;
+    if (nl.kind == nn::NonLinear::Kind::relu) {
       if (!relu) {
         relu =
             std::make_shared<const gc::NonlinearCircuit>(gc::relu_step_circuit(model.l, model.f));
@@ -38,27 +39,29 @@ ModelPlan make_plan(const nn::LoweredModel& model) {
       sp.circuit = relu;
       sp.instances = st.pre_shape.numel();
       sp.elements = 1;
-    } else {
-      const std::size_t k = st.nonlinear.pool_kernel, stride = st.nonlinear.pool_stride;
+    } else if (nl.kind == nn::NonLinear::Kind::argmax) {
+      // One instance over every logit: the label (--reveal label).
+      const std::size_t n = st.pre_shape.numel();
       sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
-          gc::maxpool_relu_circuit(model.l, model.f, static_cast<unsigned>(k)));
-      sp.elements = static_cast<unsigned>(k * k);
-      const std::size_t c = st.pre_shape[1], h = st.pre_shape[2], w = st.pre_shape[3];
-      const std::size_t oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
-      sp.instances = c * oh * ow;
-      sp.gather.reserve(sp.instances * sp.elements);
-      for (std::size_t ch = 0; ch < c; ++ch) {
-        for (std::size_t y = 0; y < oh; ++y) {
-          for (std::size_t x = 0; x < ow; ++x) {
-            for (std::size_t dy = 0; dy < k; ++dy) {
-              for (std::size_t dx = 0; dx < k; ++dx) {
-                sp.gather.push_back(
-                    static_cast<uint32_t>((ch * h + y * stride + dy) * w + x * stride + dx));
-              }
-            }
-          }
-        }
-      }
+          gc::argmax_circuit(model.l, static_cast<unsigned>(n)));
+      sp.elements = static_cast<unsigned>(n);
+      sp.instances = 1;
+      sp.gather.resize(n);
+      for (std::size_t i = 0; i < n; ++i) sp.gather[i] = static_cast<uint32_t>(i);
+    } else if (nl.kind == nn::NonLinear::Kind::clip) {
+      sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
+          gc::clip_step_circuit(model.l, model.f, nl.clip_lo, nl.clip_hi));
+      sp.instances = st.pre_shape.numel();
+      sp.elements = 1;
+    } else {
+      // Window positions outside the input repeat an input element (nn::max_pool_gather), so
+      // every instance has k_h k_w elements and padding never wins.
+      const std::size_t n = nl.pool.kernel_h * nl.pool.kernel_w;
+      sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
+          gc::maxpool_relu_window_circuit(model.l, model.f, static_cast<unsigned>(n)));
+      sp.elements = static_cast<unsigned>(n);
+      sp.gather = nn::max_pool_gather(st.pre_shape, nl.pool);
+      sp.instances = sp.gather.size() / n;
     }
     const uint64_t ands = sp.circuit->circuit.and_count();
     const uint32_t batch = gc::batch_instances(sp.circuit->circuit);

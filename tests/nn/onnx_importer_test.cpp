@@ -212,10 +212,10 @@ TEST(OnnxImporter, UnsupportedAttributesAreNamed) {
 
   Builder p;
   p.standard();
-  auto* pool = p.node("MaxPool", "ceil_pool", {"r"}, "p");
+  auto* pool = p.node("MaxPool", "stored_pool", {"r"}, "p");
   Builder::ints(pool, "kernel_shape", {2, 2});
-  Builder::integer(pool, "ceil_mode", 1);
-  expect_error<Unsupported>([&] { (void)p.load(); }, {"ceil_pool", "ceil_mode"});
+  Builder::integer(pool, "storage_order", 1);
+  expect_error<Unsupported>([&] { (void)p.load(); }, {"stored_pool", "storage_order"});
 
   Builder o({1, 1, 4, 4}, 9);
   o.standard();

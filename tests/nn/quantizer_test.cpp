@@ -102,10 +102,12 @@ TEST(Quantizer, UnsupportedGraphsNameTheLayer) {
       EXPECT_NE(std::string(e.what()).find(layer), std::string::npos) << e.what();
     }
   };
-  {  // conv -> conv without a ReLU between
+  {  // conv -> conv without a ReLU between: lowered through a rescale stage
     Model m("a", Shape{1, 1, 4, 4});
     conv(m, "c2", conv(m, "c1", 0, 1), 2);
-    expect_unsupported(m, "c2");
+    const LoweredPlan p = plan_lowering(m);
+    ASSERT_EQ(p.structure.stages.size(), 2u);
+    EXPECT_EQ(p.structure.stages[0].nonlinear.kind, NonLinear::Kind::clip);
   }
   {  // average pool feeding a conv
     Model m("b", Shape{1, 1, 4, 4});
@@ -113,15 +115,20 @@ TEST(Quantizer, UnsupportedGraphsNameTheLayer) {
     conv(m, "c2", m.add_avg_pool("avg", r, PoolSpec{2, 2, 2, 2}), 2);
     expect_unsupported(m, "c2");
   }
-  {  // max pool of a ReLU output that the shortcut also reads
+  {  // max pool of a ReLU output another layer also reads: a max-pool stage of its own
     Model m("c", Shape{1, 1, 4, 4});
     const std::size_t r = m.add_relu("r", conv(m, "c1", 0, 1));
-    m.add_max_pool("shared_pool", r, PoolSpec{2, 2, 2, 2});
-    const std::size_t c2 = conv(m, "c2", r, 2);
-    m.add_add("add", c2, r);
-    m.set_output(3);
-    Model m2 = m;
-    expect_unsupported(m2, "shared_pool");
+    const std::size_t pool = m.add_max_pool("shared_pool", r, PoolSpec{2, 2, 2, 2});
+    const std::size_t f1 =
+        m.add_linear("f1", m.add_flatten("fp", pool), random_tensor(rng, {3, 8}, -1, 1));
+    const std::size_t f2 =
+        m.add_linear("f2", m.add_flatten("fr", r), random_tensor(rng, {3, 32}, -1, 1));
+    m.add_add("logits", f1, f2);
+    const LoweredPlan p = plan_lowering(m);
+    ASSERT_EQ(p.structure.stages.size(), 3u);
+    EXPECT_EQ(p.structure.stages[0].nonlinear.kind, NonLinear::Kind::relu);
+    EXPECT_EQ(p.structure.stages[1].nonlinear.kind, NonLinear::Kind::relu_maxpool);
+    EXPECT_EQ(p.structure.stages[1].identity_inputs, std::vector<std::size_t>{1});
   }
   {  // the output is a ReLU, not logits
     Model m("d", Shape{1, 1, 4, 4});

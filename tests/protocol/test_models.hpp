@@ -85,7 +85,7 @@ inline nn::LoweredModel small_test_model(uint64_t seed, unsigned l = 32, unsigne
   s2.linear_ops = {3};
   s2.identity_inputs = {2};
   s2.pre_shape = Shape{1, 4, 3, 3};
-  s2.nonlinear = {nn::NonLinear::Kind::relu_maxpool, 2, pool_stride};
+  s2.nonlinear = nn::NonLinear::max_pool(2, pool_stride);
   s2.output = 3;
   nn::Stage s3;
   s3.linear_ops = {4};

@@ -59,17 +59,11 @@ class ServerProcess {
  public:
   ServerProcess(const fs::path& work, const std::string& protocol_name,
                 std::vector<std::string> extra = {}, rlim_t max_file_bytes = RLIM_INFINITY) {
-    std::vector<std::string> words = {"serve",
-                                      "--model",
-                                      digits_model(),
-                                      "--protocol",
-                                      protocol_name,
-                                      "--store",
-                                      (work / "server").string(),
-                                      "--capacity",
-                                      "4GB",
-                                      "--port",
-                                      "0"};
+    std::vector<std::string> words = {"serve", "--model", digits_model(), "--protocol",
+                                      protocol_name, "--store", (work / "server").string(),
+                                      "--capacity", "4GB", "--port", "0",
+                                      // the tests check the logits bit-exact (default: label)
+                                      "--reveal", "logits"};
     words.insert(words.end(), extra.begin(), extra.end());
     ++starts_;
     child_ = std::make_unique<ChildProcess>(

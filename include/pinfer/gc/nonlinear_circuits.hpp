@@ -17,6 +17,28 @@
 //     n (l - 1) + (n - 1) * 2 (l - f) + (l - f - 1) + (l - 1)
 // (322 at l = 32, f = 8, k = 2; 3 signed compare+mux steps of 2 (l - f) ANDs each).
 //
+// A window of any shape (n = k_h k_w elements, e.g. a padded or ceil-mode window whose positions
+// outside the input repeat an input element) uses the same circuit with n elements.
+//
+// Clip step (ReLU6 and any clip with constant bounds; one neuron, same inputs as the ReLU step):
+// output min(max(trunc_f(a + c), lo), hi) - r' mod 2^l, lo <= hi at scale f. The maximum and
+// minimum with public constants are a signed comparison and a multiplexer each on the (l - f)-bit
+// truncated value; a bound outside that range is no bound and costs nothing (both absent: the
+// "rescale" step that only truncates and re-masks a linear output). AND gates (constant inputs
+// folded; measured by clip_step_and_count): at most
+//     (l - 1) adder + 2 (l - f) per bound + (l - 1) re-masking subtractor,
+// measured (tests/gc/clip_circuit_test.cpp): ReLU6 at l = 32, f = 8: 132 (ReLU: 85); a clip with
+// a negative lower bound: 149; rescale only: 2 (l - 1) = 62.
+//
+// Argmax (the label the client learns, --reveal label; one instance over n classes): inputs
+// a_j, c_j per class and r', output argmax_j signed(a_j + c_j) - r' mod 2^l, the first of equal
+// maxima. A running maximum: per further class a signed comparison (l ANDs) and multiplexers of
+// the best value (l, skipped after the last class) and of the index (b = bit_width(n - 1) bits,
+// fewer where constant bits fold):
+//     n (l - 1) + (n - 1) (l + b) + (n - 2) l + (l - 1)   at most
+// (measured by argmax_and_count, about 3l + b per class: 906 at l = 32, n = 10 (29 KB of
+// tables); 10,001 at n = 100; 20,272 at n = 200; 103,902 at n = 1000 (3.3 MB)).
+//
 // Input layout (wire indices): the evaluator's inputs first, so the evaluator's labels are one
 // contiguous prefix; a_j = [j l, (j+1) l), c_j = [(n + j) l, ...), r' = [2 n l, 2 n l + l).
 // Each word is little-endian (bit 0 first). Outputs: the l bits of the result, bit 0 first.
@@ -46,6 +68,24 @@ struct NonlinearCircuit {
 // Throws InvalidArgument as above or unless 1 <= k <= 16.
 [[nodiscard]] NonlinearCircuit maxpool_relu_circuit(unsigned ring_bits, unsigned frac_bits,
                                                     unsigned k);
+
+// Max pooling with ReLU over windows of `elements` inputs (1 <= elements <= 256).
+[[nodiscard]] NonlinearCircuit maxpool_relu_window_circuit(unsigned ring_bits, unsigned frac_bits,
+                                                           unsigned elements);
+// Throws InvalidArgument as above or unless lo <= hi.
+[[nodiscard]] NonlinearCircuit clip_step_circuit(unsigned ring_bits, unsigned frac_bits, int64_t lo,
+                                                 int64_t hi);
+[[nodiscard]] uint64_t clip_step_and_count(unsigned ring_bits, unsigned frac_bits, int64_t lo,
+                                           int64_t hi);
+[[nodiscard]] uint64_t clip_step_reference(const Ring& ring, unsigned frac_bits, int64_t lo,
+                                           int64_t hi, uint64_t a, uint64_t c, uint64_t r);
+
+// Throws InvalidArgument as above or unless 1 <= classes <= 65536.
+[[nodiscard]] NonlinearCircuit argmax_circuit(unsigned ring_bits, unsigned classes);
+[[nodiscard]] uint64_t argmax_and_count(unsigned ring_bits, unsigned classes);
+// Requires: a.size() == c.size() >= 1.
+[[nodiscard]] uint64_t argmax_reference(const Ring& ring, std::span<const uint64_t> a,
+                                        std::span<const uint64_t> c, uint64_t r);
 
 // The AND counts stated above (the builders are tested against these).
 [[nodiscard]] uint64_t relu_step_and_count(unsigned ring_bits, unsigned frac_bits);

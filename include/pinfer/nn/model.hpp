@@ -18,27 +18,24 @@ namespace pinfer::nn {
 
 enum class LayerKind {
   input,
-  conv,        // weight OIHW, optional bias per output channel
+  conv,        // weight O x (I / groups) x H x W, optional bias per output channel
   batch_norm,  // per channel: gamma * (x - mean) / sqrt(var + eps) + beta
   relu,
   max_pool,
-  avg_pool,         // no padding
+  avg_pool,         // pads, ceil_mode, count_include_pad
   global_avg_pool,  // mean over H x W, output 1 x C x 1 x 1
   add,              // elementwise, equal shapes (residual)
   flatten,          // 1 x C x H x W -> 1 x CHW
   linear,           // weight [out, in], optional bias; input 1 x in
+  clip,             // min(max(x, clip_min), clip_max) (ReLU6: 0, 6); infinite = no bound
+  concat,           // along channels (axis 1), two or more inputs
 };
 [[nodiscard]] std::string_view to_string(LayerKind kind) noexcept;
-
-struct PoolSpec {
-  std::size_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1;
-  std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  // max pool only
-  bool operator==(const PoolSpec&) const = default;
-};
 
 struct ConvSpec {
   std::size_t out_channels = 0, kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1;
   std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::size_t groups = 1;
 };
 
 struct Layer {
@@ -53,6 +50,7 @@ struct Layer {
   std::vector<float> bias;                        // conv, linear; empty = zero
   std::vector<float> gamma, beta, mean, var;      // batch_norm
   float epsilon = 1e-5f;                          // batch_norm
+  float clip_min = 0, clip_max = 0;               // clip
 };
 
 class Model {
@@ -85,6 +83,8 @@ class Model {
   std::size_t add_flatten(std::string name, std::size_t input);
   std::size_t add_linear(std::string name, std::size_t input, FloatTensor weight,
                          std::vector<float> bias = {});
+  std::size_t add_clip(std::string name, std::size_t input, float min, float max);
+  std::size_t add_concat(std::string name, std::vector<std::size_t> inputs);
 
   // Makes layer i the network output (default: the last layer added).
   void set_output(std::size_t i);
@@ -102,7 +102,7 @@ class Model {
 // Shape-level counts over the IR (the lowered model gives the same ReLU / comparison / MAC counts
 // once average pools are folded, see docs/MODELS.md).
 struct ModelCounts {
-  std::size_t relus = 0;        // elements of every ReLU layer's output
+  std::size_t relus = 0;        // elements of every ReLU / Clip layer's output
   std::size_t comparisons = 0;  // max pool: (k_h * k_w - 1) per output
   std::size_t macs = 0;         // conv + linear multiply-accumulates
   std::size_t params = 0;       // conv + linear weights and biases, batch-norm parameters

@@ -65,6 +65,10 @@ struct CostReport {
   uint64_t client_storage_bytes = 0;  // per precompute
   uint64_t server_storage_bytes = 0;  // per precompute
   std::size_t relus = 0;
+  // What the server's model reveals (stated by the architecture it sends, nn::reveals_label):
+  // "logits" (logits and logits_ring hold them) or "label" (logits is empty; logits_ring is the
+  // client's only output, [label * 2^f]).
+  std::string reveals = "logits";
   std::vector<double> logits;
   std::vector<uint64_t> logits_ring;  // the logits as ring elements (scale 2f), for exact checks
   int prediction = -1;

@@ -6,6 +6,7 @@
 
 namespace pinfer::protocol {
 
+// A grouped convolution's geometry is that of one group (evaluated op.conv.groups times).
 [[nodiscard]] he::LinearGeometry he_geometry(const nn::LinearOp& op);
 
 }  // namespace pinfer::protocol

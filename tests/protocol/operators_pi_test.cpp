@@ -1,0 +1,191 @@
+// Operators of torchvision's families (issue 13) through both protocols: each small ONNX graph of
+// tests/nn/onnx_graph.hpp is lowered and served, and the client's logits must be bit-exact with
+// the fixed-point engine (HE for grouped / per-channel ops, garbled circuits for padded and
+// ceil-mode max pools, clips and rescale steps, shares concatenated for Concat).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "nn/onnx_graph.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/nn/quantizer.hpp"
+#include "pinfer/protocol/architecture.hpp"
+#include "pinfer/protocol/inference_client.hpp"
+#include "pinfer/protocol/inference_server.hpp"
+#include "test_models.hpp"
+
+namespace fs = std::filesystem;
+using namespace pinfer;
+using namespace pinfer::protocol;
+namespace models = pinfer::test_onnx::models;
+
+namespace {
+
+struct Stores {
+  fs::path dir = fs::temp_directory_path() / ("pinfer-ops-test-" + new_precompute_id());
+  PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
+  PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
+  ClientRegistry registry{dir / "server" / "CLIENTS"};
+  ~Stores() { fs::remove_all(dir); }
+};
+
+nn::LoweredModel lowered(const nn::Model& m) {
+  std::vector<FloatTensor> calib;
+  for (uint64_t i = 0; i < 3; ++i)
+    calib.push_back(test_models::random_input(m.input_shape(), 50 + i));
+  return nn::lower(m, calib, {.frac_bits = 10});
+}
+
+// Serves `model` over the in-memory channel and checks two inferences bit-exact.
+void check_private_inference(const nn::LoweredModel& model, ProtocolKind kind) {
+  Stores stores;
+  InferenceServer server(model, kind, stores.server, stores.registry);
+  auto [a, b] = make_memory_channel_pair();
+  std::exception_ptr server_error;
+  std::thread t([&, &sch = *b] {
+    try {
+      server.serve_connection(sch);
+    } catch (...) {
+      server_error = std::current_exception();
+    }
+  });
+  try {
+    InferenceClient client(*a, stores.client,
+                           {.credentials = stores.registry.register_client({}), .protocol = kind});
+    for (uint64_t trial = 0; trial < 2; ++trial) {
+      const FloatTensor x = test_models::random_input(model.input_shape, 7 + trial);
+      const CostReport rep = client.infer(x);
+      EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values())
+          << model.name << " trial " << trial;
+    }
+    client.close();
+  } catch (...) {
+    a->close();
+    t.join();
+    throw;
+  }
+  t.join();
+  if (server_error) std::rethrow_exception(server_error);
+}
+
+class Operators : public ::testing::TestWithParam<ProtocolKind> {};
+
+TEST_P(Operators, MaxPoolWithPaddingAndCeilMode) {
+  check_private_inference(lowered(models::max_pool_pads_ceil()), GetParam());
+}
+
+TEST_P(Operators, AveragePoolWithPaddingAndCeilMode) {
+  check_private_inference(lowered(models::avg_pool(3)), GetParam());  // pads, ceil, include pad
+  check_private_inference(lowered(models::avg_pool(4)), GetParam());  // Pad + AveragePool
+}
+
+TEST_P(Operators, ConcatAlongChannels) {
+  check_private_inference(lowered(models::concat()), GetParam());
+}
+
+TEST_P(Operators, ClipAndReLU6) {
+  check_private_inference(lowered(models::clip()), GetParam());
+}
+
+TEST_P(Operators, GroupedAndDepthwiseConv) {
+  check_private_inference(lowered(models::grouped()), GetParam());
+}
+
+TEST_P(Operators, BatchNormAnywhere) {
+  check_private_inference(lowered(models::batch_norm()), GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, Operators,
+                         ::testing::Values(ProtocolKind::server_garbler,
+                                           ProtocolKind::client_garbler),
+                         test_models::ProtocolName{});
+
+TEST(OperatorsArchitecture, RoundTripsGroupsPoolWindowsAndClipBounds) {
+  for (const nn::Model& m : {models::max_pool_pads_ceil(), models::clip(), models::grouped()}) {
+    const nn::LoweredModel model = lowered(m);
+    const nn::LoweredModel arch = decode_architecture(encode_architecture(model));
+    EXPECT_EQ(architecture_fingerprint(arch), architecture_fingerprint(model));
+    ASSERT_EQ(arch.stages.size(), model.stages.size());
+    for (std::size_t s = 0; s < arch.stages.size(); ++s) {
+      EXPECT_EQ(arch.stages[s].nonlinear.kind, model.stages[s].nonlinear.kind);
+      EXPECT_EQ(arch.stages[s].nonlinear.pool, model.stages[s].nonlinear.pool);
+      EXPECT_EQ(arch.stages[s].nonlinear.clip_lo, model.stages[s].nonlinear.clip_lo);
+      EXPECT_EQ(arch.stages[s].nonlinear.clip_hi, model.stages[s].nonlinear.clip_hi);
+    }
+    for (std::size_t i = 0; i < arch.linear_ops.size(); ++i) {
+      EXPECT_EQ(arch.linear_ops[i].conv, model.linear_ops[i].conv);
+    }
+  }
+  // A grouped conv whose groups do not divide its channels is refused.
+  nn::LoweredModel bad = lowered(models::grouped());
+  for (nn::LinearOp& op : bad.linear_ops) {
+    if (op.conv.groups == 8) op.conv.groups = 3;
+  }
+  EXPECT_THROW((void)decode_architecture(encode_architecture(bad)), FormatError);
+}
+
+}  // namespace
+
+namespace {
+
+// --reveal label: the client's only output is the label (times 2^f), the argmax of the logits
+// the fixed-point engine computes; it never sees a logit.
+class RevealLabel : public ::testing::TestWithParam<ProtocolKind> {};
+
+TEST_P(RevealLabel, ClientReceivesOnlyTheLabel) {
+  const nn::LoweredModel plain = lowered(models::max_pool_pads_ceil());
+  const nn::LoweredModel model = nn::reveal_label(plain);
+  nn::validate(model);
+  EXPECT_TRUE(nn::reveals_label(model));
+  EXPECT_FALSE(nn::reveals_label(plain));
+  EXPECT_THROW((void)nn::reveal_label(model), InvalidArgument);
+  EXPECT_TRUE(nn::reveals_label(decode_architecture(encode_architecture(model))));
+  Stores stores;
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
+  auto [a, b] = make_memory_channel_pair();
+  std::exception_ptr server_error;
+  std::thread t([&, &sch = *b] {
+    try {
+      server.serve_connection(sch);
+    } catch (...) {
+      server_error = std::current_exception();
+    }
+  });
+  try {
+    InferenceClient client(
+        *a, stores.client,
+        {.credentials = stores.registry.register_client({}), .protocol = GetParam()});
+    EXPECT_TRUE(nn::reveals_label(client.architecture()));  // stated in the handshake
+    for (uint64_t trial = 0; trial < 4; ++trial) {
+      const FloatTensor x = test_models::random_input(model.input_shape, 20 + trial);
+      const CostReport rep = client.infer(x);
+      const RingTensor logits = nn::run_fixed_point(plain, nn::encode_input(plain, x));
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < logits.size(); ++i) {
+        if (plain.ring().to_signed(logits[i]) > plain.ring().to_signed(logits[best])) best = i;
+      }
+      EXPECT_EQ(rep.reveals, "label");
+      EXPECT_TRUE(rep.logits.empty());
+      ASSERT_EQ(rep.logits_ring.size(), 1u);  // all the client receives
+      EXPECT_EQ(rep.logits_ring[0], uint64_t{best} << model.f);
+      EXPECT_EQ(rep.prediction, static_cast<int>(best));
+      EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+    }
+    client.close();
+  } catch (...) {
+    a->close();
+    t.join();
+    throw;
+  }
+  t.join();
+  if (server_error) std::rethrow_exception(server_error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, RevealLabel,
+                         ::testing::Values(ProtocolKind::server_garbler,
+                                           ProtocolKind::client_garbler),
+                         test_models::ProtocolName{});
+
+}  // namespace
