@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "pinfer/core/error.hpp"
 #include "pinfer/characterize/measure_once.hpp"
+#include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/protocol/inference_client.hpp"
@@ -129,9 +129,8 @@ class ClientLoad {
       {
         // Wait for the precompute thread to store one (it always can: the store is empty).
         std::unique_lock lock(run_.mu);
-        const bool ready = run_.cv.wait_until(lock, run_.deadline, [&] {
-          return run_.abort || client.stored_precomputes() > 0;
-        });
+        const bool ready = run_.cv.wait_until(
+            lock, run_.deadline, [&] { return run_.abort || client.stored_precomputes() > 0; });
         if (run_.abort) return;
         if (!ready) break;  // past the deadline: the rest count as unserved
       }
@@ -247,7 +246,8 @@ ArrivalRunResult run_arrivals(const nn::LoweredModel& model, std::vector<Arrival
     loads.back()->clients_in_run_ = clients.size();
   }
   run.t0 = Clock::now();
-  const double deadline_s = settings.deadline_s > 0 ? settings.deadline_s : 10 * settings.duration_s;
+  const double deadline_s =
+      settings.deadline_s > 0 ? settings.deadline_s : 10 * settings.duration_s;
   run.deadline = run.at(deadline_s);
   for (auto& l : loads) l->start();
   // Watchdog: on an error, or past the deadline, close every connection so no thread stays

@@ -289,10 +289,11 @@ void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t
 std::string format_coverage(const MeasuredCosts& m) {
   std::string out;
   for (const auto& [name, c] :
-       {std::pair{"client offline", m.client_offline}, std::pair{"server offline", m.server_offline},
-        std::pair{"client online", m.client_online}, std::pair{"server online", m.server_online}}) {
-    out += fmt::format("  {:<15} CPU {:>9.3f} s, in named components {:>9.3f} s ({:.1f}%)\n",
-                       name, c.cpu_total_s, c.component_cpu_s,
+       {std::pair{"client offline", m.client_offline},
+        std::pair{"server offline", m.server_offline}, std::pair{"client online", m.client_online},
+        std::pair{"server online", m.server_online}}) {
+    out += fmt::format("  {:<15} CPU {:>9.3f} s, in named components {:>9.3f} s ({:.1f}%)\n", name,
+                       c.cpu_total_s, c.component_cpu_s,
                        c.cpu_total_s > 0 ? 100.0 * c.component_cpu_s / c.cpu_total_s : 100.0);
   }
   return out;

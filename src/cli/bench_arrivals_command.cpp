@@ -118,10 +118,10 @@ void run(const Options& opt) {
 
   fmt::print(stderr, "loading {} ...\n", opt.model);
   const nn::LoadedModel loaded = nn::load_model(opt.model);
-  const fs::path work = opt.work.empty() ? fs::temp_directory_path() /
-                                               ("pinfer-arrivals-" +
-                                                protocol::new_precompute_id().substr(0, 12))
-                                         : fs::path(opt.work);
+  const fs::path work = opt.work.empty()
+                            ? fs::temp_directory_path() /
+                                  ("pinfer-arrivals-" + protocol::new_precompute_id().substr(0, 12))
+                            : fs::path(opt.work);
   struct Cleanup {
     fs::path dir;
     bool remove;
@@ -161,9 +161,9 @@ void run(const Options& opt) {
     auto store = open_store(work / "profile-client", "1000GB");
     auto ch = connect(LinkOptions{});
     Prg prg;
-    measured_profile = characterize::measure_once(*ch, *store, {register_client(), kind, {}},
-                                                  loaded.lowered,
-                                                  characterize::sample_input(loaded.lowered, prg));
+    measured_profile =
+        characterize::measure_once(*ch, *store, {register_client(), kind, {}}, loaded.lowered,
+                                   characterize::sample_input(loaded.lowered, prg));
     fmt::print(stderr, "{}", characterize::format_coverage(measured_profile->costs));
   }
 
@@ -245,23 +245,25 @@ void run(const Options& opt) {
                         {"profile", sim::to_json(profile_of(*measured_profile, loaded, opt))}};
     out["simulated"]["offline_phase_alone_s"] = sim_result.plan.offline.seconds;
     out["simulated"]["online_phase_alone_s"] = sim_result.plan.online.seconds;
-    out["relative_error_mean"] = relative_error(sim_result.aggregate.mean_latency_s,
-                                                measured.mean_latency_s);
-    out["relative_error_p99"] = relative_error(sim_result.aggregate.p99_latency_s,
-                                               measured.p99_latency_s);
+    out["relative_error_mean"] =
+        relative_error(sim_result.aggregate.mean_latency_s, measured.mean_latency_s);
+    out["relative_error_p99"] =
+        relative_error(sim_result.aggregate.p99_latency_s, measured.p99_latency_s);
   }
   if (!opt.out.empty()) std::ofstream(opt.out) << out.dump(2) << "\n";
   if (opt.json) {
     fmt::print("{}\n", out.dump(2));
   } else {
-    fmt::print("{} on {}: {} client(s) x {} requests/s for {} s, {} arrived, {} served, {} "
-               "wrong\n",
-               opt.protocol, loaded.lowered.name, opt.clients, opt.rate, opt.duration_s,
-               result.arrivals, result.requests.size(), wrong);
+    fmt::print(
+        "{} on {}: {} client(s) x {} requests/s for {} s, {} arrived, {} served, {} "
+        "wrong\n",
+        opt.protocol, loaded.lowered.name, opt.clients, opt.rate, opt.duration_s, result.arrivals,
+        result.requests.size(), wrong);
     print_side_by_side(out["rates"][0], simulated_rate ? &*simulated_rate : nullptr);
   }
   if (wrong != 0) {
-    throw ProtocolError(std::to_string(wrong) + " private results differ from the fixed-point "
+    throw ProtocolError(std::to_string(wrong) +
+                        " private results differ from the fixed-point "
                         "engine");
   }
 }
@@ -306,8 +308,7 @@ void setup(CLI::App& bench) {
   // Flags that only act on the built-in server are refused with --server, not ignored.
   cmd->get_option("--server-storage")->excludes(server);
   cmd->callback([opt] {
-    if (opt->server.empty() &&
-        (!opt->security.ca.empty() || !opt->security.pin.empty())) {
+    if (opt->server.empty() && (!opt->security.ca.empty() || !opt->security.pin.empty())) {
       throw InvalidArgument("--ca and --pin check a server named by --server");
     }
     // Without --server, --insecure makes the built-in server speak plain TCP (loopback only).

@@ -75,9 +75,9 @@ void setup(CLI::App& app) {
         protocol::ClientCredentials credentials = server.register_client({});
         auto ch = server.connect({});
         fmt::print(stderr, "{}: offline and online phase ...\n", name);
-        measured = characterize::measure_once(
-            *ch, *client_store, {std::move(credentials), kind, terminal_progress()},
-            loaded.lowered, x);
+        measured = characterize::measure_once(*ch, *client_store,
+                                              {std::move(credentials), kind, terminal_progress()},
+                                              loaded.lowered, x);
         fmt::print(stderr, "{}: private logits bit-exact with the fixed-point engine\n", name);
       }
       const protocol::CostReport& run = measured.online;

@@ -466,7 +466,8 @@ std::size_t TcpChannel::recv_some(std::span<std::byte> out, std::string_view wha
   // Read pacing: wait until the bucket allows more, read at most one chunk, charge what came.
   const auto wait = recv_bucket_->wait_time(TokenBucket::Clock::now());
   if (wait > TokenBucket::Clock::duration::zero()) std::this_thread::sleep_for(wait);
-  const std::size_t got = recv_unpaced(out.first(std::min(out.size(), recv_bucket_->chunk_bytes())), what);
+  const std::size_t got =
+      recv_unpaced(out.first(std::min(out.size(), recv_bucket_->chunk_bytes())), what);
   recv_bucket_->charge(got, TokenBucket::Clock::now());
   return got;
 }

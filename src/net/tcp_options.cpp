@@ -35,7 +35,7 @@ void validate(const TcpOptions& o) {
                           " is negative");
   }
   for (const auto& [rate, name] : {std::pair{o.send_rate_mbps, "send_rate_mbps"},
-                                    std::pair{o.recv_rate_mbps, "recv_rate_mbps"}}) {
+                                   std::pair{o.recv_rate_mbps, "recv_rate_mbps"}}) {
     if (!std::isfinite(rate) || rate < 0) {
       throw InvalidArgument(std::string(name) + " " + std::to_string(rate) +
                             " must be finite and >= 0");

@@ -49,7 +49,8 @@ uint64_t get_bytes(const nlohmann::json& j, const char* key) {
 
 uint32_t get_count(const nlohmann::json& j, const char* key) {
   const uint64_t v = get_bytes(j, key);
-  if (v > UINT32_MAX) throw FormatError(std::string("cost report field '") + key + "' is too large");
+  if (v > UINT32_MAX)
+    throw FormatError(std::string("cost report field '") + key + "' is too large");
   return static_cast<uint32_t>(v);
 }
 

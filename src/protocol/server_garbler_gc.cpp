@@ -5,12 +5,12 @@
 #include "bit_packing.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
-#include "timed_store_io.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/gc/half_gates.hpp"
 #include "pinfer/gc/labels.hpp"
 #include "pinfer/ot/cot.hpp"
+#include "timed_store_io.hpp"
 
 namespace pinfer::protocol::detail {
 GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,

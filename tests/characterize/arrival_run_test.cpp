@@ -25,8 +25,8 @@ namespace {
 class ThreadedServer {
  public:
   ThreadedServer(const nn::LoweredModel& model, ProtocolKind kind, uint64_t quota)
-      : store_(dir_ / "server", {.capacity_bytes = uint64_t{1} << 34,
-                                 .per_client_capacity_bytes = quota}),
+      : store_(dir_ / "server",
+               {.capacity_bytes = uint64_t{1} << 34, .per_client_capacity_bytes = quota}),
         registry_(dir_ / "server" / "CLIENTS"),
         server_(model, kind, store_, registry_) {}
   ~ThreadedServer() {
@@ -66,8 +66,8 @@ struct Fixture {
     for (uint32_t i = 0; i < k; ++i) {
       stores.push_back(std::make_unique<PrecomputeStore>(
           server.dir() / ("client" + std::to_string(i)), StoreLimits{client_capacity, 0}));
-      clients.push_back({[this] { return server.connect(); },
-                         server.registry().register_client({}), stores.back().get()});
+      clients.push_back({[this] { return server.connect(); }, server.registry().register_client({}),
+                         stores.back().get()});
     }
   }
   nn::LoweredModel model;

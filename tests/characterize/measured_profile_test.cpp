@@ -103,8 +103,10 @@ std::pair<CostReport, CostReport> synthetic_reports() {
   on.layers.resize(2);
   on.layers[0].name = "stage0";
   on.layers[1].name = "stage1";
-  on.layers[0].seconds = {{"server/linear_shared", 0.2}, {"server/gc_input_labels", 0.2},
-                          {"server/output", 0.1}, {"client/gc_evaluate", 0.7},
+  on.layers[0].seconds = {{"server/linear_shared", 0.2},
+                          {"server/gc_input_labels", 0.2},
+                          {"server/output", 0.1},
+                          {"client/gc_evaluate", 0.7},
                           {"client/store_read", 0.04}};
   on.layers[1].seconds = {{"server/linear_shared", 0.1}};
   on.layers[0].chunks = 4;
@@ -141,7 +143,8 @@ TEST(MeasuredProfile, StepsAddUpToEachSidesCpuAndStoreTime) {
   // Bytes are kept exactly, per direction.
   double up = 0, down = 0;
   for (const auto& s : m.costs.offline) {
-    if (s.kind == sim::StepKind::transfer) (s.direction == sim::Direction::up ? up : down) += s.bytes;
+    if (s.kind == sim::StepKind::transfer)
+      (s.direction == sim::Direction::up ? up : down) += s.bytes;
   }
   EXPECT_EQ(up, 1500);
   EXPECT_EQ(down, 8500);
@@ -218,8 +221,9 @@ TEST_P(MeasuredRun, RealReportsConvertIntoAValidProfile) {
   std::thread t([&, &sch = *b] { server.serve_connection(sch); });
   CostReport pre, run;
   {
-    InferenceClient client(*a, stores.client,
-                           {.credentials = stores.registry.register_client({}), .protocol = GetParam()});
+    InferenceClient client(
+        *a, stores.client,
+        {.credentials = stores.registry.register_client({}), .protocol = GetParam()});
     pre = client.precompute();
     run = client.infer(test_models::random_input(model.input_shape, 1), false);
     client.close();

@@ -10,11 +10,35 @@ namespace {
 
 TEST(BenchArrivals, ShortRunMeasuresAndSimulatesTheSameArrivals) {
   const fs::path work = fresh_dir("arrivals");
-  ChildProcess bench({cli_path(), "bench", "arrivals", "--model", digits_model(), "--protocol",
-                      "server-garbler", "--clients", "2", "--rate", "2", "--duration-s", "2",
-                      "--seed", "5", "--policy", "poll", "--poll-interval-s", "0.2",
-                      "--client-storage", "100MB", "--server-storage", "1GB", "--uplink-mbps",
-                      "400", "--downlink-mbps", "400", "--simulate", "--json"},
+  ChildProcess bench({cli_path(),
+                      "bench",
+                      "arrivals",
+                      "--model",
+                      digits_model(),
+                      "--protocol",
+                      "server-garbler",
+                      "--clients",
+                      "2",
+                      "--rate",
+                      "2",
+                      "--duration-s",
+                      "2",
+                      "--seed",
+                      "5",
+                      "--policy",
+                      "poll",
+                      "--poll-interval-s",
+                      "0.2",
+                      "--client-storage",
+                      "100MB",
+                      "--server-storage",
+                      "1GB",
+                      "--uplink-mbps",
+                      "400",
+                      "--downlink-mbps",
+                      "400",
+                      "--simulate",
+                      "--json"},
                      {work / "out", work / "err"});
   const auto st = bench.wait_for(240s);
   ASSERT_TRUE(st.has_value()) << "bench arrivals did not finish";
@@ -48,8 +72,7 @@ TEST(BenchArrivals, FlagsThatCannotActAreRefused) {
   const auto st = bench.wait_for(60s);
   ASSERT_TRUE(st.has_value());
   EXPECT_NE(*st, 0);
-  EXPECT_NE(bench.stderr_text().find("--server-storage"), std::string::npos)
-      << bench.stderr_text();
+  EXPECT_NE(bench.stderr_text().find("--server-storage"), std::string::npos) << bench.stderr_text();
   fs::remove_all(work);
 }
 

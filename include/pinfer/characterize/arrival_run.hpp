@@ -60,11 +60,11 @@ struct MeasuredRequest {
 struct ArrivalRunResult {
   std::vector<MeasuredRequest> requests;  // served, in order of completion
   uint64_t arrivals = 0;
-  uint64_t unserved = 0;            // arrived but not served by the deadline
+  uint64_t unserved = 0;  // arrived but not served by the deadline
   uint64_t precomputes_made = 0;
-  uint64_t precompute_refusals = 0;  // offline phases refused for lack of room (either store)
+  uint64_t precompute_refusals = 0;     // offline phases refused for lack of room (either store)
   std::vector<double> offline_phase_s;  // wall time of each stored offline phase
-  double wall_s = 0;                 // the whole run, draining included
+  double wall_s = 0;                    // the whole run, draining included
 };
 
 // Runs the load. Throws InvalidArgument for bad settings, and rethrows the first error a

@@ -138,7 +138,7 @@ class TcpChannel final : public Channel {
   std::atomic<bool> send_pending_{false};
   std::optional<TokenBucket> bucket_;
   std::optional<TokenBucket> recv_bucket_;  // read pacing (recv_rate_mbps); reader thread only
-  bool send_failed_ = false;  // a write stopped inside a frame (guarded by send_mu_)
+  bool send_failed_ = false;                // a write stopped inside a frame (guarded by send_mu_)
 
   std::vector<std::byte> recv_buffer_;  // bytes received beyond the last read
   std::size_t recv_pos_ = 0;

@@ -41,12 +41,23 @@ enum class Component : uint8_t {
 };
 
 inline constexpr std::array kAllComponents = {
-    Component::he_keygen,       Component::he_encrypt,     Component::he_evaluate,
-    Component::he_decrypt,      Component::ot,             Component::garble,
-    Component::store_write,     Component::store_read,     Component::linear_shared,
-    Component::gc_input_labels, Component::gc_input_flips, Component::gc_flip_labels,
-    Component::gc_evaluate,     Component::output,         Component::cpu_total,
-    Component::wait_peer,       Component::store_cpu,
+    Component::he_keygen,
+    Component::he_encrypt,
+    Component::he_evaluate,
+    Component::he_decrypt,
+    Component::ot,
+    Component::garble,
+    Component::store_write,
+    Component::store_read,
+    Component::linear_shared,
+    Component::gc_input_labels,
+    Component::gc_input_flips,
+    Component::gc_flip_labels,
+    Component::gc_evaluate,
+    Component::output,
+    Component::cpu_total,
+    Component::wait_peer,
+    Component::store_cpu,
 };
 
 [[nodiscard]] std::string_view to_string(Side side) noexcept;

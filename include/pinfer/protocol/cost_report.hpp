@@ -97,8 +97,9 @@ class ScopedTimer {
   ~ScopedTimer() {
     const double cpu = thread_cpu_seconds() - start_cpu_;
     const double s =
-        wall_ ? std::chrono::duration<double>(std::chrono::steady_clock::now() - start_wall_).count()
-              : cpu;
+        wall_
+            ? std::chrono::duration<double>(std::chrono::steady_clock::now() - start_wall_).count()
+            : cpu;
     phase_.add(component_, s);
     if (component_ == Component::store_write || component_ == Component::store_read) {
       phase_.add(Component::store_cpu, cpu);  // inside the wall time: not transport CPU
