@@ -16,6 +16,7 @@
 #include "pinfer/protocol/inference_server.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/sim/cost_profile.hpp"
+#include "protocol/session_util.hpp"
 #include "protocol/test_models.hpp"
 
 namespace fs = std::filesystem;
@@ -201,34 +202,22 @@ TEST(MeasuredProfile, MissingComponentIsAnErrorNamingIt) {
       "lacks component");
 }
 
-struct Stores {
-  fs::path dir = fs::temp_directory_path() / ("pinfer-char-test-" + new_precompute_id());
-  PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
-  PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
-  ClientRegistry registry{dir / "server" / "CLIENTS"};
-  ~Stores() { fs::remove_all(dir); }
-};
-
 class MeasuredRun : public ::testing::TestWithParam<ProtocolKind> {};
 
 // A real run of the protocol converts into a profile the simulator accepts, each side's busy
 // components cover most of its CPU time, and the steps carry the bytes the channel counted.
 TEST_P(MeasuredRun, RealReportsConvertIntoAValidProfile) {
   const nn::LoweredModel model = test_models::small_test_model(3);
-  Stores stores;
+  test_session::Stores stores("pinfer-char-test");
   InferenceServer server(model, GetParam(), stores.server, stores.registry);
-  auto [a, b] = make_memory_channel_pair();
-  std::thread t([&, &sch = *b] { server.serve_connection(sch); });
   CostReport pre, run;
-  {
-    InferenceClient client(
-        *a, stores.client,
-        {.credentials = stores.registry.register_client({}), .protocol = GetParam()});
-    pre = client.precompute();
-    run = client.infer(test_models::random_input(model.input_shape, 1), false);
-    client.close();
-  }
-  t.join();
+  test_session::with_session(
+      server, stores.client,
+      {.credentials = stores.registry.register_client({}), .protocol = GetParam()},
+      [&](InferenceClient& client) {
+        pre = client.precompute();
+        run = client.infer(test_models::random_input(model.input_shape, 1), false);
+      });
   const auto m = characterize::to_protocol_costs(pre, run, GetParam());
   sim::CostProfile profile;
   profile.name = "measured:test";

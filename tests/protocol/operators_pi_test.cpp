@@ -14,6 +14,7 @@
 #include "pinfer/protocol/architecture.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "session_util.hpp"
 #include "test_models.hpp"
 
 namespace fs = std::filesystem;
@@ -22,14 +23,6 @@ using namespace pinfer::protocol;
 namespace models = pinfer::test_onnx::models;
 
 namespace {
-
-struct Stores {
-  fs::path dir = fs::temp_directory_path() / ("pinfer-ops-test-" + new_precompute_id());
-  PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
-  PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
-  ClientRegistry registry{dir / "server" / "CLIENTS"};
-  ~Stores() { fs::remove_all(dir); }
-};
 
 nn::LoweredModel lowered(const nn::Model& m) {
   std::vector<FloatTensor> calib;
@@ -40,34 +33,19 @@ nn::LoweredModel lowered(const nn::Model& m) {
 
 // Serves `model` over the in-memory channel and checks two inferences bit-exact.
 void check_private_inference(const nn::LoweredModel& model, ProtocolKind kind) {
-  Stores stores;
+  test_session::Stores stores("pinfer-ops-test");
   InferenceServer server(model, kind, stores.server, stores.registry);
-  auto [a, b] = make_memory_channel_pair();
-  std::exception_ptr server_error;
-  std::thread t([&, &sch = *b] {
-    try {
-      server.serve_connection(sch);
-    } catch (...) {
-      server_error = std::current_exception();
-    }
-  });
-  try {
-    InferenceClient client(*a, stores.client,
-                           {.credentials = stores.registry.register_client({}), .protocol = kind});
-    for (uint64_t trial = 0; trial < 2; ++trial) {
-      const FloatTensor x = test_models::random_input(model.input_shape, 7 + trial);
-      const CostReport rep = client.infer(x);
-      EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values())
-          << model.name << " trial " << trial;
-    }
-    client.close();
-  } catch (...) {
-    a->close();
-    t.join();
-    throw;
-  }
-  t.join();
-  if (server_error) std::rethrow_exception(server_error);
+  test_session::with_session(
+      server, stores.client, {.credentials = stores.registry.register_client({}), .protocol = kind},
+      [&](InferenceClient& client) {
+        for (uint64_t trial = 0; trial < 2; ++trial) {
+          const FloatTensor x = test_models::random_input(model.input_shape, 7 + trial);
+          const CostReport rep = client.infer(x);
+          EXPECT_EQ(rep.logits_ring,
+                    nn::run_fixed_point(model, nn::encode_input(model, x)).values())
+              << model.name << " trial " << trial;
+        }
+      });
 }
 
 class Operators : public ::testing::TestWithParam<ProtocolKind> {};
@@ -142,45 +120,30 @@ TEST_P(RevealLabel, ClientReceivesOnlyTheLabel) {
   EXPECT_FALSE(nn::reveals_label(plain));
   EXPECT_THROW((void)nn::reveal_label(model), InvalidArgument);
   EXPECT_TRUE(nn::reveals_label(decode_architecture(encode_architecture(model))));
-  Stores stores;
+  test_session::Stores stores("pinfer-ops-test");
   InferenceServer server(model, GetParam(), stores.server, stores.registry);
-  auto [a, b] = make_memory_channel_pair();
-  std::exception_ptr server_error;
-  std::thread t([&, &sch = *b] {
-    try {
-      server.serve_connection(sch);
-    } catch (...) {
-      server_error = std::current_exception();
-    }
-  });
-  try {
-    InferenceClient client(
-        *a, stores.client,
-        {.credentials = stores.registry.register_client({}), .protocol = GetParam()});
-    EXPECT_TRUE(nn::reveals_label(client.architecture()));  // stated in the handshake
-    for (uint64_t trial = 0; trial < 4; ++trial) {
-      const FloatTensor x = test_models::random_input(model.input_shape, 20 + trial);
-      const CostReport rep = client.infer(x);
-      const RingTensor logits = nn::run_fixed_point(plain, nn::encode_input(plain, x));
-      std::size_t best = 0;
-      for (std::size_t i = 1; i < logits.size(); ++i) {
-        if (plain.ring().to_signed(logits[i]) > plain.ring().to_signed(logits[best])) best = i;
-      }
-      EXPECT_EQ(rep.reveals, "label");
-      EXPECT_TRUE(rep.logits.empty());
-      ASSERT_EQ(rep.logits_ring.size(), 1u);  // all the client receives
-      EXPECT_EQ(rep.logits_ring[0], uint64_t{best} << model.f);
-      EXPECT_EQ(rep.prediction, static_cast<int>(best));
-      EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values());
-    }
-    client.close();
-  } catch (...) {
-    a->close();
-    t.join();
-    throw;
-  }
-  t.join();
-  if (server_error) std::rethrow_exception(server_error);
+  test_session::with_session(
+      server, stores.client,
+      {.credentials = stores.registry.register_client({}), .protocol = GetParam()},
+      [&](InferenceClient& client) {
+        EXPECT_TRUE(nn::reveals_label(client.architecture()));  // stated in the handshake
+        for (uint64_t trial = 0; trial < 4; ++trial) {
+          const FloatTensor x = test_models::random_input(model.input_shape, 20 + trial);
+          const CostReport rep = client.infer(x);
+          const RingTensor logits = nn::run_fixed_point(plain, nn::encode_input(plain, x));
+          std::size_t best = 0;
+          for (std::size_t i = 1; i < logits.size(); ++i) {
+            if (plain.ring().to_signed(logits[i]) > plain.ring().to_signed(logits[best])) best = i;
+          }
+          EXPECT_EQ(rep.reveals, "label");
+          EXPECT_TRUE(rep.logits.empty());
+          ASSERT_EQ(rep.logits_ring.size(), 1u);  // all the client receives
+          EXPECT_EQ(rep.logits_ring[0], uint64_t{best} << model.f);
+          EXPECT_EQ(rep.prediction, static_cast<int>(best));
+          EXPECT_EQ(rep.logits_ring,
+                    nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+        }
+      });
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, RevealLabel,

@@ -10,6 +10,7 @@
 #include "pinfer/protocol/architecture.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "session_util.hpp"
 #include "test_models.hpp"
 
 namespace fs = std::filesystem;
@@ -18,39 +19,8 @@ using namespace pinfer::protocol;
 
 namespace {
 
-struct Stores {
-  fs::path dir = fs::temp_directory_path() / ("pinfer-pi-test-" + new_precompute_id());
-  PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
-  PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
-  ClientRegistry registry{dir / "server" / "CLIENTS"};
-  ~Stores() { fs::remove_all(dir); }
-};
-
-// Runs `client_fn` against a server thread serving one connection.
-template <typename F>
-void with_session(InferenceServer& server, PrecomputeStore& client_store, ClientOptions opts,
-                  F client_fn) {
-  auto [a, b] = make_memory_channel_pair();
-  std::exception_ptr server_error;
-  std::thread t([&, &sch = *b] {
-    try {
-      server.serve_connection(sch);
-    } catch (...) {
-      server_error = std::current_exception();
-    }
-  });
-  try {
-    InferenceClient client(*a, client_store, std::move(opts));
-    client_fn(client);
-    client.close();
-  } catch (...) {
-    a->close();
-    t.join();
-    throw;
-  }
-  t.join();
-  if (server_error) std::rethrow_exception(server_error);
-}
+using test_session::Stores;
+using test_session::with_session;
 
 class PrivateInference : public ::testing::TestWithParam<ProtocolKind> {};
 
