@@ -190,15 +190,21 @@ TEST(MeasuredProfile, PipelinedWorkIsAFirstChunkThenAnOverlappingGroup) {
 }
 
 TEST(MeasuredProfile, MissingComponentIsAnErrorNamingIt) {
-  auto [pre, run] = synthetic_reports();
-  pre.offline.components.erase("server/he_evaluate");
+  // (No structured bindings: lambdas may not capture them before C++20's P1091 in clang 14.)
+  std::pair<CostReport, CostReport> reports = synthetic_reports();
+  reports.first.offline.components.erase("server/he_evaluate");
   expect_message<FormatError>(
-      [&] { (void)characterize::to_protocol_costs(pre, run, ProtocolKind::server_garbler); },
+      [&] {
+        (void)characterize::to_protocol_costs(reports.first, reports.second,
+                                              ProtocolKind::server_garbler);
+      },
       "server/he_evaluate");
-  auto [pre2, run2] = synthetic_reports();
   // A Server-Garbler report read as Client-Garbler lacks the garbler's online components.
+  const std::pair<CostReport, CostReport> sg = synthetic_reports();
   expect_message<FormatError>(
-      [&] { (void)characterize::to_protocol_costs(pre2, run2, ProtocolKind::client_garbler); },
+      [&] {
+        (void)characterize::to_protocol_costs(sg.first, sg.second, ProtocolKind::client_garbler);
+      },
       "lacks component");
 }
 
