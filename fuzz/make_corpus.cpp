@@ -246,8 +246,8 @@ void report_seeds() {
   p.seconds = 1.5;
   p.upload_bytes = 1000;
   p.download_bytes = 2000;
-  p.add("he_evaluate", 0.25);
-  p.add("garble", 0.5);
+  p.add(protocol::Component::he_evaluate, 0.25);
+  p.add(protocol::Component::garble, 0.5);
   protocol::LayerCost l;
   l.name = "conv1";
   l.kind = "linear";
