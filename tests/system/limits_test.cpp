@@ -114,7 +114,9 @@ TEST_F(ServerLimits, PerClientQuotaRefusesCleanlyAndStoresNothing) {
 TEST_F(ServerLimits, IdlePeerIsDroppedAndFreesItsSession) {
   server_ = std::make_unique<ServerProcess>(
       work_, "client-garbler",
-      std::vector<std::string>{"--max-sessions", "1", "--timeout-ms", "400"});
+      // The idle peer must still hold the session when the second client (a new process, slow
+      // to start under the sanitizers) arrives, and be dropped well within the 3 s wait below.
+      std::vector<std::string>{"--max-sessions", "1", "--timeout-ms", "1500"});
   const fs::path store = work_ / "client";
   ASSERT_EQ(run_client(work_, "register", "client", server_->endpoint(), store).status, 0);
   RawPeer idle(port_of(server_->endpoint()));
