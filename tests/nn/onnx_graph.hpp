@@ -16,6 +16,20 @@
 
 namespace pinfer::test_onnx {
 
+// Attributes of a node under construction.
+inline void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto_AttributeType_INTS);
+  for (int64_t x : v) a->add_ints(x);
+}
+inline void set_int(onnx::NodeProto* n, const std::string& name, int64_t v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto_AttributeType_INT);
+  a->set_i(v);
+}
+
 class Graph {
  public:
   explicit Graph(std::vector<int64_t> input_dims, uint32_t seed = 1, int64_t opset = 13)
@@ -129,16 +143,10 @@ class Graph {
     return nn::load_onnx_bytes(b, model_name);
   }
   static void ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto_AttributeType_INTS);
-    for (int64_t x : v) a->add_ints(x);
+    set_ints(n, name, std::move(v));
   }
   static void integer(onnx::NodeProto* n, const std::string& name, int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto_AttributeType_INT);
-    a->set_i(v);
+    set_int(n, name, v);
   }
   onnx::NodeProto* node(const std::string& op, const std::string& name,
                         const std::vector<std::string>& inputs) {

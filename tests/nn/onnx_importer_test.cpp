@@ -1,4 +1,5 @@
 #include "pinfer/nn/onnx_importer.hpp"
+#include "nn/onnx_graph.hpp"
 
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
@@ -61,16 +62,10 @@ struct Builder {
     return n;
   }
   static void ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto_AttributeType_INTS);
-    for (int64_t x : v) a->add_ints(x);
+    test_onnx::set_ints(n, name, std::move(v));
   }
   static void integer(onnx::NodeProto* n, const std::string& name, int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto_AttributeType_INT);
-    a->set_i(v);
+    test_onnx::set_int(n, name, v);
   }
   // The standard valid tail: conv -> relu -> flatten -> gemm (output "y").
   void standard() {

@@ -4,6 +4,8 @@
 // reference, capacity planning and errors naming the bad setting.
 #include <gtest/gtest.h>
 
+#include "sim/synthetic_costs.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -27,16 +29,7 @@ namespace {
 
 using test_support::message_of;
 
-// Offline: `offline_s` of client compute. Online: `online_s` of server compute at one thread.
-ProtocolCosts costs_of(double offline_s, double online_s, uint64_t client_bytes,
-                       uint64_t server_bytes) {
-  ProtocolCosts c;
-  c.offline.push_back(CostStep::compute("offline work", Party::client, Category::other, offline_s));
-  c.online.push_back(CostStep::compute("online work", Party::server, Category::other, online_s));
-  c.client_storage_bytes = client_bytes;
-  c.server_storage_bytes = server_bytes;
-  return c;
-}
+using test::synthetic_costs;
 
 // A profile with transfers, threads and contention on every resource.
 ProtocolCosts rich_costs() {
@@ -147,7 +140,7 @@ TEST(MultiClient, ClientArrivalStreamsAreDistinctAndIndependentOfTheClientCount)
   EXPECT_TRUE(std::is_sorted(a1.begin(), a1.end()));
   EXPECT_LT(a1.back(), 1000.0);
   // Client 1 sees the same arrivals whether the run has 2 or 5 clients.
-  ProtocolCosts costs = costs_of(0.0, 0.01, 1, 1);
+  ProtocolCosts costs = synthetic_costs(0.0, 0.01, 1, 1);
   SystemConfig cfg;
   cfg.client_storage_bytes = 1000;
   cfg.server_storage_bytes = 1'000'000;
@@ -181,7 +174,7 @@ double ps_sojourn(uint32_t k, double rho, double hours) {
   cfg.client_storage_bytes = 1000;
   cfg.server_storage_bytes = 1000ULL * k;
   cfg.sim_hours = hours;
-  const ModelPlan plan = plan_model(costs_of(0.0, d, 1, 1), cfg);
+  const ModelPlan plan = plan_model(synthetic_costs(0.0, d, 1, 1), cfg);
   const RunResult r = simulate_run(plan, rho / (k * d), 5);
   return r.mean_online_s;
 }
@@ -199,7 +192,7 @@ TEST(MultiClient, SharedServerCpuIsProcessorSharingWithTheMG1PSMeanSojourn) {
 // link carries C bytes/s for everyone, each client's access link is 10 x faster (never the
 // bottleneck), so the server link is M/G/1-PS with D = B / C.
 TEST(MultiClient, SharedServerLinkIsProcessorSharingWithTheMG1PSMeanSojourn) {
-  ProtocolCosts c = costs_of(0.0, 0.0, 1, 1);
+  ProtocolCosts c = synthetic_costs(0.0, 0.0, 1, 1);
   c.online = {CostStep::transfer("download", Party::server, 1.25e6)};  // 1 s at 10 Mbit/s
   const uint32_t k = 400;
   SystemConfig cfg;
@@ -220,7 +213,7 @@ TEST(MultiClient, SharedServerLinkIsProcessorSharingWithTheMG1PSMeanSojourn) {
 }
 
 TEST(MultiClient, QuotasAndTheServerTotalAreNeverExceeded) {
-  const ProtocolCosts costs = costs_of(5.0, 2.0, 100, 100);
+  const ProtocolCosts costs = synthetic_costs(5.0, 2.0, 100, 100);
   SystemConfig cfg;
   cfg.clients = 4;
   cfg.client_storage_bytes = 1000;
@@ -304,7 +297,7 @@ TEST(MultiClient, DrainCompletesEveryArrivalAndFiguresCoverThemAll) {
 
 // One client: online = client compute 1 s and server compute 1 s started together.
 ProtocolCosts overlapping_online() {
-  ProtocolCosts c = costs_of(0.0, 1.0, 1, 1);
+  ProtocolCosts c = synthetic_costs(0.0, 1.0, 1, 1);
   c.online.insert(c.online.begin(),
                   CostStep::compute("client part", Party::client, Category::other, 1.0));
   c.online.back().overlaps_previous = true;
@@ -463,7 +456,7 @@ TEST(CapacityPlan, FoundCountMeetsTheTargetAndOneMoreDoesNot) {
   cfg.server_gc_threads = 1;
   cfg.client_storage_bytes = 1000;
   cfg.sim_hours = 3;
-  const ProtocolCosts costs = costs_of(0.0, 1.0, 1, 1);
+  const ProtocolCosts costs = synthetic_costs(0.0, 1.0, 1, 1);
   CapacityPlanOptions opt;
   opt.rate_per_client = 0.01;
   opt.target_s = 2.0;
@@ -498,7 +491,7 @@ TEST(CapacityPlan, FoundCountMeetsTheTargetAndOneMoreDoesNot) {
 }
 
 TEST(MultiClient, BadSettingsNameTheField) {
-  const ProtocolCosts costs = costs_of(1.0, 1.0, 10, 10);
+  const ProtocolCosts costs = synthetic_costs(1.0, 1.0, 10, 10);
   const auto plan_error = [&](auto edit) {
     SystemConfig c;
     edit(c);

@@ -2,6 +2,8 @@
 // offline, determinism, all-online fallback and contended mode.
 #include <gtest/gtest.h>
 
+#include "sim/synthetic_costs.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -13,16 +15,7 @@
 namespace pinfer::sim {
 namespace {
 
-// Offline: `offline_s` of client compute. Online: `online_s` of server compute.
-ProtocolCosts synthetic_costs(double offline_s, double online_s, uint64_t client_bytes,
-                              uint64_t server_bytes) {
-  ProtocolCosts c;
-  c.offline.push_back(CostStep::compute("offline work", Party::client, Category::other, offline_s));
-  c.online.push_back(CostStep::compute("online work", Party::server, Category::other, online_s));
-  c.client_storage_bytes = client_bytes;
-  c.server_storage_bytes = server_bytes;
-  return c;
-}
+using test::synthetic_costs;
 
 SystemConfig config_with_storage(uint64_t client_bytes, uint64_t server_bytes, double hours) {
   SystemConfig cfg;
