@@ -1,5 +1,5 @@
 #pragma once
-// Typed errors shared by every layer (see ../shared/STYLE.md, "Errors").
+// Typed errors shared by every layer (docs/ARCHITECTURE.md, "Cross-cutting rules").
 //
 // Library code throws; only boundaries (cli, the net server loop) catch. Messages name the
 // field, the value and the limit, never a secret value.

@@ -1,9 +1,10 @@
 #pragma once
-// Conversion of the published Delphi-based measurements (../shared/paper-costs, from the
+// Conversion of the published Delphi-based measurements (the JSON of the
 // artifact of Garimella et al., "Characterizing and Optimizing End-to-End Systems for Private
 // Inference", ASPLOS 2023) into cost profiles, step by step in the order the published model
-// runs them (paper-costs/README.md, "Order of steps"). The converted profiles are shipped in
-// profiles/paper/<dataset>/<network>.json so a checkout simulates without ../shared.
+// runs them (docs/SIMULATOR.md, "How the paper profiles encode the published model"). The converted
+// profiles are shipped in profiles/paper/<dataset>/<network>.json so a checkout simulates without
+// the source data.
 //
 // What the conversion encodes, so independent-mode simulation reproduces the published model:
 // - HE evaluation: a `table` step with the measured by-threads totals (layer-parallel HE) and

@@ -2,9 +2,9 @@
 // The private-inference system model: K clients (default one) and one server; per client,
 // Poisson requests queued FIFO, a precompute process filling its store and its quota of the
 // server store, and a single online process serving its requests one at a time
-// (../shared/paper-costs/README.md, "Details of the published queueing model", reproduced
-// exactly in SimMode::independent with one client). Clients share the server's CPU, storage
-// and link (docs/SIMULATOR.md, "Many clients").
+// (the published artifact of Garimella et al., ASPLOS 2023, as docs/SIMULATOR.md states it,
+// reproduced exactly in SimMode::independent with one client). Clients share the server's CPU,
+// storage and link (docs/SIMULATOR.md, "Many clients").
 //
 // plan_model() turns a cost profile and a system configuration into per-step durations and
 // resource demands once; simulate_run() runs one seeded 24 h (configurable) simulation of it.

@@ -1,8 +1,8 @@
 #pragma once
 // The simulated system: storage, links, thread counts, optimisation knobs and the model mode.
-// Defaults are the published baseline (../shared/paper-costs/README.md, "Settings"): 16 GB
-// client and 10,000 GB server storage, 500/500 Mbit/s, client 4 threads, server GC 32 threads,
-// server HE 1 thread, 24 simulated hours, precompute poll every 1 s.
+// Defaults are the published baseline (Garimella et al., ASPLOS 2023, artifact settings;
+// docs/SIMULATOR.md): 16 GB client and 10,000 GB server storage, 500/500 Mbit/s, client 4 threads,
+// server GC 32 threads, server HE 1 thread, 24 simulated hours, precompute poll every 1 s.
 #include <cstdint>
 #include <string>
 #include <string_view>
