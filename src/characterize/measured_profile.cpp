@@ -97,22 +97,53 @@ void scale(CostStep& s, double k) {
   for (double& v : s.per_layer_bytes) v *= k;
 }
 
-// Work pipelined in `chunks` equal chunks through the members of `group` (each member one party
-// or one link): the first chunk passes every member one after the other, then the other chunks
-// overlap with the slowest member setting the pace, so the phase takes
-// sum(T_i) / n + max(T_i) (n - 1) / n, the makespan of a synchronous pipeline. One chunk: the
-// members run one after the other.
-void add_pipeline(std::vector<CostStep>& steps, std::vector<CostStep> group, std::size_t chunks) {
+bool is_empty(const CostStep& s) {
+  return s.kind == sim::StepKind::compute ? !(s.seconds > 0) : !(s.bytes > 0);
+}
+
+// Appends one group of lanes: the lanes start together; within a lane each step starts when the
+// previous one ends (CostStep::follows_previous). Empty steps are left out.
+void add_lanes(std::vector<CostStep>& steps, std::vector<std::vector<CostStep>> lanes) {
+  bool first_of_group = true;
+  for (std::vector<CostStep>& lane : lanes) {
+    bool first_of_lane = true;
+    for (CostStep& s : lane) {
+      if (is_empty(s)) continue;
+      s.overlaps_previous = first_of_lane && !first_of_group;
+      s.follows_previous = !first_of_lane;
+      first_of_lane = first_of_group = false;
+      steps.push_back(std::move(s));
+    }
+  }
+}
+
+std::vector<std::vector<CostStep>> one_step_lanes(std::vector<CostStep> group) {
+  std::vector<std::vector<CostStep>> lanes;
+  for (CostStep& s : group) lanes.push_back({std::move(s)});
+  return lanes;
+}
+
+// Work pipelined in `chunks` equal chunks through the lanes of a group (a lane: one party's or
+// one link's work on a chunk, possibly a chain of steps): the first chunk passes every lane one
+// after the other, then the other chunks overlap with the slowest lane setting the pace, so the
+// phase takes sum(T_i) / n + max(T_i) (n - 1) / n, the makespan of a synchronous pipeline. One
+// chunk: the lanes run one after the other.
+void add_pipeline(std::vector<CostStep>& steps, std::vector<std::vector<CostStep>> lanes,
+                  std::size_t chunks) {
   const double first = 1.0 / static_cast<double>(std::max<std::size_t>(1, chunks));
-  for (const CostStep& s : group) {
-    CostStep head = s;
-    scale(head, first);
-    if (chunks > 1) head.label += " (first chunk)";
-    add_group(steps, {std::move(head)});
+  for (const std::vector<CostStep>& lane : lanes) {
+    for (const CostStep& s : lane) {
+      CostStep head = s;
+      scale(head, first);
+      if (chunks > 1) head.label += " (first chunk)";
+      add_group(steps, {std::move(head)});
+    }
   }
   if (chunks <= 1) return;
-  for (CostStep& s : group) scale(s, 1.0 - first);
-  add_group(steps, std::move(group));
+  for (std::vector<CostStep>& lane : lanes) {
+    for (CostStep& s : lane) scale(s, 1.0 - first);
+  }
+  add_lanes(steps, std::move(lanes));
 }
 
 CostStep compute(std::string label, Side side, Category category, double seconds) {
@@ -139,6 +170,10 @@ struct Transport {
                             Category::other, server_s * share));
   }
 };
+
+void set_layer(std::vector<CostStep>& group, std::size_t layer) {
+  for (CostStep& s : group) s.layer = static_cast<uint32_t>(layer);
+}
 
 double total(std::pair<double, double> b) {
   return b.first + b.second;
@@ -179,30 +214,44 @@ void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCo
                        r.require(Side::client, Component::he_decrypt)));
   add_transfers(he, "HE queries and responses", he_bytes);
   transport.add_share(he, total(he_bytes));
-  add_pipeline(steps, std::move(he), phase.layers.size());  // one linear layer per chunk
+  // one linear layer per chunk
+  add_pipeline(steps, one_step_lanes(std::move(he)), phase.layers.size());
 
-  // Garbled circuits: a pipeline over the chunks of all stages (OT, garbling, the tables on the
-  // link, storing them). One thread per side does OT and garbling in turn, so they form one
-  // step. Checked against isolated offline phases measured by `pinfer bench arrivals`
-  // (docs/perf/closed_loop.md): a strict chain of these steps per chunk would predict 0.70 s for
-  // the digits model at 100/400 Mbit/s where 0.46 s is measured; the pipeline predicts 0.41 s.
+  // Garbled circuits, chunk after chunk, each a strict chain (the protocol code and a trace of
+  // both parties, docs/perf/closed_loop.md): the evaluator (the OT receiver) extends and sends
+  // its OT message, the garbler finishes the OT and garbles the chunk, the tables cross the
+  // link, the evaluator stores them, and only then starts the next chunk. A chain of chains is
+  // the sum of its steps. The transport CPU (TLS, framing, copies) runs while the bytes it
+  // carries are on the link, so it overlaps the transfers.
   const Side garbler = sg ? Side::server : Side::client;
   const Side evaluator = sg ? Side::client : Side::server;
+  const std::string g_name(to_string(garbler)), e_name(to_string(evaluator));
   const auto gc_bytes = r.bytes("offline/gc");
+  // SG: the client (evaluator) sends OT messages up and receives tables down; CG the reverse.
+  const auto ot_bytes = sg ? std::pair{gc_bytes.first, 0.0} : std::pair{0.0, gc_bytes.second};
+  const auto table_bytes = sg ? std::pair{0.0, gc_bytes.second} : std::pair{gc_bytes.first, 0.0};
+  add_group(steps, {compute(e_name + " OT", evaluator, Category::ot,
+                            r.require(evaluator, Component::ot))});
+  std::vector<CostStep> ot_msgs;
+  add_transfers(ot_msgs, "OT extension messages", ot_bytes);
+  transport.add_share(ot_msgs, total(ot_bytes));
+  add_group(steps, std::move(ot_msgs));
+  add_group(steps,
+            {compute(g_name + " OT + garbling", garbler, Category::gc,
+                     r.require(garbler, Component::ot) + r.require(garbler, Component::garble)),
+             compute(g_name + " store writes", garbler, Category::other,
+                     r.optional(garbler, Component::store_write))});
+  std::vector<CostStep> tables;
+  add_transfers(tables, "garbled tables", table_bytes);
+  transport.add_share(tables, total(table_bytes));
+  add_group(steps, std::move(tables));
+  add_group(steps, {compute(e_name + " store writes", evaluator, Category::other,
+                            r.optional(evaluator, Component::store_write))});
   const auto done_bytes = r.bytes("offline/done");
-  std::vector<CostStep> gc;
-  gc.push_back(compute(std::string(to_string(garbler)) + " OT + garbling", garbler, Category::gc,
-                       r.require(garbler, Component::ot) + r.require(garbler, Component::garble)));
-  gc.push_back(compute(std::string(to_string(evaluator)) + " OT", evaluator, Category::ot,
-                       r.require(evaluator, Component::ot)));
-  gc.push_back(compute("client store writes", Side::client, Category::other,
-                       r.optional(Side::client, Component::store_write)));
-  gc.push_back(compute("server store writes", Side::server, Category::other,
-                       r.optional(Side::server, Component::store_write)));
-  add_transfers(gc, "garbled circuits, OT and cost report",
-                {gc_bytes.first + done_bytes.first, gc_bytes.second + done_bytes.second});
-  transport.add_share(gc, total(gc_bytes) + total(done_bytes));
-  add_pipeline(steps, std::move(gc), phase.gc_chunks);
+  std::vector<CostStep> done;
+  add_transfers(done, "cost report", done_bytes);
+  transport.add_share(done, total(done_bytes));
+  add_group(steps, std::move(done));
 }
 
 void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t stages,
@@ -247,33 +296,73 @@ void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t
     linear.layer = static_cast<uint32_t>(si);
     add_group(steps, {std::move(linear)});
     if (si + 1 == stages) break;  // the last stage is linear only
-    // The server's second thread sends stage inputs chunk after chunk while the peer works on
-    // the previous chunk and the server consumes the answers.
-    std::vector<CostStep> gc;
-    if (sg) {
-      gc.push_back(compute(stage + ": server input labels", Side::server, Category::gc,
-                           r.layer(si, Side::server, Component::gc_input_labels)));
-      gc.push_back(compute(stage + ": client GC evaluation", Side::client, Category::gc,
-                           r.layer(si, Side::client, Component::gc_evaluate)));
-      gc.push_back(compute(stage + ": server output decoding", Side::server, Category::gc,
-                           r.layer(si, Side::server, Component::output)));
-    } else {
-      gc.push_back(compute(stage + ": server input flips", Side::server, Category::gc,
-                           r.layer(si, Side::server, Component::gc_input_flips)));
-      gc.push_back(compute(stage + ": client flip labels", Side::client, Category::gc,
-                           r.layer(si, Side::client, Component::gc_flip_labels)));
-      gc.push_back(compute(stage + ": server GC evaluation", Side::server, Category::gc,
-                           r.layer(si, Side::server, Component::gc_evaluate)));
-    }
-    gc.push_back(compute(stage + ": client store reads", Side::client, Category::other,
-                         r.layer(si, Side::client, Component::store_read)));
-    gc.push_back(compute(stage + ": server store reads", Side::server, Category::other,
-                         r.layer(si, Side::server, Component::store_read)));
     const auto stage_bytes = r.bytes("online/stage" + std::to_string(si));
-    add_transfers(gc, stage + " labels and bits", stage_bytes);
-    transport.add_share(gc, total(stage_bytes));
-    for (CostStep& s : gc) s.layer = static_cast<uint32_t>(si);
-    add_pipeline(steps, std::move(gc), r.chunks(si));
+    const std::size_t chunks = r.chunks(si);
+    const double first = 1.0 / static_cast<double>(chunks), rest = 1.0 - first;
+    const auto part = [](CostStep s, double k) {
+      scale(s, k);
+      return s;
+    };
+    std::vector<CostStep> head, tail;
+    std::vector<std::vector<CostStep>> lanes;
+    std::vector<CostStep> transports;
+    transport.add_share(transports, total(stage_bytes));
+    if (sg) {
+      // A second server thread prepares and sends the input labels of every chunk ahead; the
+      // client reads a chunk's labels, evaluates it and sends its output bits, chunk after
+      // chunk (a chain: the client reads its paced downlink only between evaluations); the
+      // server decodes each chunk's outputs as they come. So the client's chain sets the pace,
+      // with the server's label preparation before it and one chunk's decoding after it.
+      const CostStep labels = compute(stage + ": server input labels", Side::server, Category::gc,
+                                      r.layer(si, Side::server, Component::gc_input_labels));
+      const CostStep decode = compute(stage + ": server output decoding", Side::server,
+                                      Category::gc, r.layer(si, Side::server, Component::output));
+      head.push_back(part(labels, first));
+      tail.push_back(part(decode, first));
+      if (chunks > 1) {
+        head.back().label += " (first chunk)";
+        tail.back().label += " (last chunk)";
+      }
+      lanes.push_back(
+          {CostStep::transfer(stage + " input labels (down)", Party::server, stage_bytes.second),
+           compute(stage + ": client GC evaluation", Side::client, Category::gc,
+                   r.layer(si, Side::client, Component::gc_evaluate)),
+           compute(stage + ": client store reads", Side::client, Category::other,
+                   r.layer(si, Side::client, Component::store_read)),
+           CostStep::transfer(stage + " output bits (up)", Party::client, stage_bytes.first)});
+      lanes.push_back({part(labels, rest)});
+      lanes.push_back({part(decode, rest)});
+      lanes.push_back({compute(stage + ": server store reads", Side::server, Category::other,
+                               r.layer(si, Side::server, Component::store_read))});
+      for (CostStep& t : transports) lanes.push_back({std::move(t)});
+      set_layer(head, si);
+      set_layer(tail, si);
+      for (auto& lane : lanes) set_layer(lane, si);
+      add_group(steps, std::move(head));
+      add_lanes(steps, std::move(lanes));
+      add_group(steps, std::move(tail));
+    } else {
+      // A second server thread sends the flips of every chunk ahead; the client derives a
+      // chunk's flip labels and sends them (a chain on the client), while the server evaluates
+      // the previous chunk: a pipeline of the client's chain and the server's evaluation.
+      lanes.push_back(
+          {compute(stage + ": server input flips", Side::server, Category::gc,
+                   r.layer(si, Side::server, Component::gc_input_flips)),
+           CostStep::transfer(stage + " input flips (down)", Party::server, stage_bytes.second)});
+      lanes.push_back(
+          {compute(stage + ": client flip labels", Side::client, Category::gc,
+                   r.layer(si, Side::client, Component::gc_flip_labels)),
+           CostStep::transfer(stage + " flip labels (up)", Party::client, stage_bytes.first)});
+      lanes.push_back({compute(stage + ": server GC evaluation", Side::server, Category::gc,
+                               r.layer(si, Side::server, Component::gc_evaluate)),
+                       compute(stage + ": server store reads", Side::server, Category::other,
+                               r.layer(si, Side::server, Component::store_read))});
+      lanes.push_back({compute(stage + ": client store reads", Side::client, Category::other,
+                               r.layer(si, Side::client, Component::store_read))});
+      for (CostStep& t : transports) lanes.push_back({std::move(t)});
+      for (auto& lane : lanes) set_layer(lane, si);
+      add_pipeline(steps, std::move(lanes), chunks);
+    }
   }
   const auto output_bytes = r.bytes("online/output");
   const auto done_bytes = r.bytes("online/done");

@@ -18,9 +18,12 @@ TokenBucket::TokenBucket(double rate_bytes_per_s, double depth_bytes, Clock::tim
 
 TokenBucket TokenBucket::for_mbps(double mbps, Clock::time_point now) {
   const double rate = mbps * 1e6 / 8;
-  // 10 ms of traffic keeps pacing smooth at any rate; 64 KiB keeps writes efficient when the
-  // rate is low.
-  const double depth = std::max(rate * 0.010, 65536.0);
+  // 2 ms of traffic: an emulated link idle for a while then grants at most two depths (about
+  // 4 ms) of burst, as a real link grants none; closed-loop runs alternate directions chunk
+  // after chunk and a 10 ms depth ran their links 10-20% above the configured rate
+  // (docs/perf/closed_loop.md). Sleeps of 2 ms are well above the scheduler's granularity.
+  // 16 KiB (one TLS record) keeps writes efficient when the rate is low.
+  const double depth = std::max(rate * 0.002, 16384.0);
   return TokenBucket(rate, depth, now);
 }
 

@@ -35,10 +35,11 @@ E parse_enum(const Json& j, std::string_view path,
 
 CostStep parse_step(const Json& j, const std::string& path) {
   detail::require_object(j, path);
-  detail::reject_unknown_keys(j, path,
-                              {"label", "party", "kind", "category", "layer", "seconds", "scaling",
-                               "threads", "seconds_by_threads", "per_layer_seconds", "bytes",
-                               "direction", "per_layer_bytes", "overlaps_previous"});
+  detail::reject_unknown_keys(
+      j, path,
+      {"label", "party", "kind", "category", "layer", "seconds", "scaling", "threads",
+       "seconds_by_threads", "per_layer_seconds", "bytes", "direction", "per_layer_bytes",
+       "overlaps_previous", "follows_previous"});
   CostStep s;
   s.label = detail::string(detail::field(j, "label", path), detail::join(path, "label"), 256);
   s.party = parse_enum<Party>(detail::field(j, "party", path), detail::join(path, "party"),
@@ -55,6 +56,13 @@ CostStep parse_step(const Json& j, const std::string& path) {
   }
   if (const Json* o = detail::optional_field(j, "overlaps_previous")) {
     s.overlaps_previous = detail::boolean(*o, detail::join(path, "overlaps_previous"));
+  }
+  if (const Json* o = detail::optional_field(j, "follows_previous")) {
+    s.follows_previous = detail::boolean(*o, detail::join(path, "follows_previous"));
+    if (s.follows_previous && s.overlaps_previous) {
+      detail::fail(detail::join(path, "follows_previous"),
+                   "a step either overlaps or follows the previous one, not both");
+    }
   }
   if (const Json* l = detail::optional_field(j, "layer")) {
     s.layer = static_cast<uint32_t>(
@@ -152,6 +160,10 @@ std::vector<CostStep> parse_phase(const Json& j, const std::string& path) {
     detail::fail(detail::join(detail::index(path, 0), "overlaps_previous"),
                  "the first step of a phase has no previous step to overlap");
   }
+  if (!steps.empty() && steps.front().follows_previous) {
+    detail::fail(detail::join(detail::index(path, 0), "follows_previous"),
+                 "the first step of a phase has no previous step to follow");
+  }
   return steps;
 }
 
@@ -181,6 +193,7 @@ Json step_to_json(const CostStep& s) {
   j["category"] = std::string(to_string(s.category));
   if (s.layer) j["layer"] = *s.layer;
   if (s.overlaps_previous) j["overlaps_previous"] = true;
+  if (s.follows_previous) j["follows_previous"] = true;
   if (s.kind == StepKind::compute) {
     j["seconds"] = s.seconds;
     j["scaling"] = std::string(to_string(s.scaling));

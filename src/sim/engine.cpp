@@ -28,6 +28,12 @@ void Engine::spawn(Task task) {
   schedule(now_, h);
 }
 
+void Engine::start(Task& task) {
+  PINFER_ASSERT(task.handle_ && !task.handle_.done());
+  task.handle_.promise().engine = this;
+  schedule(now_, task.handle_);
+}
+
 void Engine::push(Event e) {
   heap_.push_back(e);
   std::push_heap(heap_.begin(), heap_.end(), Later{});

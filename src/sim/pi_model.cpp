@@ -62,13 +62,15 @@ double scaled_compute_seconds(const CostStep& s, uint32_t k, HeModel he_model) {
 PhasePlan plan_phase(const std::vector<CostStep>& steps, const SystemConfig& c) {
   PhasePlan phase;
   phase.steps.reserve(steps.size());
-  double group_seconds = 0.0;  // the longest step of the current group of overlapping steps
+  double group_seconds = 0.0;  // the longest lane of the current group of overlapping steps
+  double lane_seconds = 0.0;   // the current lane: a step and the steps that follow it
   for (const CostStep& s : steps) {
     PlannedStep p;
     p.label = s.label;
     p.category = s.category;
     p.seconds = step_seconds(s, c);
     p.overlaps_previous = s.overlaps_previous && !phase.steps.empty();
+    p.follows_previous = s.follows_previous && !phase.steps.empty();
     if (s.kind == StepKind::compute) {
       p.resource = s.party == Party::client ? ResourceId::client_cpu : ResourceId::server_cpu;
       // A step using k threads occupies k cores; squeezed below k it slows proportionally.
@@ -81,11 +83,12 @@ PhasePlan plan_phase(const std::vector<CostStep>& steps, const SystemConfig& c) 
       p.max_rate = bytes_per_s(up ? c.uplink_mbps : c.downlink_mbps) * c.bandwidth_speedup;
       p.work = s.bytes;
     }
-    if (!p.overlaps_previous) {
+    if (!p.overlaps_previous && !p.follows_previous) {
       phase.seconds += group_seconds;
       group_seconds = 0.0;
     }
-    group_seconds = std::max(group_seconds, p.seconds);
+    lane_seconds = p.follows_previous ? lane_seconds + p.seconds : p.seconds;
+    group_seconds = std::max(group_seconds, lane_seconds);
     phase.steps.push_back(std::move(p));
   }
   phase.seconds += group_seconds;
@@ -266,6 +269,47 @@ class PiSystem {
     void await_resume() const noexcept {}
   };
 
+  // One lane of a group: steps [first, last) one after the other, then the join is told.
+  Task run_lane(Client& c, const std::vector<PlannedStep>& steps, std::size_t first,
+                std::size_t last, Join& join) {
+    for (std::size_t i = first; i < last; ++i) {
+      if (steps[i].work <= 0.0) continue;
+      const Target t = target(c, steps[i].resource);
+      co_await t.resource->use(steps[i].work, steps[i].max_rate, t.group);
+    }
+    join.done();
+  }
+
+  // Starts the lanes of steps [first, last) together; resumes the process when all are done.
+  struct LanesStart {
+    PiSystem* system;
+    Client* client;
+    const std::vector<PlannedStep>* steps;
+    std::size_t first, last;
+    Join join;
+    std::vector<Task> lanes_running;  // owned here, so each frame is freed with this awaiter
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+      join.engine = &system->engine_;
+      join.parent = h;
+      std::vector<std::pair<std::size_t, std::size_t>> lanes;
+      for (std::size_t i = first; i < last; ++i) {
+        if ((*steps)[i].follows_previous && i > first) {
+          lanes.back().second = i + 1;
+        } else {
+          lanes.emplace_back(i, i + 1);
+        }
+      }
+      join.pending = static_cast<uint32_t>(lanes.size());
+      lanes_running.reserve(lanes.size());
+      for (const auto& [a, b] : lanes) {
+        lanes_running.push_back(system->run_lane(*client, *steps, a, b, join));
+        system->engine_.start(lanes_running.back());
+      }
+    }
+    void await_resume() const noexcept {}
+  };
+
   Task run_phase(Client& c, const PhasePlan& phase) {
     if (plan_.mode == SimMode::independent) {
       // No contention: the phase takes the sum of its (group) durations, as the published
@@ -276,10 +320,16 @@ class PiSystem {
     const std::vector<PlannedStep>& steps = phase.steps;
     for (std::size_t i = 0; i < steps.size();) {
       std::size_t j = i + 1;
-      while (j < steps.size() && steps[j].overlaps_previous) ++j;
+      bool lanes = false;
+      while (j < steps.size() && (steps[j].overlaps_previous || steps[j].follows_previous)) {
+        lanes = lanes || steps[j].follows_previous;
+        ++j;
+      }
       if (j == i + 1) {
         const Target t = target(c, steps[i].resource);
         co_await t.resource->use(steps[i].work, steps[i].max_rate, t.group);
+      } else if (lanes) {
+        co_await LanesStart{this, &c, &steps, i, j, {}, {}};
       } else {
         co_await GroupStart{this, &c, &steps, i, j, {}};
       }

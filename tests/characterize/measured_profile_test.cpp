@@ -16,6 +16,7 @@
 #include "pinfer/protocol/inference_server.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/sim/cost_profile.hpp"
+#include "pinfer/sim/pi_model.hpp"
 #include "protocol/session_util.hpp"
 #include "protocol/test_models.hpp"
 
@@ -158,8 +159,9 @@ const sim::CostStep& step(const std::vector<sim::CostStep>& steps, const std::st
   return *it;
 }
 
-// A pipeline of n chunks: the first chunk passes each member in turn, the other n - 1 overlap.
-TEST(MeasuredProfile, PipelinedWorkIsAFirstChunkThenAnOverlappingGroup) {
+// A pipeline of n chunks: the first chunk passes each member in turn, the other n - 1 overlap;
+// chains where one party finishes a chunk before its next.
+TEST(MeasuredProfile, StepsFollowHowTheProtocolOrdersWork) {
   const auto [pre, run] = synthetic_reports();
   const auto m = characterize::to_protocol_costs(pre, run, ProtocolKind::server_garbler);
   const auto& off = m.costs.offline;
@@ -174,19 +176,50 @@ TEST(MeasuredProfile, PipelinedWorkIsAFirstChunkThenAnOverlappingGroup) {
   const auto& eval = step(off, "server HE evaluation");
   EXPECT_TRUE(eval.overlaps_previous);
   EXPECT_NEAR(eval.seconds, 1.0, 1e-12);
-  // Offline GC reported no chunk count: its members run one after the other.
-  EXPECT_FALSE(step(off, "client OT").overlaps_previous);
-  // Online stage 0 ran in 4 chunks.
+  // Offline GC: a strict chain per chunk, so each member starts a group of its own (the
+  // transport CPU overlaps the transfer it carries).
+  for (const char* label : {"client OT", "OT extension messages (up)", "server OT + garbling",
+                            "garbled tables (down)", "client store writes"}) {
+    EXPECT_FALSE(step(off, label).overlaps_previous) << label;
+    EXPECT_FALSE(step(off, label).follows_previous) << label;
+  }
+  EXPECT_NEAR(step(off, "server OT + garbling").seconds, 1.25, 1e-12);
+  EXPECT_EQ(step(off, "OT extension messages (up)").bytes, 500);
+  EXPECT_EQ(step(off, "garbled tables (down)").bytes, 5500);
+  // Online stage 0 ran in 4 chunks: the server prepares the first chunk's labels, then the
+  // client's chain (labels on the link, evaluation, reads, output bits) runs beside the server's
+  // other label preparation and decoding, then the last chunk is decoded.
   const auto& on = m.costs.online;
-  const auto& gc_head = step(on, "stage 0: client GC evaluation (first chunk)");
-  EXPECT_FALSE(gc_head.overlaps_previous);
-  EXPECT_NEAR(gc_head.seconds, 0.7 / 4, 1e-12);
-  const auto& gc = step(on, "stage 0: client GC evaluation");
-  EXPECT_TRUE(gc.overlaps_previous);
-  EXPECT_NEAR(gc.seconds, 0.7 * 3 / 4, 1e-12);
+  const auto& labels_head = step(on, "stage 0: server input labels (first chunk)");
+  EXPECT_FALSE(labels_head.overlaps_previous);
+  EXPECT_NEAR(labels_head.seconds, 0.2 / 4, 1e-12);
+  const auto& link = step(on, "stage 0 input labels (down)");
+  EXPECT_FALSE(link.overlaps_previous);
+  EXPECT_FALSE(link.follows_previous);
+  EXPECT_EQ(link.bytes, 700);
+  const auto& client_eval = step(on, "stage 0: client GC evaluation");
+  EXPECT_TRUE(client_eval.follows_previous);
+  EXPECT_NEAR(client_eval.seconds, 0.7, 1e-12);
+  EXPECT_TRUE(step(on, "stage 0: client store reads").follows_previous);
+  const auto& labels_rest = step(on, "stage 0: server input labels");
+  EXPECT_TRUE(labels_rest.overlaps_previous);
+  EXPECT_NEAR(labels_rest.seconds, 0.2 * 3 / 4, 1e-12);
+  EXPECT_FALSE(step(on, "stage 0: server output decoding (last chunk)").overlaps_previous);
   const auto& last = step(on, "stage 1: server linear layers on shares");
   EXPECT_FALSE(last.overlaps_previous);
   EXPECT_NEAR(last.seconds, 0.1, 1e-12);
+  // The simulator reads the chain: stage 0 alone takes its linear layers (0.2 s), the labels'
+  // first chunk, then the longest lane (0.7 + 0.04 s of the client's chain at unlimited link
+  // rate), then the last decoding chunk.
+  sim::ProtocolCosts only_stage0;
+  for (const auto& s : on) {
+    if (s.layer == 0u && s.label.starts_with("stage 0")) only_stage0.online.push_back(s);
+  }
+  only_stage0.online.front().overlaps_previous = false;
+  sim::SystemConfig config;
+  config.uplink_mbps = config.downlink_mbps = 1e9;
+  const sim::ModelPlan plan = sim::plan_model(only_stage0, config);
+  EXPECT_NEAR(plan.online.seconds, 0.2 + 0.05 + 0.74 + 0.025, 1e-6);
 }
 
 TEST(MeasuredProfile, MissingComponentIsAnErrorNamingIt) {

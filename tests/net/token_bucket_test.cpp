@@ -38,7 +38,7 @@ TEST(TokenBucket, LongTransferAveragesTheRate) {
   Clock::time_point now{};
   TokenBucket b = TokenBucket::for_mbps(100, now);  // 12.5 MB/s
   EXPECT_DOUBLE_EQ(b.rate_bytes_per_s(), 12.5e6);
-  EXPECT_DOUBLE_EQ(b.depth_bytes(), 125'000);
+  EXPECT_DOUBLE_EQ(b.depth_bytes(), 25'000);
   const Clock::time_point start = now;
   std::size_t sent = 0;
   const std::size_t total = 50'000'000;
@@ -49,12 +49,12 @@ TEST(TokenBucket, LongTransferAveragesTheRate) {
     sent += n;
   }
   const double seconds = std::chrono::duration<double>(now - start).count();
-  EXPECT_NEAR(seconds, (50e6 - 2 * 125'000) / 12.5e6, 0.001);
+  EXPECT_NEAR(seconds, (50e6 - 2 * 25'000) / 12.5e6, 0.001);
 }
 
-TEST(TokenBucket, DepthIsAtLeast64KiB) {
+TEST(TokenBucket, DepthIsAtLeast16KiB) {
   const TokenBucket slow = TokenBucket::for_mbps(1, Clock::time_point{});
-  EXPECT_DOUBLE_EQ(slow.depth_bytes(), 65536);
+  EXPECT_DOUBLE_EQ(slow.depth_bytes(), 16384);
 }
 
 TEST(TokenBucket, NonPositiveRateIsInvalidArgument) {

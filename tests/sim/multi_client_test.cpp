@@ -353,6 +353,49 @@ TEST(MultiClient, OverlappingStepsTakeTheLongestOfTheGroupInBothModes) {
   }
 }
 
+// A group of two lanes: a chain (client compute 1 s, then 2 s on the uplink) beside a server
+// step of 2.5 s. The group lasts the longest lane, 3 s, in both modes; the chained transfer
+// starts only when the compute before it ends, so a shared core slows the chain's first step.
+ProtocolCosts laned_online() {
+  ProtocolCosts c;
+  // (offline on the downlink only, so it never competes with the online steps)
+  c.offline.push_back(CostStep::transfer("a", Party::server, 1000.0));
+  c.online.push_back(CostStep::compute("chain: compute", Party::client, Category::other, 1.0));
+  c.online.push_back(CostStep::transfer("chain: send", Party::client, 62.5e6 * 2));  // 2 s
+  c.online.back().follows_previous = true;
+  c.online.push_back(CostStep::compute("beside", Party::server, Category::other, 2.5));
+  c.online.back().overlaps_previous = true;
+  c.online.push_back(CostStep::compute("after", Party::server, Category::other, 0.25));
+  c.client_storage_bytes = c.server_storage_bytes = 1;
+  return c;
+}
+
+TEST(MultiClient, ChainedStepsInAGroupRunOneAfterTheOther) {
+  SystemConfig cfg;
+  cfg.client_storage_bytes = 100;
+  cfg.sim_hours = 10;
+  cfg.uplink_mbps = 500;
+  const ModelPlan plan = plan_model(laned_online(), cfg);
+  EXPECT_DOUBLE_EQ(plan.online.seconds, 3.25);  // max(1 + 2, 2.5) + 0.25
+  for (SimMode mode : {SimMode::independent, SimMode::contended}) {
+    cfg.mode = mode;
+    const MultiClientResult r = simulate_clients(laned_online(), cfg, 0.001, 2);
+    ASSERT_GT(r.requests.size(), 10u);
+    for (const RequestRecord& q : r.requests) {
+      EXPECT_NEAR(q.end_s - q.start_s - q.offline_wait_s, 3.25, 1e-9) << to_string(mode);
+    }
+  }
+  // One shared core: the chain's compute and the server step split it for 2 s (each gets 1 s
+  // of work done), then the transfer runs 2 s beside the server's last 1.5 s: 4 s, then 0.25 s.
+  cfg.mode = SimMode::contended;
+  cfg.shared_cores = 1;
+  const MultiClientResult r = simulate_clients(laned_online(), cfg, 0.001, 2);
+  ASSERT_GT(r.requests.size(), 10u);
+  for (const RequestRecord& q : r.requests) {
+    EXPECT_NEAR(q.end_s - q.start_s - q.offline_wait_s, 4.25, 1e-9);
+  }
+}
+
 // Brute-force processor sharing with caps (water filling over every job at every event).
 std::vector<double> reference_finish(double capacity, const std::vector<double>& start,
                                      const std::vector<double>& work,
@@ -585,6 +628,31 @@ TEST(CostProfileOverlap, FirstStepMayNotOverlapAndFlagRoundTrips) {
   EXPECT_NE(message_of<FormatError>([&] {
               (void)cost_profile_from_json(bad);
             }).find("online[1].overlaps_previous"),
+            std::string::npos);
+}
+
+TEST(CostProfileOverlap, FollowsPreviousRoundTripsAndIsRefusedFirstOrWithOverlap) {
+  CostProfile p;
+  p.name = "lanes";
+  p.dataset = "test";
+  p.network = "test";
+  p.relu_count = 1;
+  p.source = {"measured", "test", "test"};
+  p.protocols["client-garbler"] = laned_online();
+  const nlohmann::json j = to_json(p);
+  const nlohmann::json& online = j["protocols"]["client-garbler"]["online"];
+  EXPECT_FALSE(online[0].contains("follows_previous"));
+  EXPECT_EQ(online[1]["follows_previous"], true);
+  EXPECT_TRUE(cost_profile_from_json(j).protocol("client-garbler").online[1].follows_previous);
+  nlohmann::json bad = j;
+  bad["protocols"]["client-garbler"]["online"][0]["follows_previous"] = true;
+  EXPECT_NE(message_of<FormatError>([&] {
+              (void)cost_profile_from_json(bad);
+            }).find("online[0].follows_previous"),
+            std::string::npos);
+  bad = j;
+  bad["protocols"]["client-garbler"]["online"][1]["overlaps_previous"] = true;
+  EXPECT_NE(message_of<FormatError>([&] { (void)cost_profile_from_json(bad); }).find("not both"),
             std::string::npos);
 }
 

@@ -4,11 +4,14 @@
 //
 // Every step is the time its party was busy on it (protocol/cost_component.hpp): thread CPU time
 // of compute, wall time of store I/O, and bytes for transfers (the simulator divides by the link
-// rate). Work the protocol pipelines (HE queries, evaluation and decryption; garbling, OT and
-// storing chunks; each garbled-circuit stage online) forms groups of steps that overlap
-// (CostStep::overlaps_previous). CPU time of a side that no component covers (framing, TLS,
-// copies) becomes a "transport" step of that side, spread over the groups by their bytes, so each
-// side's steps add up to its measured CPU time plus its store I/O.
+// rate). The steps follow how the protocol code orders work, checked by tracing both parties
+// (docs/perf/closed_loop.md): work it pipelines (HE queries, evaluation and decryption; each
+// garbled-circuit stage online) forms groups of steps that overlap
+// (CostStep::overlaps_previous), with chains inside a group where one party must finish a chunk
+// before its next (CostStep::follows_previous); the offline garbled-circuit chunks are a strict
+// chain of OT, garbling, tables on the link and storing them. CPU time of a side that no component
+// covers (framing, TLS, copies) becomes a "transport" step of that side, spread over the groups by
+// their bytes, so each side's steps add up to its measured CPU time plus its store I/O.
 #include <cstdint>
 #include <string>
 #include <vector>

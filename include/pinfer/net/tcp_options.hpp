@@ -26,8 +26,8 @@ struct TcpOptions {
   // kernel's autotuning. Large buffers keep loopback and fast links saturated.
   int socket_buffer_bytes = 4 << 20;
   // Bandwidth shaping of this side's sends in Mbit/s (10^6 bits/s); 0 = unshaped. A token
-  // bucket meters every byte on the wire (headers included); its depth is 10 ms of traffic at
-  // this rate but at least 64 KiB, so bursts above the rate are at most that large.
+  // bucket meters every byte on the wire (headers included); its depth is 2 ms of traffic at
+  // this rate but at least 16 KiB, so bursts above the rate are at most twice that large.
   double send_rate_mbps = 0;
   // Pacing of this side's reads in Mbit/s (payload bytes handed to the caller); 0 = unpaced.
   // A client that paces both directions emulates its own access link against any server: the

@@ -18,7 +18,7 @@ class TokenBucket {
   // Throws InvalidArgument unless rate_bytes_per_s > 0 and depth_bytes > 0 (both finite).
   TokenBucket(double rate_bytes_per_s, double depth_bytes, Clock::time_point now);
   // The bucket TcpOptions::send_rate_mbps describes: rate mbps * 10^6 / 8 bytes/s, depth
-  // 10 ms of that but at least 64 KiB.
+  // 2 ms of that but at least 16 KiB.
   [[nodiscard]] static TokenBucket for_mbps(double mbps, Clock::time_point now);
 
   // How long to wait from `now` until the balance is non-negative (zero if it already is).

@@ -61,6 +61,12 @@ struct CostStep {
   // has finished. The first step of a phase may not set it. JSON key "overlaps_previous",
   // written only when true.
   bool overlaps_previous = false;
+  // The step belongs to the previous step's group but starts when that step ends: a chain
+  // inside a group (one party's or one link's work that must wait for the previous step while
+  // other members of the group run beside it). Steps of a group joined this way form lanes; the
+  // group ends when its last lane does. Not allowed on the first step of a phase, nor together
+  // with overlaps_previous. JSON key "follows_previous", written only when true.
+  bool follows_previous = false;
 
   [[nodiscard]] static CostStep compute(std::string label, Party party, Category category,
                                         double seconds);

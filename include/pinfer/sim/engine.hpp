@@ -99,6 +99,11 @@ class Engine {
 
   // Starts `task` as a top-level process at the current time; the engine owns it.
   void spawn(Task task);
+  // Starts `task` at the current time as a process the caller keeps: it must outlive the
+  // process (destroying a finished Task frees it). Concurrent sub-processes of one parent
+  // (e.g. the lanes of a group of steps) are started this way, so their frames are released
+  // when the parent moves on, not when the engine ends.
+  void start(Task& task);
 
   // Resumes `h` at time `at` (>= now). Used by awaitables and resources.
   void schedule(double at, std::coroutine_handle<> h);

@@ -28,12 +28,14 @@ struct PlannedStep {
   double work = 0.0;               // contended mode: core-seconds or bytes
   double max_rate = 0.0;           // contended mode: cores (threads) or link bytes/s
   bool overlaps_previous = false;  // starts with the previous step (CostStep::overlaps_previous)
+  bool follows_previous = false;   // same group, starts when the previous step ends
 };
 
 struct PhasePlan {
   std::vector<PlannedStep> steps;
-  // Sum over groups of overlapping steps of the longest member's duration, in profile order
-  // (without overlaps: the sum of step durations, the published model).
+  // Sum over groups of overlapping steps of the longest lane's duration (a lane: a step and
+  // the steps that follow it), in profile order (without overlaps: the sum of step durations,
+  // the published model).
   double seconds = 0.0;
 };
 
