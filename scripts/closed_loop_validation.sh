@@ -55,17 +55,23 @@ if [[ $which == resnet32 || $which == all ]]; then
 fi
 
 /usr/bin/python3 - "$out" <<'PY'
-import json, pathlib, sys
+import json, pathlib, statistics, sys
 rows = []
 for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     j = json.loads(f.read_text())
     m, s = j["rates"][0], j["simulated"]["rates"][0]
     st = j["settings"]
+    sim = j["simulated"]
     rows.append(f"| {f.stem} | {st['clients']} | {st['rate']} | {j['arrivals']} | "
                 f"{m['mean_latency_s']:.3f} | {s['mean_latency_s']:.3f} | {100*j['relative_error_mean']:+.1f}% | "
                 f"{m['p99_latency_s']:.3f} | {s['p99_latency_s']:.3f} | {100*j['relative_error_p99']:+.1f}% | "
-                f"{m['mean_offline_wait_s']:.3f} / {s['mean_offline_wait_s']:.3f} | {j['wrong_results']} |")
-print("| case | K | rate/client | requests | mean measured (s) | mean simulated (s) | error | p99 measured (s) | p99 simulated (s) | error | offline wait meas. / sim. (s) | wrong |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+                f"{m['mean_offline_wait_s']:.3f} / {s['mean_offline_wait_s']:.3f} | "
+                f"{m['mean_online_s']:.3f} / {s['mean_online_s']:.3f} | "
+                f"{statistics.median(j['offline_phase_s']):.3f} / {sim['offline_phase_alone_s']:.3f} | "
+                f"{j['wrong_results']} |")
+print("| case | K | rate/client (1/s) | requests | mean measured (s) | mean simulated (s) | error | "
+      "p99 measured (s) | p99 simulated (s) | error | offline wait meas. / sim. (s) | "
+      "online meas. / sim. (s) | offline phase: median meas. / sim. alone (s) | wrong |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))
 PY

@@ -1,5 +1,8 @@
 #include "pinfer/characterize/measure_once.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 
@@ -11,26 +14,50 @@ FloatTensor sample_input(const nn::LoweredModel& model, Prg& prg) {
   return x;
 }
 
+namespace {
+
+// The report whose phase (offline or online) took the median wall time.
+protocol::CostReport median_by(std::vector<protocol::CostReport> reports,
+                               protocol::PhaseCost protocol::CostReport::*phase) {
+  const auto mid = reports.begin() + static_cast<std::ptrdiff_t>(reports.size() / 2);
+  std::nth_element(reports.begin(), mid, reports.end(), [&](const auto& a, const auto& b) {
+    return (a.*phase).seconds < (b.*phase).seconds;
+  });
+  return std::move(*mid);
+}
+
+}  // namespace
+
 MeasuredRun measure_once(Channel& channel, protocol::PrecomputeStore& store,
                          protocol::ClientOptions options, const nn::LoweredModel& model,
-                         const FloatTensor& input) {
+                         const FloatTensor& input, unsigned warmups, unsigned runs) {
   if (!options.protocol) throw InvalidArgument("measure_once needs the protocol to measure");
+  if (runs == 0) throw InvalidArgument("measure_once needs at least one run to measure");
   const protocol::ProtocolKind kind = *options.protocol;
-  MeasuredRun m;
+  const RingTensor expect = nn::run_fixed_point(model, nn::encode_input(model, input));
+  std::vector<protocol::CostReport> offline, online;
   {
     protocol::InferenceClient client(channel, store, std::move(options));
-    m.offline = client.precompute();
-    m.online = client.infer(input, /*allow_on_demand=*/false);
+    for (unsigned run = 0; run < warmups + runs; ++run) {
+      protocol::CostReport pre = client.precompute();
+      protocol::CostReport inf = client.infer(input, /*allow_on_demand=*/false);
+      if (inf.logits_ring != expect.values()) {
+        throw ProtocolError(std::string(to_string(kind)) +
+                            ": private logits differ from the fixed-point engine");
+      }
+      if (run < warmups) continue;
+      inf.offline = pre.offline;
+      inf.client_storage_bytes = pre.client_storage_bytes;
+      inf.server_storage_bytes = pre.server_storage_bytes;
+      offline.push_back(std::move(pre));
+      online.push_back(std::move(inf));
+    }
     client.close();
   }
-  const RingTensor expect = nn::run_fixed_point(model, nn::encode_input(model, input));
-  if (m.online.logits_ring != expect.values()) {
-    throw ProtocolError(std::string(to_string(kind)) +
-                        ": private logits differ from the fixed-point engine");
-  }
+  MeasuredRun m;
+  m.offline = median_by(std::move(offline), &protocol::CostReport::offline);
+  m.online = median_by(std::move(online), &protocol::CostReport::online);
   m.online.offline = m.offline.offline;
-  m.online.client_storage_bytes = m.offline.client_storage_bytes;
-  m.online.server_storage_bytes = m.offline.server_storage_bytes;
   m.costs = to_protocol_costs(m.offline, m.online, kind);
   return m;
 }

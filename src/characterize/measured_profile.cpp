@@ -218,11 +218,13 @@ void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCo
   add_pipeline(steps, one_step_lanes(std::move(he)), phase.layers.size());
 
   // Garbled circuits, chunk after chunk, each a strict chain (the protocol code and a trace of
-  // both parties, docs/perf/closed_loop.md): the evaluator (the OT receiver) extends and sends
-  // its OT message, the garbler finishes the OT and garbles the chunk, the tables cross the
-  // link, the evaluator stores them, and only then starts the next chunk. A chain of chains is
-  // the sum of its steps. The transport CPU (TLS, framing, copies) runs while the bytes it
-  // carries are on the link, so it overlaps the transfers.
+  // both parties, docs/perf/closed_loop.md): the OT, then the garbler garbles the chunk, the
+  // tables cross the link, the evaluator stores them, and only then starts the next chunk. A
+  // chain of chains is the sum of its steps. Within the OT, IKNP works in sub-chunks of
+  // ot::kCotChunkOts: the receiver (the evaluator) computes and sends one while the sender (the
+  // garbler) takes in the previous one, so both parties' OT compute overlaps the OT messages on
+  // the link. The transport CPU (TLS, framing, copies) runs while the bytes it carries are on
+  // the link, so it overlaps the transfers.
   const Side garbler = sg ? Side::server : Side::client;
   const Side evaluator = sg ? Side::client : Side::server;
   const std::string g_name(to_string(garbler)), e_name(to_string(evaluator));
@@ -230,17 +232,19 @@ void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCo
   // SG: the client (evaluator) sends OT messages up and receives tables down; CG the reverse.
   const auto ot_bytes = sg ? std::pair{gc_bytes.first, 0.0} : std::pair{0.0, gc_bytes.second};
   const auto table_bytes = sg ? std::pair{0.0, gc_bytes.second} : std::pair{gc_bytes.first, 0.0};
-  add_group(steps, {compute(e_name + " OT", evaluator, Category::ot,
-                            r.require(evaluator, Component::ot))});
-  std::vector<CostStep> ot_msgs;
-  add_transfers(ot_msgs, "OT extension messages", ot_bytes);
-  transport.add_share(ot_msgs, total(ot_bytes));
-  add_group(steps, std::move(ot_msgs));
-  add_group(steps,
-            {compute(g_name + " OT + garbling", garbler, Category::gc,
-                     r.require(garbler, Component::ot) + r.require(garbler, Component::garble)),
-             compute(g_name + " store writes", garbler, Category::other,
-                     r.optional(garbler, Component::store_write))});
+  std::vector<CostStep> ot;
+  ot.push_back(
+      compute(e_name + " OT", evaluator, Category::ot, r.require(evaluator, Component::ot)));
+  ot.push_back(compute(g_name + " OT", garbler, Category::ot, r.require(garbler, Component::ot)));
+  add_transfers(ot, "OT extension messages", ot_bytes);
+  transport.add_share(ot, total(ot_bytes));
+  add_group(steps, std::move(ot));
+  // The garbler writes what it keeps of a chunk (decode bits, its labels) right after garbling
+  // it, on the same thread.
+  add_group(steps, {compute(g_name + " garbling", garbler, Category::gc,
+                            r.require(garbler, Component::garble))});
+  add_group(steps, {compute(g_name + " store writes", garbler, Category::other,
+                            r.optional(garbler, Component::store_write))});
   std::vector<CostStep> tables;
   add_transfers(tables, "garbled tables", table_bytes);
   transport.add_share(tables, total(table_bytes));
@@ -298,49 +302,34 @@ void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t
     if (si + 1 == stages) break;  // the last stage is linear only
     const auto stage_bytes = r.bytes("online/stage" + std::to_string(si));
     const std::size_t chunks = r.chunks(si);
-    const double first = 1.0 / static_cast<double>(chunks), rest = 1.0 - first;
-    const auto part = [](CostStep s, double k) {
-      scale(s, k);
-      return s;
-    };
-    std::vector<CostStep> head, tail;
     std::vector<std::vector<CostStep>> lanes;
     std::vector<CostStep> transports;
     transport.add_share(transports, total(stage_bytes));
     if (sg) {
-      // A second server thread prepares and sends the input labels of every chunk ahead; the
-      // client reads a chunk's labels, evaluates it and sends its output bits, chunk after
-      // chunk (a chain: the client reads its paced downlink only between evaluations); the
-      // server decodes each chunk's outputs as they come. So the client's chain sets the pace,
-      // with the server's label preparation before it and one chunk's decoding after it.
-      const CostStep labels = compute(stage + ": server input labels", Side::server, Category::gc,
-                                      r.layer(si, Side::server, Component::gc_input_labels));
-      const CostStep decode = compute(stage + ": server output decoding", Side::server,
-                                      Category::gc, r.layer(si, Side::server, Component::output));
-      head.push_back(part(labels, first));
-      tail.push_back(part(decode, first));
-      if (chunks > 1) {
-        head.back().label += " (first chunk)";
-        tail.back().label += " (last chunk)";
-      }
+      // A second server thread prepares and sends the input labels of every chunk ahead, so
+      // they keep arriving while the client evaluates; the client evaluates a chunk (reading
+      // its tables) and sends its output bits, chunk after chunk; the server decodes each
+      // chunk's outputs as they come. A pipeline: the labels on the link beside the client's
+      // chain. (The emulated downlink paces the client's reads and so keeps delivering while the
+      // client computes only for its burst, 2 ms of rate per gap; a real link fills the socket
+      // buffer meanwhile. docs/perf/closed_loop.md, "Tracing the phases".)
+      lanes.push_back({compute(stage + ": server input labels", Side::server, Category::gc,
+                               r.layer(si, Side::server, Component::gc_input_labels))});
       lanes.push_back(
-          {CostStep::transfer(stage + " input labels (down)", Party::server, stage_bytes.second),
-           compute(stage + ": client GC evaluation", Side::client, Category::gc,
+          {CostStep::transfer(stage + " input labels (down)", Party::server, stage_bytes.second)});
+      lanes.push_back(
+          {compute(stage + ": client GC evaluation", Side::client, Category::gc,
                    r.layer(si, Side::client, Component::gc_evaluate)),
            compute(stage + ": client store reads", Side::client, Category::other,
                    r.layer(si, Side::client, Component::store_read)),
            CostStep::transfer(stage + " output bits (up)", Party::client, stage_bytes.first)});
-      lanes.push_back({part(labels, rest)});
-      lanes.push_back({part(decode, rest)});
       lanes.push_back({compute(stage + ": server store reads", Side::server, Category::other,
                                r.layer(si, Side::server, Component::store_read))});
+      lanes.push_back({compute(stage + ": server output decoding", Side::server, Category::gc,
+                               r.layer(si, Side::server, Component::output))});
       for (CostStep& t : transports) lanes.push_back({std::move(t)});
-      set_layer(head, si);
-      set_layer(tail, si);
       for (auto& lane : lanes) set_layer(lane, si);
-      add_group(steps, std::move(head));
-      add_lanes(steps, std::move(lanes));
-      add_group(steps, std::move(tail));
+      add_pipeline(steps, std::move(lanes), chunks);
     } else {
       // A second server thread sends the flips of every chunk ahead; the client derives a
       // chunk's flip labels and sends them (a chain on the client), while the server evaluates

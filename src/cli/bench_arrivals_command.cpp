@@ -157,13 +157,16 @@ void run(const Options& opt) {
   nlohmann::json out;
   std::optional<characterize::MeasuredRun> measured_profile;
   if (opt.simulate) {
-    fmt::print(stderr, "measuring one unloaded offline + online run for the profile ...\n");
+    fmt::print(stderr,
+               "measuring three unloaded offline + online runs (after a warm-up run) for the "
+               "profile ...\n");
     auto store = open_store(work / "profile-client", "1000GB");
     auto ch = connect(LinkOptions{});
     Prg prg;
     measured_profile =
         characterize::measure_once(*ch, *store, {register_client(), kind, {}}, loaded.lowered,
-                                   characterize::sample_input(loaded.lowered, prg));
+                                   characterize::sample_input(loaded.lowered, prg), /*warmups=*/1,
+                                   /*runs=*/3);
     fmt::print(stderr, "{}", characterize::format_coverage(measured_profile->costs));
   }
 

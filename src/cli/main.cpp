@@ -2,6 +2,8 @@
 // The only place errors become messages and exit codes.
 #include <CLI/CLI.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -50,7 +52,28 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace pinfer::cli
 
+namespace {
+
+// The protocols allocate buffers of megabytes per chunk of garbled circuits (tables, labels,
+// frames) and free them a few milliseconds later. With glibc's defaults each thread gets an
+// arena of its own, whose heaps are unmapped when they empty and mapped again for the next
+// chunk, so every chunk page-faults its buffers in afresh; page faults are expensive on this
+// project's virtual machines (a trap to the hypervisor), and ResNet-32's Client-Garbler garbling
+// took 2.2-7.4 s of CPU, mostly in the kernel, instead of 0.5 s (perf record: exc_page_fault
+// under memset/memmove; docs/perf/closed_loop.md, "Tracing the phases"). One arena, big
+// buffers kept on the heap (up to glibc's 32 MiB cap for the mmap threshold) and no trimming
+// below 1 GiB of free heap make the buffers of one chunk the buffers of the next. Threads
+// still allocate small blocks from their own caches (tcache) without the arena lock.
+void tune_allocator() {
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  tune_allocator();
   try {
     return pinfer::cli::run(argc, argv);
   } catch (const pinfer::InvalidArgument& e) {

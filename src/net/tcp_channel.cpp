@@ -188,7 +188,7 @@ TcpChannel::TcpChannel(int fd, const TcpOptions& options)
   send_buffer_.reserve(kSendBufferBytes);
   recv_buffer_.resize(kRecvBufferBytes);
   if (options.send_rate_mbps > 0) {
-    bucket_.emplace(TokenBucket::for_mbps(options.send_rate_mbps, TokenBucket::Clock::now()));
+    bucket_.emplace(TokenBucket::link_for_mbps(options.send_rate_mbps, TokenBucket::Clock::now()));
   }
   if (options.recv_rate_mbps > 0) {
     recv_bucket_.emplace(TokenBucket::for_mbps(options.recv_rate_mbps, TokenBucket::Clock::now()));
@@ -290,12 +290,7 @@ void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> 
   };
   skip_empty();
   while (part < parts.size()) {
-    std::size_t limit = SIZE_MAX;
-    if (bucket_) {
-      const auto wait = bucket_->wait_time(TokenBucket::Clock::now());
-      if (wait > TokenBucket::Clock::duration::zero()) std::this_thread::sleep_for(wait);
-      limit = bucket_->chunk_bytes();
-    }
+    const std::size_t limit = bucket_ ? bucket_->chunk_bytes() : SIZE_MAX;
     // Gather the remaining parts, trimmed to `limit` bytes.
     iovec iov[kMaxParts];
     std::size_t n_iov = 0;
@@ -307,10 +302,15 @@ void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> 
       iov[n_iov++] = {const_cast<std::byte*>(parts[p].data() + start), len};
       planned += len;
     }
+    if (bucket_) {  // the chunk leaves when the emulated link has serialized it
+      const auto wait = bucket_->reserve(planned, TokenBucket::Clock::now());
+      if (wait > TokenBucket::Clock::duration::zero()) std::this_thread::sleep_for(wait);
+    }
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = n_iov;
     const ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (bucket_) bucket_->refund(planned - static_cast<std::size_t>(std::max<ssize_t>(sent, 0)));
     if (sent < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -327,7 +327,6 @@ void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> 
       }
       throw IoError("tcp channel: send failed: " + detail::errno_text(err));
     }
-    if (bucket_) bucket_->charge(static_cast<std::size_t>(sent), TokenBucket::Clock::now());
     std::size_t advance = static_cast<std::size_t>(sent);
     while (advance > 0) {
       const std::size_t take = std::min(advance, parts[part].size() - offset);
@@ -374,14 +373,14 @@ void TcpChannel::send_tls_output_locked(bool all) {
   // Shaping meters ciphertext, the bytes on the wire.
   while (tls_->buffered_output() > 0) {
     std::size_t limit = SIZE_MAX;
-    if (bucket_) {
-      const auto wait = bucket_->wait_time(TokenBucket::Clock::now());
+    if (bucket_) {  // the chunk leaves when the emulated link has serialized it
+      limit = std::min(bucket_->chunk_bytes(), tls_->buffered_output());
+      const auto wait = bucket_->reserve(limit, TokenBucket::Clock::now());
       if (wait > TokenBucket::Clock::duration::zero()) std::this_thread::sleep_for(wait);
-      limit = bucket_->chunk_bytes();
     }
     const detail::TlsIo io = tls_->send_buffered(limit);
+    if (bucket_) bucket_->refund(limit - io.bytes);
     if (io.bytes > 0) {
-      if (bucket_) bucket_->charge(io.bytes, TokenBucket::Clock::now());
       if (!all) return;
       continue;
     }

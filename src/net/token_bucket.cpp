@@ -18,13 +18,20 @@ TokenBucket::TokenBucket(double rate_bytes_per_s, double depth_bytes, Clock::tim
 
 TokenBucket TokenBucket::for_mbps(double mbps, Clock::time_point now) {
   const double rate = mbps * 1e6 / 8;
-  // 2 ms of traffic: an emulated link idle for a while then grants at most two depths (about
-  // 4 ms) of burst, as a real link grants none; closed-loop runs alternate directions chunk
-  // after chunk and a 10 ms depth ran their links 10-20% above the configured rate
-  // (docs/perf/closed_loop.md). Sleeps of 2 ms are well above the scheduler's granularity.
-  // 16 KiB (one TLS record) keeps writes efficient when the rate is low.
+  // 2 ms of traffic: a reader that computed for a while gets at most that much at once
+  // (docs/perf/closed_loop.md, "Tracing the phases"); 16 KiB keeps reads efficient at low rates.
   const double depth = std::max(rate * 0.002, 16384.0);
   return TokenBucket(rate, depth, now);
+}
+
+TokenBucket TokenBucket::link_for_mbps(double mbps, Clock::time_point now) {
+  // A sender's link serializes every byte: after idle it grants at most one chunk (1 ms of
+  // rate, at least 16 KiB) at once, the credit that makes up for a sleep that overslept by up
+  // to that much. (A depth of 2 ms charged after each write let every message's first and last
+  // 2 ms go at once, and online phases of many small messages ran their uplink 25% above the
+  // rate: docs/perf/closed_loop.md.)
+  const double rate = mbps * 1e6 / 8;
+  return TokenBucket(rate, std::max(rate * 0.001, 16384.0), now);
 }
 
 void TokenBucket::refill(Clock::time_point now) {
@@ -45,8 +52,17 @@ void TokenBucket::charge(std::size_t bytes, Clock::time_point now) {
   balance_ -= static_cast<double>(bytes);
 }
 
+TokenBucket::Clock::duration TokenBucket::reserve(std::size_t bytes, Clock::time_point now) {
+  charge(bytes, now);
+  return wait_time(now);
+}
+
+void TokenBucket::refund(std::size_t bytes) noexcept {
+  balance_ = std::min(depth_, balance_ + static_cast<double>(bytes));
+}
+
 std::size_t TokenBucket::chunk_bytes() const noexcept {
-  return static_cast<std::size_t>(depth_);
+  return static_cast<std::size_t>(std::max(rate_ * 0.001, 16384.0));
 }
 
 }  // namespace pinfer::net

@@ -8,6 +8,7 @@
 #include "gc_phases.hpp"
 #include "linear_he.hpp"
 #include "model_plan.hpp"
+#include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
 #include "pinfer/gc/garbled_stream.hpp"
@@ -256,8 +257,17 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   // Take precomputes until the server accepts one: it refuses an id whose server half is gone
   // (discarded as damaged, or removed by a concurrent session's reconciliation); the client
   // half is consumed either way, so nothing is ever retried with the same id.
+  // Taking the precompute (a rename made durable) is store I/O of the online phase: timed here
+  // and added to the phase's store reads below, beside reading its state.
+  double take_wall_s = 0, take_cpu_s = 0;
   for (;;) {
-    if (auto next = store_.take_oldest(store_key())) taken.emplace(std::move(*next));
+    {
+      const auto wall0 = Clock::now();
+      const double cpu0 = thread_cpu_seconds();
+      if (auto next = store_.take_oldest(store_key())) taken.emplace(std::move(*next));
+      take_cpu_s += thread_cpu_seconds() - cpu0;
+      take_wall_s += std::chrono::duration<double>(Clock::now() - wall0).count();
+    }
     if (!taken) {
       if (!allow_on_demand) throw StoreError("no precompute stored for this server and model");
       report = precompute();
@@ -284,6 +294,9 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   const auto start = Clock::now();
   const TrafficReport before = ch_.traffic();
   PhaseCost& cost = report.online;
+  cost.add(Component::store_read, take_wall_s);
+  cost.add(Component::store_cpu, take_cpu_s);
+  cost.add(Component::cpu_total, take_cpu_s);
   std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   const Ring ring = arch_.ring();
   std::optional<ScopedTimer> state_io(std::in_place, cost, Component::store_read);
