@@ -16,11 +16,11 @@
 
 #include "calibration_option.hpp"
 #include "command_registry.hpp"
-#include "pinfer/nn/model_check.hpp"
 #include "pinfer/nn/builtin_models.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/float_engine.hpp"
 #include "pinfer/nn/input_files.hpp"
+#include "pinfer/nn/model_check.hpp"
 #include "pinfer/nn/model_loader.hpp"
 
 namespace pinfer::cli {
@@ -198,9 +198,10 @@ void check(const Options& o) {
   fmt::print("worst margin  {:.2f} bits (input {}, layer {}); {} of {} inputs wrap the ring\n",
              h.margin_bits, h.worst_input, h.worst_layer, h.wrapped, c.samples);
   if (h.wrapped > 0) {
-    fmt::print("these inputs overflow the {}-bit ring: quantize on inputs like them "
-               "(--calibration {})\n",
-               m.lowered.l, o.data);
+    fmt::print(
+        "these inputs overflow the {}-bit ring: quantize on inputs like them "
+        "(--calibration {})\n",
+        m.lowered.l, o.data);
   }
 }
 

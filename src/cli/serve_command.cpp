@@ -12,7 +12,6 @@
 #include "calibration_option.hpp"
 #include "command_registry.hpp"
 #include "pi_common.hpp"
-#include "reveal_option.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/net/endpoint.hpp"
 #include "pinfer/net/inference_service.hpp"
@@ -20,6 +19,7 @@
 #include "pinfer/net/tls_context.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "reveal_option.hpp"
 
 namespace pinfer::cli {
 namespace {
@@ -142,9 +142,8 @@ void setup(CLI::App& app) {
     fmt::print(
         "serving {} ({}, clients learn {}) on {}:{} ({}; {} registered clients, "
         "registration {})\n",
-        server.model().name, protocol::to_string(kind),
-        describe_reveal(server.model()), opt->host, service.port(),
-        opt->insecure ? "plain TCP, --insecure" : "TLS 1.3", registry.size(),
+        server.model().name, protocol::to_string(kind), describe_reveal(server.model()), opt->host,
+        service.port(), opt->insecure ? "plain TCP, --insecure" : "TLS 1.3", registry.size(),
         !opt->registration_secret_file.empty() ? "with secret" : opt->registration);
     std::fflush(stdout);
     service.run();

@@ -196,10 +196,8 @@ NonlinearCircuit top_k_circuit(unsigned l, unsigned n, unsigned k) {
   for (unsigned j = 0; j < n; ++j) {
     const Slot next{add(b, a[j], c[j]), constant_word(j, bits)};
     const bool values_needed = j + 1 < n;
-    std::vector<Bit> larger(list.size());  // next beats slot i; monotone along the list
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      larger[i] = less_than_signed(b, list[i].value, next.value);
-    }
+    std::vector<Bit> larger;  // next beats slot i; monotone along the list
+    for (const Slot& slot : list) larger.push_back(less_than_signed(b, slot.value, next.value));
     const std::size_t size = std::min<std::size_t>(list.size() + 1, k);
     std::vector<Slot> out(size);
     for (std::size_t i = 0; i < size; ++i) {

@@ -100,7 +100,8 @@ ModelCheck check_model(const Model& model, const LoweredModel& lowered,
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const FloatTensor y = run_float(model, inputs[i]);
     const auto v = y.values();
-    const auto top_float = static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+    const auto top_float =
+        static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());
     const RingTensor logits = run_fixed_point(lowered, encode_input(lowered, inputs[i]));
     const std::size_t top_fixed = top_k_classes(ring, logits.span(), 1).front();
     agree += top_fixed == top_float;

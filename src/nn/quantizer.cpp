@@ -34,7 +34,7 @@ std::size_t argmax(std::span<const double> v) {
 struct Calibrated {
   uint64_t max_abs = 0;  // largest |y| or |encoded input|, ring units
   std::size_t agree = 0;
-  std::size_t max_input = 0;                       // the calibration input it came from
+  std::size_t max_input = 0;                             // the calibration input it came from
   std::size_t max_stage = static_cast<std::size_t>(-1);  // its stage (-1: the input)
 };
 
@@ -43,7 +43,8 @@ std::string where(const LoweredModel& m, std::size_t stage) {
   if (stage == static_cast<std::size_t>(-1)) return "the encoded input";
   const Stage& st = m.stages[stage];
   return "stage " + std::to_string(stage) + " (layer " +
-         (st.linear_ops.empty() ? std::string("identity sum") : m.linear_ops[st.linear_ops[0]].name) +
+         (st.linear_ops.empty() ? std::string("identity sum")
+                                : m.linear_ops[st.linear_ops[0]].name) +
          ")";
 }
 
@@ -161,11 +162,10 @@ QuantizationChoice choose_quantization(const Model& model, const LoweredPlan& pl
     std::snprintf(numbers, sizeof numbers, "|y| = 2^%.2f", log2_max);
     std::string text = numbers;
     std::snprintf(numbers, sizeof numbers, ", margin %.2f bits at l=%u",
-                  static_cast<double>(options.max_ring_bits - 1) - log2_max,
-                  options.max_ring_bits);
+                  static_cast<double>(options.max_ring_bits - 1) - log2_max, options.max_ring_bits);
     throw Unsupported("model " + model.name() + " needs l=" + std::to_string(l) + " > " +
-                      std::to_string(options.max_ring_bits) + " ring bits at f=" +
-                      std::to_string(choice.f) + ": calibration input " +
+                      std::to_string(options.max_ring_bits) +
+                      " ring bits at f=" + std::to_string(choice.f) + ": calibration input " +
                       std::to_string(cal.max_input) + " reaches " + text + " at " +
                       where(plan.structure, cal.max_stage) + numbers + " (" +
                       std::to_string(options.margin_bits) + " required)");

@@ -18,9 +18,9 @@
 namespace pinfer::protocol::detail {
 
 struct HeKeySchedule {
-  uint64_t budget = 0;                          // revealed coefficients allowed per key
-  std::vector<std::vector<uint32_t>> key_of;    // [op][group] -> key index
-  std::vector<uint64_t> revealed;               // [key] -> coefficients revealed under it
+  uint64_t budget = 0;                        // revealed coefficients allowed per key
+  std::vector<std::vector<uint32_t>> key_of;  // [op][group] -> key index
+  std::vector<uint64_t> revealed;             // [key] -> coefficients revealed under it
 
   [[nodiscard]] std::size_t keys() const noexcept { return revealed.size(); }
   // The first layer under a key: its public key goes out just before this layer's query.

@@ -185,7 +185,8 @@ CostReport InferenceClient::precompute() {
       options_.progress("offline: homomorphic linear layers", done, total);
     };
   }
-  const std::vector<RingTensor> c_ops = he_offline_client(ch_, arch_, *he_keys_, masks, cost, he_progress);
+  const std::vector<RingTensor> c_ops =
+      he_offline_client(ch_, arch_, *he_keys_, masks, cost, he_progress);
   report.he_keys = he_keys_->keys();
 
   // The client's share of each stage's pre-activation: sum of c_op plus identity masks * 2^f.

@@ -51,8 +51,8 @@ ModelPlan make_plan(const nn::LoweredModel& model) {
     } else if (nl.kind == nn::NonLinear::Kind::topk) {
       // One instance over every logit with k output words: the k best labels (--reveal topk:K).
       const std::size_t n = st.pre_shape.numel();
-      sp.circuit = std::make_shared<const gc::NonlinearCircuit>(gc::top_k_circuit(
-          model.l, static_cast<unsigned>(n), static_cast<unsigned>(nl.top_k)));
+      sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
+          gc::top_k_circuit(model.l, static_cast<unsigned>(n), static_cast<unsigned>(nl.top_k)));
       sp.elements = static_cast<unsigned>(n);
       sp.instances = 1;
       sp.gather.resize(n);

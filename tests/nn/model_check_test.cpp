@@ -35,8 +35,7 @@ void expect_message(auto&& fn, std::initializer_list<std::string> parts) {
 
 struct Digits {
   Model model = load_float_model(kModels + "digits.onnx");
-  std::vector<FloatTensor> images =
-      split_batch(read_npy_float(kModels + "digits_test_images.npy"));
+  std::vector<FloatTensor> images = split_batch(read_npy_float(kModels + "digits_test_images.npy"));
   std::vector<int64_t> labels = read_npy_int(kModels + "digits_test_labels.npy");
 };
 
@@ -63,8 +62,7 @@ TEST(RingHeadroom, CalibrationInputsKeepTheChosenMargin) {
 TEST(RingHeadroom, InputsUnlikeTheCalibrationOverflowAndAreRefused) {
   const Digits d;
   // Calibrated on faint images, the ring is far too small for the real ones.
-  const std::vector<FloatTensor> faint =
-      scaled({d.images.begin(), d.images.begin() + 32}, 0.001f);
+  const std::vector<FloatTensor> faint = scaled({d.images.begin(), d.images.begin() + 32}, 0.001f);
   const LoweredModel m = lower(d.model, faint);
   const std::vector<FloatTensor> real(d.images.begin(), d.images.begin() + 16);
   const RingHeadroom h = ring_headroom(m, real);
@@ -79,10 +77,9 @@ TEST(RingHeadroom, InputsUnlikeTheCalibrationOverflowAndAreRefused) {
   bool differs = false;
   for (std::size_t i = 0; i < yl.size(); ++i) differs |= Ring(m.l).reduce(y64[i]) != yl[i];
   EXPECT_TRUE(differs);
-  expect_message<Unsupported>(
-      [&] { (void)require_ring_headroom(m, real, "serving input"); },
-      {"serving input " + std::to_string(h.worst_input), "layer " + h.worst_layer, "margin",
-       "-bit ring"});
+  expect_message<Unsupported>([&] { (void)require_ring_headroom(m, real, "serving input"); },
+                              {"serving input " + std::to_string(h.worst_input),
+                               "layer " + h.worst_layer, "margin", "-bit ring"});
 }
 
 TEST(RingHeadroom, QuantizerRefusingARingTooLargeNamesTheLayerAndMargin) {
@@ -91,8 +88,7 @@ TEST(RingHeadroom, QuantizerRefusingARingTooLargeNamesTheLayerAndMargin) {
   QuantizationOptions q;
   q.max_ring_bits = 20;  // digits needs l = 25
   expect_message<Unsupported>([&] { (void)lower(d.model, calib, q); },
-                                    {"needs l=", "> 20", "calibration input", "layer",
-                                     "margin -"});
+                              {"needs l=", "> 20", "calibration input", "layer", "margin -"});
 }
 
 TEST(ModelCheck, AgreementAccuracyAndMarginMatchTheEngines) {
@@ -131,8 +127,8 @@ TEST(ModelCheck, RefusesEmptyDataMismatchedLabelsAndWrongShapes) {
   const std::vector<FloatTensor> data(d.images.begin(), d.images.begin() + 3);
   EXPECT_THROW((void)check_model(m.model, m.lowered, {}), InvalidArgument);
   const std::vector<int64_t> two = {1, 2};
-  expect_message<InvalidArgument>(
-      [&] { (void)check_model(m.model, m.lowered, data, two); }, {"2 labels for 3 inputs"});
+  expect_message<InvalidArgument>([&] { (void)check_model(m.model, m.lowered, data, two); },
+                                  {"2 labels for 3 inputs"});
   const std::vector<FloatTensor> wrong = {FloatTensor(Shape{1, 1, 9, 9})};
   EXPECT_THROW((void)check_model(m.model, m.lowered, wrong), InvalidArgument);
 }
@@ -142,9 +138,7 @@ TEST(ModelCheck, CalibrationFileErrorsNameTheFile) {
       std::filesystem::temp_directory_path() / ("pinfer-calib-test-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const auto bad = dir / "bad.npy";
-  {
-    std::ofstream(bad) << "\x93NUMPY not an array";
-  }
+  { std::ofstream(bad) << "\x93NUMPY not an array"; }
   LoadOptions o;
   o.calibration_file = bad;
   EXPECT_THROW((void)load_model(kModels + "digits.onnx", o), FormatError);
@@ -162,7 +156,7 @@ TEST(ModelCheck, CalibrationFileErrorsNameTheFile) {
   }
   o.calibration_file = wrong;
   expect_message<InvalidArgument>([&] { (void)load_model(kModels + "digits.onnx", o); },
-                                        {"wrong.npy", "4x1x7x7"});
+                                  {"wrong.npy", "4x1x7x7"});
   std::filesystem::remove_all(dir);
 }
 

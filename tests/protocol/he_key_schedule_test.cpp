@@ -15,6 +15,7 @@
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
 #include "protocol/he_key_schedule.hpp"
+#include "protocol/session_messages.hpp"
 #include "session_util.hpp"
 #include "test_models.hpp"
 
@@ -35,7 +36,8 @@ nn::LinearOp fc(std::size_t out, const std::string& name) {
 // Only the layers' shapes matter to the schedule.
 nn::LoweredModel fc_layers(std::vector<std::size_t> outs) {
   nn::LoweredModel m;
-  for (std::size_t i = 0; i < outs.size(); ++i) m.linear_ops.push_back(fc(outs[i], "fc" + std::to_string(i)));
+  for (std::size_t i = 0; i < outs.size(); ++i)
+    m.linear_ops.push_back(fc(outs[i], "fc" + std::to_string(i)));
   return m;
 }
 
@@ -152,16 +154,28 @@ TEST_P(HeKeyRotation, RotatesBetweenTheGroupsOfAGroupedConvolution) {
 TEST(HeKeyRotation, ServerRefusesABudgetBeyondTheFloodingBound) {
   test_session::Stores stores("pinfer-hekeys-test");
   const nn::LoweredModel model = test_models::small_test_model(5);
-  EXPECT_THROW(InferenceServer(model, ProtocolKind::client_garbler, stores.server,
-                               stores.registry, {.he_key_budget = kMaxHeKeyBudget + 1}),
+  EXPECT_THROW(InferenceServer(model, ProtocolKind::client_garbler, stores.server, stores.registry,
+                               {.he_key_budget = kMaxHeKeyBudget + 1}),
                InvalidArgument);
-  EXPECT_THROW(InferenceServer(model, ProtocolKind::client_garbler, stores.server,
-                               stores.registry, {.he_key_budget = 0}),
+  EXPECT_THROW(InferenceServer(model, ProtocolKind::client_garbler, stores.server, stores.registry,
+                               {.he_key_budget = 0}),
                InvalidArgument);
   // A budget below the largest layer cannot be met by rotating.
-  EXPECT_THROW(InferenceServer(model, ProtocolKind::client_garbler, stores.server,
-                               stores.registry, {.he_key_budget = max_layer_reveal(model) - 1}),
+  EXPECT_THROW(InferenceServer(model, ProtocolKind::client_garbler, stores.server, stores.registry,
+                               {.he_key_budget = max_layer_reveal(model) - 1}),
                Unsupported);
+}
+
+TEST(HeKeyRotation, HandshakeCarriesTheBudgetAndRefusesOneOutOfRange) {
+  const std::vector<std::byte> arch = {std::byte{1}, std::byte{2}};
+  const detail::HelloReply reply{ProtocolKind::server_garbler, arch, 5000};
+  EXPECT_EQ(detail::decode_hello_reply(detail::encode(reply)).he_key_budget, 5000u);
+  for (uint64_t bad : {uint64_t{0}, kMaxHeKeyBudget + 1}) {
+    EXPECT_THROW((void)detail::decode_hello_reply(
+                     detail::encode(detail::HelloReply{ProtocolKind::server_garbler, arch, bad})),
+                 FormatError)
+        << bad;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, HeKeyRotation,

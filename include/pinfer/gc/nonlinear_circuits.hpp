@@ -72,9 +72,7 @@ struct NonlinearCircuit {
 
   [[nodiscard]] uint32_t a_offset(unsigned j) const { return j * ring_bits; }
   [[nodiscard]] uint32_t c_offset(unsigned j) const { return (elements + j) * ring_bits; }
-  [[nodiscard]] uint32_t r_offset(unsigned k = 0) const {
-    return (2 * elements + k) * ring_bits;
-  }
+  [[nodiscard]] uint32_t r_offset(unsigned k = 0) const { return (2 * elements + k) * ring_bits; }
   // Inputs supplied by the evaluator (a_0 .. a_{n-1}): the first evaluator_inputs() wires.
   [[nodiscard]] uint32_t evaluator_inputs() const { return elements * ring_bits; }
 };

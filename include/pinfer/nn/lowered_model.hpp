@@ -117,7 +117,7 @@ struct NonLinear {
   enum class Kind { relu, relu_maxpool, none, clip, argmax, topk };
   Kind kind = Kind::relu;
   std::size_t top_k = 0;  // topk: the labels revealed (the stage's output size)
-  PoolSpec pool;  // relu_maxpool (count_include_pad unused)
+  PoolSpec pool;          // relu_maxpool (count_include_pad unused)
   // clip: bounds in ring units at scale f (set by quantize from clip_min / clip_max; a bound
   // beyond the representable range is no bound: the "rescale" stage that only truncates).
   int64_t clip_lo = 0, clip_hi = 0;

@@ -37,13 +37,13 @@ struct RingHeadroom {
 // The headroom, or throws Unsupported naming the input, stage, layer and margin if some input
 // wraps the ring (`what` names the inputs in the message, e.g. "calibration input").
 RingHeadroom require_ring_headroom(const LoweredModel& model, std::span<const FloatTensor> inputs,
-                           const std::string& what = "calibration input");
+                                   const std::string& what = "calibration input");
 
 struct ModelCheck {
   std::size_t samples = 0;
-  double agreement = 0;                 // fixed-point top-1 == float top-1
-  std::optional<double> accuracy;       // fixed-point top-1 == label (with labels)
-  std::optional<double> float_accuracy; // float top-1 == label (with labels)
+  double agreement = 0;                  // fixed-point top-1 == float top-1
+  std::optional<double> accuracy;        // fixed-point top-1 == label (with labels)
+  std::optional<double> float_accuracy;  // float top-1 == label (with labels)
   RingHeadroom headroom;
 };
 

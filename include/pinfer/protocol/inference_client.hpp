@@ -20,7 +20,7 @@ namespace pinfer::protocol {
 namespace detail {
 struct ModelPlan;
 struct HeKeySchedule;
-}
+}  // namespace detail
 
 // Progress of a long step: (step name, units done, units in total), called on the thread that
 // runs the phase.
