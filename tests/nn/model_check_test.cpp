@@ -61,10 +61,9 @@ TEST(RingHeadroom, CalibrationInputsKeepTheChosenMargin) {
 
 TEST(RingHeadroom, InputsUnlikeTheCalibrationOverflowAndAreRefused) {
   const Digits d;
-  // Calibrated on faint images, the ring is far too small for the real ones.
-  const std::vector<FloatTensor> faint = scaled({d.images.begin(), d.images.begin() + 32}, 0.001f);
-  const LoweredModel m = lower(d.model, faint);
-  const std::vector<FloatTensor> real(d.images.begin(), d.images.begin() + 16);
+  // Calibrated on the images, the ring is far too small for much brighter ones.
+  const LoweredModel m = lower(d.model, {d.images.begin(), d.images.begin() + 32});
+  const std::vector<FloatTensor> real = scaled({d.images.begin(), d.images.begin() + 16}, 64.0f);
   const RingHeadroom h = ring_headroom(m, real);
   EXPECT_LE(h.margin_bits, 0.0);
   EXPECT_GT(h.wrapped, 0u);
