@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 #include <thread>
 
+#include "digest.hpp"
 #include "frames.hpp"
 #include "pinfer/core/channel_stream.hpp"
 #include "pinfer/core/error.hpp"
@@ -158,6 +161,7 @@ std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& m
   const HeServerModel::Impl& he = he_model.impl();
   PINFER_ASSERT(schedule.key_of.size() == model.linear_ops.size());
   std::optional<he::PublicKey> pk;
+  std::set<std::string> seen_keys;  // digests of this precompute's public keys
   Prg prg;
   std::vector<RingTensor> s_ops;
   cost.layers.resize(model.linear_ops.size());
@@ -167,9 +171,13 @@ std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& m
     for (std::size_t k = 0; k < groups; ++k) {
       const he::LinearServer& server = he.servers[i][k];
       if (schedule.starts_key(i, k)) {
-        // The client's next key: nothing more is revealed under the previous one.
-        pk.emplace(
-            he::PublicKey::deserialize(he.ctx, ch.recv(frames::kHePublicKey, kMaxPublicKeyBytes)));
+        // The client's next key: nothing more is revealed under the previous one. A repeated
+        // key would put the budget's coefficients twice under one key: refused.
+        const std::vector<std::byte> bytes = ch.recv(frames::kHePublicKey, kMaxPublicKeyBytes);
+        if (!seen_keys.insert(sha256_hex(bytes)).second) {
+          throw ProtocolError("client sent the same HE public key for two key budgets");
+        }
+        pk.emplace(he::PublicKey::deserialize(he.ctx, bytes));
       }
       const std::vector<std::byte> query =
           recv_stream(ch, frames::kHeQuery, server.plan().query_bytes);

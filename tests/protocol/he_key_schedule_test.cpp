@@ -5,16 +5,22 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "nn/onnx_graph.hpp"
+#include "pinfer/core/channel_stream.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/he/context.hpp"
 #include "pinfer/he/keys.hpp"
+#include "pinfer/he/linear.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/quantizer.hpp"
+#include "pinfer/protocol/he_geometry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "protocol/frames.hpp"
 #include "protocol/he_key_schedule.hpp"
+#include "protocol/linear_he.hpp"
 #include "protocol/session_messages.hpp"
 #include "session_util.hpp"
 #include "test_models.hpp"
@@ -173,6 +179,50 @@ TEST(HeKeyRotation, ServerRefusesABudgetBeyondTheFloodingBound) {
   EXPECT_THROW(InferenceServer(model, ProtocolKind::client_garbler, stores.server, stores.registry,
                                {.he_key_budget = max_layer_reveal(model) - 1}),
                Unsupported);
+}
+
+// A client that sends its first key again where the schedule starts the second one is refused
+// before the server answers any query under it.
+TEST(HeKeyRotation, ServerRefusesARepeatedPublicKey) {
+  const nn::LoweredModel model = test_models::small_test_model(5);
+  const detail::HeKeySchedule s = detail::plan_he_keys(model, max_layer_reveal(model));
+  ASSERT_GE(s.keys(), 2u);
+  const detail::HeServerModel he_model(model);
+  auto [a, b] = make_memory_channel_pair();
+  std::exception_ptr server_error;
+  std::thread server([&, &sch = *b] {
+    try {
+      PhaseCost cost;
+      (void)detail::he_offline_server(sch, model, s, he_model, cost);
+    } catch (...) {
+      server_error = std::current_exception();
+    }
+  });
+  const he::Context ctx = he::Context::create(model.l);
+  Prg prg;
+  const he::ClientKeys key(ctx, prg);
+  std::size_t answered = 0;
+  for (std::size_t i = 0; i < model.linear_ops.size() && s.key_of[i][0] == 0; ++i) {
+    const he::LinearGeometry g = he_geometry(model.linear_ops[i]);
+    if (s.starts_key(i, 0)) a->send(frames::kHePublicKey, key.public_key().serialize());
+    const std::vector<uint64_t> r(he::linear_input_size(g), 1);
+    const std::vector<std::byte> query = he::encrypt_linear_input(ctx, key, g, r, prg);
+    ChannelStreamWriter w(*a, frames::kHeQuery, query.size());
+    w.write(query);
+    w.finish();
+    a->flush();
+    ChannelStreamReader response(*a, frames::kHeResponse, he::plan_linear(ctx, g).response_bytes);
+    std::vector<std::byte> bytes(response.total());
+    response.read(bytes);
+    response.finish();
+    ++answered;
+  }
+  EXPECT_GE(answered, 1u);
+  a->send(frames::kHePublicKey, key.public_key().serialize());  // the same key again
+  a->flush();
+  server.join();
+  ASSERT_TRUE(server_error);
+  EXPECT_THROW(std::rethrow_exception(server_error), ProtocolError);
 }
 
 TEST(HeKeyRotation, HandshakeCarriesTheBudgetAndRefusesOneOutOfRange) {
