@@ -7,15 +7,11 @@
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/float_engine.hpp"
+#include "pinfer/nn/model_check.hpp"
 
 namespace pinfer::python {
 
 namespace {
-
-template <typename T>
-std::size_t argmax(const std::vector<T>& v) {
-  return static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());
-}
 
 std::shared_ptr<PyModel> load(const py::handle& spec, const py::object& calibration, uint64_t seed,
                               std::optional<unsigned> frac_bits) {
@@ -87,50 +83,31 @@ py::object run_fixed_point(const PyModel& m, const py::handle& x, bool ring) {
 }
 
 // Fixed point against float (and against labels) over a data set, and the smallest headroom
-// (docs/MODELS.md): <= 0 means the l-bit ring wrapped on some input.
+// (nn::check_model, docs/MODELS.md): <= 0 means the l-bit ring wrapped on some input.
 py::dict check(const PyModel& m, const py::handle& data, const py::object& labels_obj) {
   const RawArray raw = raw_array(data, "data");
-  std::optional<std::vector<int64_t>> labels;
+  std::vector<int64_t> labels;
   if (!labels_obj.is_none()) {
     labels = py::cast<std::vector<int64_t>>(
         py::module_::import("numpy").attr("asarray")(labels_obj).attr("ravel")().attr("tolist")());
+    if (labels.empty()) throw InvalidArgument("labels holds no entries");
   }
-  std::size_t n = 0, agree = 0, fixed_correct = 0, float_correct = 0, wrapped = 0;
-  double min_margin = std::numeric_limits<double>::infinity();
+  nn::ModelCheck c;
   {
     py::gil_scoped_release release;
     const nn::LoadedModel& l = *m.loaded;
     const std::vector<FloatTensor> inputs = to_batch(raw, l.lowered.input_shape);
-    if (labels && labels->size() != inputs.size()) {
-      throw InvalidArgument("labels has " + std::to_string(labels->size()) + " entries for " +
-                            std::to_string(inputs.size()) + " inputs");
-    }
-    n = inputs.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t top_float = argmax(nn::run_float(l.model, inputs[i]).values());
-      const RingTensor encoded = nn::encode_input(l.lowered, inputs[i]);
-      const std::size_t top_fixed =
-          argmax(nn::decode_logits(l.lowered, nn::run_fixed_point(l.lowered, encoded)));
-      const double margin = nn::headroom_bits(l.lowered, encoded);
-      min_margin = std::min(min_margin, margin);
-      agree += top_float == top_fixed;
-      wrapped += margin <= 0;
-      if (labels) {
-        fixed_correct += static_cast<int64_t>(top_fixed) == (*labels)[i];
-        float_correct += static_cast<int64_t>(top_float) == (*labels)[i];
-      }
-    }
+    if (inputs.empty()) throw InvalidArgument("data holds no inputs");
+    c = nn::check_model(l.model, l.lowered, inputs, labels);
   }
-  if (n == 0) throw InvalidArgument("data holds no inputs");
   py::dict d;
-  d["samples"] = n;
-  d["agreement"] = static_cast<double>(agree) / static_cast<double>(n);
-  d["accuracy"] =
-      labels ? py::cast(static_cast<double>(fixed_correct) / static_cast<double>(n)) : py::none();
-  d["float_accuracy"] =
-      labels ? py::cast(static_cast<double>(float_correct) / static_cast<double>(n)) : py::none();
-  d["margin_bits"] = min_margin;
-  d["wrapped"] = wrapped;
+  d["samples"] = c.samples;
+  d["agreement"] = c.agreement;
+  d["accuracy"] = c.accuracy ? py::cast(*c.accuracy) : py::none();
+  d["float_accuracy"] = c.float_accuracy ? py::cast(*c.float_accuracy) : py::none();
+  d["margin_bits"] = c.headroom.margin_bits;
+  d["worst_layer"] = c.headroom.worst_layer;
+  d["wrapped"] = c.headroom.wrapped;
   return d;
 }
 

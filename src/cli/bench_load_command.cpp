@@ -30,6 +30,7 @@
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/input_files.hpp"
 #include "pinfer/nn/model_loader.hpp"
+#include "reveal_option.hpp"
 
 extern char** environ;
 
@@ -51,6 +52,7 @@ struct Options {
   std::string client_quota;
   bool online_only = false;
   std::string work;
+  std::string reveal = "logits";  // the server's --reveal
   bool json = false;
 };
 
@@ -152,6 +154,7 @@ void setup(CLI::App& bench) {
   cmd->add_option("--model", opt->model, "Model the server serves (default: shipped digits)");
   cmd->add_option("--inputs", opt->inputs, "Inputs: .npy batch N x C x H x W (float32)");
   cmd->add_option("--protocol", opt->protocol, "server-garbler or client-garbler");
+  add_reveal_option(*cmd, opt->reveal);  // the server's --reveal (default here: logits)
   cmd->add_option("--clients", opt->clients, "Concurrent clients")->check(CLI::Range(1, 1024));
   cmd->add_option("--requests", opt->requests, "Inferences in total")
       ->check(CLI::Range(1, 1000000));
@@ -184,9 +187,9 @@ void setup(CLI::App& bench) {
                                       "--max-sessions", std::to_string(opt->max_sessions),
                                       "--timeout-ms",   std::to_string(opt->timeout_ms)};
     serve.insert(serve.begin() + 1, "--model");
-    // Every output is checked bit-exact against the fixed-point logits.
+    // Every output is checked bit-exact against the fixed-point engine on the served model.
     serve.emplace_back("--reveal");
-    serve.emplace_back("logits");
+    serve.push_back(opt->reveal);
     if (!opt->client_quota.empty()) {
       serve.emplace_back("--client-quota");
       serve.push_back(opt->client_quota);
@@ -240,13 +243,14 @@ void setup(CLI::App& bench) {
     }
 
     Tally tally;
+    const nn::LoweredModel served_model = apply_reveal(model.lowered, opt->reveal);
     std::vector<std::vector<uint64_t>> expected(inputs.size());
     std::mutex expected_mu;
     auto expect = [&](std::size_t i) {
       std::lock_guard lock(expected_mu);
       if (expected[i].empty()) {
         const RingTensor y =
-            nn::run_fixed_point(model.lowered, nn::encode_input(model.lowered, inputs[i]));
+            nn::run_fixed_point(served_model, nn::encode_input(served_model, inputs[i]));
         expected[i].assign(y.values().begin(), y.values().end());
       }
       return expected[i];

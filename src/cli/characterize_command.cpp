@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "calibration_option.hpp"
 #include "command_registry.hpp"
 #include "pi_common.hpp"
 #include "pinfer/characterize/measure_once.hpp"
@@ -28,6 +29,7 @@ struct Options {
   std::string report_dir;
   std::string store_dir;
   std::string capacity = "200GB";
+  std::string calibration;
   bool insecure = false;
 };
 
@@ -42,11 +44,12 @@ void setup(CLI::App& app) {
   cmd->add_option("--store-dir", opt->store_dir,
                   "Where the precompute stores go (default: a temporary directory)");
   cmd->add_option("--capacity", opt->capacity, "Capacity of each store");
+  add_calibration_option(*cmd, opt->calibration);
   cmd->add_flag("--insecure", opt->insecure,
                 "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
   cmd->callback([opt] {
     fmt::print(stderr, "loading {} ...\n", opt->model);
-    const nn::LoadedModel loaded = nn::load_model(opt->model);
+    const nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
     sim::CostProfile profile;
     profile.name = "measured:" + loaded.lowered.name;
     profile.network = loaded.lowered.name;

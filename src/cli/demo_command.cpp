@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "calibration_option.hpp"
 #include "command_registry.hpp"
 #include "pi_common.hpp"
 #include "pinfer/core/error.hpp"
@@ -25,6 +26,7 @@ struct Options {
   std::string images = std::string(PINFER_SOURCE_DIR) + "/models/digits_test_images.npy";
   std::string labels = std::string(PINFER_SOURCE_DIR) + "/models/digits_test_labels.npy";
   std::size_t count = 3;
+  std::string calibration;
   bool insecure = false;
   LinkOptions link;
 };
@@ -95,13 +97,14 @@ void setup(CLI::App& app) {
   cmd->add_option("--model", opt->model, "Model (default: the shipped digits model)");
   cmd->add_option("--images", opt->images, "Test images (.npy, N x C x H x W float32)");
   cmd->add_option("--labels", opt->labels, "Test labels (.npy, int64)");
+  add_calibration_option(*cmd, opt->calibration);
   cmd->add_option("--count", opt->count, "Images to classify per protocol")
       ->check(CLI::Range(1, 1000));
   cmd->add_flag("--insecure", opt->insecure,
                 "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
   add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
-    const nn::LoadedModel loaded = nn::load_model(opt->model);
+    const nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
     fmt::print("model {}: l = {}, f = {} ({})\n", loaded.lowered.name, loaded.lowered.l,
                loaded.lowered.f, loaded.calibration_source);
     std::vector<FloatTensor> inputs = nn::split_batch(nn::read_npy_float(opt->images));

@@ -1,5 +1,6 @@
 // `pinfer infer`: one private inference against a server.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <memory>
 
@@ -34,7 +35,13 @@ void setup(CLI::App& app) {
     const protocol::CostReport report = client.infer(x, !opt->no_on_demand);
     client.close();
     if (!opt->client.json) {
-      fmt::print("prediction: {} (the server reveals the {})\n", report.prediction, report.reveals);
+      if (report.labels.size() > 1) {
+        fmt::print("top {} labels: {} (the server reveals only these)\n", report.labels.size(),
+                   fmt::join(report.labels, " "));
+      } else {
+        fmt::print("prediction: {} (the server reveals the {})\n", report.prediction,
+                   report.reveals);
+      }
     }
     emit_report(report, opt->client.report, opt->client.json);
   });

@@ -1,5 +1,7 @@
-// `pinfer model info MODEL` and `pinfer model run MODEL --input FILE`: inspect a network (layers,
-// shapes, ReLU / MAC / parameter counts, the chosen ring (l, f)) and run both plaintext engines.
+// `pinfer model info MODEL`, `pinfer model run MODEL --input FILE` and `pinfer model check MODEL
+// --data X.npy [--labels Y.npy]`: inspect a network (layers, shapes, ReLU / MAC / parameter
+// counts, the chosen ring (l, f)), run both plaintext engines, and see what quantization costs on
+// a data set (top-1 agreement, accuracy, the worst ring margin) before serving it.
 // MODEL is a built-in name (resnet18:tinyimagenet, ...) or a path to an .onnx file.
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -12,11 +14,13 @@
 #include <tuple>
 #include <vector>
 
+#include "calibration_option.hpp"
 #include "command_registry.hpp"
 #include "pinfer/nn/builtin_models.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/float_engine.hpp"
 #include "pinfer/nn/input_files.hpp"
+#include "pinfer/nn/model_check.hpp"
 #include "pinfer/nn/model_loader.hpp"
 
 namespace pinfer::cli {
@@ -25,6 +29,8 @@ namespace {
 struct Options {
   std::string model;
   std::string input;
+  std::string data;    // check
+  std::string labels;  // check
   std::string calibration;
   uint64_t seed = 1;
   unsigned frac_bits = 0;  // 0: the default rule
@@ -34,9 +40,12 @@ struct Options {
 nn::LoadOptions load_options(const Options& o) {
   nn::LoadOptions l;
   l.seed = o.seed;
-  if (!o.calibration.empty()) l.calibration_file = o.calibration;
   if (o.frac_bits) l.quantization.frac_bits = o.frac_bits;
   return l;
+}
+
+nn::LoadedModel load(const Options& o) {
+  return load_calibrated(o.model, o.calibration, load_options(o)).loaded;
 }
 
 std::string_view stage_kind(const nn::Stage& s) {
@@ -49,6 +58,8 @@ std::string_view stage_kind(const nn::Stage& s) {
       return "output";
     case nn::NonLinear::Kind::argmax:
       return "argmax";
+    case nn::NonLinear::Kind::topk:
+      return "topk";
     case nn::NonLinear::Kind::clip:
       return s.nonlinear.clip_lo <= nn::kNoClipLow / 2 && s.nonlinear.clip_hi >= nn::kNoClipHigh / 2
                  ? "rescale"
@@ -58,7 +69,7 @@ std::string_view stage_kind(const nn::Stage& s) {
 }
 
 void info(const Options& o) {
-  const nn::LoadedModel m = nn::load_model(o.model, load_options(o));
+  const nn::LoadedModel m = load(o);
   const nn::ModelCounts ir = nn::count(m.model);
   const nn::LoweredCounts lc = nn::count(m.lowered);
   nlohmann::json layers = nlohmann::json::array();
@@ -125,7 +136,7 @@ std::vector<std::size_t> top5(const std::vector<double>& v) {
 }
 
 void run(const Options& o) {
-  const nn::LoadedModel m = nn::load_model(o.model, load_options(o));
+  const nn::LoadedModel m = load(o);
   const FloatTensor x = nn::load_input_file(o.input, m.model.input_shape());
   const FloatTensor yf = nn::run_float(m.model, x);
   const std::vector<double> fl(yf.values().begin(), yf.values().end());
@@ -152,13 +163,54 @@ void run(const Options& o) {
   }
 }
 
+void check(const Options& o) {
+  const nn::LoadedModel m = load(o);
+  const std::vector<FloatTensor> data = nn::split_batch(nn::read_npy_float(o.data));
+  std::vector<int64_t> labels;
+  if (!o.labels.empty()) labels = nn::read_npy_int(o.labels);
+  const nn::ModelCheck c = nn::check_model(m.model, m.lowered, data, labels);
+  const nn::RingHeadroom& h = c.headroom;
+  if (o.json) {
+    const nlohmann::json j = {
+        {"model", m.model.name()},
+        {"l", m.lowered.l},
+        {"f", m.lowered.f},
+        {"calibration", m.calibration_source},
+        {"samples", c.samples},
+        {"agreement", c.agreement},
+        {"accuracy", c.accuracy ? nlohmann::json(*c.accuracy) : nlohmann::json()},
+        {"float_accuracy", c.float_accuracy ? nlohmann::json(*c.float_accuracy) : nlohmann::json()},
+        {"margin_bits", h.margin_bits},
+        {"worst_input", h.worst_input},
+        {"worst_layer", h.worst_layer},
+        {"wrapped", h.wrapped}};
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("model {}  (l = {}, f = {}; calibration {})\n", m.model.name(), m.lowered.l,
+             m.lowered.f, m.calibration_source);
+  fmt::print("data          {} ({} inputs)\n", o.data, c.samples);
+  fmt::print("agreement     {:.2f}% (fixed-point top-1 = float top-1)\n", 100 * c.agreement);
+  if (c.accuracy) {
+    fmt::print("accuracy      fixed point {:.2f}%, float {:.2f}% ({})\n", 100 * *c.accuracy,
+               100 * *c.float_accuracy, o.labels);
+  }
+  fmt::print("worst margin  {:.2f} bits (input {}, layer {}); {} of {} inputs wrap the ring\n",
+             h.margin_bits, h.worst_input, h.worst_layer, h.wrapped, c.samples);
+  if (h.wrapped > 0) {
+    fmt::print(
+        "these inputs overflow the {}-bit ring: quantize on inputs like them "
+        "(--calibration {})\n",
+        m.lowered.l, o.data);
+  }
+}
+
 void add_common(CLI::App* cmd, Options& o) {
   cmd->add_option("MODEL", o.model, "Built-in name (e.g. resnet18:tinyimagenet) or path.onnx")
       ->required();
   cmd->add_flag("--json", o.json, "Print one JSON object");
   cmd->add_option("--seed", o.seed, "Seed of built-in weights and random calibration inputs");
-  cmd->add_option("--calibration", o.calibration,
-                  "Calibration inputs (.npy float32 NxCxHxW) for choosing l and f");
+  add_calibration_option(*cmd, o.calibration);
   cmd->add_option("--frac-bits", o.frac_bits, "Fix f instead of the default rule")
       ->check(CLI::Range(1, 30));
 }
@@ -177,6 +229,13 @@ void setup(CLI::App& app) {
   add_common(run_cmd, *ro);
   run_cmd->add_option("--input", ro->input, "Input image: .npy float32 NCHW or .pgm")->required();
   run_cmd->callback([ro] { run(*ro); });
+  auto co = std::make_shared<Options>();
+  CLI::App* check_cmd = model->add_subcommand(
+      "check", "Float vs fixed-point top-1 agreement, accuracy and the worst ring margin on data");
+  add_common(check_cmd, *co);
+  check_cmd->add_option("--data", co->data, "Inputs: .npy float32 N x C x H x W")->required();
+  check_cmd->add_option("--labels", co->labels, "Their labels: .npy int64 (N,) (optional)");
+  check_cmd->callback([co] { check(*co); });
 }
 
 const CommandRegistration kRegistration("", "model", &setup);

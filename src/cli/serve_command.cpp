@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "calibration_option.hpp"
 #include "command_registry.hpp"
 #include "pi_common.hpp"
 #include "pinfer/core/error.hpp"
@@ -18,6 +19,7 @@
 #include "pinfer/net/tls_context.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "reveal_option.hpp"
 
 namespace pinfer::cli {
 namespace {
@@ -37,6 +39,7 @@ struct Options {
   std::string registration = "open";
   std::string registration_secret_file;
   std::string reveal = "label";
+  std::string calibration;
   LinkOptions link;
 };
 
@@ -56,9 +59,8 @@ void setup(CLI::App& app) {
       ->required();
   cmd->add_option("--protocol", opt->protocol, "server-garbler or client-garbler");
   cmd->add_option("--store", opt->store, "Directory of the server's precompute store")->required();
-  cmd->add_option("--reveal", opt->reveal,
-                  "What clients learn: label (a garbled argmax of the logits; default) or logits")
-      ->check(CLI::IsMember({"label", "logits"}));
+  add_reveal_option(*cmd, opt->reveal);
+  add_calibration_option(*cmd, opt->calibration);
   cmd->add_option("--capacity", opt->capacity, "Store capacity, e.g. 100GB")->required();
   cmd->add_option("--client-quota", opt->client_quota, "Per-client share of the store, e.g. 20GB");
   cmd->add_option("--host", opt->host, "Address to listen on");
@@ -92,8 +94,8 @@ void setup(CLI::App& app) {
       registry.require_secret(read_secret_file(opt->registration_secret_file).span());
     }
     fmt::print(stderr, "loading {} ...\n", opt->model);
-    nn::LoadedModel loaded = nn::load_model(opt->model);
-    if (opt->reveal == "label") loaded.lowered = nn::reveal_label(loaded.lowered);
+    nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
+    loaded.lowered = apply_reveal(loaded.lowered, opt->reveal);
     protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry);
     net::ServiceOptions so;
     so.host = opt->host;
@@ -140,9 +142,8 @@ void setup(CLI::App& app) {
     fmt::print(
         "serving {} ({}, clients learn {}) on {}:{} ({}; {} registered clients, "
         "registration {})\n",
-        server.model().name, protocol::to_string(kind),
-        opt->reveal == "label" ? "only the label" : "every class score", opt->host, service.port(),
-        opt->insecure ? "plain TCP, --insecure" : "TLS 1.3", registry.size(),
+        server.model().name, protocol::to_string(kind), describe_reveal(server.model()), opt->host,
+        service.port(), opt->insecure ? "plain TCP, --insecure" : "TLS 1.3", registry.size(),
         !opt->registration_secret_file.empty() ? "with secret" : opt->registration);
     std::fflush(stdout);
     service.run();

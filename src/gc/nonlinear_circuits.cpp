@@ -175,6 +175,76 @@ uint64_t argmax_reference(const Ring& ring, std::span<const uint64_t> a,
   return ring.sub(ring.reduce(best), r);
 }
 
+NonlinearCircuit top_k_circuit(unsigned l, unsigned n, unsigned k) {
+  check_params(l, 0);
+  if (n < 1 || n > 65536 || std::bit_width(n - 1u) >= l || k < 1 || k > n) {
+    throw InvalidArgument("top-k circuit: top " + std::to_string(k) + " of " + std::to_string(n) +
+                          " classes at ring_bits " + std::to_string(l));
+  }
+  CircuitBuilder b;
+  std::vector<Word> a(n), c(n), r(k);
+  for (auto& w : a) w = b.input_word(l);
+  for (auto& w : c) w = b.input_word(l);
+  for (auto& w : r) w = b.input_word(l);
+  const unsigned bits = std::max(1u, static_cast<unsigned>(std::bit_width(n - 1u)));
+  // The list, best first: equal values keep their order (lower index first), and a new class
+  // (a higher index) goes behind its equals, so the comparison is strict.
+  struct Slot {
+    Word value, index;
+  };
+  std::vector<Slot> list;
+  for (unsigned j = 0; j < n; ++j) {
+    const Slot next{add(b, a[j], c[j]), constant_word(j, bits)};
+    const bool values_needed = j + 1 < n;
+    std::vector<Bit> larger;  // next beats slot i; monotone along the list
+    for (const Slot& slot : list) larger.push_back(less_than_signed(b, slot.value, next.value));
+    const std::size_t size = std::min<std::size_t>(list.size() + 1, k);
+    std::vector<Slot> out(size);
+    for (std::size_t i = 0; i < size; ++i) {
+      // Slot i takes slot i - 1 if the new class beat that one, else the new class if it beat
+      // slot i (an empty slot is always beaten), else keeps its own.
+      const auto pick = [&](auto member) {
+        Word w = next.*member;
+        if (i > 0) w = mux(b, larger[i - 1], w, list[i - 1].*member);
+        if (i < list.size()) w = mux(b, larger[i], list[i].*member, w);
+        return w;
+      };
+      out[i].index = pick(&Slot::index);
+      if (values_needed) out[i].value = pick(&Slot::value);
+    }
+    list = std::move(out);
+  }
+  for (unsigned i = 0; i < k; ++i) {
+    Word y(l, Bit::constant(false));
+    for (unsigned t = 0; t < bits; ++t) y[t] = list[i].index[t];
+    b.output_word(sub(b, y, r[i]));
+  }
+  NonlinearCircuit out;
+  out.circuit = b.build();
+  out.ring_bits = l;
+  out.frac_bits = 0;
+  out.elements = n;
+  out.outputs = k;
+  return out;
+}
+
+uint64_t top_k_and_count(unsigned l, unsigned n, unsigned k) {
+  return top_k_circuit(l, n, k).circuit.and_count();
+}
+
+std::vector<uint64_t> top_k_reference(const Ring& ring, std::span<const uint64_t> a,
+                                      std::span<const uint64_t> c, std::span<const uint64_t> r) {
+  PINFER_ASSERT(a.size() == c.size() && !r.empty() && r.size() <= a.size());
+  std::vector<std::size_t> order(a.size());
+  for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
+  const auto value = [&](std::size_t j) { return ring.to_signed(ring.add(a[j], c[j])); };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return value(x) > value(y); });
+  std::vector<uint64_t> out(r.size());
+  for (std::size_t i = 0; i < r.size(); ++i) out[i] = ring.sub(ring.reduce(order[i]), r[i]);
+  return out;
+}
+
 NonlinearCircuit relu_step_circuit(unsigned ring_bits, unsigned frac_bits) {
   check_params(ring_bits, frac_bits);
   return build(ring_bits, frac_bits, 1);

@@ -116,6 +116,11 @@ RingTensor apply_nonlinear(const LoweredModel& model, const Stage& stage, const 
     out[0] = best;
     return out;
   }
+  if (nl.kind == NonLinear::Kind::topk) {
+    const std::vector<std::size_t> top = top_k_classes(ring, y.span(), nl.top_k);
+    for (std::size_t i = 0; i < top.size(); ++i) out[i] = top[i];
+    return out;
+  }
   if (nl.kind == NonLinear::Kind::clip) {
     // min(max(floor(signed(y) / 2^f), lo), hi), as the clip circuit computes it: the truncated
     // value has l - f signed bits, and bounds are clamped to that range first.

@@ -137,6 +137,7 @@ Shape LinearOp::output_shape() const {
 
 Shape stage_output_shape(const Stage& stage) {
   if (stage.nonlinear.kind == NonLinear::Kind::argmax) return Shape{1, 1};
+  if (stage.nonlinear.kind == NonLinear::Kind::topk) return Shape{1, stage.nonlinear.top_k};
   if (stage.nonlinear.kind != NonLinear::Kind::relu_maxpool) return stage.pre_shape;
   const auto& d = stage.pre_shape.dims();
   const PoolSpec& p = stage.nonlinear.pool;
@@ -220,6 +221,12 @@ void validate(const LoweredModel& m) {
     if (st.nonlinear.kind == NonLinear::Kind::argmax && s + 2 != m.stages.size()) {
       fail(s, "an argmax stage must come right before the output stage");
     }
+    if (st.nonlinear.kind == NonLinear::Kind::topk &&
+        (s + 2 != m.stages.size() || st.nonlinear.top_k < 1 ||
+         st.nonlinear.top_k > st.pre_shape.numel())) {
+      fail(s, "a topk stage must come right before the output stage and keep 1.." +
+                  std::to_string(st.pre_shape.numel()) + " labels");
+    }
     if (st.nonlinear.kind == NonLinear::Kind::clip && st.nonlinear.clip_lo > st.nonlinear.clip_hi) {
       fail(s, "clip bounds are reversed");
     }
@@ -235,21 +242,69 @@ bool reveals_label(const LoweredModel& m) noexcept {
          m.stages[m.stages.size() - 2].nonlinear.kind == NonLinear::Kind::argmax;
 }
 
-LoweredModel reveal_label(const LoweredModel& model) {
-  if (reveals_label(model))
-    throw InvalidArgument("model " + model.name + " already reveals the label");
+namespace {
+
+// Turns the logits stage into `kind` (k labels) and appends a last stage that outputs them.
+LoweredModel append_label_stage(const LoweredModel& model, NonLinear::Kind kind, std::size_t k) {
+  if (revealed_labels(model) != 0)
+    throw InvalidArgument("model " + model.name + " already reveals " + reveals(model));
+  const std::size_t classes = model.stages.back().pre_shape.numel();
+  if (k < 1 || k > classes) {
+    throw InvalidArgument("cannot reveal the top " + std::to_string(k) + " of " +
+                          std::to_string(classes) + " classes");
+  }
   LoweredModel m = model;
   Stage& logits = m.stages.back();
-  logits.nonlinear = NonLinear::of(NonLinear::Kind::argmax);
-  m.activation_shapes.back() = Shape{1, 1};
+  logits.nonlinear = NonLinear::of(kind);
+  if (kind == NonLinear::Kind::topk) logits.nonlinear.top_k = k;
+  m.activation_shapes.back() = Shape{1, k};
   Stage out;
   out.identity_inputs = {logits.output};
-  out.pre_shape = Shape{1, 1};
+  out.pre_shape = Shape{1, k};
   out.nonlinear = NonLinear::of(NonLinear::Kind::none);
   out.output = logits.output + 1;
   m.stages.push_back(std::move(out));
-  m.activation_shapes.push_back(Shape{1, 1});
+  m.activation_shapes.push_back(Shape{1, k});
   return m;
+}
+
+}  // namespace
+
+LoweredModel reveal_label(const LoweredModel& model) {
+  return append_label_stage(model, NonLinear::Kind::argmax, 1);
+}
+
+LoweredModel reveal_top_k(const LoweredModel& model, std::size_t k) {
+  if (k == 1) return reveal_label(model);
+  return append_label_stage(model, NonLinear::Kind::topk, k);
+}
+
+std::size_t revealed_labels(const LoweredModel& m) noexcept {
+  if (m.stages.size() < 2) return 0;
+  const NonLinear& nl = m.stages[m.stages.size() - 2].nonlinear;
+  if (nl.kind == NonLinear::Kind::argmax) return 1;
+  if (nl.kind == NonLinear::Kind::topk) return nl.top_k;
+  return 0;
+}
+
+std::string reveals(const LoweredModel& m) {
+  const std::size_t k = revealed_labels(m);
+  if (k == 0) return "logits";
+  if (reveals_label(m)) return "label";
+  return "topk:" + std::to_string(k);
+}
+
+std::vector<std::size_t> top_k_classes(const Ring& ring, std::span<const uint64_t> logits,
+                                       std::size_t k) {
+  PINFER_ASSERT(k <= logits.size());
+  std::vector<std::size_t> order(logits.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Stable: equal logits keep the lower index first, as the top-k circuit ranks them.
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return ring.to_signed(logits[a]) > ring.to_signed(logits[b]);
+  });
+  order.resize(k);
+  return order;
 }
 
 LoweredCounts count(const LoweredModel& m) {
@@ -260,7 +315,8 @@ LoweredCounts count(const LoweredModel& m) {
   }
   for (const Stage& st : m.stages) {
     if (st.nonlinear.kind == NonLinear::Kind::none ||
-        st.nonlinear.kind == NonLinear::Kind::argmax) {
+        st.nonlinear.kind == NonLinear::Kind::argmax ||
+        st.nonlinear.kind == NonLinear::Kind::topk) {
       continue;
     }
     c.relus += st.pre_shape.numel();

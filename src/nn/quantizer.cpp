@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "pinfer/core/error.hpp"
@@ -33,7 +34,19 @@ std::size_t argmax(std::span<const double> v) {
 struct Calibrated {
   uint64_t max_abs = 0;  // largest |y| or |encoded input|, ring units
   std::size_t agree = 0;
+  std::size_t max_input = 0;                             // the calibration input it came from
+  std::size_t max_stage = static_cast<std::size_t>(-1);  // its stage (-1: the input)
 };
+
+// "stage 3 (layer conv2)" or "the encoded input", for messages.
+std::string where(const LoweredModel& m, std::size_t stage) {
+  if (stage == static_cast<std::size_t>(-1)) return "the encoded input";
+  const Stage& st = m.stages[stage];
+  return "stage " + std::to_string(stage) + " (layer " +
+         (st.linear_ops.empty() ? std::string("identity sum")
+                                : m.linear_ops[st.linear_ops[0]].name) +
+         ")";
+}
 
 // Runs the fixed-point engine in Z_2^64 (exact for |y| < 2^63) on every calibration input.
 Calibrated calibrate(const LoweredPlan& plan, unsigned f, std::span<const FloatTensor> inputs,
@@ -41,17 +54,21 @@ Calibrated calibrate(const LoweredPlan& plan, unsigned f, std::span<const FloatT
   const LoweredModel q = quantize(plan, 64, f);
   const Ring ring(64);
   Calibrated c;
+  std::size_t input = 0, stage = static_cast<std::size_t>(-1);
   auto track = [&](uint64_t v) {
     const int64_t s = ring.to_signed(v);
     const uint64_t a = s < 0 ? uint64_t(0) - static_cast<uint64_t>(s) : static_cast<uint64_t>(s);
-    c.max_abs = std::max(c.max_abs, a);
+    if (a > c.max_abs) c.max_abs = a, c.max_input = input, c.max_stage = stage;
   };
   for (std::size_t k = 0; k < inputs.size(); ++k) {
+    input = k;
+    stage = static_cast<std::size_t>(-1);
     std::vector<RingTensor> acts;
     acts.push_back(encode_input(q, inputs[k]));
     for (uint64_t v : acts[0].span()) track(v);
     RingTensor y;
-    for (const Stage& st : q.stages) {
+    for (stage = 0; stage < q.stages.size(); ++stage) {
+      const Stage& st = q.stages[stage];
       y = stage_preactivation(q, st, acts);
       for (uint64_t v : y.span()) track(v);
       acts.push_back(apply_nonlinear(q, st, y));
@@ -139,9 +156,19 @@ QuantizationChoice choose_quantization(const Model& model, const LoweredPlan& pl
   const unsigned magnitude_bits = static_cast<unsigned>(std::bit_width(cal.max_abs));
   const unsigned l = std::max(1 + magnitude_bits + options.margin_bits, 2 * choice.f + 2);
   if (l > options.max_ring_bits) {
+    // Name where the ring would overflow: the largest calibrated sum at the largest ring allowed.
+    const double log2_max = std::log2(static_cast<double>(cal.max_abs));
+    char numbers[96];
+    std::snprintf(numbers, sizeof numbers, "|y| = 2^%.2f", log2_max);
+    std::string text = numbers;
+    std::snprintf(numbers, sizeof numbers, ", margin %.2f bits at l=%u",
+                  static_cast<double>(options.max_ring_bits - 1) - log2_max, options.max_ring_bits);
     throw Unsupported("model " + model.name() + " needs l=" + std::to_string(l) + " > " +
                       std::to_string(options.max_ring_bits) +
-                      " ring bits at f=" + std::to_string(choice.f));
+                      " ring bits at f=" + std::to_string(choice.f) + ": calibration input " +
+                      std::to_string(cal.max_input) + " reaches " + text + " at " +
+                      where(plan.structure, cal.max_stage) + numbers + " (" +
+                      std::to_string(options.margin_bits) + " required)");
   }
   choice.l = l;
   choice.max_abs_preactivation_log2 =

@@ -181,7 +181,7 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     }
     s.pre_shape = get_shape(r, "stage pre-activation shape");
     const uint8_t kind = r.u8("non-linear kind");
-    if (kind > 4) throw FormatError("non-linear kind " + std::to_string(kind) + " is unknown");
+    if (kind > 5) throw FormatError("non-linear kind " + std::to_string(kind) + " is unknown");
     s.nonlinear.kind = static_cast<nn::NonLinear::Kind>(kind);
     nn::PoolSpec& p = s.nonlinear.pool;
     for (std::size_t* v : {&p.kernel_h, &p.kernel_w, &p.stride_h, &p.stride_w, &p.pad_top,
@@ -196,6 +196,10 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     s.output = get_index(r, "stage output", n_act);
     check(s.output == i + 1,
           "stage " + std::to_string(i) + " must produce activation " + std::to_string(i + 1));
+    // A topk stage's k is the size of its output activation (bound by the fingerprint).
+    if (s.nonlinear.kind == nn::NonLinear::Kind::topk) {
+      s.nonlinear.top_k = m.activation_shapes[s.output].numel();
+    }
     check(!s.linear_ops.empty() || !s.identity_inputs.empty(), "empty stage");
     for (std::size_t op : s.linear_ops) {
       check(m.linear_ops[op].input <= i, "stage reads a later activation");
@@ -222,6 +226,11 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
     if (s.nonlinear.kind == nn::NonLinear::Kind::argmax) {
       check(i + 2 == n_stages, "an argmax stage must precede the output stage");
       check(s.pre_shape.numel() <= 65536, "argmax over more than 65536 classes");
+    }
+    if (s.nonlinear.kind == nn::NonLinear::Kind::topk) {
+      check(i + 2 == n_stages, "a topk stage must precede the output stage");
+      check(s.pre_shape.numel() <= 65536, "top-k over more than 65536 classes");
+      check(s.nonlinear.top_k <= s.pre_shape.numel(), "top-k of more labels than classes");
     }
     check(nn::stage_output_shape(s).numel() == m.activation_shapes[s.output].numel(),
           "stage output shape");

@@ -71,7 +71,10 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
           for (unsigned j = 0; j < s.elements; ++j) {
             append_word_bits(c[s.pre_index(chunk.first + i, j)], l, bits.data() + j * l);
           }
-          append_word_bits(r[chunk.first + i], l, bits.data() + uint64_t{s.elements} * l);
+          for (unsigned k = 0; k < s.outputs(); ++k) {
+            append_word_bits(r[(chunk.first + i) * s.outputs() + k], l,
+                             bits.data() + (uint64_t{s.elements} + k) * l);
+          }
           gc::folded_zero_labels(folded_wire_index(s, chunk.first + i), bits.span(), keys.delta,
                                  {row + a_bits, folded});
         }
@@ -114,7 +117,7 @@ void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::Garbled
       labels_file.write(block_bytes(std::span<const Block>(m.span())));
       choices_file.write(pack_bits(choice.span()));
       receive_garbled_chunk(ch, s, chunk, tables_file);
-      std::vector<std::byte> decode(packed_bytes(chunk.count * s.l()));
+      std::vector<std::byte> decode(packed_bytes(chunk.count * s.outputs() * s.l()));
       ch.recv_exact(frames::kDecodeBits, decode);
       decode_file.write(decode);
     }
@@ -132,7 +135,8 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   const uint64_t folded = n_in - a_bits;
   const std::vector<ChunkRange> chunks = s.chunks();
   RingTensor out(out_shape);
-  PINFER_ASSERT(out.size() == s.instances);
+  const unsigned words = s.outputs();
+  PINFER_ASSERT(out.size() == s.instances * words);
   // The flips of every chunk go out from a second thread while this one evaluates, so the
   // client derives the labels of chunk k + 1 while chunk k is evaluated.
   const auto send_flips = [&](PhaseCost& c, LayerCost& lc) {
@@ -186,8 +190,8 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
       std::vector<uint8_t> decode(labels.size()), bits(labels.size());
       unpack_bits(decode_packed, decode);
       gc::decode_outputs(labels.span(), decode, bits);
-      for (std::size_t i = 0; i < chunk.count; ++i) {
-        out[chunk.first + i] = word_from_bits(bits.data() + i * l, l);
+      for (std::size_t i = 0; i < chunk.count * words; ++i) {
+        out[chunk.first * words + i] = word_from_bits(bits.data() + i * l, l);
       }
     }
   };

@@ -134,7 +134,9 @@ nlohmann::json CostReport::to_json() const {
   j["client_storage_bytes"] = client_storage_bytes;
   j["server_storage_bytes"] = server_storage_bytes;
   j["relus"] = relus;
+  j["he_keys"] = he_keys;
   j["reveals"] = reveals;
+  j["labels"] = labels;
   j["logits"] = logits;
   j["logits_ring"] = logits_ring;
   j["prediction"] = prediction;

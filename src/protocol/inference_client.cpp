@@ -6,6 +6,7 @@
 
 #include "frames.hpp"
 #include "gc_phases.hpp"
+#include "he_key_schedule.hpp"
 #include "linear_he.hpp"
 #include "model_plan.hpp"
 #include "pinfer/core/cpu_time.hpp"
@@ -114,12 +115,17 @@ InferenceClient::InferenceClient(Channel& channel, PrecomputeStore& store, Clien
   arch_ = decode_architecture(reply.architecture);
   fingerprint_ = architecture_fingerprint(arch_);
   plan_ = std::make_unique<ModelPlan>(make_plan(arch_));
+  he_keys_ = std::make_unique<HeKeySchedule>(plan_he_keys(arch_, reply.he_key_budget));
   ch_.send(frames::kHoldings, encode_holdings(store_.list(store_key())));
   ch_.flush();
 }
 
 InferenceClient::~InferenceClient() {
   close();
+}
+
+std::size_t InferenceClient::he_keys() const noexcept {
+  return he_keys_->keys();
 }
 
 void InferenceClient::close() noexcept {
@@ -180,7 +186,9 @@ CostReport InferenceClient::precompute() {
       options_.progress("offline: homomorphic linear layers", done, total);
     };
   }
-  const std::vector<RingTensor> c_ops = he_offline_client(ch_, arch_, masks, cost, he_progress);
+  const std::vector<RingTensor> c_ops =
+      he_offline_client(ch_, arch_, *he_keys_, masks, cost, he_progress);
+  report.he_keys = he_keys_->keys();
 
   // The client's share of each stage's pre-activation: sum of c_op plus identity masks * 2^f.
   std::vector<RingTensor> c_stage;
@@ -354,16 +362,21 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   add_transfers(cost, before, after, "online/");
 
   report.logits_ring.assign(logits.values().begin(), logits.values().end());
-  if (nn::reveals_label(arch_)) {
-    // The server's model ends in the argmax circuit: the one output is label * 2^f.
-    report.reveals = "label";
-    const uint64_t label = logits[0] >> arch_.f;
+  if (const std::size_t k = nn::revealed_labels(arch_); k != 0) {
+    // The server's model ends in the argmax or top-k circuit: the outputs are the k best labels
+    // (best first), each times 2^f, and nothing else.
+    report.reveals = nn::reveals(arch_);
     const std::size_t classes = arch_.stages[arch_.stages.size() - 2].pre_shape.numel();
-    if (label >= classes || (logits[0] & ((uint64_t{1} << arch_.f) - 1)) != 0) {
-      throw ProtocolError("revealed label " + std::to_string(label) + " is not one of " +
-                          std::to_string(classes) + " classes");
+    PINFER_ASSERT(logits.size() == k);
+    for (std::size_t i = 0; i < k; ++i) {
+      const uint64_t label = logits[i] >> arch_.f;
+      if (label >= classes || (logits[i] & ((uint64_t{1} << arch_.f) - 1)) != 0) {
+        throw ProtocolError("revealed label " + std::to_string(label) + " is not one of " +
+                            std::to_string(classes) + " classes");
+      }
+      report.labels.push_back(static_cast<int>(label));
     }
-    report.prediction = static_cast<int>(label);
+    report.prediction = report.labels[0];
     return report;
   }
   report.logits = nn::decode_logits(arch_, logits);

@@ -5,6 +5,7 @@
 
 #include "frames.hpp"
 #include "gc_phases.hpp"
+#include "he_key_schedule.hpp"
 #include "linear_he.hpp"
 #include "model_plan.hpp"
 #include "pinfer/core/error.hpp"
@@ -30,11 +31,20 @@ std::vector<Shape> op_shapes(const nn::LoweredModel& m) {
 }  // namespace
 
 InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind, PrecomputeStore& store,
-                                 ClientRegistry& clients)
+                                 ClientRegistry& clients, ServerOptions options)
     : model_(std::move(model)), kind_(kind), store_(store), clients_(clients) {
   nn::validate(model_);
+  if (options.he_key_budget == 0 || options.he_key_budget > kMaxHeKeyBudget) {
+    throw InvalidArgument("HE key budget " + std::to_string(options.he_key_budget) +
+                          " is outside 1..2^22 (the flooding bound, docs/HE.md)");
+  }
+  he_keys_ = std::make_unique<HeKeySchedule>(plan_he_keys(model_, options.he_key_budget));
   plan_ = std::make_unique<ModelPlan>(make_plan(model_));
   he_ = std::make_unique<HeServerModel>(model_);
+}
+
+std::size_t InferenceServer::he_keys() const noexcept {
+  return he_keys_->keys();
 }
 
 InferenceServer::~InferenceServer() = default;
@@ -80,7 +90,8 @@ void InferenceServer::serve_connection(Channel& ch) {
     ch.send_error(msg);
     throw ProtocolError(msg);
   }
-  ch.send(frames::kHelloReply, encode(HelloReply{kind_, encode_architecture(model_)}));
+  ch.send(frames::kHelloReply,
+          encode(HelloReply{kind_, encode_architecture(model_), he_keys_->budget}));
   ch.flush();
   // Server halves whose client half is gone (the client crashed between taking a precompute
   // and naming it) can never be used: discard them. Only the authenticated client's own
@@ -128,7 +139,7 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   ServerState state;
   state.protocol = kind_;
   state.fingerprint = architecture_fingerprint(model_);
-  state.s_ops = he_offline_server(ch, model_, *he_, cost);
+  state.s_ops = he_offline_server(ch, model_, *he_keys_, *he_, cost);
   ch.set_phase("offline/gc");
   Prg prg;
   uint64_t bytes = 0;

@@ -1,9 +1,13 @@
 #include "linear_he.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
+#include <set>
+#include <string>
 #include <thread>
 
+#include "digest.hpp"
 #include "frames.hpp"
 #include "pinfer/core/channel_stream.hpp"
 #include "pinfer/core/error.hpp"
@@ -63,16 +67,21 @@ HeServerModel::HeServerModel(const nn::LoweredModel& model)
 HeServerModel::~HeServerModel() = default;
 
 std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& arch,
+                                          const HeKeySchedule& schedule,
                                           std::span<const RingTensor> masks, PhaseCost& cost,
                                           const std::function<void(uint64_t, uint64_t)>& progress) {
+  PINFER_ASSERT(schedule.key_of.size() == arch.linear_ops.size());
   const he::Context ctx = he::Context::create(arch.l);
   Prg prg;
-  std::optional<he::ClientKeys> keys;
+  // Fresh keys per precompute, and a fresh one wherever the schedule starts one: what one key
+  // ever reveals stays within the flooding budget (docs/HE.md, "Key schedule").
+  std::vector<std::unique_ptr<he::ClientKeys>> keys;
   {
     ScopedTimer t(cost, Component::he_keygen);
-    keys.emplace(ctx, prg);  // fresh keys per precompute: bounds what one key ever reveals
+    for (std::size_t k = 0; k < schedule.keys(); ++k) {
+      keys.push_back(std::make_unique<he::ClientKeys>(ctx, prg));
+    }
   }
-  ch.send(frames::kHePublicKey, keys->public_key().serialize());
   const std::size_t n_ops = arch.linear_ops.size();
   std::vector<he::LinearGeometry> geoms;
   std::vector<he::LinearPlan> plans;
@@ -99,11 +108,14 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
         const std::span<const uint64_t> mask = masks[arch.linear_ops[i].input].span();
         const std::size_t groups = groups_of(arch.linear_ops[i]), step = mask.size() / groups;
         for (std::size_t k = 0; k < groups; ++k) {
+          const he::ClientKeys& key = *keys[schedule.key_of[i][k]];
+          if (schedule.starts_key(i, k)) {
+            ch.send(frames::kHePublicKey, key.public_key().serialize());
+          }
           std::vector<std::byte> query;
           {
             ScopedTimer t(send_cost, Component::he_encrypt, &cost.layers[i]);
-            query =
-                he::encrypt_linear_input(ctx, *keys, geoms[i], mask.subspan(k * step, step), prg);
+            query = he::encrypt_linear_input(ctx, key, geoms[i], mask.subspan(k * step, step), prg);
           }
           send_stream(ch, frames::kHeQuery, query);
         }
@@ -123,7 +135,7 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
             recv_stream(ch, frames::kHeResponse, plans[i].response_bytes);
         ScopedTimer t(cost, Component::he_decrypt, &cost.layers[i]);
         const std::vector<uint64_t> part =
-            he::decrypt_linear_output(ctx, *keys, geoms[i], response);
+            he::decrypt_linear_output(ctx, *keys[schedule.key_of[i][k]], geoms[i], response);
         PINFER_ASSERT(part.size() == step);
         std::copy(part.begin(), part.end(),
                   c.span().begin() + static_cast<std::ptrdiff_t>(k * step));
@@ -144,10 +156,12 @@ std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& a
 }
 
 std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& model,
+                                          const HeKeySchedule& schedule,
                                           const HeServerModel& he_model, PhaseCost& cost) {
   const HeServerModel::Impl& he = he_model.impl();
-  const he::PublicKey pk =
-      he::PublicKey::deserialize(he.ctx, ch.recv(frames::kHePublicKey, kMaxPublicKeyBytes));
+  PINFER_ASSERT(schedule.key_of.size() == model.linear_ops.size());
+  std::optional<he::PublicKey> pk;
+  std::set<std::string> seen_keys;  // digests of this precompute's public keys
   Prg prg;
   std::vector<RingTensor> s_ops;
   cost.layers.resize(model.linear_ops.size());
@@ -156,12 +170,21 @@ std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& m
     const std::size_t groups = he.servers[i].size(), step = s.size() / groups;
     for (std::size_t k = 0; k < groups; ++k) {
       const he::LinearServer& server = he.servers[i][k];
+      if (schedule.starts_key(i, k)) {
+        // The client's next key: nothing more is revealed under the previous one. A repeated
+        // key would put the budget's coefficients twice under one key: refused.
+        const std::vector<std::byte> bytes = ch.recv(frames::kHePublicKey, kMaxPublicKeyBytes);
+        if (!seen_keys.insert(sha256_hex(bytes)).second) {
+          throw ProtocolError("client sent the same HE public key for two key budgets");
+        }
+        pk.emplace(he::PublicKey::deserialize(he.ctx, bytes));
+      }
       const std::vector<std::byte> query =
           recv_stream(ch, frames::kHeQuery, server.plan().query_bytes);
       std::vector<std::byte> response;
       {
         ScopedTimer t(cost, Component::he_evaluate, &cost.layers[i]);
-        response = server.evaluate(query, pk, prg, s.span().subspan(k * step, step));
+        response = server.evaluate(query, *pk, prg, s.span().subspan(k * step, step));
       }
       send_stream(ch, frames::kHeResponse, response);
     }

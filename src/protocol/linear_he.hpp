@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "he_key_schedule.hpp"
 #include "pinfer/core/channel.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/core/tensor.hpp"
@@ -32,13 +33,16 @@ class HeServerModel {
 };
 
 // Client: returns c_op (shaped op.output_shape()) for every linear op, from the masks of the
-// activations (masks[k] = r of activation k).
+// activations (masks[k] = r of activation k). One fresh key per key of `keys` (from the OS
+// random source), its public key sent before the first query under it.
 // `progress` (optional) is called with (ops decrypted, ops in total).
 [[nodiscard]] std::vector<RingTensor> he_offline_client(
-    Channel& ch, const nn::LoweredModel& arch, std::span<const RingTensor> masks, PhaseCost& cost,
+    Channel& ch, const nn::LoweredModel& arch, const HeKeySchedule& keys,
+    std::span<const RingTensor> masks, PhaseCost& cost,
     const std::function<void(uint64_t, uint64_t)>& progress = {});
-// Server: returns s_op for every linear op.
+// Server: returns s_op for every linear op; reads a public key where `keys` starts one.
 [[nodiscard]] std::vector<RingTensor> he_offline_server(Channel& ch, const nn::LoweredModel& model,
+                                                        const HeKeySchedule& keys,
                                                         const HeServerModel& he, PhaseCost& cost);
 
 }  // namespace pinfer::protocol::detail

@@ -48,6 +48,15 @@ ModelPlan make_plan(const nn::LoweredModel& model) {
       sp.instances = 1;
       sp.gather.resize(n);
       for (std::size_t i = 0; i < n; ++i) sp.gather[i] = static_cast<uint32_t>(i);
+    } else if (nl.kind == nn::NonLinear::Kind::topk) {
+      // One instance over every logit with k output words: the k best labels (--reveal topk:K).
+      const std::size_t n = st.pre_shape.numel();
+      sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
+          gc::top_k_circuit(model.l, static_cast<unsigned>(n), static_cast<unsigned>(nl.top_k)));
+      sp.elements = static_cast<unsigned>(n);
+      sp.instances = 1;
+      sp.gather.resize(n);
+      for (std::size_t i = 0; i < n; ++i) sp.gather[i] = static_cast<uint32_t>(i);
     } else if (nl.kind == nn::NonLinear::Kind::clip) {
       sp.circuit = std::make_shared<const gc::NonlinearCircuit>(
           gc::clip_step_circuit(model.l, model.f, nl.clip_lo, nl.clip_hi));
@@ -86,8 +95,8 @@ StorageEstimate estimate_storage(const ModelPlan& plan, ProtocolKind kind) {
     for (const ChunkRange& ch : s.chunks())
       gc_bytes += gc::garbled_stream_bytes(s.circuit->circuit, ch.count);
     a_bits += s.a_bits_per_instance() * s.instances;
-    client_bits += (uint64_t{s.elements} + 1) * s.l() * s.instances;
-    out_bits += uint64_t{s.l()} * s.instances;
+    client_bits += (uint64_t{s.elements} + s.outputs()) * s.l() * s.instances;
+    out_bits += uint64_t{s.l()} * s.outputs() * s.instances;
   }
   // HE masks s of every linear op (server) and the client's share of the logits, l bits each.
   uint64_t he_masks = 0;

@@ -38,6 +38,9 @@ struct StagePlan {
     return gate_index_start + chunk.first * circuit->circuit.and_count();
   }
   [[nodiscard]] unsigned l() const { return circuit->ring_bits; }
+  // Result words per instance (K for top-k, else 1): the stage's output has instances * outputs
+  // elements, each with its own mask r'.
+  [[nodiscard]] unsigned outputs() const { return circuit->outputs; }
   // Input wires per instance fed by the online share a (elements * l).
   [[nodiscard]] uint64_t a_bits_per_instance() const { return uint64_t{elements} * l(); }
 };

@@ -73,7 +73,7 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
   for (std::size_t si = 0; si < plan.stages.size(); ++si) {
     const StagePlan& s = plan.stages[si];
     const unsigned l = s.l();
-    const uint64_t client_bits = (uint64_t{s.elements} + 1) * l;
+    const uint64_t client_bits = (uint64_t{s.elements} + s.outputs()) * l;
     const RingTensor& c = *inputs[si].c_share;
     const RingTensor& r = *inputs[si].out_mask;
     for (const ChunkRange& chunk : s.chunks()) {
@@ -83,7 +83,10 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
         for (unsigned j = 0; j < s.elements; ++j) {
           append_word_bits(c[s.pre_index(chunk.first + i, j)], l, row + j * l);
         }
-        append_word_bits(r[chunk.first + i], l, row + uint64_t{s.elements} * l);
+        for (unsigned k = 0; k < s.outputs(); ++k) {
+          append_word_bits(r[(chunk.first + i) * s.outputs() + k], l,
+                           row + (uint64_t{s.elements} + k) * l);
+        }
       }
       SecretBuffer<Block> labels(choice.size());
       {
@@ -106,7 +109,8 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
   const std::vector<ChunkRange> chunks = s.chunks();
   RingTensor out(out_shape);
-  PINFER_ASSERT(out.size() == s.instances);
+  const unsigned words = s.outputs();
+  PINFER_ASSERT(out.size() == s.instances * words);
   // The labels of every chunk go out from a second thread while this one decodes the outputs,
   // so the client can evaluate chunk k while the next labels are on their way.
   const auto send_labels = [&](PhaseCost& c, LayerCost& lc) {
@@ -129,7 +133,7 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   TimedSource decode_file(decode_in, cost, &layer, Component::output);
   const auto decode_outputs = [&] {
     for (const ChunkRange& chunk : chunks) {
-      const std::size_t out_bits = chunk.count * l;
+      const std::size_t out_bits = chunk.count * words * l;
       std::vector<std::byte> colours(packed_bytes(out_bits));
       {
         ScopedTimer t(cost, Component::wait_peer, &layer);
@@ -142,8 +146,8 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
       unpack_bits(colours, colour);
       unpack_bits(decode_packed, decode);
       for (std::size_t b = 0; b < out_bits; ++b) colour[b] ^= decode[b];
-      for (std::size_t i = 0; i < chunk.count; ++i) {
-        out[chunk.first + i] = word_from_bits(colour.data() + i * l, l);
+      for (std::size_t i = 0; i < chunk.count * words; ++i) {
+        out[chunk.first * words + i] = word_from_bits(colour.data() + i * l, l);
       }
     }
   };

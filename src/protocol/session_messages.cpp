@@ -182,6 +182,7 @@ std::vector<std::byte> encode(const HelloReply& reply) {
   w.u8(static_cast<uint8_t>(reply.protocol));
   w.u64(reply.architecture.size());
   w.bytes(reply.architecture);
+  w.u64(reply.he_key_budget);
   return w.take();
 }
 
@@ -192,6 +193,11 @@ HelloReply decode_hello_reply(std::span<const std::byte> bytes) {
   const uint64_t n = r.length("architecture bytes", kMaxArchitectureBytes);
   const auto arch = r.bytes(n, "architecture");
   reply.architecture.assign(arch.begin(), arch.end());
+  reply.he_key_budget = r.u64("HE key budget");
+  if (reply.he_key_budget == 0 || reply.he_key_budget > (uint64_t{1} << 22)) {
+    throw FormatError("HE key budget " + std::to_string(reply.he_key_budget) +
+                      " is outside 1..2^22");
+  }
   r.expect_end("hello reply");
   return reply;
 }

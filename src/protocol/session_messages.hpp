@@ -40,6 +40,8 @@ struct Hello {
 struct HelloReply {
   ProtocolKind protocol{};
   std::vector<std::byte> architecture;
+  // Revealed HE coefficients per key (docs/HE.md, "Key schedule"): 1..2^22.
+  uint64_t he_key_budget = uint64_t{1} << 22;
 };
 [[nodiscard]] std::vector<std::byte> encode(const HelloReply& r);
 [[nodiscard]] HelloReply decode_hello_reply(std::span<const std::byte> bytes);

@@ -152,3 +152,64 @@ INSTANTIATE_TEST_SUITE_P(Protocols, RevealLabel,
                          test_models::ProtocolName{});
 
 }  // namespace
+
+namespace {
+
+// --reveal topk:K: the client's only outputs are the K best labels (each times 2^f), in the
+// order the fixed-point engine ranks the logits (equal logits: lower index first).
+class RevealTopK : public ::testing::TestWithParam<ProtocolKind> {};
+
+TEST_P(RevealTopK, ClientReceivesOnlyTheKBestLabels) {
+  const nn::LoweredModel plain = lowered(models::max_pool_pads_ceil());
+  const std::size_t k = std::min<std::size_t>(3, plain.num_classes());
+  ASSERT_GE(k, 2u);
+  const nn::LoweredModel model = nn::reveal_top_k(plain, k);
+  nn::validate(model);
+  EXPECT_EQ(nn::revealed_labels(model), k);
+  EXPECT_EQ(nn::reveals(model), "topk:" + std::to_string(k));
+  EXPECT_EQ(nn::reveals(nn::reveal_top_k(plain, 1)), "label");
+  EXPECT_THROW((void)nn::reveal_top_k(model, 2), InvalidArgument);
+  EXPECT_THROW((void)nn::reveal_top_k(plain, plain.num_classes() + 1), InvalidArgument);
+  EXPECT_THROW((void)nn::reveal_top_k(plain, 0), InvalidArgument);
+  const nn::LoweredModel decoded = decode_architecture(encode_architecture(model));
+  EXPECT_EQ(nn::revealed_labels(decoded), k);
+  EXPECT_EQ(architecture_fingerprint(decoded), architecture_fingerprint(model));
+  test_session::Stores stores("pinfer-ops-test");
+  InferenceServer server(model, GetParam(), stores.server, stores.registry);
+  test_session::with_session(
+      server, stores.client,
+      {.credentials = stores.registry.register_client({}), .protocol = GetParam()},
+      [&](InferenceClient& client) {
+        EXPECT_EQ(nn::reveals(client.architecture()), nn::reveals(model));  // the handshake
+        for (uint64_t trial = 0; trial < 3; ++trial) {
+          const FloatTensor x = test_models::random_input(model.input_shape, 40 + trial);
+          const CostReport rep = client.infer(x);
+          const RingTensor logits = nn::run_fixed_point(plain, nn::encode_input(plain, x));
+          const std::vector<std::size_t> best = nn::top_k_classes(plain.ring(), logits.span(), k);
+          EXPECT_EQ(rep.reveals, "topk:" + std::to_string(k));
+          EXPECT_TRUE(rep.logits.empty());
+          ASSERT_EQ(rep.logits_ring.size(), k);  // all the client receives
+          ASSERT_EQ(rep.labels.size(), k);
+          for (std::size_t i = 0; i < k; ++i) {
+            EXPECT_EQ(rep.logits_ring[i], uint64_t{best[i]} << model.f) << i;
+            EXPECT_EQ(rep.labels[i], static_cast<int>(best[i])) << i;
+          }
+          EXPECT_EQ(rep.prediction, static_cast<int>(best[0]));
+          EXPECT_EQ(rep.logits_ring,
+                    nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+        }
+      });
+}
+
+TEST(RevealTopK, EngineRanksEqualLogitsByLowerIndex) {
+  const Ring ring(20);
+  const std::vector<uint64_t> logits = {5, ring.from_signed(-3), 9, 5, 9, 0};
+  EXPECT_EQ(nn::top_k_classes(ring, logits, 4), (std::vector<std::size_t>{2, 4, 0, 3}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, RevealTopK,
+                         ::testing::Values(ProtocolKind::server_garbler,
+                                           ProtocolKind::client_garbler),
+                         test_models::ProtocolName{});
+
+}  // namespace

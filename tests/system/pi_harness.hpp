@@ -4,6 +4,7 @@
 // engine, and audits of the stores on disk (journal, ready entries, full verification).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -59,11 +60,21 @@ class ServerProcess {
  public:
   ServerProcess(const fs::path& work, const std::string& protocol_name,
                 std::vector<std::string> extra = {}, rlim_t max_file_bytes = RLIM_INFINITY) {
-    std::vector<std::string> words = {"serve", "--model", digits_model(), "--protocol",
-                                      protocol_name, "--store", (work / "server").string(),
-                                      "--capacity", "4GB", "--port", "0",
-                                      // the tests check the logits bit-exact (default: label)
-                                      "--reveal", "logits"};
+    std::vector<std::string> words = {"serve",
+                                      "--model",
+                                      digits_model(),
+                                      "--protocol",
+                                      protocol_name,
+                                      "--store",
+                                      (work / "server").string(),
+                                      "--capacity",
+                                      "4GB",
+                                      "--port",
+                                      "0"};
+    // The tests check the logits bit-exact (serve's default reveals only the label).
+    if (std::find(extra.begin(), extra.end(), "--reveal") == extra.end()) {
+      words.insert(words.end(), {"--reveal", "logits"});
+    }
     words.insert(words.end(), extra.begin(), extra.end());
     ++starts_;
     child_ = std::make_unique<ChildProcess>(

@@ -39,11 +39,24 @@
 // (measured by argmax_and_count, about 3l + b per class: 906 at l = 32, n = 10 (29 KB of
 // tables); 10,001 at n = 100; 20,272 at n = 200; 103,902 at n = 1000 (3.3 MB)).
 //
+// Top-k (the K best labels in order, --reveal topk:K; one instance over n classes): inputs a_j,
+// c_j per class and K output masks r'_0 .. r'_{K-1}; output word k is the index of the k-th
+// largest signed(a_j + c_j) minus r'_k mod 2^l, equal values ranked by lower index first (a
+// stable sort, as nn's fixed-point engine ranks them). A sorted list of K (value, index) slots
+// takes each class in turn: per filled slot a signed comparison with the new value (l ANDs; the
+// results are monotone along the list, so the new class goes in front of the first smaller
+// slot) and two multiplexers (keep / take the previous slot / take the new class) of l + b bits,
+// the value part skipped after the last class. AND gates, at most
+//     n (l - 1) + (n - 1) K (3 l + 2 b) + K (l - 1)
+// (measured by top_k_and_count, docs/GC.md: about K (3l + 2b) per class).
+//
 // Input layout (wire indices): the evaluator's inputs first, so the evaluator's labels are one
-// contiguous prefix; a_j = [j l, (j+1) l), c_j = [(n + j) l, ...), r' = [2 n l, 2 n l + l).
-// Each word is little-endian (bit 0 first). Outputs: the l bits of the result, bit 0 first.
+// contiguous prefix; a_j = [j l, (j+1) l), c_j = [(n + j) l, ...), r'_k = [(2 n + k) l, ...).
+// Each word is little-endian (bit 0 first). Outputs: the l bits of each result word, bit 0
+// first, word after word (one word except for top-k).
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "pinfer/core/ring.hpp"
 #include "pinfer/gc/circuit.hpp"
@@ -55,10 +68,11 @@ struct NonlinearCircuit {
   unsigned ring_bits = 0;
   unsigned frac_bits = 0;
   unsigned elements = 1;  // 1 for the ReLU step, k^2 for max pooling
+  unsigned outputs = 1;   // result words (and output masks r') per instance: K for top-k
 
   [[nodiscard]] uint32_t a_offset(unsigned j) const { return j * ring_bits; }
   [[nodiscard]] uint32_t c_offset(unsigned j) const { return (elements + j) * ring_bits; }
-  [[nodiscard]] uint32_t r_offset() const { return 2 * elements * ring_bits; }
+  [[nodiscard]] uint32_t r_offset(unsigned k = 0) const { return (2 * elements + k) * ring_bits; }
   // Inputs supplied by the evaluator (a_0 .. a_{n-1}): the first evaluator_inputs() wires.
   [[nodiscard]] uint32_t evaluator_inputs() const { return elements * ring_bits; }
 };
@@ -86,6 +100,15 @@ struct NonlinearCircuit {
 // Requires: a.size() == c.size() >= 1.
 [[nodiscard]] uint64_t argmax_reference(const Ring& ring, std::span<const uint64_t> a,
                                         std::span<const uint64_t> c, uint64_t r);
+
+// Throws InvalidArgument as argmax_circuit or unless 1 <= k <= classes.
+[[nodiscard]] NonlinearCircuit top_k_circuit(unsigned ring_bits, unsigned classes, unsigned k);
+[[nodiscard]] uint64_t top_k_and_count(unsigned ring_bits, unsigned classes, unsigned k);
+// The k output words (index of the i-th largest - r[i]). Requires: a.size() == c.size() >= k,
+// r.size() == k >= 1.
+[[nodiscard]] std::vector<uint64_t> top_k_reference(const Ring& ring, std::span<const uint64_t> a,
+                                                    std::span<const uint64_t> c,
+                                                    std::span<const uint64_t> r);
 
 // The AND counts stated above (the builders are tested against these).
 [[nodiscard]] uint64_t relu_step_and_count(unsigned ring_bits, unsigned frac_bits);

@@ -16,11 +16,14 @@
 //     clip:          act[s.output] = min(max(floor(signed(y) / 2^f), clip_lo), clip_hi)
 //     argmax:        act[s.output] = [the index of the first largest signed(y_i)] (an integer,
 //                    1 x 1; only as the label-revealing step before the output, reveal_label)
+//     topk:          act[s.output] = [the indices of the top_k largest signed(y_i), best first,
+//                    equal values lower index first] (1 x top_k; before the output, reveal_top_k)
 //     none (last):   act[s.output] = y, the logits at scale 2^(2f)
 // Convolutions use zero padding; weights are at scale 2^f, biases at 2^(2f).
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -111,9 +114,10 @@ struct LinearOp {
 };
 
 struct NonLinear {
-  enum class Kind { relu, relu_maxpool, none, clip, argmax };
+  enum class Kind { relu, relu_maxpool, none, clip, argmax, topk };
   Kind kind = Kind::relu;
-  PoolSpec pool;  // relu_maxpool (count_include_pad unused)
+  std::size_t top_k = 0;  // topk: the labels revealed (the stage's output size)
+  PoolSpec pool;          // relu_maxpool (count_include_pad unused)
   // clip: bounds in ring units at scale f (set by quantize from clip_min / clip_max; a bound
   // beyond the representable range is no bound: the "rescale" stage that only truncates).
   int64_t clip_lo = 0, clip_hi = 0;
@@ -173,6 +177,19 @@ void validate(const LoweredModel& model);
 // [label * 2^f]. Throws InvalidArgument if the model already reveals the label.
 [[nodiscard]] LoweredModel reveal_label(const LoweredModel& model);
 [[nodiscard]] bool reveals_label(const LoweredModel& model) noexcept;
+// The k best labels in order (--reveal topk:K): a topk stage over the logits and a last stage
+// that outputs the k labels times 2^f. k = 1 is reveal_label. Throws InvalidArgument if the model
+// already reveals labels or unless 1 <= k <= the number of classes.
+[[nodiscard]] LoweredModel reveal_top_k(const LoweredModel& model, std::size_t k);
+// How many labels the model reveals: 0 (the logits), 1 (reveal_label) or k (reveal_top_k).
+[[nodiscard]] std::size_t revealed_labels(const LoweredModel& model) noexcept;
+// "logits", "label" or "topk:K": what a client of this model learns.
+[[nodiscard]] std::string reveals(const LoweredModel& model);
+// The k best classes of a logit vector (ring elements, signed), best first, equal values lower
+// index first: what a topk stage (and the top-k circuit) computes. Requires k <= logits.size().
+[[nodiscard]] std::vector<std::size_t> top_k_classes(const Ring& ring,
+                                                     std::span<const uint64_t> logits,
+                                                     std::size_t k);
 
 // Counts that the protocols need (public, shape-only).
 struct LoweredCounts {

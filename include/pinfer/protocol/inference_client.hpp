@@ -19,7 +19,8 @@ namespace pinfer::protocol {
 
 namespace detail {
 struct ModelPlan;
-}
+struct HeKeySchedule;
+}  // namespace detail
 
 // Progress of a long step: (step name, units done, units in total), called on the thread that
 // runs the phase.
@@ -52,6 +53,8 @@ class InferenceClient {
 
   [[nodiscard]] const nn::LoweredModel& architecture() const noexcept { return arch_; }
   [[nodiscard]] ProtocolKind protocol() const noexcept { return kind_; }
+  // HE keys each offline phase generates (the server's key budget, stated in the handshake).
+  [[nodiscard]] std::size_t he_keys() const noexcept;
   // Precomputes of this server's model and protocol in the client's store.
   [[nodiscard]] std::size_t stored_precomputes() const;
 
@@ -75,6 +78,7 @@ class InferenceClient {
   nn::LoweredModel arch_;
   std::string fingerprint_;
   std::unique_ptr<detail::ModelPlan> plan_;
+  std::unique_ptr<detail::HeKeySchedule> he_keys_;
   bool closed_ = false;
 };
 

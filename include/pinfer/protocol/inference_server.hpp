@@ -3,6 +3,7 @@
 // encoding, a registry of clients and a precompute store keyed by the *authenticated* client
 // id, so a client can only use or delete its own precomputes. One InferenceServer serves many
 // connections concurrently (docs/PROTOCOLS.md).
+#include <cstdint>
 #include <memory>
 
 #include "pinfer/core/channel.hpp"
@@ -16,14 +17,26 @@ namespace pinfer::protocol {
 namespace detail {
 class HeServerModel;
 struct ModelPlan;
+struct HeKeySchedule;
 }  // namespace detail
+
+// The 2^-40 flooding bound holds for at most 2^22 revealed coefficients per HE key (docs/HE.md).
+inline constexpr uint64_t kMaxHeKeyBudget = uint64_t{1} << 22;
+
+struct ServerOptions {
+  // Revealed coefficients allowed under one HE key; the client starts a fresh key before a
+  // layer would exceed it (docs/HE.md, "Key schedule"). Stated in the handshake. Smaller values
+  // only rotate keys more often (tests use tiny ones).
+  uint64_t he_key_budget = kMaxHeKeyBudget;
+};
 
 class InferenceServer {
  public:
-  // Encodes the model's weights for HE once. Throws InvalidArgument on an invalid model.
+  // Encodes the model's weights for HE once. Throws InvalidArgument on an invalid model or a
+  // key budget outside 1..kMaxHeKeyBudget, Unsupported if one layer alone exceeds the budget.
   // `store` and `clients` are kept by reference for the server's lifetime.
   InferenceServer(nn::LoweredModel model, ProtocolKind kind, PrecomputeStore& store,
-                  ClientRegistry& clients);
+                  ClientRegistry& clients, ServerOptions options = {});
   ~InferenceServer();
   InferenceServer(const InferenceServer&) = delete;
   InferenceServer& operator=(const InferenceServer&) = delete;
@@ -39,6 +52,8 @@ class InferenceServer {
   [[nodiscard]] const nn::LoweredModel& model() const noexcept { return model_; }
   [[nodiscard]] PrecomputeStore& store() noexcept { return store_; }
   [[nodiscard]] ClientRegistry& clients() noexcept { return clients_; }
+  // HE keys one precompute uses (1 unless the model reveals more than the budget).
+  [[nodiscard]] std::size_t he_keys() const noexcept;
 
  private:
   void serve_offline(Channel& ch, const std::string& client, const std::string& id);
@@ -50,6 +65,7 @@ class InferenceServer {
   ClientRegistry& clients_;
   std::unique_ptr<detail::ModelPlan> plan_;
   std::unique_ptr<detail::HeServerModel> he_;
+  std::unique_ptr<detail::HeKeySchedule> he_keys_;
 };
 
 }  // namespace pinfer::protocol
