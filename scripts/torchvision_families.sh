@@ -55,13 +55,27 @@ work=${keep:-$(mktemp -d /tmp/pinfer-torchvision.XXXXXX)}
 mkdir -p "$work"
 [[ -n "$keep" ]] || trap 'rm -rf "$work"' EXIT
 
+# summary.txt: one row per model and protocol, replaced when that pair is run again (so runs of
+# a few models at a time add up to one table).
 summary="$out/summary.txt"
-{
-  echo "# scripts/torchvision_families.sh --input $input (classes $classes, $calibration calibration inputs)"
-  echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, pinfer $("$pinfer" version 2>/dev/null | head -1)"
-  printf '%-14s %-15s %10s %10s %6s %8s %10s %9s  %s\n' model protocol relus gc_elems stages l/f \
-    wall_s peak_MiB result
-} >"$summary"
+row_format='%-14s %-15s %10s %10s %6s %8s %10s %9s  %-17s %s\n'
+if [[ ! -f "$summary" ]]; then
+  {
+    echo "# scripts/torchvision_families.sh: torchvision at --input, random weights (seed 0), $(nproc) cores"
+    echo "# relus: pinfer model info --json 'relus'; gc_elems: elements of every garbled-circuit stage"
+    echo "# (ReLU, clip, rescale); wall_s / peak_MiB: /usr/bin/time -v of pinfer characterize (both parties)"
+    # shellcheck disable=SC2059
+    printf "$row_format" model protocol relus gc_elems stages l/f wall_s peak_MiB run_utc "result (input)"
+  } >"$summary"
+fi
+add_row() {  # model protocol fields...
+  local tmp
+  tmp=$(mktemp)
+  awk -v m="$1" -v p="$2" '!($1 == m && $2 == p)' "$summary" >"$tmp"
+  # shellcheck disable=SC2059
+  printf "$row_format" "$@" | tee -a "$tmp"
+  mv "$tmp" "$summary"
+}
 
 skipped() {
   local s
@@ -82,14 +96,13 @@ for m in "${models[@]}"; do
 import json, math, sys
 j = json.load(open(sys.argv[1]))
 gc = sum(math.prod(int(d) for d in s["pre_shape"].split("x"))
-         for s in j["stages"] if s["nonlinear"] not in ("none", "argmax"))
+         for s in j["stages"] if s["nonlinear"] not in ("output", "argmax"))
 print(j["relus"], gc, len(j["stages"]), f'{j["l"]}/{j["f"]}')
 EOF
   )
   for p in "${protocols[@]}"; do
     if skipped "$m" "$p"; then
-      printf '%-14s %-15s %10s %10s %6s %8s %10s %9s  %s\n' "$m" "$p" "$relus" "$gc" "$stages" \
-        "$lf" - - "skipped (--skip)" >>"$summary"
+      add_row "$m" "$p" "$relus" "$gc" "$stages" "$lf" - - "$(date -u +%H:%MZ)" "skipped ($input)"
       continue
     fi
     echo "== $m: pinfer characterize --protocol $p"
@@ -106,8 +119,8 @@ EOF
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$raw" |
       awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
     peak=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$raw")
-    printf '%-14s %-15s %10s %10s %6s %8s %10s %9s  %s\n' "$m" "$p" "$relus" "$gc" "$stages" \
-      "$lf" "${wall:--}" "${peak:--}" "$result" | tee -a "$summary"
+    add_row "$m" "$p" "$relus" "$gc" "$stages" "$lf" "${wall:--}" "${peak:--}" \
+      "$(date -u +%Y-%m-%dT%H:%MZ)" "$result ($input)"
     rm -rf "$work/stores"
   done
 done
