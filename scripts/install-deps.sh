@@ -16,10 +16,16 @@ packages=(
 # clang-14 + libclang-rt-14-dev build the libFuzzer targets (fuzz/, scripts/fuzz.sh).
 # python3-dev + pybind11-dev build the `pinfer` Python module (python/, docs/PYTHON.md);
 # python3-numpy and python3-pytest run it and its tests (tests/python).
-# Optional extras: `install-deps.sh --train` adds what models/train_digits.py needs.
-if [[ "${1:-}" == "--train" ]]; then
-  packages+=(python3-torch python3-sklearn python3-onnx)
-fi
+# Optional extras (opt-in; the test command needs neither):
+#   --train  adds what models/train_digits.py needs;
+#   --torch  adds what scripts/export_torchvision.py and scripts/torchvision_families.sh need.
+for arg in "$@"; do
+  case "$arg" in
+    --train) packages+=(python3-torch python3-sklearn python3-onnx) ;;
+    --torch) packages+=(python3-torch python3-torchvision) ;;
+    *) echo "install-deps: unknown option $arg (known: --train, --torch)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -18,13 +18,15 @@ struct Value {
     activation,   // a materialised activation (scale f): the input or a stage output
     sum,          // a stage sum not yet through its non-linear step (scale 2f)
     pooled_sum,   // max pool applied to a sum; must be followed by a ReLU
-    avg_pending,  // average pool of an activation; must be followed (via Flatten) by a Linear
+    avg_pending,  // average pool of an activation: folded into a Linear that reads it (via
+                  // Flatten), otherwise a depthwise convolution (avg_as_linear)
     concat,       // a channel concatenation of `parts` (shares concatenate: nothing computed)
   };
   Kind kind = Kind::none;
   std::size_t act = 0;                // activation, avg_pending
   bool nonneg = false;                // activation: every element is >= 0 (a ReLU output)
-  std::size_t producer = 0;           // activation: the layer whose stage produced it
+  std::size_t producer = 0;           // activation: the layer whose stage produced it;
+                                      // avg_pending: the pooling layer
   std::vector<std::size_t> ops, ids;  // sum, pooled_sum
   Shape shape;                        // sum: the stage pre-shape; concat: the whole shape
   PoolSpec pool;                      // pooled_sum, avg_pending
@@ -90,7 +92,7 @@ class Lowerer {
       if (readers_[i] > 1 && i != m_.output()) share(layers[i], vals_[i]);
     }
     const Layer& out = layers[m_.output()];
-    const Value& v = vals_[m_.output()];
+    const Value v = linear_if_pooled(vals_[m_.output()]);
     if (v.kind != Value::Kind::sum) {
       unsupported(out, "the network output must be a Conv / Linear layer (the logits), got " +
                            describe(v.kind));
@@ -110,11 +112,13 @@ class Lowerer {
   // A value read by several layers must be materialised: linear outputs go through a rescale
   // stage (so each reader gets the same activation), concatenations part by part.
   void share(const Layer& l, Value& v) {
-    if (v.kind == Value::Kind::sum) {
+    if (v.kind == Value::Kind::sum || v.kind == Value::Kind::avg_pending) {
       v = materialize(l, v);
     } else if (v.kind == Value::Kind::concat) {
       for (Value& p : v.parts) {
-        if (p.kind == Value::Kind::sum) p = materialize(l, p);
+        if (p.kind == Value::Kind::sum || p.kind == Value::Kind::avg_pending) {
+          p = materialize(l, p);
+        }
         if (p.kind != Value::Kind::activation) share_error(l, p.kind);
       }
     } else if (v.kind != Value::Kind::activation) {
@@ -160,7 +164,8 @@ class Lowerer {
   }
 
   // Turns a value into an activation a linear layer can read.
-  Value materialize(const Layer& l, const Value& v) {
+  Value materialize(const Layer& l, const Value& v_in) {
+    const Value v = linear_if_pooled(v_in);
     if (v.kind == Value::Kind::activation) return v;
     if (v.kind == Value::Kind::sum) {
       return stage_value(v, rescale_nonlinear(), static_cast<std::size_t>(&l - m_.layers().data()));
@@ -172,6 +177,60 @@ class Lowerer {
     plan_.structure.linear_ops.push_back(std::move(op));
     plan_.params.push_back(std::move(params));
     return plan_.structure.linear_ops.size() - 1;
+  }
+
+  // An average pool that no Linear layer absorbs (DenseNet's transition, read by the next dense
+  // block; SqueezeNet's head, the network output) is a linear layer of its own: a depthwise
+  // convolution with the pool's window, stride and padding and every weight 1 / divisor. Zero
+  // padding is right only when every window has the same divisor k_h k_w (no padding, or
+  // count_include_pad, and no partial ceil_mode window); other pools must be read by a Linear.
+  Value avg_as_linear(const Value& v) {
+    const Layer& pool_layer = m_.layers()[v.producer];
+    const Shape& a = act_shape(v.act);
+    const PoolSpec& pool = v.pool;
+    ConvGeometry g;
+    g.in_channels = g.out_channels = g.groups = a[1];
+    g.in_h = a[2];
+    g.in_w = a[3];
+    g.kernel_h = pool.kernel_h;
+    g.kernel_w = pool.kernel_w;
+    g.stride_h = pool.stride_h;
+    g.stride_w = pool.stride_w;
+    g.pad_top = pool.pad_top;
+    g.pad_left = pool.pad_left;
+    g.pad_bottom = pool.pad_bottom;
+    g.pad_right = pool.pad_right;
+    g.infer_output_size();
+    const std::size_t oh = pool.out_h(a[2]), ow = pool.out_w(a[3]);
+    const std::size_t kk = pool.kernel_h * pool.kernel_w;
+    bool uniform = g.out_h == oh && g.out_w == ow;
+    for (std::size_t h = 0; uniform && h < oh; ++h) {
+      for (std::size_t w = 0; uniform && w < ow; ++w) {
+        uniform = pool.window(h, w, a[2], a[3]).divisor == kk;
+      }
+    }
+    if (!uniform) {
+      unsupported(pool_layer,
+                  "an average pool whose windows have different divisors (padding without "
+                  "count_include_pad, or a partial ceil_mode window) must be read by a Linear "
+                  "layer (it is folded into it)");
+    }
+    LinearOp op;
+    op.kind = LinearOp::Kind::conv;
+    op.name = pool_layer.name;
+    op.input = v.act;
+    op.conv = g;
+    FloatLinearParams p;
+    p.weight.assign(a[1] * kk, static_cast<float>(1.0 / static_cast<double>(kk)));
+    p.bias.assign(a[1], 0.0f);
+    Value out;
+    out.kind = Value::Kind::sum;
+    out.shape = Shape{1, a[1], oh, ow};
+    out.ops = {add_op(std::move(op), std::move(p))};
+    return out;
+  }
+  Value linear_if_pooled(const Value& v) {
+    return v.kind == Value::Kind::avg_pending ? avg_as_linear(v) : v;
   }
 
   static std::size_t channels_of(const Shape& s) { return s.rank() >= 2 ? s[1] : 0; }
@@ -330,8 +389,9 @@ class Lowerer {
 
   // BatchNorm y = s x + t per channel, s = gamma / sqrt(var + eps), t = beta - s mean, on a value
   // whose channels are [c0, c0 + channels).
-  Value batch_norm_of(const Layer& l, const Value& in, std::size_t c0) {
-    const std::size_t n = part_channels(in);
+  Value batch_norm_of(const Layer& l, const Value& in_v, std::size_t c0) {
+    const std::size_t n = part_channels(in_v);
+    const Value in = linear_if_pooled(in_v);
     std::vector<float> s(n), t(n);
     for (std::size_t c = 0; c < n; ++c) {
       const double sc = l.gamma[c0 + c] / std::sqrt(static_cast<double>(l.var[c0 + c]) + l.epsilon);
@@ -368,7 +428,8 @@ class Lowerer {
   }
 
   // ReLU (or clip) of one value: a new stage, or nothing for a ReLU of a ReLU output.
-  Value relu_of(const Layer& l, std::size_t i, const Value& in) {
+  Value relu_of(const Layer& l, std::size_t i, const Value& in_v) {
+    const Value in = linear_if_pooled(in_v);
     switch (in.kind) {
       case Value::Kind::sum:
         return stage_value(in, NonLinear::of(NonLinear::Kind::relu), i);
@@ -386,7 +447,8 @@ class Lowerer {
     }
   }
 
-  Value clip_of(const Layer& l, std::size_t i, const Value& in) {
+  Value clip_of(const Layer& l, std::size_t i, const Value& in_v) {
+    const Value in = linear_if_pooled(in_v);
     const NonLinear nl = clip_nonlinear(l.clip_min, l.clip_max);
     switch (in.kind) {
       case Value::Kind::sum:
@@ -400,7 +462,8 @@ class Lowerer {
   }
 
   // Max pool of one value. `exclusive`: nothing else reads the pooled tensor's producer.
-  Value max_pool_of(const Layer& l, std::size_t i, const Value& in, bool exclusive) {
+  Value max_pool_of(const Layer& l, std::size_t i, const Value& in_v, bool exclusive) {
+    const Value in = linear_if_pooled(in_v);
     if (in.kind == Value::Kind::sum) {
       Value out = in;
       out.kind = Value::Kind::pooled_sum;
@@ -434,14 +497,15 @@ class Lowerer {
     return stage_value(identity_sum(in), nl, i);
   }
 
-  Value avg_pool_of(const Layer& l, const Value& in_v) {
-    const Value in = in_v.kind == Value::Kind::sum ? materialize(l, in_v) : in_v;
+  Value avg_pool_of(const Layer& l, std::size_t i, const Value& in_v) {
+    const Value in = in_v.kind == Value::Kind::activation ? in_v : materialize(l, in_v);
     if (in.kind != Value::Kind::activation) {
       unsupported(l, "average pool input must be an activation, got " + describe(in.kind));
     }
     Value out;
     out.kind = Value::Kind::avg_pending;
     out.act = in.act;
+    out.producer = i;
     if (l.kind == LayerKind::avg_pool) {
       out.pool = l.pool;
     } else {
@@ -498,12 +562,12 @@ class Lowerer {
       case LayerKind::avg_pool:
       case LayerKind::global_avg_pool:
         out = each_part(input_value(l),
-                        [&](const Value& v, std::size_t) { return avg_pool_of(l, v); });
+                        [&](const Value& v, std::size_t) { return avg_pool_of(l, i, v); });
         break;
       case LayerKind::add: {
         out.kind = Value::Kind::sum;
         for (std::size_t k = 0; k < 2; ++k) {
-          const Value& in = input_value(l, k);
+          const Value in = linear_if_pooled(input_value(l, k));
           if (in.kind == Value::Kind::sum) {
             out.ops.insert(out.ops.end(), in.ops.begin(), in.ops.end());
             out.ids.insert(out.ids.end(), in.ids.begin(), in.ids.end());
@@ -530,7 +594,8 @@ class Lowerer {
               p.shared |= readers_[in] > 1;  // then no pool may fold into its stage
               out.parts.push_back(std::move(p));
             }
-          } else if (v.kind == Value::Kind::activation || v.kind == Value::Kind::sum) {
+          } else if (v.kind == Value::Kind::activation || v.kind == Value::Kind::sum ||
+                     v.kind == Value::Kind::avg_pending) {
             out.parts.push_back(v);
           } else {
             unsupported(l, "cannot concatenate " + describe(v.kind));

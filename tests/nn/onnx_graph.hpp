@@ -311,5 +311,29 @@ inline nn::Model batch_norm(bool log_softmax = false) {
   return g.load("batch_norm");
 }
 
+// DenseNet's transition: BN-ReLU-conv1x1 then a 2x2 average pool that no Gemm reads (the next
+// dense block's BatchNorm and Concat read it), so the pool is a linear layer of its own.
+inline nn::Model densenet_transition() {
+  Graph g({1, 3, 8, 8}, 81);
+  const auto x0 = g.relu(g.conv("x", 4, 3, 1, 1));                               // 4 x 8 x 8
+  const auto c1 = g.concat({x0, g.conv(g.relu(g.batch_norm(x0)), 2, 3, 1, 1)});  // 6 x 8 x 8
+  const auto t = g.avg_pool(g.conv(g.relu(g.batch_norm(c1)), 4, 1), 2, 2);       // 4 x 4 x 4
+  const auto c2 = g.concat({t, g.conv(g.relu(g.batch_norm(t)), 2, 3, 1, 1)});    // 6 x 4 x 4
+  g.output(g.gemm(g.flatten(g.global_avg_pool(g.relu(g.batch_norm(c2)))), 6, 5));
+  return g.load("densenet_transition");
+}
+
+// SqueezeNet's head: a fire module, a padded count_include_pad average pool read by a conv, the
+// classifier conv + ReLU, and a global average pool as the network output (no Gemm at all).
+inline nn::Model squeezenet_head() {
+  Graph g({1, 3, 9, 9}, 91);
+  const auto x = g.max_pool(g.relu(g.conv("x", 4, 3, 2)), 3, 2, 0, true);  // 4 x 2 x 2
+  const auto s = g.relu(g.conv(x, 2, 1));
+  const auto fire = g.concat({g.relu(g.conv(s, 3, 1)), g.relu(g.conv(s, 3, 3, 1, 1))});
+  const auto p = g.avg_pool(fire, 3, 1, 1, false, true);  // every divisor 9: zero padding
+  g.output(g.flatten(g.global_avg_pool(g.relu(g.conv(g.relu(g.conv(p, 4, 1)), 5, 1)))));
+  return g.load("squeezenet_head");
+}
+
 }  // namespace models
 }  // namespace pinfer::test_onnx

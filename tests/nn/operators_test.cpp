@@ -160,6 +160,42 @@ TEST(Operators, PoolOfANestedConcatenationSomethingElseReadsDoesNotFold) {
   EXPECT_EQ(count_kind(q, NonLinear::Kind::relu_maxpool), 3u);
 }
 
+// An average pool no Gemm reads is a depthwise convolution with weights 1 / (k_h k_w).
+std::vector<const LinearOp*> pool_ops(const LoweredModel& q) {
+  std::vector<const LinearOp*> out;
+  for (const LinearOp& op : q.linear_ops) {
+    if (op.name.find("AveragePool") == 0) out.push_back(&op);
+  }
+  return out;
+}
+
+TEST(Operators, AveragePoolReadByBatchNormAndConcatIsALinearLayer) {
+  const Model m = models::densenet_transition();
+  const LoweredModel q = check_engines_agree(m);
+  const auto pools = pool_ops(q);
+  ASSERT_EQ(pools.size(), 1u);
+  const LinearOp& op = *pools[0];
+  EXPECT_EQ(op.conv.groups, 4u);
+  EXPECT_EQ(op.weight.shape(), (Shape{4, 1, 2, 2}));
+  EXPECT_EQ(op.output_shape(), (Shape{1, 4, 4, 4}));
+  for (uint64_t w : op.weight.span()) EXPECT_EQ(w, uint64_t{1} << (q.f - 2));  // 1/4 at 2^f
+  // The global average pool before the Gemm still folds into it.
+  for (const LinearOp& o : q.linear_ops) EXPECT_NE(o.name.find("GlobalAveragePool"), 0u);
+}
+
+TEST(Operators, AveragePoolAsTheNetworkOutput) {
+  const Model m = models::squeezenet_head();
+  const LoweredModel q = check_engines_agree(m);
+  const auto pools = pool_ops(q);
+  ASSERT_EQ(pools.size(), 2u);  // the padded pool read by a conv, one op per fire-module part
+  EXPECT_EQ(pools[0]->conv.pad_top, 1u);
+  EXPECT_EQ(pools[1]->conv.in_channels, 3u);
+  EXPECT_EQ(q.num_classes(), 5u);
+  const LinearOp& last = q.linear_ops[q.stages.back().linear_ops.at(0)];
+  EXPECT_EQ(last.name.find("GlobalAveragePool"), 0u) << last.name;
+  EXPECT_EQ(last.conv.kernel_h * last.conv.kernel_w, 4u);  // the 2 x 2 map
+}
+
 TEST(Operators, ClipAndReLU6) {
   const Model m = models::clip();
   const LoweredModel q = check_engines_agree(m);
@@ -278,12 +314,13 @@ TEST(Operators, WhatIsStillRefusedIsNamed) {
     const Model m = g.load();
     expect_unsupported([&] { (void)plan_lowering(m); }, {"MaxPool", "negative"});
   }
-  {  // an average pool of a ReLU read by a conv (not folded into a Gemm)
+  {  // an average pool with border divisors (count_include_pad 0) read by a conv, not a Gemm
     Graph g({1, 1, 6, 6});
-    const auto p = g.avg_pool(g.relu(g.conv("x", 2, 3)), 2, 2);
+    const auto p = g.avg_pool(g.relu(g.conv("x", 2, 3)), 3, 2, 1);
     g.output(g.gemm(g.flatten(g.relu(g.conv(p, 2, 1))), 8, 2));
     const Model m = g.load();
-    expect_unsupported([&] { (void)plan_lowering(m); }, {"average pool"});
+    expect_unsupported([&] { (void)plan_lowering(m); },
+                       {"AveragePool", "average pool", "divisors", "Linear"});
   }
 }
 

@@ -75,6 +75,11 @@ TEST_P(Operators, BatchNormAnywhere) {
   check_private_inference(lowered(models::batch_norm()), GetParam());
 }
 
+TEST_P(Operators, AveragePoolAsALinearLayer) {
+  check_private_inference(lowered(models::densenet_transition()), GetParam());
+  check_private_inference(lowered(models::squeezenet_head()), GetParam());
+}
+
 INSTANTIATE_TEST_SUITE_P(Protocols, Operators,
                          ::testing::Values(ProtocolKind::server_garbler,
                                            ProtocolKind::client_garbler),

@@ -22,8 +22,8 @@ namespace pinfer::protocol {
 
 // Caps applied when decoding: generous for every network in the paper (TinyImageNet VGG-16 has
 // 14.7M weights and 2.2M ReLUs).
-inline constexpr std::size_t kMaxStages = 1024;
-inline constexpr std::size_t kMaxLinearOps = 1024;
+inline constexpr std::size_t kMaxStages = 4096;  // DenseNet-121: 717 stages, 1,252 linear ops
+inline constexpr std::size_t kMaxLinearOps = 4096;
 inline constexpr std::size_t kMaxDim = 1 << 16;
 inline constexpr std::size_t kMaxActivationElements = std::size_t{1} << 26;
 // Sum over all activations: the client holds a mask and shares of each, so this (not the count
