@@ -32,7 +32,7 @@ if [[ $which == digits || $which == all ]]; then
     short=${p%%-*}
     for load in "light 0.1" "medium 0.3" "high 0.6"; do
       set -- $load
-      run_case "digits-$short-$1" "$root/models/digits.onnx" "$p" 4 "$2" 60 \
+      run_case "digits-$short-$1" "$root/models/digits.onnx" "$p" 4 "$2" 120 \
         "$([[ $p == server-garbler ]] && echo 15MB || echo 100MB)" \
         "$([[ $p == server-garbler ]] && echo 1GB || echo 60MB)" \
         --uplink-mbps 100 --downlink-mbps 400

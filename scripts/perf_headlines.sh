@@ -24,6 +24,7 @@ entries=(
   "he_resnet18_tinyimagenet|PINFER bench he --json"
   "nn_bench|BUILD/pinfer_nn_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
   "net_bench_tls|BUILD/pinfer_net_bench --benchmark_filter=Loopback --benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
+  "characterize_resnet32|PINFER characterize resnet32:cifar10"
   "load_32_clients|PINFER bench load --clients 32 --requests 128 --json"
   "load_16_online|PINFER bench load --clients 16 --requests 128 --online-only --json"
   "sim_sweep|PINFER simulate --profile paper:cifar10/resnet18 --protocol server-garbler --client-storage 16GB --server-storage 10000GB --uplink-mbps 500 --downlink-mbps 500 --client-threads 4 --server-gc-threads 32 --server-he-threads 1 --rates 0.001:0.01:45 --runs 50 --sim-hours 24 --mode independent --seed 1 --json"

@@ -139,6 +139,9 @@ class ClientLoad {
       const protocol::CostReport report = client.infer(inputs_.inputs[pick], false);
       rec.end_s = run_.now_s();
       rec.bit_exact = report.logits_ring == inputs_.expected[pick];
+      rec.online_phase_s = report.online.seconds;
+      rec.online_upload_bytes = report.online.upload_bytes;
+      rec.online_download_bytes = report.online.download_bytes;
       ++served;
       std::lock_guard lock(run_.mu);
       run_.result.requests.push_back(rec);

@@ -47,11 +47,12 @@ class PhaseReader {
   [[nodiscard]] std::size_t chunks(std::size_t index) const {
     return index < phase_.layers.size() ? std::max<uint32_t>(1, phase_.layers[index].chunks) : 1;
   }
-  // Bytes {up, down} of the transfer steps whose name starts with `prefix`.
-  [[nodiscard]] std::pair<double, double> bytes(const std::string& prefix) const {
+  // Bytes {up, down} of the transfer step `name`, or of every step under `name` when it ends in
+  // '/' ("online/"). Exact otherwise: "online/stage1" must not take in "online/stage10".
+  [[nodiscard]] std::pair<double, double> bytes(const std::string& name) const {
     double up = 0, down = 0;
     for (const auto& [step, t] : phase_.transfers) {
-      if (step.starts_with(prefix)) {
+      if (step == name || (name.ends_with('/') && step.starts_with(name))) {
         up += static_cast<double>(t.bytes_sent);
         down += static_cast<double>(t.bytes_received);
       }

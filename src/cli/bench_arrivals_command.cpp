@@ -2,17 +2,23 @@
 // simulator's prediction for the same settings and arrival seeds (docs/perf/closed_loop.md).
 //
 // The server is a real InferenceService on loopback (TLS 1.3 by default), or a running `pinfer
-// serve` named by --server. K clients, each with its own store, its own shaped links (the client
-// paces its sends and its reads) and a precompute thread following the policy, run for
+// serve` named by --server. K clients, each with its own store, its own shaped access link and
+// a precompute thread following the policy, run for
 // --duration-s; then every arrived request is served and the run stops by itself
 // (characterize/arrival_run.hpp). With --simulate, one unloaded offline + online run is measured
 // first (busy time per step, characterize/measured_profile.hpp), and the simulator runs the same
 // settings in contended mode with one shared pool of this machine's cores, since clients and
 // server share them here.
+//
+// Links: with the built-in server each client's two connections go through a net::LinkRelay of
+// its uplink and downlink rates (one access link per client, both directions, carried after the
+// sender's write returned as on a real link). Against --server the client paces its own sends
+// and reads (TcpOptions), which blocks a sender for its bytes' serialization time.
 #include <fmt/core.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -22,6 +28,8 @@
 #include "pinfer/characterize/arrival_run.hpp"
 #include "pinfer/characterize/measure_once.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/net/endpoint.hpp"
+#include "pinfer/net/link_relay.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/sim/multi_client.hpp"
 #include "pinfer/sim/pi_model.hpp"
@@ -172,10 +180,23 @@ void run(const Options& opt) {
 
   std::vector<std::unique_ptr<protocol::PrecomputeStore>> stores;
   std::vector<characterize::ArrivalClient> clients;
+  std::vector<std::unique_ptr<net::LinkRelay>> links;  // built-in server: one per client
   for (uint32_t i = 0; i < opt.clients; ++i) {
     stores.push_back(open_store(work / ("client" + std::to_string(i)), opt.client_storage));
-    clients.push_back({[&, client_link] { return std::unique_ptr<Channel>(connect(client_link)); },
-                       register_client(), stores.back().get()});
+    std::function<std::unique_ptr<Channel>()> connect_client_i;
+    if (local) {
+      const net::Endpoint server = net::parse_endpoint(local->endpoint());
+      links.push_back(std::make_unique<net::LinkRelay>(server.host, server.port, opt.uplink_mbps,
+                                                       opt.downlink_mbps));
+      connect_client_i = [&, port = links.back()->port()] {
+        return std::unique_ptr<Channel>(local->connect_via(port, LinkOptions{}));
+      };
+    } else {
+      connect_client_i = [&, client_link] {
+        return std::unique_ptr<Channel>(connect(client_link));
+      };
+    }
+    clients.push_back({std::move(connect_client_i), register_client(), stores.back().get()});
   }
   fmt::print(stderr, "running {} client(s) at {} requests/s each for {} s ...\n", opt.clients,
              opt.rate, opt.duration_s);
@@ -189,6 +210,9 @@ void run(const Options& opt) {
     records.push_back(to_record(m));
     nlohmann::json j = sim::to_json(records.back());
     j["bit_exact"] = m.bit_exact;
+    j["online_phase_s"] = m.online_phase_s;
+    j["online_upload_bytes"] = m.online_upload_bytes;
+    j["online_download_bytes"] = m.online_download_bytes;
     requests.push_back(std::move(j));
     if (!m.bit_exact) ++wrong;
   }
@@ -210,6 +234,7 @@ void run(const Options& opt) {
                      {"policy", opt.policy},
                      {"poll_interval_s", opt.poll_interval_s},
                      {"transport", opt.insecure ? "tcp" : "tls1.3"},
+                     {"links", opt.server.empty() ? "relay per client" : "paced by the client"},
                      {"server", opt.server.empty() ? "built-in (loopback)" : opt.server},
                      {"machine_cores", std::thread::hardware_concurrency()}};
   out["arrivals"] = result.arrivals;
@@ -284,11 +309,10 @@ void setup(CLI::App& bench) {
   cmd->add_option("--client-storage", opt->client_storage, "Each client's store, e.g. 100MB");
   cmd->add_option("--server-storage", opt->server_storage,
                   "The built-in server's store (each client a 1/K quota)");
-  cmd->add_option("--uplink-mbps", opt->uplink_mbps,
-                  "Each client's uplink in Mbit/s (it paces its sends; 0 unshaped)")
+  cmd->add_option("--uplink-mbps", opt->uplink_mbps, "Each client's uplink in Mbit/s (0 unshaped)")
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--downlink-mbps", opt->downlink_mbps,
-                  "Each client's downlink in Mbit/s (it paces its reads; 0 unshaped)")
+                  "Each client's downlink in Mbit/s (0 unshaped)")
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--duration-s", opt->duration_s, "Arrivals during this long")
       ->check(CLI::Range(0.1, 86400.0));

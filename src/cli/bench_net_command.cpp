@@ -2,6 +2,8 @@
 #include <time.h>
 
 #include <chrono>
+#include <cmath>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "command_registry.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
+#include "pinfer/net/link_relay.hpp"
 #include "pinfer/net/tcp_channel.hpp"
 #include "pinfer/net/tcp_listener.hpp"
 
@@ -20,6 +23,9 @@ struct Options {
   int repeats = 5;
   std::size_t mbytes = 2048;
   std::size_t frame_kbytes = 4096;
+  double send_mbps = 0;  // 0: the sender is not paced
+  double recv_mbps = 0;  // 0: the receiver is not paced
+  bool relay = false;    // pace through a net::LinkRelay instead of inside the channels
 };
 
 struct Run {
@@ -35,11 +41,23 @@ double process_cpu_seconds() {
 }
 
 // One transfer of `frames` frames of `frame_bytes` from a client to a listener's channel.
-Run transfer(std::size_t frame_bytes, std::size_t frames) {
+// With send_mbps / recv_mbps the sender's writes / the receiver's reads are paced as an emulated
+// link paces them (net/token_bucket.hpp), to see how close to the set rate a shaped link runs.
+// With `relay`, both rates apply to a relay between them instead (send_mbps the sender's
+// direction).
+Run transfer(std::size_t frame_bytes, std::size_t frames, double send_mbps, double recv_mbps,
+             bool relay) {
   net::TcpOptions options;
   options.max_frame_bytes = frame_bytes;
-  net::TcpListener listener("127.0.0.1", 0, options);
-  auto client = net::TcpChannel::connect("127.0.0.1", listener.port(), options);
+  net::TcpOptions receiver = options;
+  if (!relay) receiver.recv_rate_mbps = recv_mbps;
+  net::TcpListener listener("127.0.0.1", 0, receiver);
+  net::TcpOptions sender_options = options;
+  if (!relay) sender_options.send_rate_mbps = send_mbps;
+  std::optional<net::LinkRelay> link;
+  if (relay) link.emplace("127.0.0.1", listener.port(), send_mbps, recv_mbps);
+  auto client =
+      net::TcpChannel::connect("127.0.0.1", link ? link->port() : listener.port(), sender_options);
   auto server = listener.accept(10'000);
 
   std::vector<std::byte> out(frame_bytes);
@@ -69,6 +87,13 @@ void setup(CLI::App& bench) {
   cmd->add_option("--mbytes", opt->mbytes, "Mebibytes per run")->check(CLI::Range(1, 65536));
   cmd->add_option("--frame-kbytes", opt->frame_kbytes, "Frame payload in KiB")
       ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--send-mbps", opt->send_mbps, "Pace the sender as a link of this rate")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--recv-mbps", opt->recv_mbps, "Pace the receiver's reads at this rate")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_flag("--relay", opt->relay,
+                "Pace through a link relay (net/link_relay.hpp): --send-mbps its forward "
+                "direction, --recv-mbps the other");
   cmd->callback([opt] {
     const std::size_t frame_bytes = opt->frame_kbytes << 10;
     const std::size_t frames = std::max<std::size_t>(1, (opt->mbytes << 20) / frame_bytes);
@@ -76,7 +101,7 @@ void setup(CLI::App& bench) {
     std::vector<double> cpu_rates;
     uint64_t bytes = 0;
     for (int r = 0; r < opt->repeats; ++r) {
-      const Run run = transfer(frame_bytes, frames);
+      const Run run = transfer(frame_bytes, frames, opt->send_mbps, opt->recv_mbps, opt->relay);
       // The receiver counted every byte it read; check it against the frames sent.
       PINFER_ASSERT(run.bytes_received == frames * (frame_bytes + kFrameHeaderBytes));
       bytes = run.bytes_received;
@@ -91,6 +116,13 @@ void setup(CLI::App& bench) {
     // stays meaningful on a machine busy with other work (where wall-clock rates drop).
     table.add_value("tcp_gbytes_per_cpu_s", median(cpu_rates), "GB/s");
     table.add_value("bytes_per_run", static_cast<double>(bytes), "B");
+    const double set = opt->relay ? (opt->send_mbps > 0 ? opt->send_mbps : HUGE_VAL)
+                                  : std::min(opt->send_mbps > 0 ? opt->send_mbps : HUGE_VAL,
+                                             opt->recv_mbps > 0 ? opt->recv_mbps : HUGE_VAL);
+    if (std::isfinite(set)) {
+      // The shaped rate reached, as a share of the slower pacing set (1.0: exactly the rate).
+      table.add_value("rate_of_set_link", median(rates) * 8e3 / set, "");
+    }
     table.print(opt->json);
   });
 }

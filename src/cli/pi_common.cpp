@@ -164,6 +164,11 @@ std::unique_ptr<net::TcpChannel> LoopbackServer::connect(const LinkOptions& link
   return connect_client(endpoint(), link, client_security_);
 }
 
+std::unique_ptr<net::TcpChannel> LoopbackServer::connect_via(uint16_t relay_port,
+                                                             const LinkOptions& link) const {
+  return connect_client("127.0.0.1:" + std::to_string(relay_port), link, client_security_);
+}
+
 protocol::ClientCredentials LoopbackServer::register_client(const LinkOptions& link) const {
   auto ch = connect(link);
   return protocol::register_with_server(*ch);

@@ -96,6 +96,10 @@ class LoopbackServer {
   [[nodiscard]] std::string endpoint() const;
   // A client connection to this server, secured like the server.
   [[nodiscard]] std::unique_ptr<net::TcpChannel> connect(const LinkOptions& link) const;
+  // The same through a relay listening on 127.0.0.1:relay_port (net::LinkRelay) that forwards
+  // to this server.
+  [[nodiscard]] std::unique_ptr<net::TcpChannel> connect_via(uint16_t relay_port,
+                                                             const LinkOptions& link) const;
   // Registers a new client over the network (as `pinfer client register` does).
   [[nodiscard]] protocol::ClientCredentials register_client(const LinkOptions& link) const;
 

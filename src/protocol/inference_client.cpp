@@ -122,6 +122,12 @@ InferenceClient::InferenceClient(Channel& channel, PrecomputeStore& store, Clien
 
 InferenceClient::~InferenceClient() {
   close();
+  if (removal_.joinable()) removal_.join();
+}
+
+void InferenceClient::retire(ConsumedPrecompute used) {
+  if (removal_.joinable()) removal_.join();
+  removal_ = std::thread([u = std::move(used)] {});  // u's destructor removes the files
 }
 
 std::size_t InferenceClient::he_keys() const noexcept {
@@ -161,15 +167,19 @@ CostReport InferenceClient::precompute() {
   report.relus = nn::count(arch_).relus;
   report.precompute_id = new_precompute_id();
   const StorageEstimate estimate = estimate_storage(*plan_, kind_);
-  PrecomputeWriter writer = store_.begin(store_key(), report.precompute_id, estimate.client_bytes);
+  PhaseCost& cost = report.offline;
+  std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
+  // Creating the entry (its directory, the journal line) is store I/O of the phase too.
+  PrecomputeWriter writer = [&] {
+    ScopedTimer io(cost, Component::store_write);
+    return store_.begin(store_key(), report.precompute_id, estimate.client_bytes);
+  }();
 
   ch_.set_phase("offline/request");
   ch_.send(frames::kRequest, encode(Request{RequestKind::offline, report.precompute_id}));
   ch_.flush();
   (void)ch_.recv(frames::kRequestAccepted, 0);
 
-  PhaseCost& cost = report.offline;
-  std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   const Ring ring = arch_.ring();
   ClientState state;
   state.protocol = kind_;
@@ -360,6 +370,10 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   const TrafficReport after = ch_.traffic();
   add_traffic(cost, before, after);
   add_transfers(cost, before, after, "online/");
+  tables.reset();
+  labels.reset();
+  retire(std::move(*taken));
+  taken.reset();
 
   report.logits_ring.assign(logits.values().begin(), logits.values().end());
   if (const std::size_t k = nn::revealed_labels(arch_); k != 0) {

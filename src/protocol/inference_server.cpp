@@ -123,8 +123,12 @@ std::string_view last_clause(std::string_view message) {
 
 void InferenceServer::serve_offline(Channel& ch, const std::string& client, const std::string& id) {
   const StorageEstimate estimate = estimate_storage(*plan_, kind_);
+  PhaseCost cost;
+  std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   std::optional<PrecomputeWriter> writer;
   try {
+    // Creating the entry (its directory, the journal line) is store I/O of the phase too.
+    ScopedTimer io(cost, Component::store_write);
     writer.emplace(store_.begin(client, id, estimate.server_bytes));
   } catch (const Error& e) {
     // Refused cleanly: the client is told why and the session goes on.
@@ -133,8 +137,6 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   }
   ch.send(frames::kRequestAccepted, {});
   ch.flush();
-  PhaseCost cost;
-  std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   ch.set_phase("offline/he");
   ServerState state;
   state.protocol = kind_;

@@ -91,6 +91,10 @@ TEST_P(PrivateInference, PrecomputeIsNeverUsedTwice) {
   // The server refuses the same id again even if a client replays it.
   EXPECT_THROW((void)stores.server.take(dave.client_id, id), StoreError);
   EXPECT_EQ(stores.client.used_bytes(), 0u);
+  // The client removes a used precompute's files after the result (on a thread of its own,
+  // joined when the client goes): nothing is left of it on disk.
+  const std::filesystem::path consumed = stores.dir / "client" / "consumed";
+  EXPECT_TRUE(!std::filesystem::exists(consumed) || std::filesystem::is_empty(consumed));
 }
 
 TEST_P(PrivateInference, PrecomputeRefusedByServerIsSkippedNotRetried) {

@@ -55,6 +55,10 @@ struct MeasuredRequest {
   double offline_wait_s = 0;  // waiting for a precompute (offline work on the critical path)
   double end_s = 0;           // result received
   bool bit_exact = false;
+  // From the online phase's cost report: its wall time as the client timed it, and its bytes.
+  double online_phase_s = 0;
+  uint64_t online_upload_bytes = 0;
+  uint64_t online_download_bytes = 0;
 };
 
 struct ArrivalRunResult {
