@@ -109,10 +109,22 @@ TEST(Quantizer, UnsupportedGraphsNameTheLayer) {
     ASSERT_EQ(p.structure.stages.size(), 2u);
     EXPECT_EQ(p.structure.stages[0].nonlinear.kind, NonLinear::Kind::clip);
   }
-  {  // average pool feeding a conv
+  {  // average pool feeding a conv: lowered as a depthwise convolution of the ReLU output
     Model m("b", Shape{1, 1, 4, 4});
     const std::size_t r = m.add_relu("r", conv(m, "c1", 0, 1));
     conv(m, "c2", m.add_avg_pool("avg", r, PoolSpec{2, 2, 2, 2}), 2);
+    const LoweredPlan p = plan_lowering(m);
+    // ReLU, then the pool's depthwise convolution rescaled before c2 reads it, then c2.
+    ASSERT_EQ(p.structure.stages.size(), 3u);
+    EXPECT_EQ(p.structure.stages[0].nonlinear.kind, NonLinear::Kind::relu);
+    EXPECT_EQ(p.structure.stages[1].nonlinear.kind, NonLinear::Kind::clip);
+  }
+  {  // a conv reading a max pool of a value that may be negative (no ReLU to fold the pool into)
+    Model m("b2", Shape{1, 1, 4, 4});
+    const std::size_t c1 = conv(m, "c1", 0, 1);
+    const std::size_t r = m.add_relu("r", c1);
+    const std::size_t sum = m.add_add("sum", c1, r);
+    conv(m, "c2", m.add_max_pool("neg_pool", sum, PoolSpec{2, 2, 2, 2}), 2);
     expect_unsupported(m, "c2");
   }
   {  // max pool of a ReLU output another layer also reads: a max-pool stage of its own
