@@ -172,8 +172,9 @@ class ClientLoad {
       }
       bool stored = false;
       const double began = run_.now_s();
+      std::map<std::string, double> components;
       try {
-        (void)client.precompute();
+        components = client.precompute().offline.components;
         stored = true;
       } catch (const StoreError&) {
         // This client's store is full: no room.
@@ -187,6 +188,7 @@ class ClientLoad {
       if (stored) {
         ++run_.result.precomputes_made;
         run_.result.offline_phase_s.push_back(last - began);
+        run_.result.offline_phase_components.push_back(std::move(components));
         run_.cv.notify_all();
         continue;
       }

@@ -243,6 +243,7 @@ void run(const Options& opt) {
   out["precomputes_made"] = result.precomputes_made;
   out["precompute_refusals"] = result.precompute_refusals;
   out["offline_phase_s"] = result.offline_phase_s;
+  out["offline_phase_components"] = result.offline_phase_components;
   out["wall_s"] = result.wall_s;
 
   std::optional<nlohmann::json> simulated_rate;
@@ -273,6 +274,11 @@ void run(const Options& opt) {
                         {"profile", sim::to_json(profile_of(*measured_profile, loaded, opt))}};
     out["simulated"]["offline_phase_alone_s"] = sim_result.plan.offline.seconds;
     out["simulated"]["online_phase_alone_s"] = sim_result.plan.online.seconds;
+    out["simulated"]["offline_phase_s"] = sim_result.run.produced_phase_s;
+    // The profile's offline phase per component, as offline_phase_components holds the loaded
+    // ones: which component a loaded phase grew in.
+    out["simulated"]["profile_offline_components"] = measured_profile->offline.offline.components;
+    out["simulated"]["profile_offline_phase_s"] = measured_profile->offline.offline.seconds;
     out["relative_error_mean"] =
         relative_error(sim_result.aggregate.mean_latency_s, measured.mean_latency_s);
     out["relative_error_p99"] =

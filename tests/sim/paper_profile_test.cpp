@@ -13,7 +13,7 @@ CostProfile shipped(const char* name) {
   return load_profile_spec(name, {std::string(PINFER_SOURCE_DIR) + "/profiles"});
 }
 
-// Expected values computed by hand from ../shared/paper-costs/delphi_measurements.json,
+// Expected values computed by hand from the artifact's delphi_measurements.json (profiles/README.md),
 // cifar10.resnet18.server_garbler, at the paper baseline (500/500 Mbit/s = 62.5e6 B/s both ways,
 // client 4 threads, server GC 32 threads, server HE 1 thread):
 //   GC fits (least squares through 1/10/100 ReLUs):

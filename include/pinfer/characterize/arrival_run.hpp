@@ -15,7 +15,9 @@
 // Every result is checked against the fixed-point engine (bit-exact), computed before the run.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "pinfer/core/channel.hpp"
@@ -68,6 +70,10 @@ struct ArrivalRunResult {
   uint64_t precomputes_made = 0;
   uint64_t precompute_refusals = 0;     // offline phases refused for lack of room (either store)
   std::vector<double> offline_phase_s;  // wall time of each stored offline phase
+  // Busy seconds per component ("client/store_write", "server/gc_garble", ...) of each stored
+  // offline phase, in the order of offline_phase_s: what a loaded phase spent where, to set
+  // beside the unloaded profile's steps.
+  std::vector<std::map<std::string, double>> offline_phase_components;
   double wall_s = 0;                    // the whole run, draining included
 };
 
