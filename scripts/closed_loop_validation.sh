@@ -83,13 +83,16 @@ print("| case | component | loaded median (s) | profile (s) | change |")
 print("|---|---|---|---|---|")
 for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     j = json.loads(f.read_text())
-    phases = j.get("offline_phase_components")
-    prof = j["simulated"].get("profile_offline_components")
-    if not phases or not prof:
-        continue
-    for name in sorted(set(prof) | set().union(*phases)):
-        loaded = statistics.median(p.get(name, 0.0) for p in phases)
-        base = prof.get(name, 0.0)
-        if abs(loaded - base) > max(0.05 * base, 0.02):
-            print(f"| {f.stem} | {name} | {loaded:.3f} | {base:.3f} | {loaded - base:+.3f} |")
+    for phase, phases, prof in (
+            ("offline", j.get("offline_phase_components"),
+             j["simulated"].get("profile_offline_components")),
+            ("online", [r["online_components"] for r in j["requests"] if "online_components" in r],
+             j["simulated"].get("profile_online_components"))):
+        if not phases or not prof:
+            continue
+        for name in sorted(set(prof) | set().union(*phases)):
+            loaded = statistics.median(p.get(name, 0.0) for p in phases)
+            base = prof.get(name, 0.0)
+            if abs(loaded - base) > max(0.05 * base, 0.02):
+                print(f"| {f.stem} | {phase} {name} | {loaded:.3f} | {base:.3f} | {loaded - base:+.3f} |")
 PY

@@ -142,6 +142,7 @@ class ClientLoad {
       rec.online_phase_s = report.online.seconds;
       rec.online_upload_bytes = report.online.upload_bytes;
       rec.online_download_bytes = report.online.download_bytes;
+      rec.online_components = report.online.components;
       ++served;
       std::lock_guard lock(run_.mu);
       run_.result.requests.push_back(rec);

@@ -212,6 +212,7 @@ void run(const Options& opt) {
     j["bit_exact"] = m.bit_exact;
     j["online_phase_s"] = m.online_phase_s;
     j["online_upload_bytes"] = m.online_upload_bytes;
+    j["online_components"] = m.online_components;
     j["online_download_bytes"] = m.online_download_bytes;
     requests.push_back(std::move(j));
     if (!m.bit_exact) ++wrong;
@@ -279,6 +280,8 @@ void run(const Options& opt) {
     // ones: which component a loaded phase grew in.
     out["simulated"]["profile_offline_components"] = measured_profile->offline.offline.components;
     out["simulated"]["profile_offline_phase_s"] = measured_profile->offline.offline.seconds;
+    out["simulated"]["profile_online_components"] = measured_profile->online.online.components;
+    out["simulated"]["profile_online_phase_s"] = measured_profile->online.online.seconds;
     out["relative_error_mean"] =
         relative_error(sim_result.aggregate.mean_latency_s, measured.mean_latency_s);
     out["relative_error_p99"] =

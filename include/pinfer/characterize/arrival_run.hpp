@@ -61,6 +61,8 @@ struct MeasuredRequest {
   double online_phase_s = 0;
   uint64_t online_upload_bytes = 0;
   uint64_t online_download_bytes = 0;
+  // Busy seconds per component of both sides in the online phase (as offline_phase_components).
+  std::map<std::string, double> online_components;
 };
 
 struct ArrivalRunResult {
