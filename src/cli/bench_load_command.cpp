@@ -243,7 +243,7 @@ void setup(CLI::App& bench) {
     }
 
     Tally tally;
-    const nn::LoweredModel served_model = apply_reveal(model.lowered, opt->reveal);
+    const nn::LoweredModel served_model = nn::apply_reveal(model.lowered, opt->reveal);
     std::vector<std::vector<uint64_t>> expected(inputs.size());
     std::mutex expected_mu;
     auto expect = [&](std::size_t i) {

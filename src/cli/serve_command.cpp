@@ -95,7 +95,7 @@ void setup(CLI::App& app) {
     }
     fmt::print(stderr, "loading {} ...\n", opt->model);
     nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
-    loaded.lowered = apply_reveal(loaded.lowered, opt->reveal);
+    loaded.lowered = nn::apply_reveal(loaded.lowered, opt->reveal);
     protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry);
     net::ServiceOptions so;
     so.host = opt->host;
