@@ -31,6 +31,8 @@ struct Options {
   std::string capacity = "200GB";
   std::string calibration;
   bool insecure = false;
+  std::string gc_scheme;
+  unsigned threads = 0;
 };
 
 void setup(CLI::App& app) {
@@ -47,6 +49,8 @@ void setup(CLI::App& app) {
   add_calibration_option(*cmd, opt->calibration);
   cmd->add_flag("--insecure", opt->insecure,
                 "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
+  add_gc_scheme_option(*cmd, opt->gc_scheme);
+  add_threads_option(*cmd, opt->threads);
   cmd->callback([opt] {
     fmt::print(stderr, "loading {} ...\n", opt->model);
     const nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
@@ -70,17 +74,19 @@ void setup(CLI::App& app) {
       auto server_store = open_store(work / (name + "-server"), opt->capacity);
       auto client_store = open_store(work / (name + "-client"), opt->capacity);
       const LoopbackServer server(loaded.lowered, kind, *server_store, {}, "characterize server",
-                                  opt->insecure);
+                                  opt->insecure, net::ServiceOptions{}.max_sessions,
+                                  server_options(opt->gc_scheme, opt->threads));
       Prg prg;
       const FloatTensor x = characterize::sample_input(loaded.lowered, prg);
       characterize::MeasuredRun measured;
       {
         protocol::ClientCredentials credentials = server.register_client({});
         auto ch = server.connect({});
-        fmt::print(stderr, "{}: offline and online phase ...\n", name);
-        measured = characterize::measure_once(*ch, *client_store,
-                                              {std::move(credentials), kind, terminal_progress()},
-                                              loaded.lowered, x);
+        fmt::print(stderr, "{}: offline and online phase ({} garbling, {} threads per side) ...\n",
+                   name, opt->gc_scheme, protocol::resolve_threads(opt->threads));
+        protocol::ClientOptions co{std::move(credentials), kind, terminal_progress()};
+        co.threads = opt->threads;
+        measured = characterize::measure_once(*ch, *client_store, std::move(co), loaded.lowered, x);
         fmt::print(stderr, "{}: private logits bit-exact with the fixed-point engine\n", name);
       }
       const protocol::CostReport& run = measured.online;
