@@ -4,6 +4,7 @@
 // thread count, and the bytes exchanged and stored do not depend on the threads.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -11,9 +12,11 @@
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/architecture.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "protocol/model_plan.hpp"
 #include "protocol/session_messages.hpp"
 #include "session_util.hpp"
 #include "test_models.hpp"
@@ -151,6 +154,24 @@ TEST(GcSchemeRingWidths, OddRingWidthsAreBitExactWithBothSchemes) {
               << " T = " << threads;
         }
       }
+    }
+  }
+}
+
+// Storage per precompute of both schemes from the plan (exact for tables, labels and bit files;
+// the state files are bounded by kStateReserveBytes each), for docs/perf/gc.md:
+//   pinfer_protocol_tests --gtest_filter='GcSchemeStorage.*' --gtest_also_run_disabled_tests
+TEST(GcSchemeStorage, DISABLED_PrintResNet18TinyImageNetEstimate) {
+  const nn::LoadedModel loaded = nn::load_model("resnet18:tinyimagenet");
+  for (gc::GcScheme scheme : {gc::GcScheme::half_gates, gc::GcScheme::three_halves}) {
+    const detail::ModelPlan plan = detail::make_plan(loaded.lowered, scheme);
+    for (auto kind : {ProtocolKind::server_garbler, ProtocolKind::client_garbler}) {
+      const detail::StorageEstimate e = detail::estimate_storage(plan, kind);
+      std::printf("%s %s l=%u f=%u relus=%llu: client %llu B, server %llu B\n",
+                  std::string(gc::to_string(scheme)).c_str(), std::string(to_string(kind)).c_str(),
+                  loaded.lowered.l, loaded.lowered.f, static_cast<unsigned long long>(plan.relus),
+                  static_cast<unsigned long long>(e.client_bytes),
+                  static_cast<unsigned long long>(e.server_bytes));
     }
   }
 }
