@@ -45,10 +45,11 @@ struct ClientStageInputs {
   const RingTensor* out_mask = nullptr;  // the stage's output activation shape
 };
 
-// Threads: every function takes this party's thread count T (>= 1). Garbling and evaluation
-// split each chunk's batches over T threads (gc::GcOptions::threads), OT extension its columns
-// and rows, label preparation its instances; the bytes sent and stored and their order never
-// depend on T. CPU time of helper threads is added to the component that ran them.
+// Threads: every function takes this party's GcRun (model_plan.hpp) with its thread count T
+// (>= 1). Garbling and evaluation split each chunk's batches over T threads
+// (gc::GcOptions::threads), OT extension its columns and rows, label preparation its instances;
+// the bytes sent and stored and their order never depend on T. CPU time of helper threads is
+// added to the component that ran them.
 
 // Called after each chunk with the instances done so far in the phase (may be empty).
 using ChunkProgress = std::function<void(uint64_t instances_done)>;
@@ -92,33 +93,33 @@ inline void add_helper_cpu(PhaseCost& cost, LayerCost* layer, Component componen
 // ---- Server-Garbler
 [[nodiscard]] GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
                                             gc::GarbledSink& decode_out, PhaseCost& cost,
-                                            unsigned threads);
+                                            const GcRun& run);
 void sg_offline_client(Channel& ch, const ModelPlan& plan,
                        std::span<const ClientStageInputs> inputs, Prg& prg,
                        gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost,
-                       unsigned threads, const ChunkProgress& progress = {});
+                       const GcRun& run, const ChunkProgress& progress = {});
 // Returns the server's share of the stage output.
 [[nodiscard]] RingTensor sg_online_server(Channel& ch, const StagePlan& stage,
                                           const RingTensor& a_share, const Shape& out_shape,
                                           const GarblerKeys& keys, gc::GarbledSource& decode_in,
-                                          PhaseCost& cost, LayerCost& layer, unsigned threads);
+                                          PhaseCost& cost, LayerCost& layer, const GcRun& run);
 void sg_online_client(Channel& ch, const StagePlan& stage, gc::GarbledSource& tables_in,
                       gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer,
-                      unsigned threads);
+                      const GcRun& run);
 
 // ---- Client-Garbler
 [[nodiscard]] GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
                                             std::span<const ClientStageInputs> inputs, Prg& prg,
-                                            PhaseCost& cost, unsigned threads,
+                                            PhaseCost& cost, const GcRun& run,
                                             const ChunkProgress& progress = {});
 void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
                        gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
-                       gc::GarbledSink& decode_out, PhaseCost& cost, unsigned threads);
+                       gc::GarbledSink& decode_out, PhaseCost& cost, const GcRun& run);
 [[nodiscard]] RingTensor cg_online_server(
     Channel& ch, const StagePlan& stage, const RingTensor& a_share, const Shape& out_shape,
     gc::GarbledSource& tables_in, gc::GarbledSource& labels_in, gc::GarbledSource& choices_in,
-    gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer, unsigned threads);
+    gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer, const GcRun& run);
 void cg_online_client(Channel& ch, const StagePlan& stage, const GarblerKeys& keys, PhaseCost& cost,
-                      LayerCost& layer, unsigned threads);
+                      LayerCost& layer, const GcRun& run);
 
 }  // namespace pinfer::protocol::detail

@@ -239,12 +239,13 @@ CostReport InferenceClient::precompute() {
   }
   if (kind_ == ProtocolKind::server_garbler) {
     gc::FileGarbledSink tables(writer.path("tables.gc")), labels(writer.path("labels.bin"));
-    sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost, threads_, progress);
+    sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost, gc_run(threads_),
+                      progress);
     ScopedTimer io(cost, Component::store_write);
     tables.finish();
     labels.finish();
   } else {
-    state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost, threads_, progress);
+    state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost, gc_run(threads_), progress);
   }
   for (const StagePlan& sp : plan_->stages) cost.gc_chunks += sp.chunks().size();
   state.c_final = std::move(c_stage.back());
@@ -352,9 +353,9 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
     const StagePlan& sp = plan_->stages[si];
     layer.chunks = static_cast<uint32_t>(sp.chunks().size());
     if (kind_ == ProtocolKind::server_garbler) {
-      sg_online_client(ch_, sp, *tables, *labels, cost, layer, threads_);
+      sg_online_client(ch_, sp, *tables, *labels, cost, layer, gc_run(threads_));
     } else {
-      cg_online_client(ch_, sp, state.keys, cost, layer, threads_);
+      cg_online_client(ch_, sp, state.keys, cost, layer, gc_run(threads_));
     }
     if (options_.progress) options_.progress("online: layers", si + 1, arch_.stages.size() - 1);
     const TrafficReport t1 = ch_.traffic();

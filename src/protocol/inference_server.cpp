@@ -164,13 +164,13 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   try {
     if (kind_ == ProtocolKind::server_garbler) {
       StoreSink decode(writer->path("decode.bits"));
-      state.keys = sg_offline_server(ch, *plan_, prg, decode, cost, threads_);
+      state.keys = sg_offline_server(ch, *plan_, prg, decode, cost, gc_run(threads_));
       ScopedTimer io(cost, Component::store_write);
       decode.finish();
     } else {
       StoreSink tables(writer->path("tables.gc")), labels(writer->path("labels.bin")),
           choices(writer->path("choices.bits")), decode(writer->path("decode.bits"));
-      cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost, threads_);
+      cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost, gc_run(threads_));
       ScopedTimer io(cost, Component::store_write);
       for (StoreSink* s : {&tables, &labels, &choices, &decode}) s->finish();
     }
@@ -254,9 +254,10 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
       const Shape& out_shape = model_.activation_shapes[stage.output];
       shares[stage.output] =
           kind_ == ProtocolKind::server_garbler
-              ? sg_online_server(ch, sp, a, out_shape, state.keys, decode, cost, layer, threads_)
+              ? sg_online_server(ch, sp, a, out_shape, state.keys, decode, cost, layer,
+                                 gc_run(threads_))
               : cg_online_server(ch, sp, a, out_shape, *tables, *labels, *choices, decode, cost,
-                                 layer, threads_);
+                                 layer, gc_run(threads_));
     }
     cost.layers.push_back(std::move(layer));
   }

@@ -91,10 +91,12 @@ ModelPlan make_plan(const nn::LoweredModel& model, gc::GcScheme scheme) {
   return plan;
 }
 
-gc::GcOptions gc_options(const StagePlan& stage, unsigned threads) {
+gc::GcOptions gc_options(const StagePlan& stage, const GcRun& run) {
   gc::GcOptions o;
   o.scheme = stage.scheme;
-  o.threads = std::max(1u, threads);
+  o.threads = std::max(1u, run.threads);
+  o.hash_key = run.hash_key;
+  o.coin_seed = run.coin_seed;
   return o;
 }
 

@@ -6,8 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "pinfer/core/block.hpp"
 #include "pinfer/gc/gc_options.hpp"
 #include "pinfer/gc/nonlinear_circuits.hpp"
 #include "pinfer/nn/lowered_model.hpp"
@@ -63,8 +65,23 @@ struct ModelPlan {
 // the garbled bytes (and so the storage estimate), never the chunks or gate indices.
 [[nodiscard]] ModelPlan make_plan(const nn::LoweredModel& model, gc::GcScheme scheme);
 
-// The scheme and threads one party garbles or evaluates a stage with.
-[[nodiscard]] gc::GcOptions gc_options(const StagePlan& stage, unsigned threads);
+// How one party runs its garbled-circuit work: its threads, and (tests only, to compare runs
+// byte for byte) fixed public hash keys and coin seeds for every garble_batch call; empty, each
+// call draws fresh ones from the OS as it must (docs/GC.md, "Hash key per call").
+struct GcRun {
+  unsigned threads = 1;
+  std::optional<Block> hash_key;
+  std::optional<Block> coin_seed;
+};
+// A production run: `threads` threads, fresh keys per call.
+[[nodiscard]] inline GcRun gc_run(unsigned threads) {
+  GcRun run;
+  run.threads = threads;
+  return run;
+}
+
+// The scheme, threads and keys one party garbles or evaluates a stage with.
+[[nodiscard]] gc::GcOptions gc_options(const StagePlan& stage, const GcRun& run);
 
 // Bytes each side stores per precompute (exact for the garbled tables, labels and bit files;
 // the state file holds the HE masks plus at most kStateReserveBytes).

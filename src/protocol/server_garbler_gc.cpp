@@ -14,11 +14,11 @@
 
 namespace pinfer::protocol::detail {
 GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
-                              gc::GarbledSink& decode_out, PhaseCost& cost, unsigned threads) {
+                              gc::GarbledSink& decode_out, PhaseCost& cost, const GcRun& run) {
   GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
   TimedSink decode_file(decode_out, cost, nullptr, Component::garble);
   ot::CotSender cot(ch, keys.delta, prg);
-  cot.set_threads(threads);
+  cot.set_threads(run.threads);
   {
     ScopedTimer t(cost, Component::ot);
     cot.setup();
@@ -29,7 +29,7 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
     const uint64_t a_bits = s.a_bits_per_instance();
     const uint64_t client_bits = inputs - a_bits;  // c and r'
     const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
-    const gc::GcOptions gc_opt = gc_options(s, threads);
+    const gc::GcOptions gc_opt = gc_options(s, run);
     for (const ChunkRange& chunk : s.chunks()) {
       SecretBuffer<Block> k0(chunk.count * client_bits);
       {
@@ -42,7 +42,7 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
       {
         ScopedTimer t(cost, Component::garble);
         SecretBuffer<Block> in(chunk.count * inputs);
-        helper_cpu += parallel_ranges(threads, chunk.count, [&](std::size_t b, std::size_t e) {
+        helper_cpu += parallel_ranges(run.threads, chunk.count, [&](std::size_t b, std::size_t e) {
           for (std::size_t i = b; i < e; ++i) {
             Block* row = in.data() + i * inputs;
             a_labels.zero_labels((chunk.first + i) * a_bits, {row, a_bits});
@@ -69,12 +69,12 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
 void sg_offline_client(Channel& ch, const ModelPlan& plan,
                        std::span<const ClientStageInputs> inputs, Prg& prg,
                        gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost,
-                       unsigned threads, const ChunkProgress& progress) {
+                       const GcRun& run, const ChunkProgress& progress) {
   uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
   TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost);
   ot::CotReceiver cot(ch, prg);
-  cot.set_threads(threads);
+  cot.set_threads(run.threads);
   {
     ScopedTimer t(cost, Component::ot);
     cot.setup();
@@ -114,7 +114,7 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
 RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a_share,
                             const Shape& out_shape, const GarblerKeys& keys,
                             gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer,
-                            unsigned threads) {
+                            const GcRun& run) {
   const unsigned l = s.l();
   const uint64_t a_bits = s.a_bits_per_instance();
   const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
@@ -134,7 +134,7 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
         gather_share_bits(s, chunk, a_share, bits.span());
         SecretBuffer<Block> zero(bits.size());
         std::span<Block> active(reinterpret_cast<Block*>(frame.data()), bits.size());
-        helper_cpu = parallel_ranges(threads, bits.size(), [&](std::size_t b, std::size_t e) {
+        helper_cpu = parallel_ranges(run.threads, bits.size(), [&](std::size_t b, std::size_t e) {
           a_labels.zero_labels(chunk.first * a_bits + b, zero.span().subspan(b, e - b));
           gc::active_labels(zero.span().subspan(b, e - b), bits.span().subspan(b, e - b),
                             keys.delta, active.subspan(b, e - b));
@@ -173,8 +173,8 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
 
 void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables_in,
                       gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer,
-                      unsigned threads) {
-  const gc::GcOptions gc_opt = gc_options(s, threads);
+                      const GcRun& run) {
+  const gc::GcOptions gc_opt = gc_options(s, run);
   const gc::Circuit& circuit = s.circuit->circuit;
   const uint32_t inputs = circuit.num_inputs();
   const uint64_t a_bits = s.a_bits_per_instance();

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
@@ -16,6 +18,7 @@
 #include "pinfer/protocol/architecture.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "protocol/gc_phases.hpp"
 #include "protocol/model_plan.hpp"
 #include "protocol/session_messages.hpp"
 #include "session_util.hpp"
@@ -140,6 +143,181 @@ INSTANTIATE_TEST_SUITE_P(Protocols, GcSchemeThreads,
                          ::testing::Values(ProtocolKind::server_garbler,
                                            ProtocolKind::client_garbler),
                          test_models::ProtocolName());
+
+// The garbled-circuit phases driven directly, every random choice fixed (both parties' PRGs
+// from seeds, a fixed hash key and coin seed for every garbling call): then every stored file
+// is a function of the seeds, and must be the same byte for byte for T = 1 and T = 3 (label
+// preparation, OT extension, garbling and evaluation all split across threads).
+struct PhaseFiles {
+  std::vector<std::vector<std::byte>> files;  // what each side stored offline
+  std::vector<RingTensor> outputs;            // the server's share of each stage's output
+  std::vector<RingTensor> reference;          // ReLU etc. of a + c minus r', plaintext
+};
+
+// Runs `server` and `client` on the two ends of an in-memory channel; rethrows the first error.
+template <typename S, typename C>
+void run_parties(S server, C client) {
+  auto [a, b] = make_memory_channel_pair();
+  std::exception_ptr server_error;
+  std::thread t([&, &ch = *b] {
+    try {
+      server(ch);
+    } catch (...) {
+      server_error = std::current_exception();
+      ch.close();
+    }
+  });
+  try {
+    client(*a);
+  } catch (...) {
+    a->close();
+    t.join();
+    throw;
+  }
+  t.join();
+  if (server_error) std::rethrow_exception(server_error);
+}
+
+PhaseFiles run_phases(const nn::LoweredModel& model, ProtocolKind kind, gc::GcScheme scheme,
+                      unsigned threads) {
+  const detail::ModelPlan plan = detail::make_plan(model, scheme);
+  const Ring ring = model.ring();
+  const Block seed(0x5eed, 14);
+  // The client's shares c and masks r', the server's shares a: fixed per stage.
+  std::vector<RingTensor> c, r, a;
+  std::vector<detail::ClientStageInputs> inputs;
+  for (const detail::StagePlan& sp : plan.stages) {
+    const nn::Stage& st = model.stages[sp.stage];
+    Prg prg = Prg::from_seed(seed, 100 + sp.stage);
+    c.emplace_back(st.pre_shape);
+    r.emplace_back(model.activation_shapes[st.output]);
+    a.emplace_back(st.pre_shape);
+    prg.fill_ring(ring, c.back().span());
+    prg.fill_ring(ring, r.back().span());
+    prg.fill_ring(ring, a.back().span());
+  }
+  for (std::size_t i = 0; i < plan.stages.size(); ++i) inputs.push_back({&c[i], &r[i]});
+  detail::GcRun run{threads, Block(11, 12), Block(13, 14)};
+  PhaseFiles out;
+  PhaseCost cost;
+  if (kind == ProtocolKind::server_garbler) {
+    gc::MemoryGarbledSink decode, tables, labels;
+    detail::GarblerKeys keys;
+    run_parties(
+        [&](Channel& ch) {
+          Prg prg = Prg::from_seed(seed, 1);
+          PhaseCost sc;
+          keys = detail::sg_offline_server(ch, plan, prg, decode, sc, run);
+        },
+        [&](Channel& ch) {
+          Prg prg = Prg::from_seed(seed, 2);
+          detail::sg_offline_client(ch, plan, inputs, prg, tables, labels, cost, run);
+        });
+    out.files = {decode.bytes(), tables.bytes(), labels.bytes()};
+    gc::MemoryGarbledSource decode_in(decode.bytes()), tables_in(tables.bytes()),
+        labels_in(labels.bytes());
+    for (std::size_t i = 0; i < plan.stages.size(); ++i) {
+      const detail::StagePlan& sp = plan.stages[i];
+      run_parties(
+          [&](Channel& ch) {
+            PhaseCost sc;
+            LayerCost layer;
+            out.outputs.push_back(detail::sg_online_server(ch, sp, a[i], r[i].shape(), keys,
+                                                           decode_in, sc, layer, run));
+          },
+          [&](Channel& ch) {
+            LayerCost layer;
+            detail::sg_online_client(ch, sp, tables_in, labels_in, cost, layer, run);
+          });
+    }
+  } else {
+    gc::MemoryGarbledSink tables, labels, choices, decode;
+    detail::GarblerKeys keys;
+    run_parties(
+        [&](Channel& ch) {
+          Prg prg = Prg::from_seed(seed, 1);
+          PhaseCost sc;
+          detail::cg_offline_server(ch, plan, prg, tables, labels, choices, decode, sc, run);
+        },
+        [&](Channel& ch) {
+          Prg prg = Prg::from_seed(seed, 2);
+          keys = detail::cg_offline_client(ch, plan, inputs, prg, cost, run);
+        });
+    out.files = {tables.bytes(), labels.bytes(), choices.bytes(), decode.bytes()};
+    gc::MemoryGarbledSource tables_in(tables.bytes()), labels_in(labels.bytes()),
+        choices_in(choices.bytes()), decode_in(decode.bytes());
+    for (std::size_t i = 0; i < plan.stages.size(); ++i) {
+      const detail::StagePlan& sp = plan.stages[i];
+      run_parties(
+          [&](Channel& ch) {
+            PhaseCost sc;
+            LayerCost layer;
+            out.outputs.push_back(detail::cg_online_server(ch, sp, a[i], r[i].shape(), tables_in,
+                                                           labels_in, choices_in, decode_in, sc,
+                                                           layer, run));
+          },
+          [&](Channel& ch) {
+            LayerCost layer;
+            detail::cg_online_client(ch, sp, keys, cost, layer, run);
+          });
+    }
+  }
+  // Plaintext reference of every stage's circuit: the stage output plus r' must be the
+  // circuit's function of a + c (evaluated gate by gate, Circuit::evaluate_plain).
+  for (std::size_t i = 0; i < plan.stages.size(); ++i) {
+    const detail::StagePlan& sp = plan.stages[i];
+    const gc::Circuit& circuit = sp.circuit->circuit;
+    const unsigned l = sp.l();
+    RingTensor ref(r[i].shape());
+    std::vector<uint8_t> in(circuit.num_inputs());
+    for (std::size_t inst = 0; inst < sp.instances; ++inst) {
+      std::fill(in.begin(), in.end(), 0);
+      for (unsigned j = 0; j < sp.elements; ++j) {
+        const std::size_t e = sp.pre_index(inst, j);
+        for (unsigned b = 0; b < l; ++b) {
+          in[sp.circuit->a_offset(j) + b] = (a[i][e] >> b) & 1;
+          in[sp.circuit->c_offset(j) + b] = (c[i][e] >> b) & 1;
+        }
+      }
+      for (unsigned k = 0; k < sp.outputs(); ++k) {
+        for (unsigned b = 0; b < l; ++b) {
+          in[sp.circuit->r_offset(k) + b] = (r[i][inst * sp.outputs() + k] >> b) & 1;
+        }
+      }
+      std::vector<uint8_t> bits(circuit.num_outputs());
+      circuit.evaluate_plain(in, bits);
+      for (unsigned k = 0; k < sp.outputs(); ++k) {
+        uint64_t w = 0;
+        for (unsigned b = 0; b < l; ++b) w |= uint64_t{bits[k * l + b]} << b;
+        ref[inst * sp.outputs() + k] = w;
+      }
+    }
+    out.reference.push_back(std::move(ref));
+  }
+  return out;
+}
+
+TEST(GcPhaseThreads, ThreeThreadsStoreAndComputeTheSameBytesAsOne) {
+  const nn::LoweredModel model = test_models::small_test_model(26);
+  for (auto kind : {ProtocolKind::server_garbler, ProtocolKind::client_garbler}) {
+    for (gc::GcScheme scheme : {gc::GcScheme::half_gates, gc::GcScheme::three_halves}) {
+      const std::string what =
+          std::string(to_string(kind)) + " " + std::string(gc::to_string(scheme));
+      const PhaseFiles one = run_phases(model, kind, scheme, 1);
+      const PhaseFiles three = run_phases(model, kind, scheme, 3);
+      ASSERT_EQ(one.files.size(), three.files.size());
+      for (std::size_t f = 0; f < one.files.size(); ++f) {
+        EXPECT_FALSE(one.files[f].empty()) << what << " file " << f;
+        EXPECT_TRUE(one.files[f] == three.files[f]) << what << " file " << f;
+      }
+      ASSERT_EQ(one.outputs.size(), three.outputs.size());
+      for (std::size_t i = 0; i < one.outputs.size(); ++i) {
+        EXPECT_EQ(one.outputs[i].values(), one.reference[i].values()) << what << " stage " << i;
+        EXPECT_EQ(three.outputs[i].values(), one.reference[i].values()) << what << " stage " << i;
+      }
+    }
+  }
+}
 
 TEST(GcSchemeRingWidths, OddRingWidthsAreBitExactWithBothSchemes) {
   for (unsigned l : {25u, 37u}) {
