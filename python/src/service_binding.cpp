@@ -41,8 +41,11 @@ class PyServer {
            const std::string& capacity, const std::string& host, uint16_t port, bool tls,
            const py::object& cert, const py::object& key, const py::object& client_quota,
            std::size_t max_sessions, const std::string& registration, uint64_t timeout_ms, bool log,
-           const std::string& reveal)
+           const std::string& reveal, const std::string& gc_scheme, unsigned threads)
       : model_(as_model(model)), kind_(protocol::parse_protocol_kind(protocol_name)) {
+    protocol::ServerOptions server_options;
+    server_options.gc_scheme = gc::parse_gc_scheme(gc_scheme);
+    server_options.threads = threads;
     const std::string store_dir = path_string(store);
     const std::optional<std::string> cert_file = optional_path(cert), key_file = optional_path(key);
     const std::string quota =
@@ -79,7 +82,7 @@ class PyServer {
         nn::apply_reveal(model_->loaded->lowered, reveal), kind_, *store_, std::move(so),
         registration == "closed" ? protocol::RegistrationPolicy::closed
                                  : protocol::RegistrationPolicy::open,
-        std::move(logger));
+        std::move(logger), server_options);
     endpoint_ = service_->endpoint();
     reveals_ = nn::reveals(service_->server().model());
     port_ = service_->port();
@@ -320,19 +323,23 @@ void bind_service(py::module_& m) {
       .def(py::init<const py::object&, const std::string&, const py::object&, const std::string&,
                     const std::string&, uint16_t, bool, const py::object&, const py::object&,
                     const py::object&, std::size_t, const std::string&, uint64_t, bool,
-                    const std::string&>(),
+                    const std::string&, const std::string&, unsigned>(),
            py::arg("model"), py::arg("protocol") = "client-garbler", py::kw_only(),
            py::arg("store"), py::arg("capacity") = "20GB", py::arg("host") = "127.0.0.1",
            py::arg("port") = 0, py::arg("tls") = true, py::arg("cert") = py::none(),
            py::arg("key") = py::none(), py::arg("client_quota") = py::none(),
            py::arg("max_sessions") = 16, py::arg("registration") = "open",
            py::arg("timeout_ms") = 300'000, py::arg("log") = true, py::arg("reveal") = "label",
+           py::arg("gc_scheme") = std::string(gc::to_string(protocol::kDefaultGcScheme)),
+           py::arg("threads") = 0u,
            "model: a Model, a path or a built-in name. protocol: 'client-garbler' or "
            "'server-garbler'. store: directory of the server's precompute store. reveal: what "
            "clients learn, as `pinfer serve --reveal`: 'label' (a garbled argmax; the default), "
            "'topk:K' (the K best labels) or 'logits'. tls: TLS 1.3 "
            "with cert/key, or a self-signed certificate kept in the store; tls=False is plain "
-           "TCP on loopback only. log: print session errors to stderr.")
+           "TCP on loopback only. log: print session errors to stderr. gc_scheme: "
+           "'three-halves' (fewer stored bytes) or 'half-gates' (faster per core); clients use "
+           "the server's. threads: for garbling, evaluation and OT of one phase (0: all cores).")
       .def_property_readonly("port", &PyServer::port)
       .def_property_readonly("endpoint", &PyServer::endpoint, "'host:port' for Client(server=...)")
       .def_property_readonly("fingerprint", &PyServer::fingerprint,

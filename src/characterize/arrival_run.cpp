@@ -107,7 +107,9 @@ class ClientLoad {
   }
 
   protocol::ClientOptions options() const {
-    return {client_.credentials.clone(), settings_.protocol, {}};
+    protocol::ClientOptions o{client_.credentials.clone(), settings_.protocol, {}};
+    o.threads = settings_.threads;
+    return o;
   }
 
   void online_loop() {

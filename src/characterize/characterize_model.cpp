@@ -47,7 +47,8 @@ MeasuredRun measure_protocol(const nn::LoweredModel& model, protocol::ProtocolKi
     };
   }
   net::BackgroundService server(model, kind, server_store, std::move(so),
-                                protocol::RegistrationPolicy::open, std::move(server_log));
+                                protocol::RegistrationPolicy::open, std::move(server_log),
+                                options.server);
   const net::ServerTrust trust{.ca_file = {},
                                .pin = server.tls() ? net::to_hex(server.tls()->fingerprint()) : "",
                                .insecure = options.insecure};
@@ -59,9 +60,15 @@ MeasuredRun measure_protocol(const nn::LoweredModel& model, protocol::ProtocolKi
   Prg prg;
   const FloatTensor x = sample_input(model, prg);
   auto ch = net::connect_to_server(server.endpoint(), {}, trust);
-  if (options.log) options.log(name + ": offline and online phase ...");
-  MeasuredRun measured =
-      measure_once(*ch, client_store, {std::move(credentials), kind, options.progress}, model, x);
+  if (options.log) {
+    options.log(name + ": offline and online phase (" +
+                std::string(gc::to_string(options.server.gc_scheme)) + " garbling, " +
+                std::to_string(protocol::resolve_threads(options.client_threads)) +
+                " threads per side) ...");
+  }
+  protocol::ClientOptions co{std::move(credentials), kind, options.progress};
+  co.threads = options.client_threads;
+  MeasuredRun measured = measure_once(*ch, client_store, std::move(co), model, x);
   if (options.log) options.log(name + ": private logits bit-exact with the fixed-point engine");
   return measured;
 }

@@ -31,6 +31,8 @@ struct Options {
   std::string capacity = "200GB";
   std::string calibration;
   bool insecure = false;
+  std::string gc_scheme;
+  unsigned threads = 0;
 };
 
 void setup(CLI::App& app) {
@@ -47,6 +49,8 @@ void setup(CLI::App& app) {
   add_calibration_option(*cmd, opt->calibration);
   cmd->add_flag("--insecure", opt->insecure,
                 "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
+  add_gc_scheme_option(*cmd, opt->gc_scheme);
+  add_threads_option(*cmd, opt->threads);
   cmd->callback([opt] {
     fmt::print(stderr, "loading {} ...\n", opt->model);
     const nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
@@ -55,6 +59,8 @@ void setup(CLI::App& app) {
     co.store_dir = opt->store_dir;
     co.capacity_bytes = sim::parse_bytes(opt->capacity, "--capacity");
     co.insecure = opt->insecure;
+    co.server = server_options(opt->gc_scheme, opt->threads);
+    co.client_threads = opt->threads;
     co.progress = terminal_progress();
     co.log = [](std::string_view m) { fmt::print(stderr, "{}\n", m); };
     const characterize::Characterization c = characterize::characterize_model(loaded.lowered, co);

@@ -189,3 +189,19 @@ def test_threads_share_a_client_without_deadlock(cg_server, model, images, tmp_p
         assert np.array_equal(r.logits_ring, model.run_fixed_point(images[i], ring=True))
     assert len(results) == 6
     assert ticks >= 10
+
+
+@pytest.mark.parametrize("scheme", ["half-gates", "three-halves"])
+def test_gc_scheme_and_threads(model, images, tmp_path, scheme):
+    with pinfer.Server(model, "client-garbler", store=tmp_path / "s", tls=False,
+                       gc_scheme=scheme, threads=3) as server:
+        with pinfer.Client(server.endpoint, store=tmp_path / "c", insecure=True) as client:
+            client.register()
+            result = client.infer(images[2])
+            assert np.array_equal(result.logits_ring, model.run_fixed_point(images[2], ring=True))
+            assert result.cost["gc_scheme"] == scheme
+
+
+def test_unknown_gc_scheme_is_refused(model, tmp_path):
+    with pytest.raises(pinfer.InvalidArgument, match="half-gates"):
+        pinfer.Server(model, store=tmp_path / "s", tls=False, gc_scheme="quarter-gates")

@@ -36,6 +36,7 @@ struct ArrivalSettings {
   uint64_t seed = 1;
   sim::PrecomputePolicy policy = sim::PrecomputePolicy::poll;
   double poll_interval_s = 1.0;
+  unsigned threads = 0;  // each client's (0: all cores)
   // A run never outlives this (arrivals, then draining); a request not served by then is
   // reported as unserved. 0: 10 x duration_s.
   double deadline_s = 0;

@@ -14,6 +14,7 @@
 #include "pinfer/characterize/measure_once.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/inference_client.hpp"
+#include "pinfer/protocol/inference_server.hpp"
 #include "pinfer/sim/cost_profile.hpp"
 
 namespace pinfer::characterize {
@@ -25,6 +26,10 @@ struct CharacterizeOptions {
   std::filesystem::path store_dir;
   uint64_t capacity_bytes = 200'000'000'000ULL;  // of each store
   bool insecure = false;                         // plain TCP between the two
+  // The server's garbling scheme and threads (ServerOptions), and the client's threads (0:
+  // all cores).
+  protocol::ServerOptions server = {};
+  unsigned client_threads = 0;
   protocol::ProgressFn progress = {};            // the client's progress (optional)
   // Status lines ("client-garbler: offline and online phase ...") and the server's session
   // errors (optional).

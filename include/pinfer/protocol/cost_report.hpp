@@ -66,6 +66,8 @@ struct CostReport {
   uint64_t server_storage_bytes = 0;  // per precompute
   std::size_t relus = 0;
   std::size_t he_keys = 0;  // HE keys the offline phase generated (docs/HE.md, "Key schedule")
+  std::string gc_scheme;    // the server's garbling scheme ("half-gates", "three-halves")
+  unsigned threads = 0;     // the client's threads for its garbled-circuit and OT work
   // What the server's model reveals (stated by the architecture it sends, nn::reveals):
   // "logits" (logits and logits_ring hold them), "label" or "topk:K" (logits is empty;
   // logits_ring is the client's only output, [label * 2^f] per revealed label, and labels the
