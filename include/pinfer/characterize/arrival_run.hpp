@@ -77,7 +77,7 @@ struct ArrivalRunResult {
   // offline phase, in the order of offline_phase_s: what a loaded phase spent where, to set
   // beside the unloaded profile's steps.
   std::vector<std::map<std::string, double>> offline_phase_components;
-  double wall_s = 0;                    // the whole run, draining included
+  double wall_s = 0;  // the whole run, draining included
 };
 
 // Runs the load. Throws InvalidArgument for bad settings, and rethrows the first error a

@@ -30,7 +30,7 @@ struct CharacterizeOptions {
   // all cores).
   protocol::ServerOptions server = {};
   unsigned client_threads = 0;
-  protocol::ProgressFn progress = {};            // the client's progress (optional)
+  protocol::ProgressFn progress = {};  // the client's progress (optional)
   // Status lines ("client-garbler: offline and online phase ...") and the server's session
   // errors (optional).
   std::function<void(std::string_view)> log = {};
