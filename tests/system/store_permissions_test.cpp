@@ -55,6 +55,27 @@ TEST_P(CliStorePermissions, FindPermReportsNothingAfterAFullRun) {
   if (!HasFailure()) fs::remove_all(work);
 }
 
+// The library refuses plaintext to a non-loopback address with a typed reason and a message
+// that names no flag; the CLI adds the hint about its own --insecure from that reason.
+TEST(CliPlaintext, NonLoopbackInsecureServeIsRefusedWithTheCliHint) {
+  const fs::path work = fresh_dir("plain");
+  ChildProcess serve(
+      pinfer_argv({"serve", "--model", digits_model(), "--store", (work / "server").string(),
+                   "--capacity", "1GB", "--host", "0.0.0.0", "--port", "0"}),
+      SpawnOptions{work / "serve.out", work / "serve.err"});
+  const auto status = serve.wait_for(60s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 2);  // invalid argument
+  const std::string err = serve.stderr_text();
+  const auto hint = err.find("[hint: --insecure");
+  EXPECT_NE(hint, std::string::npos) << err;
+  EXPECT_NE(err.find("not 0.0.0.0:0; use TLS"), std::string::npos) << err;
+  // Before the hint, the library's own text names no flag.
+  EXPECT_EQ(err.substr(0, hint).find("--"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(work / "server" / "STORE")) << "refused before opening the store";
+  fs::remove_all(work);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothProtocols, CliStorePermissions,
                          ::testing::Values("server-garbler", "client-garbler"),
                          [](const auto& info) {
