@@ -124,7 +124,7 @@ protocol::ServerOptions server_options(const std::string& scheme, unsigned threa
 
 void add_weight_cache_option(CLI::App& cmd, std::string& size) {
   cmd.add_option("--weight-cache", size,
-                 "Memory for HE-encoded weights, e.g. 1GB (default 8GiB); layers beyond it are "
+                 "Memory for HE-encoded weights, e.g. 1GB (default 1GiB); layers beyond it are "
                  "encoded again for every offline phase (slower, same result)");
 }
 
