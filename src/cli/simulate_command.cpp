@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "command_registry.hpp"
+#include "data_dir.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/sim/capacity_plan.hpp"
 #include "pinfer/sim/cost_profile.hpp"
@@ -81,7 +82,7 @@ std::vector<std::string> search_dirs(const Options& o) {
     dirs.emplace_back(env);
   }
   dirs.emplace_back("profiles");
-  dirs.emplace_back(std::string(PINFER_SOURCE_DIR) + "/profiles");
+  if (const auto data = find_data_dir()) dirs.emplace_back((*data / "profiles").string());
   return dirs;
 }
 

@@ -135,11 +135,6 @@ nlohmann::json CostReport::to_json() const {
   j["server_storage_bytes"] = server_storage_bytes;
   j["relus"] = relus;
   j["he_keys"] = he_keys;
-  j["reveals"] = reveals;
-  j["labels"] = labels;
-  j["logits"] = logits;
-  j["logits_ring"] = logits_ring;
-  j["prediction"] = prediction;
   return j;
 }
 
