@@ -14,17 +14,17 @@
 namespace pinfer::system_test {
 namespace {
 
-struct Run {
+struct CliRun {
   int status = -1;
   std::string out, err;
 };
 
-Run run_cli(const fs::path& work, std::vector<std::string> words,
-            std::chrono::seconds timeout = 240s) {
+CliRun run_cli(const fs::path& work, std::vector<std::string> words,
+               std::chrono::seconds timeout = 240s) {
   words.insert(words.begin(), cli_path());
   ChildProcess child(words, {work / "out", work / "err"});
   const auto st = child.wait_for(timeout);
-  Run r;
+  CliRun r;
   r.status = st.value_or(-1);
   r.out = child.stdout_text();
   r.err = child.stderr_text();
@@ -38,7 +38,7 @@ std::size_t count_of(const std::string& text, const std::string& what) {
 }
 
 // A bench's --json object: at least one figure, every number finite and not negative.
-void expect_bench_figures(const Run& r, const std::string& which) {
+void expect_bench_figures(const CliRun& r, const std::string& which) {
   ASSERT_EQ(r.status, 0) << which << "\n" << r.err << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j.is_object()) << which;
@@ -59,7 +59,7 @@ class CliSmoke : public ::testing::Test {
 };
 
 TEST_F(CliSmoke, DemoIsBitExactUnderBothProtocols) {
-  const Run r = run_cli(work_, {"demo", "--count", "1"});
+  const CliRun r = run_cli(work_, {"demo", "--count", "1"});
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   EXPECT_EQ(count_of(r.out, "logits bit-exact: yes"), 2u) << r.out;  // one image, two protocols
   EXPECT_EQ(count_of(r.out, "bit-exact: NO"), 0u) << r.out;
@@ -68,8 +68,9 @@ TEST_F(CliSmoke, DemoIsBitExactUnderBothProtocols) {
 
 TEST_F(CliSmoke, CharacterizeWritesAProfileTheSimulatorRuns) {
   const fs::path profile = work_ / "digits.json";
-  const Run c = run_cli(work_, {"characterize", digits_model(), "--out", profile.string(),
-                                "--store-dir", (work_ / "stores").string(), "--capacity", "2GB"});
+  const CliRun c =
+      run_cli(work_, {"characterize", digits_model(), "--out", profile.string(), "--store-dir",
+                      (work_ / "stores").string(), "--capacity", "2GB"});
   ASSERT_EQ(c.status, 0) << c.err << c.out;
   const nlohmann::json p = nlohmann::json::parse(read_text(profile));
   const nn::LoadedModel model = nn::load_model(digits_model());
@@ -79,8 +80,8 @@ TEST_F(CliSmoke, CharacterizeWritesAProfileTheSimulatorRuns) {
     EXPECT_FALSE(costs.at("offline").empty()) << protocol;
     EXPECT_FALSE(costs.at("online").empty()) << protocol;
   }
-  const Run s = run_cli(work_, {"simulate", "--profile", profile.string(), "--rates", "0.5",
-                                "--runs", "2", "--sim-hours", "0.05", "--json"});
+  const CliRun s = run_cli(work_, {"simulate", "--profile", profile.string(), "--rates", "0.5",
+                                   "--runs", "2", "--sim-hours", "0.05", "--json"});
   ASSERT_EQ(s.status, 0) << s.err << s.out;
   const nlohmann::json j = nlohmann::json::parse(s.out);
   EXPECT_NE(s.out.find("mean_latency_s"), std::string::npos) << s.out;
@@ -88,9 +89,9 @@ TEST_F(CliSmoke, CharacterizeWritesAProfileTheSimulatorRuns) {
 }
 
 TEST_F(CliSmoke, SimulateAShippedProfile) {
-  const Run r = run_cli(work_, {"simulate", "--profile", "paper:cifar10/resnet32", "--protocol",
-                                "client-garbler", "--client-storage", "16GB", "--rates",
-                                "0.001,0.01", "--runs", "2", "--sim-hours", "1", "--json"});
+  const CliRun r = run_cli(work_, {"simulate", "--profile", "paper:cifar10/resnet32", "--protocol",
+                                   "client-garbler", "--client-storage", "16GB", "--rates",
+                                   "0.001,0.01", "--runs", "2", "--sim-hours", "1", "--json"});
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   std::size_t rates = 0;
@@ -99,7 +100,9 @@ TEST_F(CliSmoke, SimulateAShippedProfile) {
     if (v.is_object()) {
       if (v.contains("rate") && v.contains("mean_latency_s")) {
         ++rates;
-        if (v.at("served").get<double>() > 0) EXPECT_GT(v.at("mean_latency_s").get<double>(), 0);
+        if (v.at("served").get<double>() > 0) {
+          EXPECT_GT(v.at("mean_latency_s").get<double>(), 0);
+        }
       }
       for (const auto& [k, e] : v.items()) visit(e);
     } else if (v.is_array()) {
@@ -111,7 +114,7 @@ TEST_F(CliSmoke, SimulateAShippedProfile) {
 }
 
 TEST_F(CliSmoke, SelfcheckPasses) {
-  const Run r = run_cli(work_, {"selfcheck"});
+  const CliRun r = run_cli(work_, {"selfcheck"});
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("selfcheck passed"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("FAILED"), std::string::npos) << r.out;
@@ -144,7 +147,7 @@ TEST_F(CliSmoke, BenchOt) {
 }
 
 TEST_F(CliSmoke, BenchLoadAllResultsRight) {
-  const Run r =
+  const CliRun r =
       run_cli(work_, {"bench", "load", "--clients", "2", "--requests", "2", "--time-limit-s", "120",
                       "--json", "--work", (work_ / "load").string()});
   ASSERT_EQ(r.status, 0) << r.err << r.out;
