@@ -225,6 +225,7 @@ void session_seeds() {
   const fs::path tmp = fuzz::scratch_dir() / "state";
   ClientState cs;
   cs.protocol = ProtocolKind::client_garbler;
+  cs.gc_scheme = gc::GcScheme::three_halves;
   cs.fingerprint = fingerprint;
   cs.mask_seed = Block{1, 2};
   cs.c_final = logits;
@@ -232,6 +233,7 @@ void session_seeds() {
   seed("session", "client_state", with_mode(6, file_bytes(tmp)));
   ServerState ss;
   ss.protocol = ProtocolKind::server_garbler;
+  ss.gc_scheme = gc::GcScheme::three_halves;
   ss.fingerprint = fingerprint;
   ss.s_ops.emplace_back(Shape{1, 4, 6, 6});
   ss.s_ops.emplace_back(Shape{1, 4, 3, 3});

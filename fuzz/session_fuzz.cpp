@@ -41,13 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         break;
       case 6:
         (void)detail::read_client_state(fuzz::scratch_file({data + 1, size - 1}, ".state").string(),
-                                        ProtocolKind::client_garbler, fingerprint, ring,
-                                        Shape{1, 5});
+                                        ProtocolKind::client_garbler, gc::GcScheme::three_halves,
+                                        fingerprint, ring, Shape{1, 5});
         break;
       default:
         (void)detail::read_server_state(fuzz::scratch_file({data + 1, size - 1}, ".state").string(),
-                                        ProtocolKind::server_garbler, fingerprint, ring,
-                                        {Shape{1, 4, 6, 6}, Shape{1, 4, 3, 3}});
+                                        ProtocolKind::server_garbler, gc::GcScheme::three_halves,
+                                        fingerprint, ring, {Shape{1, 4, 6, 6}, Shape{1, 4, 3, 3}});
         break;
     }
   });

@@ -67,11 +67,32 @@ for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
                 f"{m['p99_latency_s']:.3f} | {s['p99_latency_s']:.3f} | {100*j['relative_error_p99']:+.1f}% | "
                 f"{m['mean_offline_wait_s']:.3f} / {s['mean_offline_wait_s']:.3f} | "
                 f"{m['mean_online_s']:.3f} / {s['mean_online_s']:.3f} | "
-                f"{statistics.median(j['offline_phase_s']):.3f} / {sim['offline_phase_alone_s']:.3f} | "
+                f"{statistics.median(j['offline_phase_s']):.3f} / "
+                f"{statistics.median(sim['offline_phase_s']) if sim.get('offline_phase_s') else float('nan'):.3f} / "
+                f"{sim['offline_phase_alone_s']:.3f} | "
                 f"{j['wrong_results']} |")
 print("| case | K | rate/client (1/s) | requests | mean measured (s) | mean simulated (s) | error | "
       "p99 measured (s) | p99 simulated (s) | error | offline wait meas. / sim. (s) | "
-      "online meas. / sim. (s) | offline phase: median meas. / sim. alone (s) | wrong |")
+      "online meas. / sim. (s) | offline phase: median meas. / sim. / sim. alone (s) | wrong |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))
+# Where loaded offline phases spent their time against the profile's unloaded one: components
+# whose median moved by more than 5% and 20 ms (runs that recorded them).
+print()
+print("| case | component | loaded median (s) | profile (s) | change |")
+print("|---|---|---|---|---|")
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+    j = json.loads(f.read_text())
+    for phase, phases, prof in (
+            ("offline", j.get("offline_phase_components"),
+             j["simulated"].get("profile_offline_components")),
+            ("online", [r["online_components"] for r in j["requests"] if "online_components" in r],
+             j["simulated"].get("profile_online_components"))):
+        if not phases or not prof:
+            continue
+        for name in sorted(set(prof) | set().union(*phases)):
+            loaded = statistics.median(p.get(name, 0.0) for p in phases)
+            base = prof.get(name, 0.0)
+            if abs(loaded - base) > max(0.05 * base, 0.02):
+                print(f"| {f.stem} | {phase} {name} | {loaded:.3f} | {base:.3f} | {loaded - base:+.3f} |")
 PY

@@ -70,7 +70,11 @@ def shipped():
 def private_run(model, protocol, x_test, y_test, workdir):
     """Classifies x_test privately; returns (accuracy, median costs)."""
     correct, costs = 0, []
-    with pinfer.Server(model, protocol, store=os.path.join(workdir, protocol + "-server")) as server:
+    # reveal="logits": the client learns every class score, so that each image's private logits
+    # can be checked against the fixed-point engine (the default, "label", reveals only the
+    # predicted class).
+    with pinfer.Server(model, protocol, store=os.path.join(workdir, protocol + "-server"),
+                       reveal="logits") as server:
         with pinfer.Client(server, store=os.path.join(workdir, protocol + "-client")) as client:
             client.register()
             for x, label in zip(x_test, y_test):

@@ -27,8 +27,9 @@ from ._pinfer import (  # noqa: F401  (the public API)
     __version__,
     build_type,
     builtin_models,
+    characterize,
+    simulate,
 )
-from ._tools import characterize, simulate  # noqa: F401
 from ._torch import from_torch  # noqa: F401
 
 __all__ = [

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "pinfer/core/error.hpp"
 #include "pinfer/core/tensor.hpp"
 #include "pinfer/nn/model_loader.hpp"
+#include "pinfer/protocol/inference_client.hpp"
 
 namespace pinfer::python {
 
@@ -43,6 +45,9 @@ struct RawArray {
 [[nodiscard]] py::tuple to_tuple(const Shape& shape);
 // JSON -> dict / list / str / int / float / bool / None.
 [[nodiscard]] py::object to_python(const nlohmann::json& j);
+// dict / list / str / int / float / bool / None -> JSON (TypeError for anything else,
+// InvalidArgument naming `what` for NaN or infinity).
+[[nodiscard]] nlohmann::json from_python(const py::handle& obj, const char* what);
 // A str or os.PathLike as a path string; TypeError otherwise.
 [[nodiscard]] std::string path_string(const py::handle& p);
 
@@ -56,8 +61,37 @@ struct PyModel {
 // `model` is a pinfer.Model, or a path / built-in name loaded with default options.
 [[nodiscard]] std::shared_ptr<PyModel> as_model(const py::handle& model);
 
+// An optional Python progress(step, done, total) callable as the library's ProgressFn. The
+// library may call it on a worker thread, without the GIL (taken for the call), where an
+// exception only ends the run by closing its channel: run() reports what the callable raised
+// instead of the channel error it caused.
+class PyProgress {
+ public:
+  // None or a callable; InvalidArgument otherwise. The object must outlive every fn().
+  explicit PyProgress(py::object callable);
+  // Empty when there is no callable.
+  [[nodiscard]] protocol::ProgressFn fn() const;
+  // Runs f (called without the GIL); if f throws after the callable raised, throws
+  // Error("progress callback raised ...") instead.
+  template <typename F>
+  void run(F&& f) const {
+    raised_->clear();
+    try {
+      f();
+    } catch (const std::exception&) {
+      if (!raised_->empty()) throw Error("progress callback raised " + *raised_);
+      throw;
+    }
+  }
+
+ private:
+  py::object callable_;
+  std::shared_ptr<std::string> raised_ = std::make_shared<std::string>();
+};
+
 void bind_errors(py::module_& m);
 void bind_model(py::module_& m);
 void bind_service(py::module_& m);
+void bind_tools(py::module_& m);
 
 }  // namespace pinfer::python

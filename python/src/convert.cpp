@@ -91,6 +91,39 @@ py::object to_python(const nlohmann::json& j) {
   return py::module_::import("json").attr("loads")(j.dump());
 }
 
+nlohmann::json from_python(const py::handle& obj, const char* what) {
+  // Through the json module: its types are exactly JSON's; allow_nan=False refuses NaN.
+  py::object text;
+  try {
+    text = py::module_::import("json").attr("dumps")(obj, py::arg("allow_nan") = false);
+  } catch (py::error_already_set& e) {
+    if (!e.matches(PyExc_ValueError)) throw;
+    throw InvalidArgument(std::string(what) + ": " + e.what());
+  }
+  return nlohmann::json::parse(text.cast<std::string>());
+}
+
+PyProgress::PyProgress(py::object callable) : callable_(std::move(callable)) {
+  if (!callable_.is_none() && !PyCallable_Check(callable_.ptr())) {
+    throw InvalidArgument("progress must be callable as progress(step, done, total)");
+  }
+}
+
+protocol::ProgressFn PyProgress::fn() const {
+  if (callable_.is_none()) return {};
+  // By pointer: copying the py::object on a thread without the GIL would touch its refcount.
+  return [callable = &callable_, raised = raised_](std::string_view step, uint64_t done,
+                                                   uint64_t total) {
+    py::gil_scoped_acquire gil;
+    try {
+      (*callable)(std::string(step), done, total);
+    } catch (py::error_already_set& e) {
+      *raised = e.what();
+      throw Error("progress callback raised " + *raised);
+    }
+  };
+}
+
 std::string path_string(const py::handle& p) {
   return py::str(py::module_::import("os").attr("fspath")(p));
 }

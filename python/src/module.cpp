@@ -12,6 +12,7 @@ PYBIND11_MODULE(_pinfer, m) {
   bind_errors(m);
   bind_model(m);
   bind_service(m);
+  bind_tools(m);
   m.def("builtin_models", &pinfer::nn::builtin_model_names,
         "Names of the built-in networks (random weights), e.g. 'resnet18:cifar10'.");
 }

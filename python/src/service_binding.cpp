@@ -40,8 +40,12 @@ class PyServer {
   PyServer(const py::object& model, const std::string& protocol_name, const py::object& store,
            const std::string& capacity, const std::string& host, uint16_t port, bool tls,
            const py::object& cert, const py::object& key, const py::object& client_quota,
-           std::size_t max_sessions, const std::string& registration, uint64_t timeout_ms, bool log)
+           std::size_t max_sessions, const std::string& registration, uint64_t timeout_ms, bool log,
+           const std::string& reveal, const std::string& gc_scheme, unsigned threads)
       : model_(as_model(model)), kind_(protocol::parse_protocol_kind(protocol_name)) {
+    protocol::ServerOptions server_options;
+    server_options.gc_scheme = gc::parse_gc_scheme(gc_scheme);
+    server_options.threads = threads;
     const std::string store_dir = path_string(store);
     const std::optional<std::string> cert_file = optional_path(cert), key_file = optional_path(key);
     const std::string quota =
@@ -75,11 +79,12 @@ class PyServer {
     net::InferenceService::Logger logger;
     if (log) logger = [](std::string_view m) { fmt::print(stderr, "pinfer.Server: {}\n", m); };
     service_ = std::make_unique<net::BackgroundService>(
-        model_->loaded->lowered, kind_, *store_, std::move(so),
+        nn::apply_reveal(model_->loaded->lowered, reveal), kind_, *store_, std::move(so),
         registration == "closed" ? protocol::RegistrationPolicy::closed
                                  : protocol::RegistrationPolicy::open,
-        std::move(logger));
+        std::move(logger), server_options);
     endpoint_ = service_->endpoint();
+    reveals_ = nn::reveals(service_->server().model());
     port_ = service_->port();
     if (service_->tls()) fingerprint_ = net::to_hex(service_->tls()->fingerprint());
   }
@@ -97,6 +102,7 @@ class PyServer {
   [[nodiscard]] const std::optional<std::string>& fingerprint() const { return fingerprint_; }
   [[nodiscard]] protocol::ProtocolKind protocol() const { return kind_; }
   [[nodiscard]] const std::shared_ptr<PyModel>& model() const { return model_; }
+  [[nodiscard]] const std::string& reveals() const { return reveals_; }
   [[nodiscard]] py::dict stats() const {
     if (!service_) throw InvalidArgument("the server is closed");
     const net::ServiceStats s = service_->stats();
@@ -115,6 +121,7 @@ class PyServer {
   std::unique_ptr<protocol::PrecomputeStore> store_;
   std::unique_ptr<net::BackgroundService> service_;
   std::string endpoint_;
+  std::string reveals_;
   uint16_t port_ = 0;
   std::optional<std::string> fingerprint_;
 };
@@ -122,6 +129,7 @@ class PyServer {
 struct InferenceResult {
   int prediction = -1;
   std::optional<std::vector<double>> logits;
+  std::vector<int> labels;
   std::vector<uint64_t> logits_ring;
   bool offline_on_demand = false;
   std::string precompute_id;
@@ -133,6 +141,7 @@ InferenceResult to_result(const protocol::InferenceResult& result) {
   r.prediction = result.prediction;
   // A server that reveals only the label sends no logits.
   if (!result.logits.empty()) r.logits = result.logits;
+  r.labels = result.labels;
   r.logits_ring = result.logits_ring;
   r.offline_on_demand = result.cost.offline_on_demand;
   r.precompute_id = result.cost.precompute_id;
@@ -170,9 +179,6 @@ class PyClient {
     trust_.insecure = trust_.insecure || insecure;
     if (!protocol_name.is_none()) {
       protocol_ = protocol::parse_protocol_kind(py::str(protocol_name).cast<std::string>());
-    }
-    if (!progress_.is_none() && !PyCallable_Check(progress_.ptr())) {
-      throw InvalidArgument("progress must be callable as progress(step, done, total)");
     }
     tcp_.io_timeout_ms = timeout_ms;
     store_dir_ = path_string(store);
@@ -258,34 +264,14 @@ class PyClient {
   void with_session(F&& f) {
     std::lock_guard lock(mu_);
     require_open();
-    // The callback may run on a worker thread of the protocol, where its exception ends the
-    // run by closing the channel; the caller is told about the callback, not the channel.
-    auto callback_error = std::make_shared<std::string>();
-    try {
+    progress_.run([&] {
       protocol::ClientOptions options{protocol::load_credentials(credentials_file(store_dir_)),
-                                      protocol_, progress_fn(callback_error)};
+                                      protocol_, progress_.fn()};
       auto ch = net::connect_to_server(endpoint_, tcp_, trust_);
       protocol::InferenceClient client(*ch, *store_, std::move(options));
       f(client);
       client.close();
-    } catch (const std::exception&) {
-      if (!callback_error->empty()) throw Error("progress callback raised " + *callback_error);
-      throw;
-    }
-  }
-
-  protocol::ProgressFn progress_fn(std::shared_ptr<std::string> error) const {
-    if (progress_.is_none()) return {};
-    const py::object* callback = &progress_;
-    return [callback, error](std::string_view step, uint64_t done, uint64_t total) {
-      py::gil_scoped_acquire gil;
-      try {
-        (*callback)(std::string(step), done, total);
-      } catch (py::error_already_set& e) {
-        *error = e.what();
-        throw Error("progress callback raised " + *error);
-      }
-    };
+    });
   }
 
   std::string endpoint_;
@@ -293,7 +279,7 @@ class PyClient {
   net::TcpOptions tcp_;
   std::string store_dir_;
   std::optional<protocol::ProtocolKind> protocol_;
-  py::object progress_;
+  PyProgress progress_;
   std::mutex mu_;
   std::unique_ptr<protocol::PrecomputeStore> store_;
 };
@@ -310,6 +296,9 @@ void bind_service(py::module_& m) {
             return to_numpy(*r.logits);
           },
           "Decoded logits (float64), or None when the server reveals only the label.")
+      .def_readonly("labels", &InferenceResult::labels,
+                    "The labels the server revealed, best first (empty when it reveals the "
+                    "logits).")
       .def_property_readonly(
           "logits_ring",
           [](const InferenceResult& r) -> py::object {
@@ -333,17 +322,24 @@ void bind_service(py::module_& m) {
                        "context manager; close() stops it.")
       .def(py::init<const py::object&, const std::string&, const py::object&, const std::string&,
                     const std::string&, uint16_t, bool, const py::object&, const py::object&,
-                    const py::object&, std::size_t, const std::string&, uint64_t, bool>(),
+                    const py::object&, std::size_t, const std::string&, uint64_t, bool,
+                    const std::string&, const std::string&, unsigned>(),
            py::arg("model"), py::arg("protocol") = "client-garbler", py::kw_only(),
            py::arg("store"), py::arg("capacity") = "20GB", py::arg("host") = "127.0.0.1",
            py::arg("port") = 0, py::arg("tls") = true, py::arg("cert") = py::none(),
            py::arg("key") = py::none(), py::arg("client_quota") = py::none(),
            py::arg("max_sessions") = 16, py::arg("registration") = "open",
-           py::arg("timeout_ms") = 300'000, py::arg("log") = true,
+           py::arg("timeout_ms") = 300'000, py::arg("log") = true, py::arg("reveal") = "label",
+           py::arg("gc_scheme") = std::string(gc::to_string(protocol::kDefaultGcScheme)),
+           py::arg("threads") = 0u,
            "model: a Model, a path or a built-in name. protocol: 'client-garbler' or "
-           "'server-garbler'. store: directory of the server's precompute store. tls: TLS 1.3 "
+           "'server-garbler'. store: directory of the server's precompute store. reveal: what "
+           "clients learn, as `pinfer serve --reveal`: 'label' (a garbled argmax; the default), "
+           "'topk:K' (the K best labels) or 'logits'. tls: TLS 1.3 "
            "with cert/key, or a self-signed certificate kept in the store; tls=False is plain "
-           "TCP on loopback only. log: print session errors to stderr.")
+           "TCP on loopback only. log: print session errors to stderr. gc_scheme: "
+           "'three-halves' (fewer stored bytes) or 'half-gates' (faster per core); clients use "
+           "the server's. threads: for garbling, evaluation and OT of one phase (0: all cores).")
       .def_property_readonly("port", &PyServer::port)
       .def_property_readonly("endpoint", &PyServer::endpoint, "'host:port' for Client(server=...)")
       .def_property_readonly("fingerprint", &PyServer::fingerprint,
@@ -353,6 +349,8 @@ void bind_service(py::module_& m) {
           "protocol",
           [](const PyServer& s) { return std::string(protocol::to_string(s.protocol())); })
       .def_property_readonly("model", &PyServer::model)
+      .def_property_readonly("reveals", &PyServer::reveals,
+                             "What clients learn: 'label', 'topk:K' or 'logits'.")
       .def_property_readonly("closed", &PyServer::closed)
       .def("stats", &PyServer::stats, "Session counters of the service.")
       .def("close", &PyServer::close,

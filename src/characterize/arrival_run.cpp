@@ -107,7 +107,9 @@ class ClientLoad {
   }
 
   protocol::ClientOptions options() const {
-    return {client_.credentials.clone(), settings_.protocol, {}};
+    protocol::ClientOptions o{client_.credentials.clone(), settings_.protocol, {}};
+    o.threads = settings_.threads;
+    return o;
   }
 
   void online_loop() {
@@ -143,6 +145,7 @@ class ClientLoad {
       rec.online_phase_s = report.online.seconds;
       rec.online_upload_bytes = report.online.upload_bytes;
       rec.online_download_bytes = report.online.download_bytes;
+      rec.online_components = report.online.components;
       ++served;
       std::lock_guard lock(run_.mu);
       run_.result.requests.push_back(rec);
@@ -173,8 +176,9 @@ class ClientLoad {
       }
       bool stored = false;
       const double began = run_.now_s();
+      std::map<std::string, double> components;
       try {
-        (void)client.precompute();
+        components = client.precompute().offline.components;
         stored = true;
       } catch (const StoreError&) {
         // This client's store is full: no room.
@@ -188,6 +192,7 @@ class ClientLoad {
       if (stored) {
         ++run_.result.precomputes_made;
         run_.result.offline_phase_s.push_back(last - began);
+        run_.result.offline_phase_components.push_back(std::move(components));
         run_.cv.notify_all();
         continue;
       }

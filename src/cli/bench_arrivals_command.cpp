@@ -59,6 +59,8 @@ struct Options {
   std::string out;
   std::string work;
   bool insecure = false;  // the built-in server speaks plain TCP
+  std::string gc_scheme;  // the built-in server's
+  unsigned threads = 0;   // the built-in server's and each client's
   // A running server instead of the built-in one.
   std::string server;
   ClientSecurityOptions security;
@@ -123,6 +125,7 @@ void run(const Options& opt) {
   settings.seed = opt.seed;
   settings.policy = sim::parse_policy(opt.policy, "--policy");
   settings.poll_interval_s = opt.poll_interval_s;
+  settings.threads = opt.threads;
 
   fmt::print(stderr, "loading {} ...\n", opt.model);
   const nn::LoadedModel loaded = nn::load_model(opt.model);
@@ -148,9 +151,9 @@ void run(const Options& opt) {
     server_store = open_store(work / "server", opt.server_storage,
                               std::to_string(server_bytes / opt.clients) + "B");
     // Two sessions per client (online and precompute) plus one for measuring.
-    local = std::make_unique<LoopbackServer>(loaded.lowered, kind, *server_store, LinkOptions{},
-                                             "arrivals server", opt.insecure,
-                                             2 * std::size_t{opt.clients} + 2);
+    local = std::make_unique<LoopbackServer>(
+        loaded.lowered, kind, *server_store, LinkOptions{}, "arrivals server", opt.insecure,
+        2 * std::size_t{opt.clients} + 2, server_options(opt.gc_scheme, opt.threads));
     connect = [&](const LinkOptions& link) { return local->connect(link); };
   } else {
     connect = [&](const LinkOptions& link) {
@@ -171,8 +174,10 @@ void run(const Options& opt) {
     auto store = open_store(work / "profile-client", "1000GB");
     auto ch = connect(LinkOptions{});
     Prg prg;
+    protocol::ClientOptions co{register_client(), kind, {}};
+    co.threads = opt.threads;
     measured_profile =
-        characterize::measure_once(*ch, *store, {register_client(), kind, {}}, loaded.lowered,
+        characterize::measure_once(*ch, *store, std::move(co), loaded.lowered,
                                    characterize::sample_input(loaded.lowered, prg), /*warmups=*/1,
                                    /*runs=*/3);
     fmt::print(stderr, "{}", characterize::format_coverage(measured_profile->costs));
@@ -212,6 +217,7 @@ void run(const Options& opt) {
     j["bit_exact"] = m.bit_exact;
     j["online_phase_s"] = m.online_phase_s;
     j["online_upload_bytes"] = m.online_upload_bytes;
+    j["online_components"] = m.online_components;
     j["online_download_bytes"] = m.online_download_bytes;
     requests.push_back(std::move(j));
     if (!m.bit_exact) ++wrong;
@@ -243,6 +249,7 @@ void run(const Options& opt) {
   out["precomputes_made"] = result.precomputes_made;
   out["precompute_refusals"] = result.precompute_refusals;
   out["offline_phase_s"] = result.offline_phase_s;
+  out["offline_phase_components"] = result.offline_phase_components;
   out["wall_s"] = result.wall_s;
 
   std::optional<nlohmann::json> simulated_rate;
@@ -273,6 +280,13 @@ void run(const Options& opt) {
                         {"profile", sim::to_json(profile_of(*measured_profile, loaded, opt))}};
     out["simulated"]["offline_phase_alone_s"] = sim_result.plan.offline.seconds;
     out["simulated"]["online_phase_alone_s"] = sim_result.plan.online.seconds;
+    out["simulated"]["offline_phase_s"] = sim_result.run.produced_phase_s;
+    // The profile's offline phase per component, as offline_phase_components holds the loaded
+    // ones: which component a loaded phase grew in.
+    out["simulated"]["profile_offline_components"] = measured_profile->offline.offline.components;
+    out["simulated"]["profile_offline_phase_s"] = measured_profile->offline.offline.seconds;
+    out["simulated"]["profile_online_components"] = measured_profile->online.online.components;
+    out["simulated"]["profile_online_phase_s"] = measured_profile->online.online.seconds;
     out["relative_error_mean"] =
         relative_error(sim_result.aggregate.mean_latency_s, measured.mean_latency_s);
     out["relative_error_p99"] =
@@ -332,8 +346,11 @@ void setup(CLI::App& bench) {
                                  "Load a running `pinfer serve` (host:port) instead of the "
                                  "built-in server");
   add_client_security_options(*cmd, opt->security);
+  add_gc_scheme_option(*cmd, opt->gc_scheme);
+  add_threads_option(*cmd, opt->threads);
   // Flags that only act on the built-in server are refused with --server, not ignored.
   cmd->get_option("--server-storage")->excludes(server);
+  cmd->get_option("--gc-scheme")->excludes(server);
   cmd->callback([opt] {
     if (opt->server.empty() && (!opt->security.ca.empty() || !opt->security.pin.empty())) {
       throw InvalidArgument("--ca and --pin check a server named by --server");

@@ -54,6 +54,8 @@ struct Options {
   bool online_only = false;
   std::string work;
   std::string reveal = "logits";  // the server's --reveal
+  std::string gc_scheme;          // the server's --gc-scheme
+  unsigned threads = 0;           // the server's and each client's --threads
   bool json = false;
 };
 
@@ -169,6 +171,8 @@ void setup(CLI::App& bench) {
   cmd->add_flag("--online-only", opt->online_only,
                 "Make each client's precomputes before the clock starts; time online phases");
   cmd->add_option("--work", opt->work, "Directory for the stores (default: a fresh temp dir)");
+  add_gc_scheme_option(*cmd, opt->gc_scheme);
+  add_threads_option(*cmd, opt->threads);
   cmd->add_flag("--json", opt->json, "Print one JSON object");
   cmd->callback([opt] {
     if (opt->model.empty()) opt->model = data_file("models/digits.onnx").string();
@@ -197,6 +201,10 @@ void setup(CLI::App& bench) {
       serve.emplace_back("--client-quota");
       serve.push_back(opt->client_quota);
     }
+    for (const std::string& a : {std::string("--gc-scheme"), opt->gc_scheme,
+                                 std::string("--threads"), std::to_string(opt->threads)}) {
+      serve.push_back(a);
+    }
     Child server(self_args(serve), work / "server.log");
     std::string endpoint;
     for (std::string l = server.line(); !l.empty(); l = server.line()) {
@@ -218,6 +226,7 @@ void setup(CLI::App& bench) {
       co.protocol = opt->protocol;
       co.link.timeout_ms = opt->timeout_ms;
       co.security.insecure = true;
+      co.threads = opt->threads;
       Child reg(self_args({"client", "register", "--server", endpoint, "--store", co.store}),
                 work / ("register" + std::to_string(c) + ".log"));
       if (reg.wait() != 0) throw IoError("pinfer client register failed; see " + work.string());
@@ -246,7 +255,7 @@ void setup(CLI::App& bench) {
     }
 
     Tally tally;
-    const nn::LoweredModel served_model = apply_reveal(model.lowered, opt->reveal);
+    const nn::LoweredModel served_model = nn::apply_reveal(model.lowered, opt->reveal);
     std::vector<std::vector<uint64_t>> expected(inputs.size());
     std::mutex expected_mu;
     auto expect = [&](std::size_t i) {

@@ -1,8 +1,9 @@
 // `pinfer characterize MODEL --protocol P`: measures pinfer itself on this machine by a full
 // run (one offline phase and one online phase, client and server in this process over loopback
-// TCP), checks the private result against the fixed-point engine bit for bit, and writes the cost
-// report and a simulator cost profile built from it (characterize/measured_profile.hpp: busy
-// time per side and step, store I/O, bytes per transfer, overlapping groups, per-layer HE).
+// TCP; characterize/characterize_model.hpp), checked against the fixed-point engine bit for bit,
+// and writes the cost report and a simulator cost profile built from it
+// (characterize/measured_profile.hpp: busy time per side and step, store I/O, bytes per
+// transfer, overlapping groups, per-layer HE).
 #include <fmt/core.h>
 
 #include <filesystem>
@@ -11,11 +12,10 @@
 #include "calibration_option.hpp"
 #include "command_registry.hpp"
 #include "pi_common.hpp"
-#include "pinfer/characterize/measure_once.hpp"
-#include "pinfer/core/error.hpp"
-#include "pinfer/core/prg.hpp"
+#include "pinfer/characterize/characterize_model.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/sim/cost_profile.hpp"
+#include "pinfer/sim/units.hpp"
 
 namespace fs = std::filesystem;
 
@@ -31,6 +31,8 @@ struct Options {
   std::string capacity = "200GB";
   std::string calibration;
   bool insecure = false;
+  std::string gc_scheme;
+  unsigned threads = 0;
 };
 
 void setup(CLI::App& app) {
@@ -47,55 +49,32 @@ void setup(CLI::App& app) {
   add_calibration_option(*cmd, opt->calibration);
   cmd->add_flag("--insecure", opt->insecure,
                 "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
+  add_gc_scheme_option(*cmd, opt->gc_scheme);
+  add_threads_option(*cmd, opt->threads);
   cmd->callback([opt] {
     fmt::print(stderr, "loading {} ...\n", opt->model);
     const nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
-    sim::CostProfile profile;
-    profile.name = "measured:" + loaded.lowered.name;
-    profile.network = loaded.lowered.name;
-    profile.dataset = "";
-    profile.source = {
-        "measured", "full run",
-        opt->insecure ? "pinfer characterize on this machine, client and server over loopback TCP"
-                      : "pinfer characterize on this machine, client and server over "
-                        "loopback TCP with TLS 1.3"};
-    profile.relu_count = nn::count(loaded.lowered).relus;
-    const fs::path work =
-        opt->store_dir.empty()
-            ? fs::temp_directory_path() /
-                  ("pinfer-characterize-" + protocol::new_precompute_id().substr(0, 12))
-            : fs::path(opt->store_dir);
-    for (const std::string& name : opt->protocols) {
-      const protocol::ProtocolKind kind = protocol::parse_protocol_kind(name);
-      auto server_store = open_store(work / (name + "-server"), opt->capacity);
-      auto client_store = open_store(work / (name + "-client"), opt->capacity);
-      const LoopbackServer server(loaded.lowered, kind, *server_store, {}, "characterize server",
-                                  opt->insecure);
-      Prg prg;
-      const FloatTensor x = characterize::sample_input(loaded.lowered, prg);
-      characterize::MeasuredRun measured;
-      {
-        protocol::ClientCredentials credentials = server.register_client({});
-        auto ch = server.connect({});
-        fmt::print(stderr, "{}: offline and online phase ...\n", name);
-        measured = characterize::measure_once(*ch, *client_store,
-                                              {std::move(credentials), kind, terminal_progress()},
-                                              loaded.lowered, x);
-        fmt::print(stderr, "{}: private logits bit-exact with the fixed-point engine\n", name);
-      }
-      const protocol::CostReport& run = measured.online;
+    characterize::CharacterizeOptions co;
+    co.protocols = opt->protocols;
+    co.store_dir = opt->store_dir;
+    co.capacity_bytes = sim::parse_bytes(opt->capacity, "--capacity");
+    co.insecure = opt->insecure;
+    co.server = server_options(opt->gc_scheme, opt->threads);
+    co.client_threads = opt->threads;
+    co.progress = terminal_progress();
+    co.log = [](std::string_view m) { fmt::print(stderr, "{}\n", m); };
+    const characterize::Characterization c = characterize::characterize_model(loaded.lowered, co);
+    for (const characterize::CharacterizedProtocol& run : c.runs) {
       std::string report_path;
       if (!opt->report_dir.empty()) {
         fs::create_directories(opt->report_dir);
-        report_path = (fs::path(opt->report_dir) / (name + ".json")).string();
+        report_path = (fs::path(opt->report_dir) / (run.name + ".json")).string();
       }
-      emit_report(run, report_path, false);
-      fmt::print(stderr, "{}", characterize::format_coverage(measured.costs));
-      profile.protocols[sim::canonical_protocol_name(name)] = measured.costs.costs;
+      emit_report(run.measured.online, report_path, false);
+      fmt::print(stderr, "{}", characterize::format_coverage(run.measured.costs));
     }
-    if (opt->store_dir.empty()) fs::remove_all(work);
     if (!opt->out.empty()) {
-      sim::save_cost_profile(profile, opt->out);
+      sim::save_cost_profile(c.profile, opt->out);
       fmt::print("cost profile written to {}\n", opt->out);
     }
   });

@@ -30,6 +30,8 @@ struct Options {
   std::size_t count = 3;
   std::string calibration;
   bool insecure = false;
+  std::string gc_scheme;
+  unsigned threads = 0;
   LinkOptions link;
 };
 
@@ -58,7 +60,8 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
   auto client_store =
       open_store(work / (std::string(protocol::to_string(kind)) + "-client"), "10GB");
   const LoopbackServer server(loaded.lowered, kind, *server_store, opt.link, "demo server",
-                              opt.insecure);
+                              opt.insecure, net::ServiceOptions{}.max_sessions,
+                              server_options(opt.gc_scheme, opt.threads));
   {
     protocol::ClientCredentials credentials = server.register_client(opt.link);
     auto ch = server.connect(opt.link);
@@ -66,7 +69,11 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
                ch->tls_cipher().empty()
                    ? std::string("plain TCP (--insecure, loopback only)")
                    : "TLS 1.3, " + ch->tls_cipher() + ", server certificate pinned");
-    protocol::InferenceClient client(*ch, *client_store, {std::move(credentials), kind});
+    protocol::ClientOptions co{std::move(credentials), kind};
+    co.threads = opt.threads;
+    protocol::InferenceClient client(*ch, *client_store, std::move(co));
+    fmt::print("garbling: {}, {} threads per side\n", gc::to_string(client.gc_scheme()),
+               protocol::resolve_threads(opt.threads));
     const Ring ring = loaded.lowered.ring();
     protocol::InferenceResult last;
     protocol::CostReport offline;
@@ -105,6 +112,8 @@ void setup(CLI::App& app) {
       ->check(CLI::Range(1, 1000));
   cmd->add_flag("--insecure", opt->insecure,
                 "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
+  add_gc_scheme_option(*cmd, opt->gc_scheme);
+  add_threads_option(*cmd, opt->threads);
   add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
     if (opt->model.empty()) opt->model = data_file("models/digits.onnx").string();

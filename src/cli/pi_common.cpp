@@ -95,6 +95,28 @@ void add_client_options(CLI::App& cmd, ClientCommandOptions& opt) {
   cmd.add_flag("--json", opt.json, "Print the report as JSON");
   add_link_options(cmd, opt.link);
   add_client_security_options(cmd, opt.security);
+  add_threads_option(cmd, opt.threads);
+}
+
+void add_gc_scheme_option(CLI::App& cmd, std::string& scheme) {
+  scheme = std::string(gc::to_string(protocol::kDefaultGcScheme));
+  cmd.add_option("--gc-scheme", scheme,
+                 "Garbling scheme: three-halves (default, 23% fewer table bytes) or half-gates "
+                 "(faster per core); clients use the server's")
+      ->check(CLI::IsMember({"half-gates", "three-halves"}));
+}
+
+void add_threads_option(CLI::App& cmd, unsigned& threads) {
+  cmd.add_option("--threads", threads,
+                 "Threads for garbling, evaluation and OT of one phase (default 0: all cores)")
+      ->check(CLI::Range(0u, 1024u));
+}
+
+protocol::ServerOptions server_options(const std::string& scheme, unsigned threads) {
+  protocol::ServerOptions o;
+  o.gc_scheme = gc::parse_gc_scheme(scheme);
+  o.threads = threads;
+  return o;
 }
 
 ClientSession open_client_session(const ClientCommandOptions& opt) {
@@ -103,6 +125,7 @@ ClientSession open_client_session(const ClientCommandOptions& opt) {
   // Credentials first: a missing registration is reported before any network traffic.
   protocol::ClientOptions co{
       protocol::load_credentials(credentials_path(opt.store)), {}, terminal_progress()};
+  co.threads = opt.threads;
   s.channel = connect_client(opt.server, opt.link, opt.security);
   if (!opt.protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt.protocol);
   s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, std::move(co));
@@ -145,13 +168,16 @@ std::shared_ptr<const net::TlsServerContext> ephemeral_tls() {
 
 LoopbackServer::LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                                protocol::PrecomputeStore& store, const LinkOptions& link,
-                               std::string log_prefix, bool insecure, std::size_t max_sessions)
-    : service_(model, kind, store,
-               loopback_options(link, insecure ? nullptr : ephemeral_tls(), max_sessions),
-               protocol::RegistrationPolicy::open,
-               [prefix = std::move(log_prefix)](std::string_view m) {
-                 fmt::print(stderr, "{}: {}\n", prefix, m);
-               }),
+                               std::string log_prefix, bool insecure, std::size_t max_sessions,
+                               protocol::ServerOptions server_options)
+    : service_(
+          model, kind, store,
+          loopback_options(link, insecure ? nullptr : ephemeral_tls(), max_sessions),
+          protocol::RegistrationPolicy::open,
+          [prefix = std::move(log_prefix)](std::string_view m) {
+            fmt::print(stderr, "{}: {}\n", prefix, m);
+          },
+          server_options),
       client_security_{.ca = {},
                        .pin = service_.tls() ? net::to_hex(service_.tls()->fingerprint()) : "",
                        .insecure = insecure} {}

@@ -29,6 +29,13 @@ struct LinkOptions {
 // Adds --uplink-mbps / --downlink-mbps / --timeout-ms.
 void add_link_options(CLI::App& cmd, LinkOptions& link);
 
+// --gc-scheme half-gates|three-halves (servers; default protocol::kDefaultGcScheme) and
+// --threads T (default 0: all cores).
+void add_gc_scheme_option(CLI::App& cmd, std::string& scheme);
+void add_threads_option(CLI::App& cmd, unsigned& threads);
+// The server options of --gc-scheme and --threads. Throws InvalidArgument on an unknown scheme.
+[[nodiscard]] protocol::ServerOptions server_options(const std::string& scheme, unsigned threads);
+
 // Opens a precompute store; `capacity` like "16GB" (decimal) or "4GiB".
 [[nodiscard]] std::unique_ptr<protocol::PrecomputeStore> open_store(
     const std::filesystem::path& dir, const std::string& capacity,
@@ -66,6 +73,7 @@ struct ClientCommandOptions {
   bool json = false;
   LinkOptions link;
   ClientSecurityOptions security;
+  unsigned threads = 0;
 };
 void add_client_options(CLI::App& cmd, ClientCommandOptions& opt);
 
@@ -90,7 +98,8 @@ class LoopbackServer {
  public:
   LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                  protocol::PrecomputeStore& store, const LinkOptions& link, std::string log_prefix,
-                 bool insecure, std::size_t max_sessions = net::ServiceOptions{}.max_sessions);
+                 bool insecure, std::size_t max_sessions = net::ServiceOptions{}.max_sessions,
+                 protocol::ServerOptions server_options = {});
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
 

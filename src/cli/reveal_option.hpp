@@ -12,11 +12,6 @@ namespace pinfer::cli {
 // Adds --reveal to `cmd` (default: the value `reveal` holds), checked when parsed.
 void add_reveal_option(CLI::App& cmd, std::string& reveal);
 
-// The model the server runs for `reveal`: the argmax or top-k stage appended, or the model as
-// is for logits. Throws InvalidArgument for a malformed value or a K above the class count.
-[[nodiscard]] nn::LoweredModel apply_reveal(const nn::LoweredModel& model,
-                                            const std::string& reveal);
-
 // For the serving line: "only the label", "only the 5 best labels" or "every class score".
 [[nodiscard]] std::string describe_reveal(const nn::LoweredModel& served);
 

@@ -40,6 +40,8 @@ struct Options {
   std::string registration_secret_file;
   std::string reveal = "label";
   std::string calibration;
+  std::string gc_scheme;
+  unsigned threads = 0;
   LinkOptions link;
 };
 
@@ -81,6 +83,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--registration-secret-file", opt->registration_secret_file,
                   "Registration requires the secret in this file (clients pass the same file)")
       ->excludes(reg);
+  add_gc_scheme_option(*cmd, opt->gc_scheme);
+  add_threads_option(*cmd, opt->threads);
   add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
     const protocol::ProtocolKind kind = protocol::parse_protocol_kind(opt->protocol);
@@ -95,8 +99,11 @@ void setup(CLI::App& app) {
     }
     fmt::print(stderr, "loading {} ...\n", opt->model);
     nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
-    loaded.lowered = apply_reveal(loaded.lowered, opt->reveal);
-    protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry);
+    loaded.lowered = nn::apply_reveal(loaded.lowered, opt->reveal);
+    protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry,
+                                     server_options(opt->gc_scheme, opt->threads));
+    fmt::print(stderr, "{} with {} garbling, {} threads per phase\n", to_string(kind),
+               gc::to_string(server.gc_scheme()), server.threads());
     net::ServiceOptions so;
     so.host = opt->host;
     so.port = opt->port;

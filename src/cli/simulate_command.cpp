@@ -18,6 +18,7 @@
 #include "pinfer/core/error.hpp"
 #include "pinfer/sim/capacity_plan.hpp"
 #include "pinfer/sim/cost_profile.hpp"
+#include "pinfer/sim/one_off_run.hpp"
 #include "pinfer/sim/paper_costs.hpp"
 #include "pinfer/sim/profile_catalog.hpp"
 #include "pinfer/sim/report.hpp"
@@ -44,7 +45,7 @@ struct Options {
   double he_speedup = 1, gc_speedup = 1, bandwidth_speedup = 1, client_device_factor = 1;
   std::string policy = "poll";
   double poll_interval_s = 1;
-  std::string rates = "0.001:0.01:45";
+  std::string rates = std::string(sim::kDefaultRates);
   uint32_t runs = 30;
   double sim_hours = 24;
   std::string mode = "independent";
@@ -77,13 +78,9 @@ struct ConvertOptions {
 };
 
 std::vector<std::string> search_dirs(const Options& o) {
-  std::vector<std::string> dirs = o.profile_dirs;
-  if (const char* env = std::getenv("PINFER_PROFILE_DIR"); env != nullptr && *env != '\0') {
-    dirs.emplace_back(env);
-  }
-  dirs.emplace_back("profiles");
-  if (const auto data = find_data_dir()) dirs.emplace_back((*data / "profiles").string());
-  return dirs;
+  // The shipped profiles are found beside the binary (data_dir.hpp), not in the source tree.
+  const std::optional<std::filesystem::path> data = find_data_dir();
+  return sim::profile_search_dirs(o.profile_dirs, data ? data->string() : ".");
 }
 
 sim::SystemConfig config_from(const Options& o) {
@@ -123,17 +120,6 @@ sim::SystemConfig config_from(const Options& o) {
   return c;
 }
 
-nlohmann::json series_json(const SeriesOutput& s) {
-  nlohmann::json j = sim::to_json(s.sweep);
-  j["label"] = s.label;
-  j["profile"] = s.profile;
-  j["mode"] = std::string(sim::to_string(s.config.mode));
-  j["config"] = sim::to_json(s.config);
-  nlohmann::json plan = sim::plan_to_json(s.plan);
-  j["plan"] = std::move(plan);
-  return j;
-}
-
 void write_outputs(const std::string& dir, const nlohmann::json& results,
                    const std::vector<SeriesOutput>& outs) {
   write_text_file(dir, "results.json", results.dump(2) + "\n");
@@ -143,68 +129,30 @@ void write_outputs(const std::string& dir, const nlohmann::json& results,
 }
 
 void run_one_off(const Options& o) {
-  const sim::SystemConfig base = config_from(o);
   const sim::CostProfile profile = sim::load_profile_spec(o.profile, search_dirs(o));
-  const sim::ProtocolCosts& costs = profile.protocol(base.protocol);
-  std::vector<sim::SimMode> modes;
+  sim::OneOffRequest request;
+  request.config = config_from(o);
   if (o.mode == "both") {
-    modes = {sim::SimMode::independent, sim::SimMode::contended};
+    request.modes = {sim::SimMode::independent, sim::SimMode::contended};
   } else {
-    modes = {sim::parse_mode(o.mode, "--mode")};
+    request.modes = {sim::parse_mode(o.mode, "--mode")};
   }
-  sim::SweepOptions sweep;
-  sweep.rates = sim::parse_rates(o.rates, "--rates");
-  sweep.runs = o.runs;
-  sweep.seed = o.seed;
-  sweep.threads = o.threads;
-
-  std::vector<SeriesOutput> outs;
-  for (sim::SimMode m : modes) {
-    SeriesOutput s;
-    s.config = base;
-    s.config.mode = m;
-    s.label = fmt::format("{} {} {} [{}]", profile.name, base.protocol,
-                          sim::format_bytes(static_cast<double>(base.client_storage_bytes)),
-                          sim::to_string(m));
-    if (base.clients > 1) s.label += fmt::format(" x{} clients", base.clients);
-    s.profile = profile.name;
-    s.plan = sim::plan_model(costs, s.config);
-    s.sweep = sim::run_sweep(s.plan, sweep);
-    outs.push_back(std::move(s));
+  request.sweep.rates = sim::parse_rates(o.rates, "--rates");
+  request.sweep.runs = o.runs;
+  request.sweep.seed = o.seed;
+  request.sweep.threads = o.threads;
+  request.wireless_total_mbps = o.wireless_total_mbps;
+  request.search_split_at = o.search_split_at;
+  if (o.search_split_at && !o.wireless_total_mbps) {
+    throw InvalidArgument("--search-split-at needs --wireless-total-mbps (and --uplink-share)");
   }
-  std::optional<sim::SplitSearchResult> split;
-  if (o.search_split_at) {
-    if (!o.wireless_total_mbps) {
-      throw InvalidArgument("--search-split-at needs --wireless-total-mbps (and --uplink-share)");
-    }
-    sim::SystemConfig c = base;
-    c.mode = modes.front();
-    split = sim::search_uplink_share(costs, c, *o.wireless_total_mbps, *o.search_split_at, o.runs,
-                                     o.seed, o.threads);
-  }
-
-  nlohmann::json results = series_json(outs.front());
-  if (outs.size() > 1) {
-    results["results"] = nlohmann::json::array();
-    for (const SeriesOutput& s : outs) results["results"].push_back(series_json(s));
-  }
-  results["runs"] = o.runs;
-  results["seed"] = o.seed;
-  results["averaging"] = "means over runs of per-run means over completed requests";
-  if (split) results["split_search"] = sim::to_json(*split);
+  const sim::OneOffRun run = sim::run_one_off(profile, request);
+  const std::vector<SeriesOutput>& outs = run.series;
+  const std::optional<sim::SplitSearchResult>& split = run.split;
+  const nlohmann::json& results = run.results;
 
   if (o.json) {
-    // Per-step detail stays in the files; stdout keeps the phase totals.
-    nlohmann::json brief = results;
-    const auto trim = [](nlohmann::json& j) {
-      j["plan"].erase("offline");
-      j["plan"].erase("online");
-    };
-    trim(brief);
-    if (brief.contains("results")) {
-      for (auto& r : brief["results"]) trim(r);
-    }
-    fmt::print("{}\n", brief.dump(2));
+    fmt::print("{}\n", sim::brief_results(results).dump(2));
   } else {
     for (const SeriesOutput& s : outs) print_series_table(s);
     if (split) {
@@ -257,7 +205,7 @@ void run_scenario(const Options& o) {
       {"description", sc.description},
       {"averaging", "means over runs of per-run means over completed requests"},
       {"series", nlohmann::json::array()}};
-  for (const SeriesOutput& s : outs) results["series"].push_back(series_json(s));
+  for (const SeriesOutput& s : outs) results["series"].push_back(sim::to_json(s));
   std::vector<sim::SplitSearchResult> splits;
   for (const sim::SplitSearchSpec& ss : sc.split_searches) {
     for (std::size_t i = 0; i < sc.series.size(); ++i) {

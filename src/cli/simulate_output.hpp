@@ -5,18 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "pinfer/sim/one_off_run.hpp"
 #include "pinfer/sim/pi_model.hpp"
 #include "pinfer/sim/sweep.hpp"
 
 namespace pinfer::cli {
 
-struct SeriesOutput {
-  std::string label;
-  std::string profile;
-  sim::SystemConfig config;
-  sim::ModelPlan plan;
-  sim::SweepResult sweep;
-};
+using SeriesOutput = sim::SeriesRun;
 
 // Human-readable summary of one series: phase durations, storage, then one row per rate.
 void print_series_table(const SeriesOutput& s);

@@ -13,6 +13,7 @@
 #include "gc_avx512.hpp"
 #include "half_gates_kernels.hpp"
 #include "pinfer/core/aes.hpp"
+#include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/core/secret_buffer.hpp"
@@ -311,9 +312,11 @@ struct Slot {
 // the garbler writes to the sink); at most `window` batches are in flight, each in slot
 // b % window. So the bytes never depend on T, I/O overlaps compute, and no thread waits for a
 // round to finish (on a shared machine a descheduled thread only delays its own batch).
+// `worker_cpu` gets the CPU seconds the worker threads used (the caller's own CPU time is not
+// in it), so a caller timing its thread can add the rest.
 template <class Prepare, class Work, class Flush>
 void run_batches(unsigned threads, uint64_t batches, std::size_t window, Prepare&& prepare,
-                 Work&& work, Flush&& flush) {
+                 Work&& work, Flush&& flush, double& worker_cpu) {
   if (threads <= 1 || batches <= 1) {
     for (uint64_t b = 0; b < batches; ++b) {
       prepare(b, std::size_t{0});
@@ -331,12 +334,16 @@ void run_batches(unsigned threads, uint64_t batches, std::size_t window, Prepare
   pool.reserve(threads);
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
+      const double cpu0 = thread_cpu_seconds();
       for (;;) {
         uint64_t b = 0;
         {
           std::unique_lock lock(mu);
           work_ready.wait(lock, [&] { return stop || claimed < loaded; });
-          if (stop) return;
+          if (stop) {
+            worker_cpu += thread_cpu_seconds() - cpu0;
+            return;
+          }
           b = claimed++;
         }
         work(b, static_cast<std::size_t>(b % window), t);
@@ -537,7 +544,8 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
     stats.instances += std::min<uint64_t>(batch, s.instances - first);
   };
   run_batches(
-      threads, batches, window, [](uint64_t, std::size_t) {}, work, flush);
+      threads, batches, window, [](uint64_t, std::size_t) {}, work, flush,
+      stats.worker_cpu_seconds);
   for (const Worker& wk : workers) stats.and_gates += wk.and_gates;
   stats.next_gate_index = gate_index_start + s.instances * and_count;
   return stats;
@@ -660,7 +668,7 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
     stats.stream_bytes += sizeof sl.batch_header + sl.table_bytes + sizeof(Block);
     stats.instances += std::min<uint64_t>(batch, s.instances - number * batch);
   };
-  run_batches(threads, batches, window, prepare, work, flush);
+  run_batches(threads, batches, window, prepare, work, flush, stats.worker_cpu_seconds);
   for (const Worker& wk : workers) stats.and_gates += wk.and_gates;
   stats.next_gate_index = gate_index_start + s.instances * and_count;
   return stats;

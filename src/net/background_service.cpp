@@ -9,11 +9,12 @@ namespace pinfer::net {
 BackgroundService::BackgroundService(nn::LoweredModel model, protocol::ProtocolKind kind,
                                      protocol::PrecomputeStore& store, ServiceOptions options,
                                      protocol::RegistrationPolicy registration,
-                                     InferenceService::Logger log)
+                                     InferenceService::Logger log,
+                                     protocol::ServerOptions server_options)
     : host_(options.host),
       tls_(options.tls),
       registry_(store.root() / "CLIENTS", registration),
-      server_(std::move(model), kind, store, registry_),
+      server_(std::move(model), kind, store, registry_, server_options),
       service_(server_, std::move(options), std::move(log)),
       thread_([this] { service_.run(); }) {}
 

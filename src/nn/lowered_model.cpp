@@ -1,6 +1,7 @@
 #include "pinfer/nn/lowered_model.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <string>
 
@@ -292,6 +293,31 @@ std::string reveals(const LoweredModel& m) {
   if (k == 0) return "logits";
   if (reveals_label(m)) return "label";
   return "topk:" + std::to_string(k);
+}
+
+std::optional<std::size_t> parse_reveal(std::string_view v) noexcept {
+  if (v == "logits") return 0;
+  if (v == "label") return 1;
+  constexpr std::string_view prefix = "topk:";
+  if (!v.starts_with(prefix)) return std::nullopt;
+  std::size_t k = 0;
+  const char* first = v.data() + prefix.size();
+  const char* last = v.data() + v.size();
+  const auto [end, ec] = std::from_chars(first, last, k);
+  if (ec != std::errc() || end != last || first == last || k == 0 || k > 65536) {
+    return std::nullopt;
+  }
+  return k;
+}
+
+LoweredModel apply_reveal(const LoweredModel& model, std::string_view reveal) {
+  const std::optional<std::size_t> k = parse_reveal(reveal);
+  if (!k) {
+    throw InvalidArgument("reveal " + std::string(reveal) +
+                          ": expected label, topk:K (K >= 1) or logits");
+  }
+  if (*k == 0) return model;
+  return reveal_top_k(model, *k);
 }
 
 std::vector<std::size_t> top_k_classes(const Ring& ring, std::span<const uint64_t> logits,

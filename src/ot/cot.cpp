@@ -10,9 +10,12 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "choice_bits.hpp"
 #include "ot_frames.hpp"
+#include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/ot/base_ot.hpp"
 #include "pinfer/ot/bit_transpose.hpp"
@@ -33,17 +36,45 @@ uint64_t round_up_128(uint64_t n) {
   return (n + 127) / 128 * 128;
 }
 
-// Transposes the chunk's columns into `out` (out.size() <= 128 * nb rows wanted): directly when
-// out takes every row, else through `scratch` (only the last, padded chunk of a call).
-void transpose_rows(std::span<const Block> cols, std::size_t stride, std::size_t nb,
-                    std::span<Block> scratch, std::span<Block> out) {
-  if (out.size() == 128 * nb) {
-    transpose_128xn_strided(cols, stride, nb, out);
+// Runs fn(begin, end) over [0, n) in up to `threads` contiguous pieces of at least `grain`
+// items, the first on this thread; adds the helper threads' CPU seconds to `helper_cpu`. fn
+// must not throw (it only computes on buffers the caller sized).
+template <class F>
+void split(unsigned threads, std::size_t n, std::size_t grain, double& helper_cpu, F&& fn) {
+  const std::size_t pieces = std::max<std::size_t>(1, std::min<std::size_t>(threads, n / grain));
+  if (pieces <= 1) {
+    fn(std::size_t{0}, n);
     return;
   }
-  const std::span<Block> rows = scratch.first(128 * nb);
-  transpose_128xn_strided(cols, stride, nb, rows);
-  std::copy_n(rows.begin(), out.size(), out.begin());
+  std::vector<double> cpu(pieces, 0);
+  {
+    std::vector<std::jthread> helpers;
+    helpers.reserve(pieces - 1);
+    for (std::size_t p = 1; p < pieces; ++p) {
+      helpers.emplace_back([&, p] {
+        const double c0 = thread_cpu_seconds();
+        fn(n * p / pieces, n * (p + 1) / pieces);
+        cpu[p] = thread_cpu_seconds() - c0;
+      });
+    }
+    fn(std::size_t{0}, n / pieces);
+  }
+  for (std::size_t p = 1; p < pieces; ++p) helper_cpu += cpu[p];
+}
+
+// Transposes the chunk's columns into `out` (out.size() <= 128 * nb rows wanted): directly when
+// out takes every row, else through `scratch` (only the last, padded chunk of a call). Block
+// range [k0, k1) of every column gives rows 128 k0 .. 128 k1, so threads split the blocks.
+void transpose_rows(std::span<const Block> cols, std::size_t stride, std::size_t nb,
+                    std::span<Block> scratch, std::span<Block> out, unsigned threads,
+                    double& helper_cpu) {
+  const bool direct = out.size() == 128 * nb;
+  const std::span<Block> rows = direct ? out : scratch.first(128 * nb);
+  split(threads, nb, 16, helper_cpu, [&](std::size_t k0, std::size_t k1) {
+    transpose_128xn_strided(cols.subspan(k0), stride, k1 - k0,
+                            rows.subspan(128 * k0, 128 * (k1 - k0)));
+  });
+  if (!direct) std::copy_n(rows.begin(), out.size(), out.begin());
 }
 
 void check_call_size(uint64_t n) {
@@ -116,16 +147,19 @@ void CotSender::extend(std::span<Block> k0_out) {
     channel_.recv_exact(detail::kFrameIknpColumns, std::as_writable_bytes(u));
     const uint64_t counter = position_ / 128;
     const std::size_t stride = padded_stride(nb);
-    for (std::size_t i = 0; i < kKappa; ++i) {
-      // q_i = G(k_{s_i}) ^ s_i * u_i, with s_i selected by mask (Delta is secret).
-      Block* q = q_cols_.data() + i * stride;
-      const Block* ui = u.data() + i * nb;
-      const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
-      const Block mask = Block::mask_of(word >> (i % 64));
-      seeds_[i].ctr_keystream(counter, 0, std::span(q, nb));
-      for (std::size_t k = 0; k < nb; ++k) q[k] ^= ui[k] & mask;
-    }
-    transpose_rows(q_cols_.span(), stride, nb, rows_.span(), k0_out.subspan(done, want));
+    split(threads_, kKappa, 8, helper_cpu_, [&](std::size_t i0, std::size_t i1) {
+      for (std::size_t i = i0; i < i1; ++i) {
+        // q_i = G(k_{s_i}) ^ s_i * u_i, with s_i selected by mask (Delta is secret).
+        Block* q = q_cols_.data() + i * stride;
+        const Block* ui = u.data() + i * nb;
+        const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
+        const Block mask = Block::mask_of(word >> (i % 64));
+        seeds_[i].ctr_keystream(counter, 0, std::span(q, nb));
+        for (std::size_t k = 0; k < nb; ++k) q[k] ^= ui[k] & mask;
+      }
+    });
+    transpose_rows(q_cols_.span(), stride, nb, rows_.span(), k0_out.subspan(done, want), threads_,
+                   helper_cpu_);
     position_ += 128 * nb;
     done += want;
   }
@@ -164,15 +198,17 @@ void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
   const std::span<Block> u = std::span(u_cols_).first(kKappa * nb);
   const Block* r = choices_.data();
   const uint64_t counter = position_ / 128;
-  for (std::size_t i = 0; i < kKappa; ++i) {
-    Block* ti = t_cols_.data() + i * stride;
-    Block* ui = u.data() + i * nb;
-    seeds0_[i].ctr_keystream(counter, 0, std::span(ti, nb));
-    seeds1_[i].ctr_keystream(counter, 0, std::span(ui, nb));
-    for (std::size_t k = 0; k < nb; ++k) ui[k] ^= ti[k] ^ r[k];
-  }
+  split(threads_, kKappa, 8, helper_cpu_, [&](std::size_t i0, std::size_t i1) {
+    for (std::size_t i = i0; i < i1; ++i) {
+      Block* ti = t_cols_.data() + i * stride;
+      Block* ui = u.data() + i * nb;
+      seeds0_[i].ctr_keystream(counter, 0, std::span(ti, nb));
+      seeds1_[i].ctr_keystream(counter, 0, std::span(ui, nb));
+      for (std::size_t k = 0; k < nb; ++k) ui[k] ^= ti[k] ^ r[k];
+    }
+  });
   channel_.send(detail::kFrameIknpColumns, std::as_bytes(u));
-  transpose_rows(t_cols_.span(), stride, nb, rows_.span(), out);
+  transpose_rows(t_cols_.span(), stride, nb, rows_.span(), out, threads_, helper_cpu_);
   position_ += 128 * nb;
 }
 

@@ -32,11 +32,12 @@ uint64_t folded_wire_index(const StagePlan& s, std::size_t instance) {
 
 GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
                               std::span<const ClientStageInputs> inputs, Prg& prg, PhaseCost& cost,
-                              const ChunkProgress& progress) {
+                              const GcRun& run, const ChunkProgress& progress) {
   uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
   GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
   ot::CotSender cot(ch, keys.delta, prg);
+  cot.set_threads(run.threads);
   {
     ScopedTimer t(cost, Component::ot);
     cot.setup();
@@ -51,40 +52,49 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
     const gc::LabelDeriver d_labels(keys.label_seed, s.stage);
     const RingTensor& c = *inputs[si].c_share;
     const RingTensor& r = *inputs[si].out_mask;
+    const gc::GcOptions gc_opt = gc_options(s, run);
     for (const ChunkRange& chunk : s.chunks()) {
       SecretBuffer<Block> k0(chunk.count * a_bits);
       {
         ScopedTimer t(cost, Component::ot);
         cot.extend(k0.span());
       }
+      add_helper_cpu(cost, nullptr, Component::ot, cot.take_helper_cpu_seconds());
       gc::MemoryGarbledSink sink;
       std::vector<uint8_t> decode;
+      double helper_cpu = 0;
       {
         ScopedTimer t(cost, Component::garble);
-        SecretBuffer<Block> d0(k0.size());
-        d_labels.zero_labels(chunk.first * a_bits, d0.span());
         SecretBuffer<Block> in(chunk.count * n_in);
-        SecretBuffer<uint8_t> bits(folded);
-        for (std::size_t i = 0; i < chunk.count; ++i) {
-          Block* row = in.data() + i * n_in;
-          for (uint64_t b = 0; b < a_bits; ++b) row[b] = k0[i * a_bits + b] ^ d0[i * a_bits + b];
-          for (unsigned j = 0; j < s.elements; ++j) {
-            append_word_bits(c[s.pre_index(chunk.first + i, j)], l, bits.data() + j * l);
-          }
-          for (unsigned k = 0; k < s.outputs(); ++k) {
-            append_word_bits(r[(chunk.first + i) * s.outputs() + k], l,
-                             bits.data() + (uint64_t{s.elements} + k) * l);
-          }
-          gc::folded_zero_labels(folded_wire_index(s, chunk.first + i), bits.span(), keys.delta,
-                                 {row + a_bits, folded});
-        }
+        helper_cpu +=
+            parallel_ranges(run.threads, chunk.count, [&](std::size_t i0, std::size_t i1) {
+              SecretBuffer<Block> d0((i1 - i0) * a_bits);
+              d_labels.zero_labels((chunk.first + i0) * a_bits, d0.span());
+              SecretBuffer<uint8_t> bits(folded);
+              for (std::size_t i = i0; i < i1; ++i) {
+                Block* row = in.data() + i * n_in;
+                const Block* d = d0.data() + (i - i0) * a_bits;
+                for (uint64_t b = 0; b < a_bits; ++b) row[b] = k0[i * a_bits + b] ^ d[b];
+                for (unsigned j = 0; j < s.elements; ++j) {
+                  append_word_bits(c[s.pre_index(chunk.first + i, j)], l, bits.data() + j * l);
+                }
+                for (unsigned k = 0; k < s.outputs(); ++k) {
+                  append_word_bits(r[(chunk.first + i) * s.outputs() + k], l,
+                                   bits.data() + (uint64_t{s.elements} + k) * l);
+                }
+                gc::folded_zero_labels(folded_wire_index(s, chunk.first + i), bits.span(),
+                                       keys.delta, {row + a_bits, folded});
+              }
+            });
         SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
-        const gc::GarbleStats st =
-            gc::garble_batch(circuit, in.span(), keys.delta, s.gate_start(chunk), sink, out.span());
+        const gc::GarbleStats st = gc::garble_batch(circuit, in.span(), keys.delta,
+                                                    s.gate_start(chunk), sink, out.span(), gc_opt);
         PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+        helper_cpu += st.worker_cpu_seconds;
         decode.resize(out.size());
         gc::decode_bits(out.span(), decode);
       }
+      add_helper_cpu(cost, nullptr, Component::garble, helper_cpu);
       ch.send(frames::kGarbledChunk, sink.bytes());
       ch.send(frames::kDecodeBits, pack_bits(decode));
       done += chunk.count;
@@ -97,10 +107,11 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
 
 void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
                        gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
-                       gc::GarbledSink& decode_out, PhaseCost& cost) {
+                       gc::GarbledSink& decode_out, PhaseCost& cost, const GcRun& run) {
   TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost),
       choices_file(choices_out, cost), decode_file(decode_out, cost);
   ot::CotReceiver cot(ch, prg);
+  cot.set_threads(run.threads);
   {
     ScopedTimer t(cost, Component::ot);
     cot.setup();
@@ -114,6 +125,7 @@ void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::Garbled
         ScopedTimer t(cost, Component::ot);
         cot.extend_random(choice.span(), m.span());
       }
+      add_helper_cpu(cost, nullptr, Component::ot, cot.take_helper_cpu_seconds());
       labels_file.write(block_bytes(std::span<const Block>(m.span())));
       choices_file.write(pack_bits(choice.span()));
       receive_garbled_chunk(ch, s, chunk, tables_file);
@@ -127,8 +139,10 @@ void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::Garbled
 RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a_share,
                             const Shape& out_shape, gc::GarbledSource& tables_in,
                             gc::GarbledSource& labels_in, gc::GarbledSource& choices_in,
-                            gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer) {
+                            gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer,
+                            const GcRun& run) {
   const gc::Circuit& circuit = s.circuit->circuit;
+  const gc::GcOptions gc_opt = gc_options(s, run);
   const unsigned l = s.l();
   const uint32_t n_in = circuit.num_inputs();
   const uint64_t a_bits = s.a_bits_per_instance();
@@ -174,17 +188,22 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
       ScopedTimer t(cost, Component::gc_evaluate, &layer);
       SecretBuffer<Block> m(n_a);
       labels_file.read(block_bytes(m.span()));
-      for (std::size_t i = 0; i < chunk.count; ++i) {
-        Block* row = in.data() + i * n_in;
-        for (uint64_t b = 0; b < a_bits; ++b) {
-          row[b] = m[i * a_bits + b] ^ flip_labels[i * a_bits + b];
-        }
-        gc::public_labels(folded_wire_index(s, chunk.first + i), {row + a_bits, folded});
-      }
+      double helper_cpu =
+          parallel_ranges(run.threads, chunk.count, [&](std::size_t i0, std::size_t i1) {
+            for (std::size_t i = i0; i < i1; ++i) {
+              Block* row = in.data() + i * n_in;
+              for (uint64_t b = 0; b < a_bits; ++b) {
+                row[b] = m[i * a_bits + b] ^ flip_labels[i * a_bits + b];
+              }
+              gc::public_labels(folded_wire_index(s, chunk.first + i), {row + a_bits, folded});
+            }
+          });
       SecretBuffer<Block> labels(chunk.count * circuit.num_outputs());
-      const gc::GarbleStats st =
-          gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_file, labels.span());
+      const gc::GarbleStats st = gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk),
+                                                    tables_file, labels.span(), gc_opt);
       PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+      helper_cpu += st.worker_cpu_seconds;
+      add_helper_cpu(cost, &layer, Component::gc_evaluate, helper_cpu);
       std::vector<std::byte> decode_packed(packed_bytes(labels.size()));
       decode_file.read(decode_packed);
       std::vector<uint8_t> decode(labels.size()), bits(labels.size());
@@ -200,7 +219,7 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
 }
 
 void cg_online_client(Channel& ch, const StagePlan& s, const GarblerKeys& keys, PhaseCost& cost,
-                      LayerCost& layer) {
+                      LayerCost& layer, const GcRun& run) {
   const uint64_t a_bits = s.a_bits_per_instance();
   const gc::LabelDeriver d_labels(keys.label_seed, s.stage);
   for (const ChunkRange& chunk : s.chunks()) {
@@ -210,12 +229,20 @@ void cg_online_client(Channel& ch, const StagePlan& s, const GarblerKeys& keys, 
       ScopedTimer t(cost, Component::wait_peer, &layer);
       ch.recv_exact(frames::kChoiceFlips, packed);
     }
-    ScopedTimer t(cost, Component::gc_flip_labels, &layer);
-    std::vector<uint8_t> d(n_a);
-    unpack_bits(packed, d);
-    SecretBuffer<Block> zero(n_a), active(n_a);
-    d_labels.zero_labels(chunk.first * a_bits, zero.span());
-    gc::active_labels(zero.span(), d, keys.delta, active.span());
+    SecretBuffer<Block> active(n_a);
+    {
+      ScopedTimer t(cost, Component::gc_flip_labels, &layer);
+      std::vector<uint8_t> d(n_a);
+      unpack_bits(packed, d);
+      SecretBuffer<Block> zero(n_a);
+      const double helper_cpu =
+          parallel_ranges(run.threads, n_a, [&](std::size_t b, std::size_t e) {
+            d_labels.zero_labels(chunk.first * a_bits + b, zero.span().subspan(b, e - b));
+            gc::active_labels(zero.span().subspan(b, e - b), std::span(d).subspan(b, e - b),
+                              keys.delta, active.span().subspan(b, e - b));
+          });
+      add_helper_cpu(cost, &layer, Component::gc_flip_labels, helper_cpu);
+    }
     ch.send(frames::kFlipLabels, block_bytes(std::span<const Block>(active.span())));
     ch.flush();
   }

@@ -135,6 +135,8 @@ nlohmann::json CostReport::to_json() const {
   j["server_storage_bytes"] = server_storage_bytes;
   j["relus"] = relus;
   j["he_keys"] = he_keys;
+  j["gc_scheme"] = gc_scheme;
+  j["threads"] = threads;
   return j;
 }
 
@@ -151,7 +153,8 @@ std::string human_bytes(uint64_t b) {
 }  // namespace
 
 std::string CostReport::to_table() const {
-  std::string out = fmt::format("{} on {} ({} ReLUs)\n", protocol, model, relus);
+  std::string out = fmt::format("{} on {} ({} ReLUs, {} garbling)\n", protocol, model, relus,
+                                gc_scheme.empty() ? "?" : gc_scheme);
   out += fmt::format("  {:<10} {:>10} {:>12} {:>12}\n", "phase", "seconds", "upload", "download");
   for (const auto& [name, p] : {std::pair{"offline", &offline}, std::pair{"online", &online}}) {
     out += fmt::format("  {:<10} {:>10.3f} {:>12} {:>12}\n", name, p->seconds,

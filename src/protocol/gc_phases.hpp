@@ -45,6 +45,12 @@ struct ClientStageInputs {
   const RingTensor* out_mask = nullptr;  // the stage's output activation shape
 };
 
+// Threads: every function takes this party's GcRun (model_plan.hpp) with its thread count T
+// (>= 1). Garbling and evaluation split each chunk's batches over T threads
+// (gc::GcOptions::threads), OT extension its columns and rows, label preparation its instances;
+// the bytes sent and stored and their order never depend on T. CPU time of helper threads is
+// added to the component that ran them.
+
 // Called after each chunk with the instances done so far in the phase (may be empty).
 using ChunkProgress = std::function<void(uint64_t instances_done)>;
 
@@ -63,6 +69,19 @@ void receive_garbled_chunk(Channel& ch, const StagePlan& stage, const ChunkRange
 void run_pipelined(Channel& ch, PhaseCost& cost, LayerCost& layer,
                    const std::function<void(PhaseCost&, LayerCost&)>& produce,
                    const std::function<void()>& consume);
+// Runs fn(begin, end) over [0, n) in up to `threads` contiguous pieces (the first on this
+// thread), or in one piece when n is small; returns the CPU seconds of the helper threads. The
+// first exception of any piece is rethrown after all have ended.
+double parallel_ranges(unsigned threads, std::size_t n,
+                       const std::function<void(std::size_t, std::size_t)>& fn);
+
+// Adds CPU seconds that helper threads spent on `component` (and to the side's CPU total).
+inline void add_helper_cpu(PhaseCost& cost, LayerCost* layer, Component component, double s) {
+  if (s <= 0) return;
+  cost.add(component, s);
+  cost.add(Component::cpu_total, s);
+  if (layer != nullptr) layer->seconds[std::string(to_string(component))] += s;
+}
 
 [[nodiscard]] inline std::span<std::byte> block_bytes(std::span<Block> b) {
   return std::as_writable_bytes(b);
@@ -73,31 +92,34 @@ void run_pipelined(Channel& ch, PhaseCost& cost, LayerCost& layer,
 
 // ---- Server-Garbler
 [[nodiscard]] GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
-                                            gc::GarbledSink& decode_out, PhaseCost& cost);
+                                            gc::GarbledSink& decode_out, PhaseCost& cost,
+                                            const GcRun& run);
 void sg_offline_client(Channel& ch, const ModelPlan& plan,
                        std::span<const ClientStageInputs> inputs, Prg& prg,
                        gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost,
-                       const ChunkProgress& progress = {});
+                       const GcRun& run, const ChunkProgress& progress = {});
 // Returns the server's share of the stage output.
 [[nodiscard]] RingTensor sg_online_server(Channel& ch, const StagePlan& stage,
                                           const RingTensor& a_share, const Shape& out_shape,
                                           const GarblerKeys& keys, gc::GarbledSource& decode_in,
-                                          PhaseCost& cost, LayerCost& layer);
+                                          PhaseCost& cost, LayerCost& layer, const GcRun& run);
 void sg_online_client(Channel& ch, const StagePlan& stage, gc::GarbledSource& tables_in,
-                      gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer);
+                      gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer,
+                      const GcRun& run);
 
 // ---- Client-Garbler
 [[nodiscard]] GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
                                             std::span<const ClientStageInputs> inputs, Prg& prg,
-                                            PhaseCost& cost, const ChunkProgress& progress = {});
+                                            PhaseCost& cost, const GcRun& run,
+                                            const ChunkProgress& progress = {});
 void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
                        gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
-                       gc::GarbledSink& decode_out, PhaseCost& cost);
+                       gc::GarbledSink& decode_out, PhaseCost& cost, const GcRun& run);
 [[nodiscard]] RingTensor cg_online_server(
     Channel& ch, const StagePlan& stage, const RingTensor& a_share, const Shape& out_shape,
     gc::GarbledSource& tables_in, gc::GarbledSource& labels_in, gc::GarbledSource& choices_in,
-    gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer);
+    gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer, const GcRun& run);
 void cg_online_client(Channel& ch, const StagePlan& stage, const GarblerKeys& keys, PhaseCost& cost,
-                      LayerCost& layer);
+                      LayerCost& layer, const GcRun& run);
 
 }  // namespace pinfer::protocol::detail

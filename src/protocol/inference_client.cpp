@@ -15,6 +15,7 @@
 #include "pinfer/gc/garbled_stream.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/protocol/architecture.hpp"
+#include "pinfer/protocol/inference_server.hpp"
 #include "session_messages.hpp"
 
 namespace pinfer::protocol {
@@ -109,12 +110,14 @@ InferenceClient::InferenceClient(Channel& channel, PrecomputeStore& store, Clien
   const HelloReply reply =
       decode_hello_reply(ch_.recv(frames::kHelloReply, kMaxArchitectureBytes + 64));
   kind_ = reply.protocol;
+  gc_scheme_ = reply.gc_scheme;
+  threads_ = resolve_threads(options_.threads);
   if (options_.protocol && *options_.protocol != kind_) {
     throw ProtocolError("protocol mismatch: server runs " + std::string(to_string(kind_)));
   }
   arch_ = decode_architecture(reply.architecture);
   fingerprint_ = architecture_fingerprint(arch_);
-  plan_ = std::make_unique<ModelPlan>(make_plan(arch_));
+  plan_ = std::make_unique<ModelPlan>(make_plan(arch_, gc_scheme_));
   he_keys_ = std::make_unique<HeKeySchedule>(plan_he_keys(arch_, reply.he_key_budget));
   ch_.send(frames::kHoldings, encode_holdings(store_.list(store_key())));
   ch_.flush();
@@ -146,11 +149,14 @@ void InferenceClient::close() noexcept {
 }
 
 std::string InferenceClient::store_key() const {
-  // One namespace per (model, protocol): a precompute is only ever used with what made it.
+  // One namespace per (model, protocol, garbling scheme): a precompute is only ever used with
+  // what made it (precomputes of a server restarted with another scheme are not listed, so the
+  // server discards its halves of them at the handshake).
   // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string here.
   std::string key = "m";
   key.append(fingerprint_, 0, 24);
   key += kind_ == ProtocolKind::server_garbler ? "-sg" : "-cg";
+  key += gc_scheme_ == gc::GcScheme::three_halves ? "-3h" : "-hg";
   return key;
 }
 
@@ -163,6 +169,8 @@ CostReport InferenceClient::precompute() {
   const TrafficReport before = ch_.traffic();
   CostReport report;
   report.protocol = std::string(to_string(kind_));
+  report.gc_scheme = std::string(gc::to_string(gc_scheme_));
+  report.threads = threads_;
   report.model = arch_.name;
   report.relus = nn::count(arch_).relus;
   report.precompute_id = new_precompute_id();
@@ -183,6 +191,7 @@ CostReport InferenceClient::precompute() {
   const Ring ring = arch_.ring();
   ClientState state;
   state.protocol = kind_;
+  state.gc_scheme = gc_scheme_;
   state.fingerprint = fingerprint_;
   state.mask_seed = os_random_block();
   std::vector<RingTensor> masks(arch_.activation_shapes.size());
@@ -230,12 +239,13 @@ CostReport InferenceClient::precompute() {
   }
   if (kind_ == ProtocolKind::server_garbler) {
     gc::FileGarbledSink tables(writer.path("tables.gc")), labels(writer.path("labels.bin"));
-    sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost, progress);
+    sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost, gc_run(threads_),
+                      progress);
     ScopedTimer io(cost, Component::store_write);
     tables.finish();
     labels.finish();
   } else {
-    state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost, progress);
+    state.keys = cg_offline_client(ch_, *plan_, gc_inputs, prg, cost, gc_run(threads_), progress);
   }
   for (const StagePlan& sp : plan_->stages) cost.gc_chunks += sp.chunks().size();
   state.c_final = std::move(c_stage.back());
@@ -305,6 +315,8 @@ InferenceResult InferenceClient::infer(const FloatTensor& input, bool allow_on_d
     }
   }
   report.protocol = std::string(to_string(kind_));
+  report.gc_scheme = std::string(gc::to_string(gc_scheme_));
+  report.threads = threads_;
   report.model = arch_.name;
   report.relus = nn::count(arch_).relus;
   report.precompute_id = taken->id();
@@ -319,7 +331,7 @@ InferenceResult InferenceClient::infer(const FloatTensor& input, bool allow_on_d
   std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   const Ring ring = arch_.ring();
   std::optional<ScopedTimer> state_io(std::in_place, cost, Component::store_read);
-  const ClientState state = read_client_state(taken->path("state.bin").string(), kind_,
+  const ClientState state = read_client_state(taken->path("state.bin").string(), kind_, gc_scheme_,
                                               fingerprint_, ring, arch_.stages.back().pre_shape);
   state_io.reset();
 
@@ -342,9 +354,9 @@ InferenceResult InferenceClient::infer(const FloatTensor& input, bool allow_on_d
     const StagePlan& sp = plan_->stages[si];
     layer.chunks = static_cast<uint32_t>(sp.chunks().size());
     if (kind_ == ProtocolKind::server_garbler) {
-      sg_online_client(ch_, sp, *tables, *labels, cost, layer);
+      sg_online_client(ch_, sp, *tables, *labels, cost, layer, gc_run(threads_));
     } else {
-      cg_online_client(ch_, sp, state.keys, cost, layer);
+      cg_online_client(ch_, sp, state.keys, cost, layer, gc_run(threads_));
     }
     if (options_.progress) options_.progress("online: layers", si + 1, arch_.stages.size() - 1);
     const TrafficReport t1 = ch_.traffic();

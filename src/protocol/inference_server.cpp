@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "frames.hpp"
 #include "gc_phases.hpp"
@@ -30,16 +31,30 @@ std::vector<Shape> op_shapes(const nn::LoweredModel& m) {
 
 }  // namespace
 
+unsigned resolve_threads(unsigned threads) noexcept {
+  if (threads != 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind, PrecomputeStore& store,
                                  ClientRegistry& clients, ServerOptions options)
-    : model_(std::move(model)), kind_(kind), store_(store), clients_(clients) {
+    : model_(std::move(model)),
+      kind_(kind),
+      gc_scheme_(options.gc_scheme),
+      threads_(resolve_threads(options.threads)),
+      store_(store),
+      clients_(clients) {
+  if (gc_scheme_ != gc::GcScheme::half_gates && gc_scheme_ != gc::GcScheme::three_halves) {
+    throw InvalidArgument("garbling scheme code " +
+                          std::to_string(static_cast<uint32_t>(gc_scheme_)) + " is unknown");
+  }
   nn::validate(model_);
   if (options.he_key_budget == 0 || options.he_key_budget > kMaxHeKeyBudget) {
     throw InvalidArgument("HE key budget " + std::to_string(options.he_key_budget) +
                           " is outside 1..2^22 (the flooding bound, docs/HE.md)");
   }
   he_keys_ = std::make_unique<HeKeySchedule>(plan_he_keys(model_, options.he_key_budget));
-  plan_ = std::make_unique<ModelPlan>(make_plan(model_));
+  plan_ = std::make_unique<ModelPlan>(make_plan(model_, gc_scheme_));
   he_ = std::make_unique<HeServerModel>(model_);
 }
 
@@ -91,7 +106,7 @@ void InferenceServer::serve_connection(Channel& ch) {
     throw ProtocolError(msg);
   }
   ch.send(frames::kHelloReply,
-          encode(HelloReply{kind_, encode_architecture(model_), he_keys_->budget}));
+          encode(HelloReply{kind_, encode_architecture(model_), he_keys_->budget, gc_scheme_}));
   ch.flush();
   // Server halves whose client half is gone (the client crashed between taking a precompute
   // and naming it) can never be used: discard them. Only the authenticated client's own
@@ -140,6 +155,7 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   ch.set_phase("offline/he");
   ServerState state;
   state.protocol = kind_;
+  state.gc_scheme = gc_scheme_;
   state.fingerprint = architecture_fingerprint(model_);
   state.s_ops = he_offline_server(ch, model_, *he_keys_, *he_, cost);
   ch.set_phase("offline/gc");
@@ -148,13 +164,13 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   try {
     if (kind_ == ProtocolKind::server_garbler) {
       StoreSink decode(writer->path("decode.bits"));
-      state.keys = sg_offline_server(ch, *plan_, prg, decode, cost);
+      state.keys = sg_offline_server(ch, *plan_, prg, decode, cost, gc_run(threads_));
       ScopedTimer io(cost, Component::store_write);
       decode.finish();
     } else {
       StoreSink tables(writer->path("tables.gc")), labels(writer->path("labels.bin")),
           choices(writer->path("choices.bits")), decode(writer->path("decode.bits"));
-      cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost);
+      cg_offline_server(ch, *plan_, prg, tables, labels, choices, decode, cost, gc_run(threads_));
       ScopedTimer io(cost, Component::store_write);
       for (StoreSink* s : {&tables, &labels, &choices, &decode}) s->finish();
     }
@@ -194,9 +210,16 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
     return;
   }
   const Ring ring = model_.ring();
-  const ServerState state =
-      read_server_state(taken->path("state.bin").string(), kind_, architecture_fingerprint(model_),
-                        ring, op_shapes(model_));
+  ServerState state;
+  try {
+    state = read_server_state(taken->path("state.bin").string(), kind_, gc_scheme_,
+                              architecture_fingerprint(model_), ring, op_shapes(model_));
+  } catch (const FormatError& e) {
+    // E.g. made before a restart with another --gc-scheme: it was taken, so it is gone now;
+    // the client is told why and goes on with its next precompute.
+    ch.send_error(std::string("server cannot use precompute: ") + e.what());
+    return;
+  }
   take_io.reset();
   ch.send(frames::kRequestAccepted, {});
   ch.flush();
@@ -231,9 +254,10 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
       const Shape& out_shape = model_.activation_shapes[stage.output];
       shares[stage.output] =
           kind_ == ProtocolKind::server_garbler
-              ? sg_online_server(ch, sp, a, out_shape, state.keys, decode, cost, layer)
+              ? sg_online_server(ch, sp, a, out_shape, state.keys, decode, cost, layer,
+                                 gc_run(threads_))
               : cg_online_server(ch, sp, a, out_shape, *tables, *labels, *choices, decode, cost,
-                                 layer);
+                                 layer, gc_run(threads_));
     }
     cost.layers.push_back(std::move(layer));
   }

@@ -21,9 +21,10 @@ std::vector<ChunkRange> StagePlan::chunks() const {
   return out;
 }
 
-ModelPlan make_plan(const nn::LoweredModel& model) {
+ModelPlan make_plan(const nn::LoweredModel& model, gc::GcScheme scheme) {
   ModelPlan plan;
   plan.model = &model;
+  plan.scheme = scheme;
   std::shared_ptr<const gc::NonlinearCircuit> relu;
   uint64_t gate = 0, wire = 0;
   for (std::size_t s = 0; s + 1 < model.stages.size(); ++s) {
@@ -77,6 +78,7 @@ ModelPlan make_plan(const nn::LoweredModel& model) {
     std::size_t chunk = std::max<uint64_t>(1, kChunkTableBytes / (ands * gc::kAndTableBytes + 1));
     chunk = std::max<std::size_t>(batch, chunk / batch * batch);
     sp.chunk_instances = chunk;
+    sp.scheme = scheme;
     sp.gate_index_start = gate;
     sp.input_wire_start = wire;
     gate += ands * sp.instances;
@@ -89,11 +91,20 @@ ModelPlan make_plan(const nn::LoweredModel& model) {
   return plan;
 }
 
+gc::GcOptions gc_options(const StagePlan& stage, const GcRun& run) {
+  gc::GcOptions o;
+  o.scheme = stage.scheme;
+  o.threads = std::max(1u, run.threads);
+  o.hash_key = run.hash_key;
+  o.coin_seed = run.coin_seed;
+  return o;
+}
+
 StorageEstimate estimate_storage(const ModelPlan& plan, ProtocolKind kind) {
   uint64_t gc_bytes = 0, a_bits = 0, client_bits = 0, out_bits = 0;
   for (const StagePlan& s : plan.stages) {
     for (const ChunkRange& ch : s.chunks())
-      gc_bytes += gc::garbled_stream_bytes(s.circuit->circuit, ch.count);
+      gc_bytes += gc::garbled_stream_bytes(s.circuit->circuit, ch.count, s.scheme);
     a_bits += s.a_bits_per_instance() * s.instances;
     client_bits += (uint64_t{s.elements} + s.outputs()) * s.l() * s.instances;
     out_bits += uint64_t{s.l()} * s.outputs() * s.instances;

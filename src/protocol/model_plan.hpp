@@ -6,8 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "pinfer/core/block.hpp"
+#include "pinfer/gc/gc_options.hpp"
 #include "pinfer/gc/nonlinear_circuits.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
@@ -28,6 +31,8 @@ struct StagePlan {
   uint64_t gate_index_start = 0;
   uint64_t input_wire_start = 0;  // global index of the stage's first input wire
   std::size_t chunk_instances = 0;
+  // The server's garbling scheme (stated in the handshake). Chunks do not depend on it.
+  gc::GcScheme scheme = gc::GcScheme::half_gates;
 
   [[nodiscard]] std::size_t pre_index(std::size_t instance, unsigned element) const {
     return gather.empty() ? instance : gather[instance * elements + element];
@@ -48,15 +53,35 @@ struct StagePlan {
 struct ModelPlan {
   const nn::LoweredModel* model = nullptr;
   std::vector<StagePlan> stages;  // the non-final stages, in order
-  uint64_t relus = 0;             // instances of the ReLU step plus max-pool outputs
+  gc::GcScheme scheme = gc::GcScheme::half_gates;
+  uint64_t relus = 0;  // instances of the ReLU step plus max-pool outputs
   uint64_t total_input_wires = 0;
   uint64_t total_and_gates = 0;
 
   [[nodiscard]] const nn::Stage& stage(const StagePlan& s) const { return model->stages[s.stage]; }
 };
 
-// Throws InvalidArgument if a stage's circuit cannot be built for (l, f).
-[[nodiscard]] ModelPlan make_plan(const nn::LoweredModel& model);
+// Throws InvalidArgument if a stage's circuit cannot be built for (l, f). `scheme` only changes
+// the garbled bytes (and so the storage estimate), never the chunks or gate indices.
+[[nodiscard]] ModelPlan make_plan(const nn::LoweredModel& model, gc::GcScheme scheme);
+
+// How one party runs its garbled-circuit work: its threads, and (tests only, to compare runs
+// byte for byte) fixed public hash keys and coin seeds for every garble_batch call; empty, each
+// call draws fresh ones from the OS as it must (docs/GC.md, "Hash key per call").
+struct GcRun {
+  unsigned threads = 1;
+  std::optional<Block> hash_key;
+  std::optional<Block> coin_seed;
+};
+// A production run: `threads` threads, fresh keys per call.
+[[nodiscard]] inline GcRun gc_run(unsigned threads) {
+  GcRun run;
+  run.threads = threads;
+  return run;
+}
+
+// The scheme, threads and keys one party garbles or evaluates a stage with.
+[[nodiscard]] gc::GcOptions gc_options(const StagePlan& stage, const GcRun& run);
 
 // Bytes each side stores per precompute (exact for the garbled tables, labels and bit files;
 // the state file holds the HE masks plus at most kStateReserveBytes).

@@ -14,10 +14,11 @@
 
 namespace pinfer::protocol::detail {
 GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
-                              gc::GarbledSink& decode_out, PhaseCost& cost) {
+                              gc::GarbledSink& decode_out, PhaseCost& cost, const GcRun& run) {
   GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
   TimedSink decode_file(decode_out, cost, nullptr, Component::garble);
   ot::CotSender cot(ch, keys.delta, prg);
+  cot.set_threads(run.threads);
   {
     ScopedTimer t(cost, Component::ot);
     cot.setup();
@@ -28,29 +29,36 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
     const uint64_t a_bits = s.a_bits_per_instance();
     const uint64_t client_bits = inputs - a_bits;  // c and r'
     const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
+    const gc::GcOptions gc_opt = gc_options(s, run);
     for (const ChunkRange& chunk : s.chunks()) {
       SecretBuffer<Block> k0(chunk.count * client_bits);
       {
         ScopedTimer t(cost, Component::ot);
         cot.extend(k0.span());
       }
+      add_helper_cpu(cost, nullptr, Component::ot, cot.take_helper_cpu_seconds());
       gc::MemoryGarbledSink sink;
+      double helper_cpu = 0;
       {
         ScopedTimer t(cost, Component::garble);
         SecretBuffer<Block> in(chunk.count * inputs);
-        for (std::size_t i = 0; i < chunk.count; ++i) {
-          Block* row = in.data() + i * inputs;
-          a_labels.zero_labels((chunk.first + i) * a_bits, {row, a_bits});
-          std::memcpy(row + a_bits, k0.data() + i * client_bits, client_bits * sizeof(Block));
-        }
+        helper_cpu += parallel_ranges(run.threads, chunk.count, [&](std::size_t b, std::size_t e) {
+          for (std::size_t i = b; i < e; ++i) {
+            Block* row = in.data() + i * inputs;
+            a_labels.zero_labels((chunk.first + i) * a_bits, {row, a_bits});
+            std::memcpy(row + a_bits, k0.data() + i * client_bits, client_bits * sizeof(Block));
+          }
+        });
         SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
-        const gc::GarbleStats st =
-            gc::garble_batch(circuit, in.span(), keys.delta, s.gate_start(chunk), sink, out.span());
+        const gc::GarbleStats st = gc::garble_batch(circuit, in.span(), keys.delta,
+                                                    s.gate_start(chunk), sink, out.span(), gc_opt);
         PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+        helper_cpu += st.worker_cpu_seconds;
         std::vector<uint8_t> decode(out.size());
         gc::decode_bits(out.span(), decode);
         decode_file.write(pack_bits(decode));
       }
+      add_helper_cpu(cost, nullptr, Component::garble, helper_cpu);
       ch.send(frames::kGarbledChunk, sink.bytes());
     }
   }
@@ -61,11 +69,12 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
 void sg_offline_client(Channel& ch, const ModelPlan& plan,
                        std::span<const ClientStageInputs> inputs, Prg& prg,
                        gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost,
-                       const ChunkProgress& progress) {
+                       const GcRun& run, const ChunkProgress& progress) {
   uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
   TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost);
   ot::CotReceiver cot(ch, prg);
+  cot.set_threads(run.threads);
   {
     ScopedTimer t(cost, Component::ot);
     cot.setup();
@@ -93,6 +102,7 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
         ScopedTimer t(cost, Component::ot);
         cot.extend(choice.span(), labels.span());
       }
+      add_helper_cpu(cost, nullptr, Component::ot, cot.take_helper_cpu_seconds());
       labels_file.write(block_bytes(std::span<const Block>(labels.span())));
       receive_garbled_chunk(ch, s, chunk, tables_file);
       done += chunk.count;
@@ -103,7 +113,8 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
 
 RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a_share,
                             const Shape& out_shape, const GarblerKeys& keys,
-                            gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer) {
+                            gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer,
+                            const GcRun& run) {
   const unsigned l = s.l();
   const uint64_t a_bits = s.a_bits_per_instance();
   const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
@@ -116,15 +127,20 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   const auto send_labels = [&](PhaseCost& c, LayerCost& lc) {
     for (const ChunkRange& chunk : chunks) {
       std::vector<std::byte> frame(chunk.count * a_bits * sizeof(Block));
+      double helper_cpu = 0;
       {
         ScopedTimer t(c, Component::gc_input_labels, &lc);
         SecretBuffer<uint8_t> bits(chunk.count * a_bits);
         gather_share_bits(s, chunk, a_share, bits.span());
         SecretBuffer<Block> zero(bits.size());
-        a_labels.zero_labels(chunk.first * a_bits, zero.span());
         std::span<Block> active(reinterpret_cast<Block*>(frame.data()), bits.size());
-        gc::active_labels(zero.span(), bits.span(), keys.delta, active);
+        helper_cpu = parallel_ranges(run.threads, bits.size(), [&](std::size_t b, std::size_t e) {
+          a_labels.zero_labels(chunk.first * a_bits + b, zero.span().subspan(b, e - b));
+          gc::active_labels(zero.span().subspan(b, e - b), bits.span().subspan(b, e - b),
+                            keys.delta, active.subspan(b, e - b));
+        });
       }
+      add_helper_cpu(c, &lc, Component::gc_input_labels, helper_cpu);
       ch.send(frames::kInputLabels, frame);
       secure_wipe(frame.data(), frame.size());
       ch.flush();
@@ -156,7 +172,9 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
 }
 
 void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables_in,
-                      gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer) {
+                      gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer,
+                      const GcRun& run) {
+  const gc::GcOptions gc_opt = gc_options(s, run);
   const gc::Circuit& circuit = s.circuit->circuit;
   const uint32_t inputs = circuit.num_inputs();
   const uint64_t a_bits = s.a_bits_per_instance();
@@ -175,19 +193,23 @@ void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables
       }
       secure_wipe(frame.data(), frame.size());
     }
-    ScopedTimer t(cost, Component::gc_evaluate, &layer);
-    SecretBuffer<Block> mine(chunk.count * client_bits);
-    labels_file.read(block_bytes(mine.span()));
-    for (std::size_t i = 0; i < chunk.count; ++i) {
-      std::memcpy(in.data() + i * inputs + a_bits, mine.data() + i * client_bits,
-                  client_bits * sizeof(Block));
+    std::vector<uint8_t> colour;
+    {
+      ScopedTimer t(cost, Component::gc_evaluate, &layer);
+      SecretBuffer<Block> mine(chunk.count * client_bits);
+      labels_file.read(block_bytes(mine.span()));
+      for (std::size_t i = 0; i < chunk.count; ++i) {
+        std::memcpy(in.data() + i * inputs + a_bits, mine.data() + i * client_bits,
+                    client_bits * sizeof(Block));
+      }
+      SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
+      const gc::GarbleStats st = gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk),
+                                                    tables_file, out.span(), gc_opt);
+      PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
+      add_helper_cpu(cost, &layer, Component::gc_evaluate, st.worker_cpu_seconds);
+      colour.resize(out.size());
+      for (std::size_t b = 0; b < out.size(); ++b) colour[b] = out[b].lsb() ? 1 : 0;
     }
-    SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
-    const gc::GarbleStats st =
-        gc::evaluate_batch(circuit, in.span(), s.gate_start(chunk), tables_file, out.span());
-    PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
-    std::vector<uint8_t> colour(out.size());
-    for (std::size_t b = 0; b < out.size(); ++b) colour[b] = out[b].lsb() ? 1 : 0;
     ch.send(frames::kOutputBits, pack_bits(colour));
     ch.flush();
   }

@@ -15,15 +15,26 @@ namespace {
 
 constexpr uint32_t kHelloMagic = 0x464e4950;  // "PINF"
 // 2: hello carries a mode, the client id and its token (client identity, issue 8).
-constexpr uint32_t kSessionVersion = 2;
+// 3: the hello reply states the server's garbling scheme (half-gates or three-halves).
+// The one place the session version lives: bump it here for any change of the session frames.
+constexpr uint32_t kSessionVersion = 3;
 constexpr uint32_t kClientStateMagic = 0x53434950;  // "PICS"
 constexpr uint32_t kServerStateMagic = 0x53534950;  // "PISS"
-constexpr uint32_t kStateVersion = 1;
+// 2: the garbling scheme follows the protocol code.
+constexpr uint32_t kStateVersion = 2;
 constexpr std::size_t kMaxStateBytes = std::size_t{1} << 30;
 
 ProtocolKind protocol_from(uint8_t v) {
   if (v != 1 && v != 2) throw FormatError("protocol code " + std::to_string(v) + " is unknown");
   return static_cast<ProtocolKind>(v);
+}
+
+gc::GcScheme scheme_from(uint8_t v) {
+  if (v != static_cast<uint8_t>(gc::GcScheme::half_gates) &&
+      v != static_cast<uint8_t>(gc::GcScheme::three_halves)) {
+    throw FormatError("garbling scheme code " + std::to_string(v) + " is unknown");
+  }
+  return static_cast<gc::GcScheme>(v);
 }
 
 void put_ring(ByteWriter& w, const RingTensor& t, const Ring& ring) {
@@ -75,12 +86,16 @@ GarblerKeys get_keys(ByteReader& r) {
   return k;
 }
 
-void check_header(ByteReader& r, uint32_t magic, ProtocolKind protocol,
+void check_header(ByteReader& r, uint32_t magic, ProtocolKind protocol, gc::GcScheme scheme,
                   const std::string& fingerprint) {
   r.expect_u32(magic, "state magic");
   r.expect_u32(kStateVersion, "state version");
   if (protocol_from(r.u8("state protocol")) != protocol) {
     throw FormatError("precompute was made for another protocol");
+  }
+  if (const gc::GcScheme got = scheme_from(r.u8("state garbling scheme")); got != scheme) {
+    throw FormatError("precompute was garbled with " + std::string(gc::to_string(got)) +
+                      ", this session uses " + std::string(gc::to_string(scheme)));
   }
   if (r.string("state fingerprint", 64) != fingerprint) {
     throw FormatError("precompute was made for another model");
@@ -136,7 +151,8 @@ Hello decode_hello(std::span<const std::byte> bytes) {
                       " is not supported (this "
                       "server speaks version " +
                       std::to_string(kSessionVersion) +
-                      ": client identity and TLS); upgrade the client");
+                      ": client identity, TLS, garbling scheme); use a client of the same "
+                      "pinfer version");
   }
   Hello h;
   const uint8_t mode = r.u8("hello mode");
@@ -183,6 +199,7 @@ std::vector<std::byte> encode(const HelloReply& reply) {
   w.u64(reply.architecture.size());
   w.bytes(reply.architecture);
   w.u64(reply.he_key_budget);
+  w.u8(static_cast<uint8_t>(reply.gc_scheme));
   return w.take();
 }
 
@@ -198,6 +215,7 @@ HelloReply decode_hello_reply(std::span<const std::byte> bytes) {
     throw FormatError("HE key budget " + std::to_string(reply.he_key_budget) +
                       " is outside 1..2^22");
   }
+  reply.gc_scheme = scheme_from(r.u8("garbling scheme"));
   r.expect_end("hello reply");
   return reply;
 }
@@ -262,6 +280,7 @@ void write_state_file(const std::string& path, const ClientState& s, const Ring&
   w.u32(kClientStateMagic);
   w.u32(kStateVersion);
   w.u8(static_cast<uint8_t>(s.protocol));
+  w.u8(static_cast<uint8_t>(s.gc_scheme));
   w.string(s.fingerprint);
   w.block(s.mask_seed);
   put_keys(w, s.keys);
@@ -276,6 +295,7 @@ void write_state_file(const std::string& path, const ServerState& s, const Ring&
   w.u32(kServerStateMagic);
   w.u32(kStateVersion);
   w.u8(static_cast<uint8_t>(s.protocol));
+  w.u8(static_cast<uint8_t>(s.gc_scheme));
   w.string(s.fingerprint);
   put_keys(w, s.keys);
   w.u64(s.s_ops.size());
@@ -285,14 +305,15 @@ void write_state_file(const std::string& path, const ServerState& s, const Ring&
   secure_wipe(bytes.data(), bytes.size());
 }
 
-ClientState read_client_state(const std::string& path, ProtocolKind protocol,
+ClientState read_client_state(const std::string& path, ProtocolKind protocol, gc::GcScheme scheme,
                               const std::string& fingerprint, const Ring& ring,
                               const Shape& logits_shape) {
   const SecretBuffer<std::byte> bytes = read_file(path);
   ByteReader r(bytes.span());
-  check_header(r, kClientStateMagic, protocol, fingerprint);
+  check_header(r, kClientStateMagic, protocol, scheme, fingerprint);
   ClientState s;
   s.protocol = protocol;
+  s.gc_scheme = scheme;
   s.fingerprint = fingerprint;
   s.mask_seed = r.block("mask seed");
   s.keys = get_keys(r);
@@ -301,14 +322,15 @@ ClientState read_client_state(const std::string& path, ProtocolKind protocol,
   return s;
 }
 
-ServerState read_server_state(const std::string& path, ProtocolKind protocol,
+ServerState read_server_state(const std::string& path, ProtocolKind protocol, gc::GcScheme scheme,
                               const std::string& fingerprint, const Ring& ring,
                               const std::vector<Shape>& op_shapes) {
   const SecretBuffer<std::byte> bytes = read_file(path);
   ByteReader r(bytes.span());
-  check_header(r, kServerStateMagic, protocol, fingerprint);
+  check_header(r, kServerStateMagic, protocol, scheme, fingerprint);
   ServerState s;
   s.protocol = protocol;
+  s.gc_scheme = scheme;
   s.fingerprint = fingerprint;
   s.keys = get_keys(r);
   const uint64_t n = r.length("linear op count", op_shapes.size());

@@ -11,6 +11,7 @@
 #include "pinfer/core/ring.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/core/tensor.hpp"
+#include "pinfer/gc/gc_options.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
 
@@ -42,6 +43,9 @@ struct HelloReply {
   std::vector<std::byte> architecture;
   // Revealed HE coefficients per key (docs/HE.md, "Key schedule"): 1..2^22.
   uint64_t he_key_budget = uint64_t{1} << 22;
+  // The server's garbling scheme; the client garbles (Client-Garbler) or evaluates
+  // (Server-Garbler) with it.
+  gc::GcScheme gc_scheme = gc::GcScheme::half_gates;
 };
 [[nodiscard]] std::vector<std::byte> encode(const HelloReply& r);
 [[nodiscard]] HelloReply decode_hello_reply(std::span<const std::byte> bytes);
@@ -68,6 +72,7 @@ struct Request {
 // not linger in freed memory (issue 8; best effort, see docs/RELIABILITY.md).
 struct ClientState {
   ProtocolKind protocol{};
+  gc::GcScheme gc_scheme{};
   std::string fingerprint;
   Block mask_seed;     // masks r of every activation: Prg::from_seed(mask_seed, activation)
   GarblerKeys keys;    // Client-Garbler only (zero otherwise)
@@ -81,6 +86,7 @@ struct ClientState {
 // What the server keeps per precompute besides files. Secret.
 struct ServerState {
   ProtocolKind protocol{};
+  gc::GcScheme gc_scheme{};
   std::string fingerprint;
   GarblerKeys keys;               // Server-Garbler only (zero otherwise)
   std::vector<RingTensor> s_ops;  // the HE masks s of every linear op
@@ -93,13 +99,14 @@ struct ServerState {
 
 void write_state_file(const std::string& path, const ClientState& s, const Ring& ring);
 void write_state_file(const std::string& path, const ServerState& s, const Ring& ring);
-// Throw FormatError if the file does not match (protocol, fingerprint, shapes).
+// Throw FormatError if the file does not match (protocol, garbling scheme, fingerprint,
+// shapes): a precompute garbled with another scheme is never evaluated with this one.
 [[nodiscard]] ClientState read_client_state(const std::string& path, ProtocolKind protocol,
-                                            const std::string& fingerprint, const Ring& ring,
-                                            const Shape& logits_shape);
+                                            gc::GcScheme scheme, const std::string& fingerprint,
+                                            const Ring& ring, const Shape& logits_shape);
 [[nodiscard]] ServerState read_server_state(const std::string& path, ProtocolKind protocol,
-                                            const std::string& fingerprint, const Ring& ring,
-                                            const std::vector<Shape>& op_shapes);
+                                            gc::GcScheme scheme, const std::string& fingerprint,
+                                            const Ring& ring, const std::vector<Shape>& op_shapes);
 
 // Ring tensors on the wire: l bits per element.
 [[nodiscard]] std::vector<std::byte> encode_ring_values(const RingTensor& t, const Ring& ring);

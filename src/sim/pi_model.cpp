@@ -380,6 +380,7 @@ class PiSystem {
         server_total_used_ += plan_.server_bytes_per_precompute;
         result_.server_total_peak_bytes =
             std::max(result_.server_total_peak_bytes, server_total_used_);
+        const double began = engine_.now();
         co_await run_phase(c, plan_.offline);
         const int64_t id = next_precompute_id_++;
         ++c.stats.precomputes_made;
@@ -388,6 +389,7 @@ class PiSystem {
         if (options_.keep_trace) {
           result_.produced_ids.push_back(id);
           result_.produced_by.push_back(c.index);
+          result_.produced_phase_s.push_back(engine_.now() - began);
         }
         co_await c.store.put(plan_.client_bytes_per_precompute);
         co_await c.quota.put(plan_.server_bytes_per_precompute);

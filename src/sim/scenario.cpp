@@ -200,6 +200,15 @@ std::string value_label(const Json& v) {
 
 }  // namespace
 
+SeriesSettings parse_series_settings(const nlohmann::json& settings, SeriesSpec defaults) {
+  detail::require_object(settings, "settings");
+  detail::reject_unknown_keys(settings, "", kSettingKeys);
+  SeriesSettings out{std::move(defaults), {SimMode::independent}};
+  apply_settings(settings, "", out.spec, out.modes);
+  finish_series(out.spec, "");
+  return out;
+}
+
 Scenario parse_scenario(const nlohmann::json& j) {
   detail::require_object(j, "");
   detail::reject_unknown_keys(j, "",

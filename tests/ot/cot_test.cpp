@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <vector>
 
 #include "ot_test_util.hpp"
@@ -19,10 +20,16 @@ struct CotRun {
   std::vector<Block> out;
 };
 
-// Runs setup and then extend calls of the given sizes; returns the concatenated outputs.
-CotRun run_cot(Channel& a, Channel& b, const std::vector<std::size_t>& calls, bool random_choice) {
+// Runs setup and then extend calls of the given sizes; returns the concatenated outputs. With
+// `seeds`, every random choice of both parties comes from them (outputs are then a function of
+// the seeds); `threads` is both parties' set_threads.
+CotRun run_cot(Channel& a, Channel& b, const std::vector<std::size_t>& calls, bool random_choice,
+               unsigned threads = 1, std::optional<Block> seeds = {}) {
   CotRun r;
-  Prg seed;
+  const auto make_prg = [&](uint64_t stream) {
+    return seeds ? Prg::from_seed(*seeds, stream) : Prg();
+  };
+  Prg seed = make_prg(0);
   r.delta = CotSender::random_delta(seed);
   std::size_t total = 0;
   for (std::size_t c : calls) total += c;
@@ -33,8 +40,9 @@ CotRun run_cot(Channel& a, Channel& b, const std::vector<std::size_t>& calls, bo
   run_both(
       a, b,
       [&](Channel& ch) {
-        Prg p;
+        Prg p = make_prg(1);
         CotSender s(ch, r.delta, p);
+        s.set_threads(threads);
         s.setup();
         std::size_t off = 0;
         for (std::size_t c : calls) {
@@ -44,8 +52,9 @@ CotRun run_cot(Channel& a, Channel& b, const std::vector<std::size_t>& calls, bo
         EXPECT_EQ(s.delta(), r.delta);
       },
       [&](Channel& ch) {
-        Prg p;
+        Prg p = make_prg(2);
         CotReceiver rc(ch, p);
+        rc.set_threads(threads);
         rc.setup();
         std::size_t off = 0;
         for (std::size_t c : calls) {
@@ -92,6 +101,27 @@ TEST(Cot, RandomChoices) {
   auto [a, b] = make_memory_channel_pair();
   const CotRun r = run_cot(*a, *b, {100'003}, true);
   expect_correlation(r);
+}
+
+// Threads split each chunk's columns and transposes; the outputs and the bytes sent are the
+// same for every thread count (fixed seeds: the runs are then functions of the seeds alone).
+TEST(Cot, ThreeThreadsMatchOneByteForByte) {
+  const Block seeds(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
+  for (bool random_choice : {false, true}) {
+    // A full chunk, a padded chunk, and a call smaller than one 16-block transpose piece.
+    const std::vector<std::size_t> calls = {65'536, 70'001, 300};
+    auto [a1, b1] = make_memory_channel_pair();
+    const CotRun one = run_cot(*a1, *b1, calls, random_choice, 1, seeds);
+    auto [a3, b3] = make_memory_channel_pair();
+    const CotRun three = run_cot(*a3, *b3, calls, random_choice, 3, seeds);
+    expect_correlation(three);
+    EXPECT_EQ(one.delta, three.delta);
+    EXPECT_EQ(one.choices, three.choices);
+    EXPECT_EQ(one.k0, three.k0) << "random choices " << random_choice;
+    EXPECT_EQ(one.out, three.out) << "random choices " << random_choice;
+    EXPECT_EQ(a1->traffic().total.bytes_sent, a3->traffic().total.bytes_sent);
+    EXPECT_EQ(b1->traffic().total.bytes_sent, b3->traffic().total.bytes_sent);
+  }
 }
 
 TEST(Cot, BytesPerOtAreSixteenFromReceiverOnly) {

@@ -176,6 +176,14 @@ TEST_P(RevealTopK, ClientReceivesOnlyTheKBestLabels) {
   EXPECT_THROW((void)nn::reveal_top_k(model, 2), InvalidArgument);
   EXPECT_THROW((void)nn::reveal_top_k(plain, plain.num_classes() + 1), InvalidArgument);
   EXPECT_THROW((void)nn::reveal_top_k(plain, 0), InvalidArgument);
+  // The values of --reveal and pinfer.Server(reveal=...).
+  EXPECT_EQ(nn::reveals(nn::apply_reveal(plain, "topk:" + std::to_string(k))), nn::reveals(model));
+  EXPECT_EQ(nn::reveals(nn::apply_reveal(plain, "label")), "label");
+  EXPECT_EQ(nn::reveals(nn::apply_reveal(plain, "logits")), "logits");
+  for (const char* bad : {"topk:0", "topk:", "topk:2x", "top", "LABEL", "topk:65537"}) {
+    EXPECT_FALSE(nn::parse_reveal(bad).has_value()) << bad;
+    EXPECT_THROW((void)nn::apply_reveal(plain, bad), InvalidArgument) << bad;
+  }
   const nn::LoweredModel decoded = decode_architecture(encode_architecture(model));
   EXPECT_EQ(nn::revealed_labels(decoded), k);
   EXPECT_EQ(architecture_fingerprint(decoded), architecture_fingerprint(model));

@@ -1,22 +1,18 @@
 """pinfer.Model: loading, info, both plaintext engines, check(); the version string."""
 
 import re
-import subprocess
 
 import numpy as np
 import pytest
 
 import pinfer
 
-from conftest import DIGITS, MODELS
+from conftest import DIGITS, MODELS, run_pinfer_command
 
 
 def test_version_matches_the_library():
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", pinfer.__version__)
-    from pinfer import _paths
-
-    out = subprocess.run([_paths.CLI, "version"], capture_output=True, text=True, check=True)
-    assert pinfer.__version__ in out.stdout
+    assert pinfer.__version__ in run_pinfer_command("version")
 
 
 def test_info(model):

@@ -97,12 +97,50 @@ def test_server_gone(model, images, tmp_path):
 
 
 def test_plain_tcp_on_loopback(model, images, tmp_path):
-    with pinfer.Server(model, "server-garbler", store=tmp_path / "s", tls=False) as server:
+    with pinfer.Server(model, "server-garbler", store=tmp_path / "s", tls=False,
+                       reveal="logits") as server:
         assert server.fingerprint is None
         with pinfer.Client(server.endpoint, store=tmp_path / "c", insecure=True) as client:
             client.register()
             result = client.infer(images[1])
             assert np.array_equal(result.logits_ring, model.run_fixed_point(images[1], ring=True))
+
+
+@pytest.mark.parametrize("protocol", ["server-garbler", "client-garbler"])
+def test_server_reveals_only_the_label_by_default(model, images, tmp_path, protocol):
+    with pinfer.Server(model, protocol, store=tmp_path / "s", capacity="1GB") as server:
+        assert server.reveals == "label"
+        with pinfer.Client(server, store=tmp_path / "c", capacity="1GB") as client:
+            client.register()
+            for x in images[:2]:
+                expected = int(np.argmax(model.run_fixed_point(x)))
+                result = client.infer(x)
+                assert result.logits is None
+                assert result.prediction == expected and result.labels == [expected]
+                assert result.cost["reveals"] == "label"
+                # The client's only output: [label * 2^f].
+                assert result.logits_ring.tolist() == [expected << model.info()["f"]]
+
+
+def test_server_reveals_top_k(model, images, tmp_path):
+    with pinfer.Server(model, store=tmp_path / "s", capacity="1GB", reveal="topk:3") as server:
+        assert server.reveals == "topk:3"
+        with pinfer.Client(server, store=tmp_path / "c", capacity="1GB") as client:
+            client.register()
+            x = images[4]
+            logits = model.run_fixed_point(x)
+            # Best first; equal values lower index first (a stable sort of -logits).
+            expected = [int(i) for i in np.argsort(-logits, kind="stable")[:3]]
+            result = client.infer(x)
+            assert result.logits is None and result.labels == expected
+            assert result.prediction == expected[0]
+
+
+def test_bad_reveal(model, tmp_path):
+    with pytest.raises(pinfer.InvalidArgument, match="reveal"):
+        pinfer.Server(model, store=tmp_path / "s", reveal="everything")
+    with pytest.raises(pinfer.InvalidArgument):
+        pinfer.Server(model, store=tmp_path / "s", reveal="topk:11")  # 10 classes
 
 
 def test_progress_callback(cg_server, images, tmp_path):
@@ -151,3 +189,19 @@ def test_threads_share_a_client_without_deadlock(cg_server, model, images, tmp_p
         assert np.array_equal(r.logits_ring, model.run_fixed_point(images[i], ring=True))
     assert len(results) == 6
     assert ticks >= 10
+
+
+@pytest.mark.parametrize("scheme", ["half-gates", "three-halves"])
+def test_gc_scheme_and_threads(model, images, tmp_path, scheme):
+    with pinfer.Server(model, "client-garbler", store=tmp_path / "s", tls=False,
+                       gc_scheme=scheme, threads=3) as server:
+        with pinfer.Client(server.endpoint, store=tmp_path / "c", insecure=True) as client:
+            client.register()
+            result = client.infer(images[2])
+            assert np.array_equal(result.logits_ring, model.run_fixed_point(images[2], ring=True))
+            assert result.cost["gc_scheme"] == scheme
+
+
+def test_unknown_gc_scheme_is_refused(model, tmp_path):
+    with pytest.raises(pinfer.InvalidArgument, match="half-gates"):
+        pinfer.Server(model, store=tmp_path / "s", tls=False, gc_scheme="quarter-gates")

@@ -237,6 +237,29 @@ TEST(MultiClient, QuotasAndTheServerTotalAreNeverExceeded) {
   EXPECT_EQ(plan.server_quota_bytes, 600u);
 }
 
+// Each offline phase's recorded duration: the plan's when nothing contends (independent
+// mode), never shorter than it when three clients share the server (contended mode), and longer
+// for some phase there (they do overlap at this rate).
+TEST(MultiClient, OfflinePhaseDurationsAreRecordedPerPrecompute) {
+  SystemConfig cfg = rich_config(SimMode::independent);
+  const MultiClientResult alone = simulate_clients(rich_costs(), cfg, 0.004, 11);
+  ASSERT_EQ(alone.run.produced_phase_s.size(), alone.run.produced_ids.size());
+  ASSERT_FALSE(alone.run.produced_phase_s.empty());
+  for (const double s : alone.run.produced_phase_s) {
+    EXPECT_NEAR(s, alone.plan.offline.seconds, 1e-9);
+  }
+  cfg = rich_config(SimMode::contended);
+  cfg.clients = 3;
+  const MultiClientResult shared = simulate_clients(rich_costs(), cfg, 0.004, 11);
+  ASSERT_EQ(shared.run.produced_phase_s.size(), shared.run.produced_ids.size());
+  double longest = 0;
+  for (const double s : shared.run.produced_phase_s) {
+    EXPECT_GE(s, shared.plan.offline.seconds - 1e-9);
+    longest = std::max(longest, s);
+  }
+  EXPECT_GT(longest, shared.plan.offline.seconds * 1.01);
+}
+
 TEST(MultiClient, EachPrecomputeIsConsumedOnceByTheClientThatMadeIt) {
   for (SimMode mode : {SimMode::independent, SimMode::contended}) {
     SystemConfig cfg = rich_config(mode);

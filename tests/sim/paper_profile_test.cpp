@@ -13,9 +13,9 @@ CostProfile shipped(const char* name) {
   return load_profile_spec(name, {std::string(PINFER_SOURCE_DIR) + "/profiles"});
 }
 
-// Expected values computed by hand from ../shared/paper-costs/delphi_measurements.json,
-// cifar10.resnet18.server_garbler, at the paper baseline (500/500 Mbit/s = 62.5e6 B/s both ways,
-// client 4 threads, server GC 32 threads, server HE 1 thread):
+// Expected values computed by hand from the artifact's delphi_measurements.json
+// (profiles/README.md), cifar10.resnet18.server_garbler, at the paper baseline (500/500 Mbit/s
+// = 62.5e6 B/s both ways, client 4 threads, server GC 32 threads, server HE 1 thread):
 //   GC fits (least squares through 1/10/100 ReLUs):
 //     server_garble  = 1.0374270270270269e-4 * n - 8.853333333332797e-6
 //     client_evaluate = 3.4595006006006e-4 * n - 8.178222222222052e-5

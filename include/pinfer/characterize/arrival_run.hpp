@@ -15,7 +15,9 @@
 // Every result is checked against the fixed-point engine (bit-exact), computed before the run.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "pinfer/core/channel.hpp"
@@ -34,6 +36,7 @@ struct ArrivalSettings {
   uint64_t seed = 1;
   sim::PrecomputePolicy policy = sim::PrecomputePolicy::poll;
   double poll_interval_s = 1.0;
+  unsigned threads = 0;  // each client's (0: all cores)
   // A run never outlives this (arrivals, then draining); a request not served by then is
   // reported as unserved. 0: 10 x duration_s.
   double deadline_s = 0;
@@ -59,6 +62,8 @@ struct MeasuredRequest {
   double online_phase_s = 0;
   uint64_t online_upload_bytes = 0;
   uint64_t online_download_bytes = 0;
+  // Busy seconds per component of both sides in the online phase (as offline_phase_components).
+  std::map<std::string, double> online_components;
 };
 
 struct ArrivalRunResult {
@@ -68,7 +73,11 @@ struct ArrivalRunResult {
   uint64_t precomputes_made = 0;
   uint64_t precompute_refusals = 0;     // offline phases refused for lack of room (either store)
   std::vector<double> offline_phase_s;  // wall time of each stored offline phase
-  double wall_s = 0;                    // the whole run, draining included
+  // Busy seconds per component ("client/store_write", "server/gc_garble", ...) of each stored
+  // offline phase, in the order of offline_phase_s: what a loaded phase spent where, to set
+  // beside the unloaded profile's steps.
+  std::vector<std::map<std::string, double>> offline_phase_components;
+  double wall_s = 0;  // the whole run, draining included
 };
 
 // Runs the load. Throws InvalidArgument for bad settings, and rethrows the first error a

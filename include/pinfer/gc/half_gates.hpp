@@ -64,6 +64,9 @@ struct GarbleStats {
   uint64_t table_bytes = 0;      // garbled-table bytes written or read
   uint64_t stream_bytes = 0;     // all bytes written or read, framing included
   uint64_t next_gate_index = 0;  // pass as gate_index_start of the next call
+  // CPU seconds of the call's worker threads (threads > 1); the calling thread's are not in it,
+  // so a caller that times its own thread adds this to count the call's whole CPU.
+  double worker_cpu_seconds = 0;
 };
 
 // Instances garbled together (one batch); a function of the circuit only, so both sides agree.

@@ -25,7 +25,7 @@ class BackgroundService {
   BackgroundService(nn::LoweredModel model, protocol::ProtocolKind kind,
                     protocol::PrecomputeStore& store, ServiceOptions options,
                     protocol::RegistrationPolicy registration = protocol::RegistrationPolicy::open,
-                    InferenceService::Logger log = {});
+                    InferenceService::Logger log = {}, protocol::ServerOptions server_options = {});
   // stop() on every path.
   ~BackgroundService();
   BackgroundService(const BackgroundService&) = delete;

@@ -23,8 +23,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pinfer/core/ring.hpp"
@@ -185,6 +187,12 @@ void validate(const LoweredModel& model);
 [[nodiscard]] std::size_t revealed_labels(const LoweredModel& model) noexcept;
 // "logits", "label" or "topk:K": what a client of this model learns.
 [[nodiscard]] std::string reveals(const LoweredModel& model);
+// What `reveal` ("logits", "label" or "topk:K") asks for: 0 labels (the logits), 1 or K;
+// nullopt if it is none of those forms (or K is 0 or above 65536).
+[[nodiscard]] std::optional<std::size_t> parse_reveal(std::string_view reveal) noexcept;
+// The model a server runs so that its clients learn `reveal`: the model as is for "logits",
+// else reveal_top_k. Throws InvalidArgument for a malformed value or a K above the class count.
+[[nodiscard]] LoweredModel apply_reveal(const LoweredModel& model, std::string_view reveal);
 // The k best classes of a logit vector (ring elements, signed), best first, equal values lower
 // index first: what a topk stage (and the top-k circuit) computes. Requires k <= logits.size().
 [[nodiscard]] std::vector<std::size_t> top_k_classes(const Ring& ring,

@@ -15,10 +15,12 @@
 // round_up(n, 128) OTs of the stream (the padding is discarded), and position() counts them.
 // Lifetime: the Channel and Prg passed to a constructor must outlive the object.
 // Thread safety: none; one thread per object. The channel must not be used by others while a
-// call runs.
+// call runs. set_threads(T) lets a call split its column expansion and transposes over T
+// threads (helpers it starts and joins itself); outputs and bytes sent do not depend on T.
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "pinfer/core/aes.hpp"
@@ -64,6 +66,10 @@ class CotSender {
   void extend(std::span<Block> k0_out);
 
   [[nodiscard]] const Block& delta() const noexcept { return delta_; }
+  // Threads each extension chunk is split over (>= 1; 0 is taken as 1).
+  void set_threads(unsigned threads) noexcept { threads_ = threads == 0 ? 1 : threads; }
+  // CPU seconds of helper threads since the last call (the calling thread's are not in it).
+  [[nodiscard]] double take_helper_cpu_seconds() noexcept { return std::exchange(helper_cpu_, 0); }
   // OTs of the stream consumed so far (including per-call padding to a multiple of 128).
   [[nodiscard]] uint64_t position() const noexcept { return position_; }
   [[nodiscard]] Channel& channel() noexcept { return channel_; }
@@ -74,6 +80,8 @@ class CotSender {
   Block delta_;
   bool ready_ = false;
   uint64_t position_ = 0;
+  unsigned threads_ = 1;
+  double helper_cpu_ = 0;
   std::vector<Aes128> seeds_;   // PRG keyed by k_{s_i, i}, i < 128
   std::vector<Block> u_cols_;   // the receiver's columns of one chunk, as received
   SecretBuffer<Block> q_cols_;  // 128 columns q_i, rows padded (see transpose_128xn_strided)
@@ -98,6 +106,9 @@ class CotReceiver {
 
   [[nodiscard]] uint64_t position() const noexcept { return position_; }
   [[nodiscard]] Channel& channel() noexcept { return channel_; }
+  // As for CotSender.
+  void set_threads(unsigned threads) noexcept { threads_ = threads == 0 ? 1 : threads; }
+  [[nodiscard]] double take_helper_cpu_seconds() noexcept { return std::exchange(helper_cpu_, 0); }
 
  private:
   // Extends one chunk of 128 * nb OTs whose packed choices are in choices_; writes the first
@@ -108,6 +119,8 @@ class CotReceiver {
   Prg& prg_;
   bool ready_ = false;
   uint64_t position_ = 0;
+  unsigned threads_ = 1;
+  double helper_cpu_ = 0;
   std::vector<Aes128> seeds0_;   // PRG keyed by k_{0, i}
   std::vector<Aes128> seeds1_;   // PRG keyed by k_{1, i}
   SecretBuffer<Block> t_cols_;   // rows padded (see transpose_128xn_strided)

@@ -66,6 +66,9 @@ struct CostReport {
   uint64_t server_storage_bytes = 0;  // per precompute
   std::size_t relus = 0;
   std::size_t he_keys = 0;  // HE keys the offline phase generated (docs/HE.md, "Key schedule")
+  std::string gc_scheme;    // the server's garbling scheme ("half-gates", "three-halves")
+  unsigned threads = 0;     // the client's threads for its garbled-circuit and OT work
+
   [[nodiscard]] nlohmann::json to_json() const;
   // A human-readable table of the phases, components and bytes.
   [[nodiscard]] std::string to_table() const;

@@ -10,6 +10,7 @@
 
 #include "pinfer/core/channel.hpp"
 #include "pinfer/core/tensor.hpp"
+#include "pinfer/gc/gc_options.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/cost_report.hpp"
@@ -34,6 +35,9 @@ struct ClientOptions {
   ClientCredentials credentials;
   std::optional<ProtocolKind> protocol = {};  // refuse a server running another protocol
   ProgressFn progress = {};                   // optional
+  // Threads of this side's garbled-circuit and OT work in a phase (0: all cores). The garbling
+  // scheme is the server's (stated in the handshake).
+  unsigned threads = 0;
 };
 
 // Asks the server on `channel` for a fresh client id and token (the connection's only request).
@@ -55,6 +59,8 @@ class InferenceClient {
 
   [[nodiscard]] const nn::LoweredModel& architecture() const noexcept { return arch_; }
   [[nodiscard]] ProtocolKind protocol() const noexcept { return kind_; }
+  // The server's garbling scheme (from the handshake).
+  [[nodiscard]] gc::GcScheme gc_scheme() const noexcept { return gc_scheme_; }
   // HE keys each offline phase generates (the server's key budget, stated in the handshake).
   [[nodiscard]] std::size_t he_keys() const noexcept;
   // Precomputes of this server's model and protocol in the client's store.
@@ -83,6 +89,8 @@ class InferenceClient {
   PrecomputeStore& store_;
   ClientOptions options_;
   ProtocolKind kind_ = ProtocolKind::server_garbler;
+  gc::GcScheme gc_scheme_ = gc::GcScheme::half_gates;
+  unsigned threads_ = 1;
   nn::LoweredModel arch_;
   std::string fingerprint_;
   std::unique_ptr<detail::ModelPlan> plan_;

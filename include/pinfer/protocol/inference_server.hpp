@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "pinfer/core/channel.hpp"
+#include "pinfer/gc/gc_options.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
@@ -23,11 +24,25 @@ struct HeKeySchedule;
 // The 2^-40 flooding bound holds for at most 2^22 revealed coefficients per HE key (docs/HE.md).
 inline constexpr uint64_t kMaxHeKeyBudget = uint64_t{1} << 22;
 
+// Three-halves stores and sends 23 % fewer garbled-table bytes than half-gates, and storage
+// decides how many precomputes fit (docs/GC.md, "Which scheme").
+inline constexpr gc::GcScheme kDefaultGcScheme = gc::GcScheme::three_halves;
+
+// Threads a party's phases use when asked for 0: every core (std::thread::hardware_concurrency,
+// at least 1).
+[[nodiscard]] unsigned resolve_threads(unsigned threads) noexcept;
+
 struct ServerOptions {
   // Revealed coefficients allowed under one HE key; the client starts a fresh key before a
   // layer would exceed it (docs/HE.md, "Key schedule"). Stated in the handshake. Smaller values
   // only rotate keys more often (tests use tiny ones).
   uint64_t he_key_budget = kMaxHeKeyBudget;
+  // The garbling scheme of every precompute this server makes, stated in the handshake; stored
+  // precomputes of another scheme are refused (FormatError), never evaluated with this one.
+  gc::GcScheme gc_scheme = kDefaultGcScheme;
+  // Threads of the garbled-circuit and OT work of one phase (0: all cores). The bytes sent and
+  // stored do not depend on it.
+  unsigned threads = 0;
 };
 
 class InferenceServer {
@@ -49,6 +64,8 @@ class InferenceServer {
   void serve_connection(Channel& channel);
 
   [[nodiscard]] ProtocolKind protocol() const noexcept { return kind_; }
+  [[nodiscard]] gc::GcScheme gc_scheme() const noexcept { return gc_scheme_; }
+  [[nodiscard]] unsigned threads() const noexcept { return threads_; }
   [[nodiscard]] const nn::LoweredModel& model() const noexcept { return model_; }
   [[nodiscard]] PrecomputeStore& store() noexcept { return store_; }
   [[nodiscard]] ClientRegistry& clients() noexcept { return clients_; }
@@ -61,6 +78,8 @@ class InferenceServer {
 
   nn::LoweredModel model_;
   ProtocolKind kind_;
+  gc::GcScheme gc_scheme_;
+  unsigned threads_;
   PrecomputeStore& store_;
   ClientRegistry& clients_;
   std::unique_ptr<detail::ModelPlan> plan_;

@@ -112,7 +112,8 @@ struct RunResult : RunStats {
   std::vector<RunStats> clients;         // per client (one entry per client, also for K = 1)
   std::vector<RequestRecord> trace;      // completed requests, in completion order
   std::vector<int64_t> produced_ids;     // precompute ids in production order ...
-  std::vector<uint32_t> produced_by;     // ... and the client that made each
+  std::vector<uint32_t> produced_by;     // ... and the client that made each ...
+  std::vector<double> produced_phase_s;  // ... and how long its offline phase took (contended)
 };
 
 // One simulation from empty stores for plan.horizon_s with Poisson(rate) arrivals at each of

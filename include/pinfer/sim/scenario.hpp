@@ -71,6 +71,15 @@ inline constexpr std::size_t kMaxScenarioSeries = 1000;
 
 // FormatError naming the field for anything malformed (including sizes and rates).
 [[nodiscard]] Scenario parse_scenario(const nlohmann::json& j);
+// One series from settings alone (the keys above; "mode" may be "both"), applied over
+// `defaults`: the spec (wireless split applied, validated) and the modes to run it in.
+// FormatError naming the key.
+struct SeriesSettings {
+  SeriesSpec spec;
+  std::vector<SimMode> modes;
+};
+[[nodiscard]] SeriesSettings parse_series_settings(const nlohmann::json& settings,
+                                                   SeriesSpec defaults);
 // IoError if unreadable; FormatError (prefixed with the file name) if malformed. A relative
 // non-"paper:" profile path is resolved against the scenario file's directory.
 [[nodiscard]] Scenario load_scenario(const std::string& file);
