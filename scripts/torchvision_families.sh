@@ -9,6 +9,7 @@
 #   bash scripts/torchvision_families.sh [--input 3x32x32] [--models "resnet18 ..."]
 #        [--protocols "server-garbler client-garbler"] [--skip NAME:PROTOCOL]...
 #        [--classes N] [--calibration N] [--out DIR] [--keep DIR]
+#        [--characterize-flags "--weight-cache 2GB ..."]
 #
 # Needs python3-torch and python3-torchvision (scripts/install-deps.sh --torch) and a built
 # pinfer (scripts/build.sh; PINFER_BUILD_DIR or PINFER=path/to/pinfer say where). Raw outputs go
@@ -27,6 +28,7 @@ classes=1000
 calibration=8
 out="$root/docs/perf/raw/torchvision"
 keep=""
+characterize_flags=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --input) input=$2; shift 2 ;;
@@ -37,7 +39,8 @@ while [[ $# -gt 0 ]]; do
     --calibration) calibration=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    --characterize-flags) read -r -a characterize_flags <<<"$2"; shift 2 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "torchvision_families: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -109,7 +112,8 @@ EOF
     raw="$out/$m.$p.txt"
     rm -rf "$work/stores" "$work/reports"
     if /usr/bin/time -v "$pinfer" characterize "$onnx" --protocol "$p" \
-      --store-dir "$work/stores" --report-dir "$work/reports" >"$raw" 2>&1; then
+      --store-dir "$work/stores" --report-dir "$work/reports" \
+      "${characterize_flags[@]+"${characterize_flags[@]}"}" >"$raw" 2>&1; then
       result=$(grep -q "bit-exact with the fixed-point engine" "$raw" && echo "bit-exact" || echo "?")
       cp "$work/reports/$p.json" "$out/$m.$p.report.json" 2>/dev/null || true
     else

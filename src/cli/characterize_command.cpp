@@ -33,6 +33,7 @@ struct Options {
   bool insecure = false;
   std::string gc_scheme;
   unsigned threads = 0;
+  std::string weight_cache;
 };
 
 void setup(CLI::App& app) {
@@ -51,6 +52,7 @@ void setup(CLI::App& app) {
                 "Plain TCP instead of TLS 1.3 (pinned ephemeral certificate) between the two");
   add_gc_scheme_option(*cmd, opt->gc_scheme);
   add_threads_option(*cmd, opt->threads);
+  add_weight_cache_option(*cmd, opt->weight_cache);
   cmd->callback([opt] {
     fmt::print(stderr, "loading {} ...\n", opt->model);
     const nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
@@ -60,6 +62,7 @@ void setup(CLI::App& app) {
     co.capacity_bytes = sim::parse_bytes(opt->capacity, "--capacity");
     co.insecure = opt->insecure;
     co.server = server_options(opt->gc_scheme, opt->threads);
+    apply_weight_cache(co.server, opt->weight_cache);
     co.client_threads = opt->threads;
     co.progress = terminal_progress();
     co.log = [](std::string_view m) { fmt::print(stderr, "{}\n", m); };

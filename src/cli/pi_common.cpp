@@ -119,6 +119,16 @@ protocol::ServerOptions server_options(const std::string& scheme, unsigned threa
   return o;
 }
 
+void add_weight_cache_option(CLI::App& cmd, std::string& size) {
+  cmd.add_option("--weight-cache", size,
+                 "Memory for HE-encoded weights, e.g. 1GB (default 8GiB); layers beyond it are "
+                 "encoded again for every offline phase (slower, same result)");
+}
+
+void apply_weight_cache(protocol::ServerOptions& options, const std::string& size) {
+  if (!size.empty()) options.weight_cache_bytes = sim::parse_bytes(size, "--weight-cache");
+}
+
 ClientSession open_client_session(const ClientCommandOptions& opt) {
   ClientSession s;
   s.store = open_store(opt.store, opt.capacity);

@@ -35,6 +35,10 @@ void add_gc_scheme_option(CLI::App& cmd, std::string& scheme);
 void add_threads_option(CLI::App& cmd, unsigned& threads);
 // The server options of --gc-scheme and --threads. Throws InvalidArgument on an unknown scheme.
 [[nodiscard]] protocol::ServerOptions server_options(const std::string& scheme, unsigned threads);
+// --weight-cache SIZE (servers): the HE-encoded weights kept in memory. Empty `size` keeps the
+// default; InvalidArgument naming the flag on a malformed size.
+void add_weight_cache_option(CLI::App& cmd, std::string& size);
+void apply_weight_cache(protocol::ServerOptions& options, const std::string& size);
 
 // Opens a precompute store; `capacity` like "16GB" (decimal) or "4GiB".
 [[nodiscard]] std::unique_ptr<protocol::PrecomputeStore> open_store(

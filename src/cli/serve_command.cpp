@@ -42,6 +42,7 @@ struct Options {
   std::string calibration;
   std::string gc_scheme;
   unsigned threads = 0;
+  std::string weight_cache;
   LinkOptions link;
 };
 
@@ -85,6 +86,7 @@ void setup(CLI::App& app) {
       ->excludes(reg);
   add_gc_scheme_option(*cmd, opt->gc_scheme);
   add_threads_option(*cmd, opt->threads);
+  add_weight_cache_option(*cmd, opt->weight_cache);
   add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
     const protocol::ProtocolKind kind = protocol::parse_protocol_kind(opt->protocol);
@@ -100,10 +102,13 @@ void setup(CLI::App& app) {
     fmt::print(stderr, "loading {} ...\n", opt->model);
     nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
     loaded.lowered = nn::apply_reveal(loaded.lowered, opt->reveal);
+    protocol::ServerOptions server_opts = server_options(opt->gc_scheme, opt->threads);
+    apply_weight_cache(server_opts, opt->weight_cache);
     protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry,
-                                     server_options(opt->gc_scheme, opt->threads));
-    fmt::print(stderr, "{} with {} garbling, {} threads per phase\n", to_string(kind),
-               gc::to_string(server.gc_scheme()), server.threads());
+                                     server_opts);
+    fmt::print(stderr, "{} with {} garbling, {} threads per phase, {} MB of HE-encoded weights\n",
+               to_string(kind), gc::to_string(server.gc_scheme()), server.threads(),
+               server.cached_weight_bytes() / 1000000);
     net::ServiceOptions so;
     so.host = opt->host;
     so.port = opt->port;

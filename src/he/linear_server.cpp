@@ -112,6 +112,7 @@ struct LinearServerImpl {
   SecretBuffer<uint64_t> weights;   // as given, each < 2^l
   std::vector<LinearPart> parts;    // offsets of each part's query, response and groups
   std::vector<PartServer> servers;  // one per part
+  std::size_t cached_bytes = 0;     // NTT-form weight polynomials kept (LinearServerOptions)
 };
 
 }  // namespace detail
@@ -154,6 +155,7 @@ LinearServer::LinearServer(const Context& ctx, const LinearGeometry& g,
     s.cached.resize(total);
     const std::size_t cache_count = std::min(total, cache_budget / poly_bytes);
     cache_budget -= cache_count * poly_bytes;
+    top.cached_bytes += cache_count * poly_bytes;
     for (std::size_t k = 0; k < cache_count; ++k) {
       s.cached[k] = SecretBuffer<uint64_t>(p.limbs * n);
       s.weight_ntt(k / p.n_cblocks, k % p.n_cblocks, s.cached[k].data());
@@ -183,6 +185,10 @@ LinearServer& LinearServer::operator=(LinearServer&&) noexcept = default;
 
 const LinearPlan& LinearServer::plan() const noexcept {
   return impl_->plan;
+}
+
+std::size_t LinearServer::cached_weight_bytes() const noexcept {
+  return impl_->cached_bytes;
 }
 
 namespace {

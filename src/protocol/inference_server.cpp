@@ -55,11 +55,15 @@ InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind, Prec
   }
   he_keys_ = std::make_unique<HeKeySchedule>(plan_he_keys(model_, options.he_key_budget));
   plan_ = std::make_unique<ModelPlan>(make_plan(model_, gc_scheme_));
-  he_ = std::make_unique<HeServerModel>(model_);
+  he_ = std::make_unique<HeServerModel>(model_, options.weight_cache_bytes);
 }
 
 std::size_t InferenceServer::he_keys() const noexcept {
   return he_keys_->keys();
+}
+
+std::size_t InferenceServer::cached_weight_bytes() const noexcept {
+  return he_->cached_weight_bytes();
 }
 
 InferenceServer::~InferenceServer() = default;

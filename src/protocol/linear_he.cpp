@@ -48,23 +48,34 @@ std::vector<std::byte> recv_stream(Channel& ch, uint32_t type, uint64_t exact) {
 }  // namespace
 
 struct HeServerModel::Impl {
-  explicit Impl(const nn::LoweredModel& model) : ctx(he::Context::create(model.l)) {
+  Impl(const nn::LoweredModel& model, std::size_t cache_budget)
+      : ctx(he::Context::create(model.l)) {
     for (const nn::LinearOp& op : model.linear_ops) {
       const std::size_t groups = groups_of(op), w_step = op.weight.size() / groups;
       servers.emplace_back();
       for (std::size_t k = 0; k < groups; ++k) {
+        he::LinearServerOptions options;
+        options.max_cached_weight_bytes = std::min(options.max_cached_weight_bytes, cache_budget);
         servers.back().emplace_back(ctx, he_geometry(op),
-                                    op.weight.span().subspan(k * w_step, w_step));
+                                    op.weight.span().subspan(k * w_step, w_step), options);
+        const std::size_t kept = servers.back().back().cached_weight_bytes();
+        cache_budget -= kept;
+        cached_bytes += kept;
       }
     }
   }
   he::Context ctx;
   std::vector<std::vector<he::LinearServer>> servers;  // [op][group]
+  std::size_t cached_bytes = 0;
 };
 
-HeServerModel::HeServerModel(const nn::LoweredModel& model)
-    : impl_(std::make_unique<Impl>(model)) {}
+HeServerModel::HeServerModel(const nn::LoweredModel& model, std::size_t weight_cache_bytes)
+    : impl_(std::make_unique<Impl>(model, weight_cache_bytes)) {}
 HeServerModel::~HeServerModel() = default;
+
+std::size_t HeServerModel::cached_weight_bytes() const noexcept {
+  return impl_->cached_bytes;
+}
 
 std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& arch,
                                           const HeKeySchedule& schedule,

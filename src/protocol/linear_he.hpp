@@ -20,10 +20,15 @@ namespace pinfer::protocol::detail {
 // Thread safety: evaluate may be called concurrently by many sessions.
 class HeServerModel {
  public:
-  explicit HeServerModel(const nn::LoweredModel& model);
+  // Caches NTT-form weights of the layers in order, up to 256 MiB per layer (he::LinearServer)
+  // and weight_cache_bytes in all; the rest are encoded again for every query.
+  HeServerModel(const nn::LoweredModel& model, std::size_t weight_cache_bytes);
   ~HeServerModel();
   HeServerModel(const HeServerModel&) = delete;
   HeServerModel& operator=(const HeServerModel&) = delete;
+
+  // Bytes of encoded weights kept (at most weight_cache_bytes).
+  [[nodiscard]] std::size_t cached_weight_bytes() const noexcept;
 
   struct Impl;
   [[nodiscard]] const Impl& impl() const { return *impl_; }

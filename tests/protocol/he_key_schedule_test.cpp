@@ -189,7 +189,7 @@ TEST(HeKeyRotation, ServerRefusesARepeatedPublicKey) {
   const nn::LoweredModel model = test_models::small_test_model(5);
   const detail::HeKeySchedule s = detail::plan_he_keys(model, max_layer_reveal(model));
   ASSERT_GE(s.keys(), 2u);
-  const detail::HeServerModel he_model(model);
+  const detail::HeServerModel he_model(model, kDefaultWeightCacheBytes);
   auto [a, b] = make_memory_channel_pair();
   std::exception_ptr server_error;
   std::thread server([&, &sch = *b] {

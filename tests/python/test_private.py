@@ -194,7 +194,7 @@ def test_threads_share_a_client_without_deadlock(cg_server, model, images, tmp_p
 @pytest.mark.parametrize("scheme", ["half-gates", "three-halves"])
 def test_gc_scheme_and_threads(model, images, tmp_path, scheme):
     with pinfer.Server(model, "client-garbler", store=tmp_path / "s", tls=False,
-                       gc_scheme=scheme, threads=3) as server:
+                       gc_scheme=scheme, threads=3, reveal="logits") as server:
         with pinfer.Client(server.endpoint, store=tmp_path / "c", insecure=True) as client:
             client.register()
             result = client.infer(images[2])

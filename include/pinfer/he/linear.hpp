@@ -100,7 +100,8 @@ struct LinearPlan {
 
 struct LinearServerOptions {
   // NTT-form weight polynomials are cached up to this many bytes; the rest are transformed on
-  // use (a ResNet-18 layer would need up to ~1 GB for all of them).
+  // use (a ResNet-18 layer would need up to ~1 GB for all of them). The output is the same
+  // either way; only memory and time differ.
   std::size_t max_cached_weight_bytes = std::size_t{256} << 20;
 };
 
@@ -128,6 +129,8 @@ class LinearServer {
                                                 std::span<uint64_t> s_out) const;
 
   [[nodiscard]] const LinearPlan& plan() const noexcept;
+  // Bytes of NTT-form weights this server keeps (<= options.max_cached_weight_bytes).
+  [[nodiscard]] std::size_t cached_weight_bytes() const noexcept;
 
   // Building blocks for layer-parallel evaluation (lphe.hpp): a parsed query, and the
   // evaluation of one output-channel group into its slice of the response.

@@ -32,6 +32,8 @@ inline constexpr gc::GcScheme kDefaultGcScheme = gc::GcScheme::three_halves;
 // at least 1).
 [[nodiscard]] unsigned resolve_threads(unsigned threads) noexcept;
 
+inline constexpr std::size_t kDefaultWeightCacheBytes = std::size_t{8} << 30;
+
 struct ServerOptions {
   // Revealed coefficients allowed under one HE key; the client starts a fresh key before a
   // layer would exceed it (docs/HE.md, "Key schedule"). Stated in the handshake. Smaller values
@@ -43,6 +45,11 @@ struct ServerOptions {
   // Threads of the garbled-circuit and OT work of one phase (0: all cores). The bytes sent and
   // stored do not depend on it.
   unsigned threads = 0;
+  // Bytes of HE-encoded (NTT-form) weights kept in memory for the whole model, layer by layer
+  // in order (at most 256 MiB per layer); the rest are encoded again for every query, which
+  // costs offline time, not correctness (docs/HE.md, "Weight cache"). The default keeps every
+  // paper network's layers up to ResNet-18 TinyImageNet.
+  std::size_t weight_cache_bytes = kDefaultWeightCacheBytes;
 };
 
 class InferenceServer {
@@ -71,6 +78,8 @@ class InferenceServer {
   [[nodiscard]] ClientRegistry& clients() noexcept { return clients_; }
   // HE keys one precompute uses (1 unless the model reveals more than the budget).
   [[nodiscard]] std::size_t he_keys() const noexcept;
+  // Bytes of HE-encoded weights kept in memory (<= ServerOptions::weight_cache_bytes).
+  [[nodiscard]] std::size_t cached_weight_bytes() const noexcept;
 
  private:
   void serve_offline(Channel& ch, const std::string& client, const std::string& id);
