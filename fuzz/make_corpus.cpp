@@ -22,7 +22,6 @@
 #include "pinfer/gc/nonlinear_circuits.hpp"
 #include "pinfer/ot/base_ot.hpp"
 #include "pinfer/ot/cot.hpp"
-#include "pinfer/ot/precomputed_ot.hpp"
 #include "pinfer/ot/random_ot.hpp"
 #include "pinfer/protocol/architecture.hpp"
 #include "pinfer/protocol/client_registry.hpp"
@@ -89,9 +88,9 @@ void channel_seeds() {
   frames.push_back({7, 4096, std::vector<std::byte>(4096, std::byte{1})});
   frames.push_back({7, 904, std::vector<std::byte>(904, std::byte{2})});
   seed("channel", "stream", with_mode(2, fuzz::encode_script(frames)));
-  const std::string msg = "peer failed";
+  const std::vector<std::byte> error = encode_error_payload(ErrorReason::store, "peer failed");
   seed("channel", "error_frame",
-       with_mode(0, fuzz::encode_script({{kErrorFrameType, msg.size(), text_bytes(msg)}})));
+       with_mode(0, fuzz::encode_script({{kErrorFrameType, error.size(), error}})));
 }
 
 void he_seeds() {
@@ -137,7 +136,7 @@ void gc_seeds() {
 }
 
 void ot_seeds() {
-  constexpr std::size_t kBase = 128, kExt = 300, kDer = 1000;
+  constexpr std::size_t kBase = 128, kExt = 300;
   const Block delta{0x1235, 0x77};
   auto base_send = [&](Channel& ch) {
     Prg prg;
@@ -186,17 +185,6 @@ void ot_seeds() {
     ot::ot_send(s, m0, m1);
   };
   seed("ot", "cot_receiver", with_mode(3, record(chosen_receiver, chosen_sender)));
-  auto der_send = [&](Channel& ch) {
-    std::vector<Block> k0(kDer, Block{1, 2}), zero(kDer, Block{3, 4});
-    ot::derandomize_send(ch, k0, zero, delta);
-  };
-  auto der_receive = [&](Channel& ch) {
-    std::vector<uint8_t> b(kDer, 1), c(kDer, 0);
-    std::vector<Block> m(kDer), labels(kDer);
-    ot::derandomize_receive(ch, b, c, m, labels);
-  };
-  seed("ot", "derand_sender", with_mode(4, record(der_send, der_receive)));
-  seed("ot", "derand_receiver", with_mode(5, record(der_receive, der_send)));
 }
 
 void session_seeds() {

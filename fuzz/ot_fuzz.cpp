@@ -2,7 +2,6 @@
 // (frame script, fuzz_util.hpp). Byte 0 picks the role under attack:
 //   0 base-OT sender (receiver's points)      1 base-OT receiver (C || g^r)
 //   2 COT sender: setup + IKNP columns        3 COT receiver: setup + chosen-OT messages
-//   4 online derandomization sender (d bits)  5 online derandomization receiver (corrections)
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -10,7 +9,6 @@
 #include "fuzz_util.hpp"
 #include "pinfer/ot/base_ot.hpp"
 #include "pinfer/ot/cot.hpp"
-#include "pinfer/ot/precomputed_ot.hpp"
 #include "pinfer/ot/random_ot.hpp"
 
 using namespace pinfer;
@@ -19,7 +17,6 @@ namespace {
 
 constexpr std::size_t kBaseOts = 128;
 constexpr std::size_t kExtendOts = 300;  // not a multiple of 128: exercises the padding
-constexpr std::size_t kDerandOts = 1000;
 
 void run(uint8_t role, fuzz::ScriptChannel& ch) {
   Prg prg = Prg::from_seed(Block{7, 7});
@@ -43,23 +40,12 @@ void run(uint8_t role, fuzz::ScriptChannel& ch) {
       sender.extend(k0);
       break;
     }
-    case 3: {
+    default: {
       ot::CotReceiver receiver(ch, prg);
       receiver.setup();
       std::vector<uint8_t> choices(kExtendOts, 0);
       std::vector<Block> out(kExtendOts);
       ot::ot_receive(receiver, choices, out);
-      break;
-    }
-    case 4: {
-      std::vector<Block> k0(kDerandOts, Block{1, 2}), zero(kDerandOts, Block{3, 4});
-      ot::derandomize_send(ch, k0, zero, Block{0x1235, 0x77});
-      break;
-    }
-    default: {
-      std::vector<uint8_t> b(kDerandOts, 1), c(kDerandOts, 0);
-      std::vector<Block> m(kDerandOts), labels(kDerandOts);
-      ot::derandomize_receive(ch, b, c, m, labels);
       break;
     }
   }
@@ -70,6 +56,6 @@ void run(uint8_t role, fuzz::ScriptChannel& ch) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   fuzz::ScriptChannel ch(fuzz::parse_script({data + 1, size - 1}), kDefaultMaxFrameBytes);
-  fuzz::expect_clean([&] { run(data[0] % 6, ch); });
+  fuzz::expect_clean([&] { run(data[0] % 4, ch); });
   return 0;
 }

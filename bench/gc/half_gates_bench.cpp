@@ -92,7 +92,7 @@ void BM_EvaluateRelu(benchmark::State& state) {
 void paths(benchmark::internal::Benchmark* b) {
   for (GcScheme scheme : {GcScheme::half_gates, GcScheme::three_halves}) {
     for (int l : {32, 37}) {
-      for (CpuPath p : {CpuPath::vaes, CpuPath::aesni, CpuPath::portable}) {
+      for (CpuPath p : {CpuPath::vaes, CpuPath::aesni, CpuPath::openssl}) {
         b->Args({l, static_cast<int>(p), static_cast<int>(scheme)});
       }
     }

@@ -47,7 +47,7 @@ TcpOptions options_for(const benchmark::State& state) {
 void BM_TcpChannelLoopback(benchmark::State& state) {
   const TcpOptions options = options_for(state);
   TcpListener listener("127.0.0.1", 0, options);
-  auto client = TcpChannel::connect("127.0.0.1", listener.port(), options);
+  auto client = TcpChannel::connect_plaintext_loopback("127.0.0.1", listener.port(), options);
   auto server = listener.accept(10'000);
   stream_frames(state, client.get(), server.get());
 }

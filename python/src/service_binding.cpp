@@ -58,12 +58,18 @@ class PyServer {
       throw InvalidArgument("registration must be 'open' or 'closed', not '" + registration + "'");
     }
     py::gil_scoped_release release;
-    if (!tls) net::require_loopback_for_insecure(net::Endpoint{host, port}, "tls=False");
+    // The library refuses it too (ServiceOptions); the module names its own argument.
+    if (!tls && !net::is_loopback_host(host)) {
+      throw InvalidArgument("tls=False (plaintext TCP) is only allowed on a loopback host, not " +
+                                net::to_string(net::Endpoint{host, port}),
+                            ErrorReason::plaintext_refused);
+    }
     store_ = open_store(store_dir, capacity, quota);
     net::ServiceOptions so;
     so.host = host;
     so.port = port;
     so.max_sessions = max_sessions;
+    so.insecure_plaintext_loopback = !tls;
     so.tcp.io_timeout_ms = timeout_ms;
     so.tcp.handshake_timeout_ms = std::min<uint64_t>(so.tcp.handshake_timeout_ms, timeout_ms);
     if (tls) {
@@ -168,7 +174,7 @@ class PyClient {
         if (s.fingerprint()) {
           trust_.pin = *s.fingerprint();
         } else {
-          trust_.insecure = true;
+          trust_.insecure_plaintext_loopback = true;
         }
       }
     } else {
@@ -176,7 +182,7 @@ class PyClient {
     }
     if (!pin.is_none()) trust_.pin = py::str(pin).cast<std::string>();
     if (!ca.is_none()) trust_.ca_file = path_string(ca);
-    trust_.insecure = trust_.insecure || insecure;
+    trust_.insecure_plaintext_loopback = trust_.insecure_plaintext_loopback || insecure;
     if (!protocol_name.is_none()) {
       protocol_ = protocol::parse_protocol_kind(py::str(protocol_name).cast<std::string>());
     }

@@ -181,11 +181,9 @@ class ClientLoad {
         components = client.precompute().offline.components;
         stored = true;
       } catch (const StoreError&) {
-        // This client's store is full: no room.
-      } catch (const ProtocolError& e) {
-        // The server refused to store it (its quota for this client is full); anything else
-        // is a real failure.
-        if (std::string_view(e.what()).find("cannot store") == std::string_view::npos) throw;
+        // No room: this client's store is full, or the server refused to store it (its quota
+        // for this client is full; the refusal arrives as a StoreError). Anything else is a
+        // real failure.
       }
       std::unique_lock lock(run_.mu);
       last = run_.now_s();

@@ -34,6 +34,7 @@ MeasuredRun measure_protocol(const nn::LoweredModel& model, protocol::ProtocolKi
   protocol::PrecomputeStore server_store(work / (name + "-server"), limits);
   protocol::PrecomputeStore client_store(work / (name + "-client"), limits);
   net::ServiceOptions so;
+  so.insecure_plaintext_loopback = options.insecure;
   if (!options.insecure) {
     // A certificate that lives only in this process; the client pins its fingerprint, exactly
     // as an operator's client pins the one `pinfer serve` prints.
@@ -51,7 +52,7 @@ MeasuredRun measure_protocol(const nn::LoweredModel& model, protocol::ProtocolKi
                                 options.server);
   const net::ServerTrust trust{.ca_file = {},
                                .pin = server.tls() ? net::to_hex(server.tls()->fingerprint()) : "",
-                               .insecure = options.insecure};
+                               .insecure_plaintext_loopback = options.insecure};
   protocol::ClientCredentials credentials;
   {
     auto ch = net::connect_to_server(server.endpoint(), {}, trust);

@@ -140,14 +140,14 @@ struct Tally {
 };
 
 bool is_busy(const std::exception& e) {
-  return std::string_view(e.what()).find("server busy") != std::string_view::npos;
+  const auto* error = dynamic_cast<const Error*>(&e);
+  return error != nullptr && error->reason() == ErrorReason::server_busy;
 }
 // The server closed the connection before its first answer (InferenceService drops, without
 // an answer, connections beyond max_refusals refusals in flight).
 bool is_dropped(const std::exception& e) {
-  const std::string_view m(e.what());
-  return m.find("peer closed the connection while reading frame header") != m.npos ||
-         m.find("connection reset by peer") != m.npos;
+  const auto* error = dynamic_cast<const Error*>(&e);
+  return error != nullptr && error->reason() == ErrorReason::peer_closed;
 }
 
 void setup(CLI::App& bench) {

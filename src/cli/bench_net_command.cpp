@@ -56,8 +56,8 @@ Run transfer(std::size_t frame_bytes, std::size_t frames, double send_mbps, doub
   if (!relay) sender_options.send_rate_mbps = send_mbps;
   std::optional<net::LinkRelay> link;
   if (relay) link.emplace("127.0.0.1", listener.port(), send_mbps, recv_mbps);
-  auto client =
-      net::TcpChannel::connect("127.0.0.1", link ? link->port() : listener.port(), sender_options);
+  auto client = net::TcpChannel::connect_plaintext_loopback(
+      "127.0.0.1", link ? link->port() : listener.port(), sender_options);
   auto server = listener.accept(10'000);
 
   std::vector<std::byte> out(frame_bytes);

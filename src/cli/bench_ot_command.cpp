@@ -48,7 +48,9 @@ ChannelPair connect(const std::string& transport) {
   if (transport == "tcp") {
     net::TcpListener listener("127.0.0.1", 0);
     std::unique_ptr<Channel> client;
-    std::thread t([&] { client = net::TcpChannel::connect("127.0.0.1", listener.port()); });
+    std::thread t([&] {
+      client = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", listener.port());
+    });
     std::unique_ptr<Channel> server = listener.accept(10'000);
     t.join();
     return {std::move(server), std::move(client)};

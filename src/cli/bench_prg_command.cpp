@@ -44,7 +44,7 @@ void setup(CLI::App& bench) {
     const CpuPath active = aes_active_path();
     table.add_text("aes_path", to_string(active));
     table.add_value("prg_gbytes_per_s", measure(active, bytes, opt->repeats), "GB/s");
-    for (CpuPath p : {CpuPath::vaes, CpuPath::aesni, CpuPath::portable}) {
+    for (CpuPath p : {CpuPath::vaes, CpuPath::aesni, CpuPath::openssl}) {
       if (!cpu_supports(p) || p == active) continue;
       table.add_value("prg_gbytes_per_s_" + std::string(to_string(p)),
                       measure(p, bytes, opt->repeats), "GB/s");

@@ -27,7 +27,10 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print help for every command");
   std::string cpu;
-  app.add_option("--cpu", cpu, "Cap the kernel path: portable, aesni or vaes (default: widest)")
+  app.add_option(
+         "--cpu", cpu,
+         "Cap the kernel path: openssl (AES in OpenSSL, which still uses AES-NI if the CPU has "
+         "it), aesni or vaes (default: widest)")
       ->envname("PINFER_CPU");
   app.parse_complete_callback([&] {
     if (!cpu.empty()) set_cpu_path_cap(parse_cpu_path(cpu));
@@ -70,6 +73,33 @@ void tune_allocator() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
+// The library's messages never name flags; the CLI knows which of its flags fix an error of a
+// given reason and says so after the message.
+std::string hint_for(const pinfer::Error& e) {
+  using pinfer::ErrorReason;
+  switch (e.reason()) {
+    case ErrorReason::tls_required:
+      return " [hint: connect with --pin FINGERPRINT or --ca FILE; --insecure only works "
+             "against a server started with --insecure]";
+    case ErrorReason::tls_handshake:
+      return " [hint: a server started with --insecure needs clients with --insecure]";
+    case ErrorReason::tls_certificate:
+      return " [hint: check --pin (the fingerprint `pinfer serve` prints) or --ca]";
+    case ErrorReason::unauthenticated:
+      return " [hint: register once with `pinfer client register --server HOST:PORT --store "
+             "DIR`]";
+    case ErrorReason::registration_refused:
+      return " [hint: a server started with --registration-secret-file needs the same secret "
+             "from the client's --registration-secret-file; a closed server needs its operator]";
+    case ErrorReason::plaintext_refused:
+      return " [hint: --insecure (plain TCP) is only allowed on a loopback address; use TLS: "
+             "the server's --cert/--key (or its generated certificate) and the client's --ca "
+             "FILE or --pin SHA256]";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,13 +107,13 @@ int main(int argc, char** argv) {
   try {
     return pinfer::cli::run(argc, argv);
   } catch (const pinfer::InvalidArgument& e) {
-    std::fprintf(stderr, "pinfer: invalid argument: %s\n", e.what());
+    std::fprintf(stderr, "pinfer: invalid argument: %s%s\n", e.what(), hint_for(e).c_str());
     return 2;
   } catch (const pinfer::Unsupported& e) {
     std::fprintf(stderr, "pinfer: unsupported: %s\n", e.what());
     return 3;
   } catch (const pinfer::Error& e) {
-    std::fprintf(stderr, "pinfer: error: %s\n", e.what());
+    std::fprintf(stderr, "pinfer: error: %s%s\n", e.what(), hint_for(e).c_str());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pinfer: unexpected error: %s\n", e.what());

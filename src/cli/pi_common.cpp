@@ -83,7 +83,10 @@ std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
   // server, not only one that shapes its sends.
   opt.send_rate_mbps = link.uplink_mbps;
   opt.recv_rate_mbps = link.downlink_mbps;
-  return net::connect_to_server(endpoint, opt, {security.ca, security.pin, security.insecure});
+  return net::connect_to_server(endpoint, opt,
+                                {.ca_file = security.ca,
+                                 .pin = security.pin,
+                                 .insecure_plaintext_loopback = security.insecure});
 }
 
 void add_client_options(CLI::App& cmd, ClientCommandOptions& opt) {
@@ -163,6 +166,7 @@ net::ServiceOptions loopback_options(const LinkOptions& link,
                                      std::size_t max_sessions) {
   net::ServiceOptions so;
   so.max_sessions = max_sessions;
+  so.insecure_plaintext_loopback = tls == nullptr;  // --insecure (loopback only, checked)
   so.tls = std::move(tls);
   so.tcp.io_timeout_ms = link.timeout_ms;
   so.tcp.send_rate_mbps = link.downlink_mbps;

@@ -90,7 +90,8 @@ void setup(CLI::App& app) {
   add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
     const protocol::ProtocolKind kind = protocol::parse_protocol_kind(opt->protocol);
-    if (opt->insecure) net::require_loopback_for_insecure(net::Endpoint{opt->host, opt->port});
+    // Checked again by the library (ServiceOptions); here first, before the model loads.
+    if (opt->insecure) net::require_loopback_for_plaintext(net::Endpoint{opt->host, opt->port});
     auto store = open_store(opt->store, opt->capacity, opt->client_quota);
     protocol::ClientRegistry registry(store->root() / "CLIENTS",
                                       opt->registration == "closed"
@@ -113,6 +114,7 @@ void setup(CLI::App& app) {
     so.host = opt->host;
     so.port = opt->port;
     so.max_sessions = opt->max_sessions;
+    so.insecure_plaintext_loopback = opt->insecure;  // --insecure is the library's named option
     so.tcp.io_timeout_ms = opt->link.timeout_ms;
     // A short --timeout-ms also shortens the TLS handshake and first-request waits.
     so.tcp.handshake_timeout_ms =

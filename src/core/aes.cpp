@@ -54,9 +54,10 @@ void aes_expand_portable(const Block& key, AesRoundKeys& rk) noexcept {
   secure_wipe(w, sizeof w);
 }
 
-// The portable path delegates to OpenSSL, which runs on every CPU and whose generic code is
-// hardened against cache timing; a context per call keeps Aes128 immutable and shareable.
-void aes_ecb_portable(const Block& key, const Block* in, Block* out, std::size_t n) noexcept {
+// The openssl path delegates to OpenSSL, which runs on every CPU (with AES-NI where present;
+// its generic code is hardened against cache timing); a context per call keeps Aes128 immutable and
+// shareable.
+void aes_ecb_openssl(const Block& key, const Block* in, Block* out, std::size_t n) noexcept {
   if (n == 0) return;
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   PINFER_ASSERT(ctx != nullptr);
@@ -74,10 +75,10 @@ void aes_ecb_portable(const Block& key, const Block* in, Block* out, std::size_t
   EVP_CIPHER_CTX_free(ctx);
 }
 
-void aes_ctr_portable(const Block& key, uint64_t counter, uint64_t nonce, Block* out,
-                      std::size_t n) noexcept {
+void aes_ctr_openssl(const Block& key, uint64_t counter, uint64_t nonce, Block* out,
+                     std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) out[i] = Block(counter + i, nonce);
-  aes_ecb_portable(key, out, out, n);
+  aes_ecb_openssl(key, out, out, n);
 }
 
 }  // namespace detail
@@ -105,11 +106,11 @@ bool self_test(CpuPath path) {
 }
 
 CpuPath choose_path() {
-  for (CpuPath p = preferred_cpu_path(); p != CpuPath::portable;
+  for (CpuPath p = preferred_cpu_path(); p != CpuPath::openssl;
        p = static_cast<CpuPath>(static_cast<int>(p) - 1)) {
     if (cpu_supports(p) && self_test(p)) return p;
   }
-  return CpuPath::portable;
+  return CpuPath::openssl;
 }
 
 }  // namespace
@@ -147,8 +148,8 @@ void Aes128::encrypt_ecb_with(CpuPath path, std::span<const Block> in,
     case CpuPath::aesni:
       detail::aes_ecb_aesni(rk_, in.data(), out.data(), in.size());
       return;
-    case CpuPath::portable:
-      detail::aes_ecb_portable(key_, in.data(), out.data(), in.size());
+    case CpuPath::openssl:
+      detail::aes_ecb_openssl(key_, in.data(), out.data(), in.size());
       return;
   }
 }
@@ -167,8 +168,8 @@ void Aes128::ctr_keystream_with(CpuPath path, uint64_t counter, uint64_t nonce,
     case CpuPath::aesni:
       detail::aes_ctr_aesni(rk_, counter, nonce, out.data(), out.size());
       return;
-    case CpuPath::portable:
-      detail::aes_ctr_portable(key_, counter, nonce, out.data(), out.size());
+    case CpuPath::openssl:
+      detail::aes_ctr_openssl(key_, counter, nonce, out.data(), out.size());
       return;
   }
 }

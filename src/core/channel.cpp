@@ -20,16 +20,14 @@ FrameHeader Channel::expect_header(uint32_t type, std::size_t max_bytes) {
   const FrameHeader h = read_header();
   const std::size_t cap = std::min(max_bytes, max_frame_bytes_);
   if (h.type == kErrorFrameType && type != kErrorFrameType) {
-    // The peer's own failure: read its bounded message and surface it.
-    constexpr std::size_t kMaxMessage = 4096;
-    std::string msg(std::min<uint64_t>(h.length, kMaxMessage), '\0');
-    if (h.length <= kMaxMessage) {
-      read_payload(std::as_writable_bytes(std::span<char>(msg.data(), msg.size())));
-      count(0, kFrameHeaderBytes + h.length);
-    } else {
-      msg = "(message too long)";
+    // The peer's own failure: read its bounded payload and surface it with its reason.
+    if (h.length > 1 + kMaxErrorMessageBytes) {
+      throw ProtocolError("peer reported an error: (message too long)");
     }
-    throw ProtocolError("peer reported an error: " + msg);
+    std::vector<std::byte> payload(h.length);
+    read_payload(payload);
+    count(0, kFrameHeaderBytes + h.length);
+    throw_peer_error(payload);
   }
   if (h.type != type) {
     throw ProtocolError("expected frame type " + std::to_string(type) + ", received type " +
@@ -60,15 +58,39 @@ void Channel::recv_exact(uint32_t type, std::span<std::byte> out) {
   count(0, kFrameHeaderBytes + h.length);
 }
 
-void Channel::send_error(std::string_view message) noexcept {
+std::vector<std::byte> encode_error_payload(ErrorReason reason, std::string_view message) {
+  const std::string_view msg = message.substr(0, kMaxErrorMessageBytes);
+  std::vector<std::byte> payload(1 + msg.size());
+  payload[0] = static_cast<std::byte>(reason);
+  std::copy(msg.begin(), msg.end(), reinterpret_cast<char*>(payload.data() + 1));
+  return payload;
+}
+
+void throw_peer_error(std::span<const std::byte> payload) {
+  const ErrorReason reason = payload.empty()
+                                 ? ErrorReason::unspecified
+                                 : error_reason_from_wire(std::to_integer<uint8_t>(payload[0]));
+  const std::string msg =
+      payload.size() <= 1
+          ? std::string("(no message)")
+          : std::string(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
+  if (reason == ErrorReason::store) throw StoreError("peer reported an error: " + msg, reason);
+  throw ProtocolError("peer reported an error: " + msg, reason);
+}
+
+void Channel::send_error(std::string_view message, ErrorReason reason) noexcept {
   try {
-    const std::string_view msg = message.substr(0, 4096);
-    write_frame(kErrorFrameType, std::as_bytes(std::span<const char>(msg.data(), msg.size())));
-    count(kFrameHeaderBytes + msg.size(), 0);
+    const std::vector<std::byte> payload = encode_error_payload(reason, message);
+    write_frame(kErrorFrameType, payload);
+    count(kFrameHeaderBytes + payload.size(), 0);
     flush();
   } catch (...) {
     // Best effort: the connection may already be gone.
   }
+}
+
+void Channel::send_error(const Error& error) noexcept {
+  send_error(error.what(), error.reason());
 }
 
 void Channel::set_phase(std::string_view phase) {

@@ -68,8 +68,8 @@ std::vector<std::string> cpu_feature_names() {
 
 std::string_view to_string(CpuPath path) {
   switch (path) {
-    case CpuPath::portable:
-      return "portable";
+    case CpuPath::openssl:
+      return "openssl";
     case CpuPath::aesni:
       return "aesni";
     case CpuPath::vaes:
@@ -79,16 +79,23 @@ std::string_view to_string(CpuPath path) {
 }
 
 CpuPath parse_cpu_path(std::string_view name) {
-  if (name == "portable") return CpuPath::portable;
+  if (name == "openssl") return CpuPath::openssl;
   if (name == "aesni") return CpuPath::aesni;
   if (name == "vaes") return CpuPath::vaes;
-  throw InvalidArgument("cpu path '" + std::string(name) + "' is not one of portable, aesni, vaes");
+  if (name == "portable") {
+    // Renamed: that path's AES is OpenSSL's, which uses AES-NI wherever the CPU has it, so the
+    // old name promised a portability it did not give.
+    throw InvalidArgument(
+        "cpu path 'portable' is now called 'openssl' (its AES runs in OpenSSL, which uses the "
+        "CPU's AES instructions when present); use 'openssl'");
+  }
+  throw InvalidArgument("cpu path '" + std::string(name) + "' is not one of openssl, aesni, vaes");
 }
 
 bool cpu_supports(CpuPath path) {
   const CpuFeatures& f = cpu_features();
   switch (path) {
-    case CpuPath::portable:
+    case CpuPath::openssl:
       return true;
     case CpuPath::aesni:
       return f.aesni && f.pclmul;
@@ -114,7 +121,7 @@ CpuPath preferred_cpu_path() {
   for (int p = cap; p > 0; --p) {
     if (cpu_supports(static_cast<CpuPath>(p))) return static_cast<CpuPath>(p);
   }
-  return CpuPath::portable;
+  return CpuPath::openssl;
 }
 
 }  // namespace pinfer

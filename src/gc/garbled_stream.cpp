@@ -1,10 +1,14 @@
 #include "pinfer/gc/garbled_stream.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/private_files.hpp"
 
 namespace pinfer::gc {
 namespace {
@@ -34,9 +38,14 @@ void MemoryGarbledSource::finish() {
 }
 
 FileGarbledSink::FileGarbledSink(const std::filesystem::path& path) : path_(path) {
-  file_ = std::fopen(path.c_str(), "wb");
+  // Garbled tables of a precompute are secret (with the decode bits they reveal the offset's
+  // use): mode 0600.
+  const int fd = open_private_file_for_writing(path);
+  file_ = ::fdopen(fd, "wb");
   if (file_ == nullptr) {
-    throw IoError("cannot create garbled file " + path.string() + ": " + std::strerror(errno));
+    const int err = errno;
+    ::close(fd);
+    throw IoError("cannot create garbled file " + path.string() + ": " + std::strerror(err));
   }
 }
 

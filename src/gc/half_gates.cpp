@@ -61,7 +61,7 @@ GarbleFn garble_fn(CpuPath path) {
       return &detail::garble_and_vaes;
     case CpuPath::aesni:
       return &detail::garble_and_aesni;
-    case CpuPath::portable:
+    case CpuPath::openssl:
       break;
   }
   return &detail::garble_and_portable;
@@ -73,7 +73,7 @@ EvalFn eval_fn(CpuPath path) {
       return &detail::eval_and_vaes;
     case CpuPath::aesni:
       return &detail::eval_and_aesni;
-    case CpuPath::portable:
+    case CpuPath::openssl:
       break;
   }
   return &detail::eval_and_portable;
@@ -100,11 +100,11 @@ bool self_test(CpuPath path) {
 }
 
 CpuPath choose_path() {
-  for (CpuPath p = aes_active_path(); p != CpuPath::portable;
+  for (CpuPath p = aes_active_path(); p != CpuPath::openssl;
        p = static_cast<CpuPath>(static_cast<int>(p) - 1)) {
     if (cpu_supports(p) && self_test(p)) return p;
   }
-  return CpuPath::portable;
+  return CpuPath::openssl;
 }
 
 struct Shape {

@@ -24,7 +24,7 @@ void garble_and_portable(const Aes128& pi, const Block* a0_in, const Block* b0_i
     s[4 * i + 2] = b0[i];
     s[4 * i + 3] = b0[i] ^ delta;
   }
-  pi.encrypt_ecb_with(CpuPath::portable, s.span(), s.span());  // pi(x)
+  pi.encrypt_ecb_with(CpuPath::openssl, s.span(), s.span());  // pi(x)
   for (std::size_t i = 0; i < n; ++i) {
     const uint64_t g = gate_index + i * stride;
     const Block j(2 * g, 0), j1(2 * g + 1, 0);
@@ -33,7 +33,7 @@ void garble_and_portable(const Aes128& pi, const Block* a0_in, const Block* b0_i
     h[4 * i + 2] = s[4 * i + 2] ^ j1;
     h[4 * i + 3] = s[4 * i + 3] ^ j1;
   }
-  pi.encrypt_ecb_with(CpuPath::portable, h.span(), h.span());
+  pi.encrypt_ecb_with(CpuPath::openssl, h.span(), h.span());
   for (std::size_t i = 0; i < n; ++i) {
     const Block ha0 = h[4 * i] ^ s[4 * i], ha1 = h[4 * i + 1] ^ s[4 * i + 1];
     const Block hb0 = h[4 * i + 2] ^ s[4 * i + 2], hb1 = h[4 * i + 3] ^ s[4 * i + 3];
@@ -56,13 +56,13 @@ void eval_and_portable(const Aes128& pi, const Block* a, const Block* b, const B
     s[2 * i] = a[i];
     s[2 * i + 1] = b[i];
   }
-  pi.encrypt_ecb_with(CpuPath::portable, s.span(), s.span());  // pi(x)
+  pi.encrypt_ecb_with(CpuPath::openssl, s.span(), s.span());  // pi(x)
   for (std::size_t i = 0; i < n; ++i) {
     const uint64_t g = gate_index + i * stride;
     h[2 * i] = s[2 * i] ^ Block(2 * g, 0);
     h[2 * i + 1] = s[2 * i + 1] ^ Block(2 * g + 1, 0);
   }
-  pi.encrypt_ecb_with(CpuPath::portable, h.span(), h.span());
+  pi.encrypt_ecb_with(CpuPath::openssl, h.span(), h.span());
   for (std::size_t i = 0; i < n; ++i) {
     const Block ha = h[2 * i] ^ s[2 * i], hb = h[2 * i + 1] ^ s[2 * i + 1];
     const Block sa = Block::mask_of(a[i].lo), sb = Block::mask_of(b[i].lo);

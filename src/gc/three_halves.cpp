@@ -34,7 +34,7 @@ void tmmo(const Aes128& pi, CpuPath path, Block* x, const uint64_t* tweaks, std:
     case CpuPath::aesni:
       tmmo_inplace_aesni(pi, x, tweaks, m);
       return;
-    case CpuPath::portable:
+    case CpuPath::openssl:
       break;
   }
   tmmo_inplace_portable(pi, x, tweaks, m, scratch);
@@ -44,9 +44,9 @@ void tmmo(const Aes128& pi, CpuPath path, Block* x, const uint64_t* tweaks, std:
 
 void tmmo_inplace_portable(const Aes128& pi, Block* x, const uint64_t* tweaks, std::size_t m,
                            Block* s) noexcept {
-  pi.encrypt_ecb_with(CpuPath::portable, std::span<const Block>(x, m), std::span<Block>(s, m));
+  pi.encrypt_ecb_with(CpuPath::openssl, std::span<const Block>(x, m), std::span<Block>(s, m));
   for (std::size_t k = 0; k < m; ++k) x[k] = s[k] ^ Block(tweaks[k], 0);
-  pi.encrypt_ecb_with(CpuPath::portable, std::span<const Block>(x, m), std::span<Block>(x, m));
+  pi.encrypt_ecb_with(CpuPath::openssl, std::span<const Block>(x, m), std::span<Block>(x, m));
   for (std::size_t k = 0; k < m; ++k) x[k] ^= s[k];
 }
 

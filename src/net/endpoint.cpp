@@ -60,14 +60,15 @@ bool is_loopback_host(std::string_view host) {
   return false;
 }
 
-void require_loopback_for_insecure(const Endpoint& endpoint, std::string_view flag) {
+void require_loopback_for_plaintext(const Endpoint& endpoint) {
   if (is_loopback_host(endpoint.host)) return;
-  throw InvalidArgument(std::string(flag) +
-                        " (plain TCP, no TLS) is only allowed on a loopback "
-                        "address (127.0.0.0/8, ::1, localhost), not " +
-                        to_string(endpoint) +
-                        "; use TLS: the server's --cert/--key (or its generated certificate) "
-                        "and the client's --ca FILE or --pin SHA256");
+  throw InvalidArgument(
+      "plaintext TCP (no TLS) is only allowed on a loopback address "
+      "(127.0.0.0/8, ::1, localhost), not " +
+          to_string(endpoint) +
+          "; use TLS with a certificate the client checks (a pinned "
+          "fingerprint or a CA)",
+      ErrorReason::plaintext_refused);
 }
 
 std::string to_string(const Endpoint& endpoint) {

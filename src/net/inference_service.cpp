@@ -4,13 +4,35 @@
 #include <thread>
 
 #include "pinfer/core/error.hpp"
+#include "pinfer/net/endpoint.hpp"
 
 namespace pinfer::net {
+namespace {
+
+// Secure by default: plaintext only when asked for by name, and then only on loopback (checked
+// before the listener binds).
+ServiceOptions checked(ServiceOptions options) {
+  if (options.tls && options.insecure_plaintext_loopback) {
+    throw InvalidArgument("ServiceOptions: both a TLS context and insecure_plaintext_loopback");
+  }
+  if (!options.tls) {
+    if (!options.insecure_plaintext_loopback) {
+      throw InvalidArgument(
+          "ServiceOptions: no TLS context; plaintext must be asked for with "
+          "insecure_plaintext_loopback (loopback hosts only)",
+          ErrorReason::plaintext_refused);
+    }
+    require_loopback_for_plaintext(Endpoint{options.host, options.port});
+  }
+  return options;
+}
+
+}  // namespace
 
 InferenceService::InferenceService(protocol::InferenceServer& server, ServiceOptions options,
                                    Logger log)
     : server_(server),
-      options_(std::move(options)),
+      options_(checked(std::move(options))),
       log_(std::move(log)),
       listener_(options_.host, options_.port, options_.tcp, options_.tls) {
   if (options_.first_frame_timeout_ms == 0 || options_.max_sessions == 0) {
@@ -64,7 +86,8 @@ void InferenceService::refuse_busy(std::unique_ptr<TcpChannel> ch) {
   try {
     ch->handshake();
     ch->send_error("server busy: " + std::to_string(options_.max_sessions) +
-                   " sessions active, try again later");
+                       " sessions active, try again later",
+                   ErrorReason::server_busy);
     log("refused a connection: server busy");
   } catch (const std::exception& e) {
     log(std::string("refused a connection (server busy); it failed: ") + e.what());

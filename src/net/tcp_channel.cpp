@@ -43,13 +43,14 @@ void encode_header(uint32_t type, uint64_t length, std::byte out[kFrameHeaderByt
 
 }  // namespace
 
-std::unique_ptr<TcpChannel> TcpChannel::connect(std::string_view host, uint16_t port,
-                                                const TcpOptions& options) {
+std::unique_ptr<TcpChannel> TcpChannel::connect_socket(std::string_view host, uint16_t port,
+                                                       const TcpOptions& options) {
   validate(options);
   if (port == 0) throw InvalidArgument("cannot connect to port 0");
   const detail::AddrInfoList addrs = detail::resolve(host, port, false);
   const int timeout = detail::poll_timeout(options.connect_timeout_ms);
   std::string last_error = "no address";
+  ErrorReason last_reason = ErrorReason::io;
   for (const addrinfo* a = addrs.get(); a != nullptr; a = a->ai_next) {
     const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) {
@@ -63,7 +64,8 @@ std::unique_ptr<TcpChannel> TcpChannel::connect(std::string_view host, uint16_t 
       if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
         if (errno != EINPROGRESS) throw IoError(detail::errno_text(errno));
         if (!detail::wait_for(fd, POLLOUT, timeout)) {
-          throw IoError("timed out after " + std::to_string(options.connect_timeout_ms) + " ms");
+          throw IoError("timed out after " + std::to_string(options.connect_timeout_ms) + " ms",
+                        ErrorReason::timed_out);
         }
         int err = 0;
         socklen_t len = sizeof err;
@@ -74,34 +76,45 @@ std::unique_ptr<TcpChannel> TcpChannel::connect(std::string_view host, uint16_t 
     } catch (const IoError& e) {
       ::close(fd);
       last_error = e.what();
+      last_reason = e.reason();
     }
   }
-  throw IoError("connect to " + to_string(Endpoint{std::string(host), port}) +
-                " failed: " + last_error);
+  throw IoError(
+      "connect to " + to_string(Endpoint{std::string(host), port}) + " failed: " + last_error,
+      last_reason);
 }
 
-std::unique_ptr<TcpChannel> TcpChannel::connect(const Endpoint& endpoint,
-                                                const TcpOptions& options) {
-  return connect(endpoint.host, endpoint.port, options);
+std::unique_ptr<TcpChannel> TcpChannel::connect_plaintext_loopback(std::string_view host,
+                                                                   uint16_t port,
+                                                                   const TcpOptions& options) {
+  // Checked on the text before anything is resolved or sent: plaintext never leaves the host.
+  require_loopback_for_plaintext(Endpoint{std::string(host), port});
+  return connect_socket(host, port, options);
+}
+
+std::unique_ptr<TcpChannel> TcpChannel::connect_plaintext_loopback(const Endpoint& endpoint,
+                                                                   const TcpOptions& options) {
+  return connect_plaintext_loopback(endpoint.host, endpoint.port, options);
 }
 
 std::unique_ptr<TcpChannel> TcpChannel::connect(const Endpoint& endpoint, const TcpOptions& options,
                                                 std::shared_ptr<const TlsClientContext> tls) {
   PINFER_ASSERT(tls != nullptr);
-  std::unique_ptr<TcpChannel> ch = connect(endpoint, options);
+  std::unique_ptr<TcpChannel> ch = connect_socket(endpoint.host, endpoint.port, options);
   // From here the channel owns the descriptor: every throw below closes it.
   ch->tls_ = std::make_unique<detail::TlsSession>(ch->fd_, std::move(tls), endpoint.host);
   ch->handshake_done_.store(false);
   try {
     ch->handshake();
   } catch (const IoError& e) {
-    const std::string_view why = e.what();
-    const bool protocol_level = why.find("certificate") == std::string_view::npos &&
-                                why.find("timed out") == std::string_view::npos;
+    // A failure of the handshake itself (not a certificate or a timeout) most often means the
+    // server speaks plaintext; the reason lets the caller say so in its own terms.
+    const bool protocol_level = e.reason() == ErrorReason::tls_handshake;
     throw IoError("connect to " + to_string(endpoint) + ": " + e.what() +
-                  (protocol_level ? " (does the server speak TLS? one started with --insecure "
-                                    "needs clients with --insecure)"
-                                  : ""));
+                      (protocol_level ? " (does the server speak TLS? a plaintext loopback server "
+                                        "needs a plaintext loopback client)"
+                                      : ""),
+                  e.reason());
   }
   return ch;
 }
@@ -136,7 +149,8 @@ void TcpChannel::wait_for_peer(uint64_t timeout_ms) {
   PINFER_ASSERT(handshake_done_.load());
   if (recv_pos_ < recv_end_ || (tls_ && tls_->has_pending())) return;
   if (!detail::wait_for(fd_, POLLIN, detail::poll_timeout(timeout_ms))) {
-    throw IoError("peer sent nothing within " + std::to_string(timeout_ms) + " ms");
+    throw IoError("peer sent nothing within " + std::to_string(timeout_ms) + " ms",
+                  ErrorReason::timed_out);
   }
 }
 
@@ -154,8 +168,9 @@ void TcpChannel::handshake() {
             .count();
     if (left <= 0 ||
         !detail::wait_for(fd_, events, detail::poll_timeout(static_cast<uint64_t>(left)))) {
-      throw IoError("TLS handshake timed out after " +
-                    std::to_string(options_.handshake_timeout_ms) + " ms");
+      throw IoError(
+          "TLS handshake timed out after " + std::to_string(options_.handshake_timeout_ms) + " ms",
+          ErrorReason::timed_out);
     }
     if (closed_.load()) throw IoError("tls channel: closed during the handshake");
   };
@@ -165,14 +180,17 @@ void TcpChannel::handshake() {
     wait(POLLIN);
     std::byte first{};
     if (::recv(fd_, &first, 1, MSG_PEEK) == 1 && first != std::byte{22}) {
-      const std::string msg =
-          "this server requires TLS: connect with --pin FINGERPRINT or --ca FILE (plain TCP "
-          "with --insecure only works against a server started with --insecure)";
+      const std::vector<std::byte> payload = encode_error_payload(
+          ErrorReason::tls_required,
+          "this server requires TLS: connect over TLS, checking its certificate against a "
+          "pinned fingerprint or a CA (a plaintext client only works against a plaintext "
+          "loopback server)");
       std::byte header[kFrameHeaderBytes];
-      encode_header(kErrorFrameType, msg.size(), header);
+      encode_header(kErrorFrameType, payload.size(), header);
       (void)::send(fd_, header, sizeof header, MSG_NOSIGNAL);
-      (void)::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL);
-      throw IoError("client spoke plain TCP to this TLS server; told it to use TLS");
+      (void)::send(fd_, payload.data(), payload.size(), MSG_NOSIGNAL);
+      throw IoError("client spoke plain TCP to this TLS server; told it to use TLS",
+                    ErrorReason::tls_required);
     }
   }
   for (;;) {
@@ -323,7 +341,8 @@ void TcpChannel::write_parts_locked(std::span<const std::span<const std::byte>> 
       const int err = errno;
       if (err == EPIPE || err == ECONNRESET) {
         throw IoError("tcp channel: connection closed by peer while sending (" +
-                      detail::errno_text(err) + ")");
+                          detail::errno_text(err) + ")",
+                      ErrorReason::peer_closed);
       }
       throw IoError("tcp channel: send failed: " + detail::errno_text(err));
     }
@@ -453,8 +472,9 @@ void TcpChannel::read_exact(std::span<std::byte> out, std::string_view what) {
     }
     if (got == 0) {
       throw IoError("tcp channel: peer closed the connection while reading " + std::string(what) +
-                    ": " + std::to_string(total - done) + " of " + std::to_string(total) +
-                    " bytes missing");
+                        ": " + std::to_string(total - done) + " of " + std::to_string(total) +
+                        " bytes missing",
+                    ErrorReason::peer_closed);
     }
   }
 }
@@ -480,7 +500,8 @@ std::size_t TcpChannel::recv_unpaced(std::span<std::byte> out, std::string_view 
     if (!detail::wait_for(fd_, io.want == detail::Want::write ? POLLOUT : POLLIN, wait)) {
       if (wait < io_timeout_ms()) (void)recv_wait_ms(what);  // the frame deadline expired
       throw IoError("tls channel: receive of " + std::string(what) + " timed out after " +
-                    std::to_string(options_.io_timeout_ms) + " ms");
+                        std::to_string(options_.io_timeout_ms) + " ms",
+                    ErrorReason::timed_out);
     }
   }
   for (;;) {
@@ -493,12 +514,14 @@ std::size_t TcpChannel::recv_unpaced(std::span<std::byte> out, std::string_view 
       if (!detail::wait_for(fd_, POLLIN, wait)) {
         if (wait < io_timeout_ms()) (void)recv_wait_ms(what);  // the frame deadline expired
         throw IoError("tcp channel: receive of " + std::string(what) + " timed out after " +
-                      std::to_string(options_.io_timeout_ms) + " ms");
+                          std::to_string(options_.io_timeout_ms) + " ms",
+                      ErrorReason::timed_out);
       }
       continue;
     }
     if (err == ECONNRESET) {
-      throw IoError("tcp channel: connection reset by peer while reading " + std::string(what));
+      throw IoError("tcp channel: connection reset by peer while reading " + std::string(what),
+                    ErrorReason::peer_closed);
     }
     throw IoError("tcp channel: receive of " + std::string(what) +
                   " failed: " + detail::errno_text(err));

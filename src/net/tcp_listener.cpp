@@ -17,6 +17,8 @@ TcpListener::TcpListener(std::string_view address, uint16_t port, const TcpOptio
                          std::shared_ptr<const TlsServerContext> tls)
     : options_(options), tls_(std::move(tls)) {
   validate(options);
+  // A listener without TLS accepts plaintext connections: only on a loopback address.
+  if (!tls_) require_loopback_for_plaintext(Endpoint{std::string(address), port});
   const detail::AddrInfoList addrs = detail::resolve(address, port, true);
   const addrinfo* a = addrs.get();
   const std::string where = to_string(Endpoint{std::string(address), port});

@@ -16,6 +16,7 @@
 #include "net/socket_util.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
+#include "pinfer/core/private_files.hpp"
 
 namespace pinfer::net {
 namespace {
@@ -61,43 +62,6 @@ SecretBuffer<char> pem_of(EVP_PKEY* key) {
   SecretBuffer<char> out(static_cast<std::size_t>(n));
   std::copy(data, data + n, out.begin());
   return out;  // the secure-heap BIO wipes its copy when freed
-}
-
-// Writes `bytes` to `path` with `mode` atomically (tmp + fsync + rename + fsync dir).
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
-  std::byte nonce[8];
-  os_random_bytes(nonce);
-  std::string tmp = path.string() + ".tmp-";
-  for (std::byte b : nonce) tmp += std::to_string(std::to_integer<unsigned>(b));
-  const auto error = [&](const char* step) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return IoError("cannot write " + path.string() + ": " + step + ": " + detail::errno_text(err));
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw error("open");
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      throw error("write");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    throw error("fsync");
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) throw error("rename");
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
 }
 
 }  // namespace
@@ -172,7 +136,9 @@ PemCertificate make_certificate(const CertificateSpec& spec, const PemCertificat
 void write_pem_files(const PemCertificate& cert, const std::filesystem::path& cert_file,
                      const std::filesystem::path& key_file) {
   write_file_atomically(key_file, std::string_view(cert.key_pem.data(), cert.key_pem.size()), 0600);
-  write_file_atomically(cert_file, cert.cert_pem, 0644);
+  // The certificate is public, but it sits in the store folder, whose files are all private
+  // (clients get its fingerprint, not the file): 0600 like the rest.
+  write_file_atomically(cert_file, cert.cert_pem, kPrivateFileMode);
 }
 
 ServerCertificateFiles ensure_server_certificate(const std::filesystem::path& dir,

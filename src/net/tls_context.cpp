@@ -4,11 +4,12 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
-#include <fstream>
+#include <algorithm>
 #include <iterator>
 
 #include "net/openssl_util.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/private_files.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 
 namespace pinfer::net {
@@ -27,17 +28,14 @@ int hex_digit(char c) noexcept {
 
 // Reads a PEM file (capped) into a wiping buffer (it may hold a private key).
 SecretBuffer<char> read_pem_file(const std::filesystem::path& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw IoError("cannot read " + std::string(what) + " file " + path.string());
-  const std::streamoff size = in.tellg();
-  if (size < 0 || static_cast<uint64_t>(size) > kMaxPemFileBytes) {
-    throw IoError(std::string(what) + " file " + path.string() + " is larger than " +
-                  std::to_string(kMaxPemFileBytes) + " bytes");
+  SecretBuffer<std::byte> raw;
+  try {
+    raw = read_file_capped(path, kMaxPemFileBytes);
+  } catch (const Error& e) {
+    throw IoError(std::string(what) + " file: " + e.what());
   }
-  SecretBuffer<char> out(static_cast<std::size_t>(size));
-  in.seekg(0);
-  in.read(out.data(), size);
-  if (!in) throw IoError("cannot read " + std::string(what) + " file " + path.string());
+  SecretBuffer<char> out(raw.size());
+  std::copy(raw.begin(), raw.end(), reinterpret_cast<std::byte*>(out.data()));
   return out;
 }
 

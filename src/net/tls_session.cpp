@@ -193,14 +193,16 @@ void TlsSession::fail(int ret, const char* what) {
   const int err = errno;  // set by the BIO's send/recv for SSL_ERROR_SYSCALL
   const int code = SSL_get_error(ssl_, ret);
   std::string reason = openssl_errors();
+  ErrorReason kind = ErrorReason::tls_handshake;
   if (code == SSL_ERROR_SYSCALL) {
     reason = err == 0 ? "connection closed by peer" : errno_text(err);
   }
   if (client_ != nullptr && !client_->pin() && SSL_get_verify_result(ssl_) != X509_V_OK) {
     reason = "the server's certificate is not trusted (" +
              std::string(X509_verify_cert_error_string(SSL_get_verify_result(ssl_))) + ")";
+    kind = ErrorReason::tls_certificate;
   }
-  throw IoError(std::string("TLS: ") + what + " failed: " + reason);
+  throw IoError(std::string("TLS: ") + what + " failed: " + reason, kind);
 }
 
 Want TlsSession::handshake_step() {
@@ -226,7 +228,9 @@ void TlsSession::check_pin() {
   // Secret: nothing (fingerprints are public); constant time anyway, as the brief asks of pin
   // comparisons, so the check never depends on where the digests differ.
   X509* peer = SSL_get0_peer_certificate(ssl_);
-  if (peer == nullptr) throw IoError("TLS: the server presented no certificate");
+  if (peer == nullptr) {
+    throw IoError("TLS: the server presented no certificate", ErrorReason::tls_certificate);
+  }
   CertificateFingerprint got{};
   unsigned int len = 0;
   PINFER_ASSERT(
@@ -235,8 +239,9 @@ void TlsSession::check_pin() {
   const CertificateFingerprint& want = *client_->pin();
   if (CRYPTO_memcmp(got.data(), want.data(), kFingerprintBytes) != 0) {
     throw IoError("TLS: the server's certificate fingerprint " + to_hex(got) +
-                  " does not match --pin " + to_hex(want) +
-                  " (wrong server, a replaced certificate, or an attacker in between)");
+                      " does not match the pinned fingerprint " + to_hex(want) +
+                      " (wrong server, a replaced certificate, or an attacker in between)",
+                  ErrorReason::tls_certificate);
   }
 }
 
@@ -332,7 +337,8 @@ TlsIo TlsSession::send_buffered(std::size_t max_bytes) {
   const int err = n == 0 ? EPIPE : errno;
   if (err == EAGAIN || err == EWOULDBLOCK) return {0, Want::write, false};
   if (err == EPIPE || err == ECONNRESET) {
-    throw IoError("tls channel: connection closed by peer while sending (" + errno_text(err) + ")");
+    throw IoError("tls channel: connection closed by peer while sending (" + errno_text(err) + ")",
+                  ErrorReason::peer_closed);
   }
   throw IoError("tls channel: send failed: " + errno_text(err));
 }

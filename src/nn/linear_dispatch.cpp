@@ -9,8 +9,8 @@ RingKernel active_ring_kernel() {
   static const RingKernel k = [] {
     const CpuFeatures& f = cpu_features();
     const bool avx512 = f.avx512f && f.avx512dq && f.avx512bw && f.avx512vl;
-    return avx512 && preferred_cpu_path() != CpuPath::portable ? RingKernel::avx512
-                                                               : RingKernel::portable;
+    return avx512 && preferred_cpu_path() != CpuPath::openssl ? RingKernel::avx512
+                                                              : RingKernel::portable;
   }();
   return k;
 }

@@ -82,7 +82,7 @@ RingHeadroom require_ring_headroom(const LoweredModel& model, std::span<const Fl
                     std::to_string(model.l) + "-bit ring of model " + model.name + " at " + where +
                     ": margin " + format_bits(h.margin_bits) + " bits (" +
                     std::to_string(h.wrapped) + " of " + std::to_string(inputs.size()) +
-                    " inputs wrap); quantize on inputs like these (--calibration)");
+                    " inputs wrap); quantize on inputs like these (a calibration set)");
 }
 
 ModelCheck check_model(const Model& model, const LoweredModel& lowered,

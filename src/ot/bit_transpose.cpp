@@ -13,7 +13,7 @@ TransposePath choose_path() {
   // PINFER_CPU caps the path: vaes allows AVX-512, aesni allows AVX2, portable the scalar code.
   const CpuPath cap = preferred_cpu_path();
   const CpuFeatures& f = cpu_features();
-  if (cap == CpuPath::portable) return TransposePath::portable;
+  if (cap == CpuPath::openssl) return TransposePath::portable;
   if (cap == CpuPath::vaes && f.avx512f && f.avx512bw) return TransposePath::avx512;
   if (f.avx2) return TransposePath::avx2;
   return TransposePath::sse2;

@@ -8,12 +8,11 @@
 
 namespace pinfer::ot::detail {
 
-inline constexpr uint32_t kFrameBaseOtSetup = 0x4F540001;       // C || g^r
-inline constexpr uint32_t kFrameBaseOtKeys = 0x4F540002;        // receiver's points
-inline constexpr uint32_t kFrameIknpColumns = 0x4F540003;       // one chunk of u columns
-inline constexpr uint32_t kFrameChosenOt = 0x4F540004;          // y0 || y1 per OT
-inline constexpr uint32_t kFrameDerandChoices = 0x4F540005;     // packed d bits
-inline constexpr uint32_t kFrameDerandCorrection = 0x4F540006;  // corrections e_j
+inline constexpr uint32_t kFrameBaseOtSetup = 0x4F540001;  // C || g^r
+inline constexpr uint32_t kFrameBaseOtKeys = 0x4F540002;   // receiver's points
+inline constexpr uint32_t kFrameIknpColumns = 0x4F540003;  // one chunk of u columns
+inline constexpr uint32_t kFrameChosenOt = 0x4F540004;     // y0 || y1 per OT
+// 0x4F540005 and 0x4F540006 were the removed precomputed-OT derandomization frames; not reused.
 
 // Throws InvalidArgument if the channel's frame cap is below kOtMinFrameBytes (the largest
 // frame the ot layer sends), so a misconfigured channel fails at construction, not mid-stream.

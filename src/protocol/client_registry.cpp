@@ -9,7 +9,7 @@
 #include "digest.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
-#include "private_file.hpp"
+#include "pinfer/core/private_files.hpp"
 
 namespace pinfer::protocol {
 namespace {
@@ -100,7 +100,7 @@ void save_credentials(const std::filesystem::path& file, const ClientCredentials
   std::string text = std::string(kCredentialsHeader) + "\nid " + c.client_id + "\ntoken " +
                      hex(c.token.span()) + "\n";
   try {
-    detail::write_private_file_atomically(file, bytes_of(text));
+    write_file_atomically(file, bytes_of(text));
   } catch (...) {
     secure_wipe(text.data(), text.size());
     throw;
@@ -111,11 +111,11 @@ void save_credentials(const std::filesystem::path& file, const ClientCredentials
 ClientCredentials load_credentials(const std::filesystem::path& file) {
   SecretBuffer<std::byte> raw;
   try {
-    raw = detail::read_private_file(file, kMaxCredentialsBytes);
+    raw = read_file_capped(file, kMaxCredentialsBytes);
   } catch (const IoError& e) {
     throw IoError(std::string(e.what()) +
-                  "; this client has no credentials for the server: run `pinfer client register "
-                  "--server HOST:PORT --store DIR` first");
+                      "; this client has no credentials for the server: register with it first",
+                  ErrorReason::unauthenticated);
   }
   const std::string what = "credentials file " + file.string();
   const std::string_view text(reinterpret_cast<const char*>(raw.data()), raw.size());
@@ -152,7 +152,7 @@ ClientRegistry::ClientRegistry(std::filesystem::path file, RegistrationPolicy po
 }
 
 void ClientRegistry::load() {
-  const SecretBuffer<std::byte> raw = detail::read_private_file(file_, kMaxRegistryBytes);
+  const SecretBuffer<std::byte> raw = read_file_capped(file_, kMaxRegistryBytes);
   const std::string what = "client registry " + file_.string();
   const std::string_view text(reinterpret_cast<const char*>(raw.data()), raw.size());
   const std::vector<std::string_view> lines = lines_of(text, what);
@@ -192,7 +192,7 @@ void ClientRegistry::save_locked() const {
   std::string text = std::string(kRegistryHeader) + "\n";
   for (const auto& [id, digest] : clients_) text += "client " + id + " " + hex(digest) + "\n";
   text += "end " + std::to_string(clients_.size()) + " " + hex(sha256(bytes_of(text))) + "\n";
-  detail::write_private_file_atomically(file_, bytes_of(text));
+  write_file_atomically(file_, bytes_of(text));
 }
 
 void ClientRegistry::require_secret(std::span<const std::byte> secret) {
@@ -207,7 +207,8 @@ void ClientRegistry::require_secret(std::span<const std::byte> secret) {
 
 ClientCredentials ClientRegistry::register_client(std::span<const std::byte> presented_secret) {
   if (policy_ == RegistrationPolicy::closed) {
-    throw ProtocolError("registration is closed on this server; ask its operator for access");
+    throw ProtocolError("registration is closed on this server; ask its operator for access",
+                        ErrorReason::registration_refused);
   }
   if (policy_ == RegistrationPolicy::with_secret) {
     // Hashing first makes the comparison length-independent and constant time.
@@ -215,8 +216,9 @@ ClientCredentials ClientRegistry::register_client(std::span<const std::byte> pre
     if (presented_secret.empty() || !secret_hash_ ||
         CRYPTO_memcmp(h.data(), secret_hash_->data(), h.size()) != 0) {
       throw ProtocolError(
-          "registration refused: this server requires the registration secret "
-          "(--registration-secret-file) and the one presented is missing or wrong");
+          "registration refused: this server requires the registration secret and the one "
+          "presented is missing or wrong",
+          ErrorReason::registration_refused);
     }
   }
   std::byte raw_id[kClientIdRandomBytes];
@@ -250,13 +252,14 @@ void ClientRegistry::authenticate(std::string_view client_id,
   const auto it = clients_.find(client_id);
   if (it == clients_.end()) {
     throw ProtocolError("unknown client id '" + std::string(client_id) +
-                        "': this server has no such client; run `pinfer client register` "
-                        "against it");
+                            "': this server has no such client; register with it first",
+                        ErrorReason::unauthenticated);
   }
   if (token.size() != kClientTokenBytes ||
       CRYPTO_memcmp(presented.data(), it->second.data(), presented.size()) != 0) {
-    throw ProtocolError("authentication failed for client '" + std::string(client_id) +
-                        "': wrong token");
+    throw ProtocolError(
+        "authentication failed for client '" + std::string(client_id) + "': wrong token",
+        ErrorReason::unauthenticated);
   }
 }
 

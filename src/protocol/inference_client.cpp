@@ -309,7 +309,8 @@ InferenceResult InferenceClient::infer(const FloatTensor& input, bool allow_on_d
     try {
       (void)ch_.recv(frames::kRequestAccepted, 0);
       break;
-    } catch (const ProtocolError&) {
+    } catch (const StoreError&) {
+      // The server's store refused this id (its half is damaged or gone).
       if (report.offline_on_demand) throw;  // a fresh precompute refused: a real failure
       taken.reset();
     }

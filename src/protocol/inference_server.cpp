@@ -77,7 +77,7 @@ void InferenceServer::serve_connection(Channel& ch) {
       hello = decode_hello(raw);
     } catch (const FormatError& e) {
       secure_wipe(raw.data(), raw.size());
-      ch.send_error(e.what());
+      ch.send_error(e);
       throw;
     }
     secure_wipe(raw.data(), raw.size());
@@ -87,7 +87,7 @@ void InferenceServer::serve_connection(Channel& ch) {
     try {
       issued = clients_.register_client(hello.registration_secret.span());
     } catch (const Error& e) {
-      ch.send_error(e.what());
+      ch.send_error(e);
       throw;
     }
     ch.send(frames::kRegistered, encode_registration(issued).span());
@@ -98,7 +98,7 @@ void InferenceServer::serve_connection(Channel& ch) {
   try {
     clients_.authenticate(hello.client_id, hello.token.span());
   } catch (const ProtocolError& e) {
-    ch.send_error(e.what());
+    ch.send_error(e);  // ErrorReason::unauthenticated
     throw;
   }
   // From here on, hello.client_id is authenticated: every store access below is keyed by it.
@@ -106,7 +106,7 @@ void InferenceServer::serve_connection(Channel& ch) {
     const std::string msg = "protocol mismatch: client wants " +
                             std::string(to_string(*hello.protocol)) + ", server runs " +
                             std::string(to_string(kind_));
-    ch.send_error(msg);
+    ch.send_error(msg, ErrorReason::protocol);
     throw ProtocolError(msg);
   }
   ch.send(frames::kHelloReply,
@@ -151,7 +151,9 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
     writer.emplace(store_.begin(client, id, estimate.server_bytes));
   } catch (const Error& e) {
     // Refused cleanly: the client is told why and the session goes on.
-    ch.send_error(std::string("server cannot store the precompute: ") + e.what());
+    // A store refusal (full, quota) reaches the client as a StoreError.
+    ch.send_error(std::string("server cannot store the precompute: ") + e.what(),
+                  ErrorReason::store);
     return;
   }
   ch.send(frames::kRequestAccepted, {});
@@ -189,7 +191,8 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
     // end, so the client is waiting for our answer: tell it why, without our file paths (the
     // server's log gets the full error), then end the session; the entry is discarded.
     ch.send_error("server cannot store the precompute: a write to its store failed (" +
-                  std::string(last_clause(e.what())) + ")");
+                      std::string(last_clause(e.what())) + ")",
+                  ErrorReason::store);
     ch.flush();
     throw;
   }
@@ -210,7 +213,7 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
   try {
     taken.emplace(store_.take(client, id));
   } catch (const Error& e) {
-    ch.send_error(std::string("server cannot use precompute: ") + e.what());
+    ch.send_error(std::string("server cannot use precompute: ") + e.what(), ErrorReason::store);
     return;
   }
   const Ring ring = model_.ring();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,12 +10,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "digest.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
+#include "pinfer/core/private_files.hpp"
 
 namespace fs = std::filesystem;
 
@@ -39,14 +40,6 @@ void check_name(std::string_view what, std::string_view s) {
     throw InvalidArgument(std::string(what) + " '" + std::string(s.substr(0, 80)) +
                           "' must be 1..64 characters of [A-Za-z0-9_-]");
   }
-}
-
-void fsync_path(const fs::path& p, bool directory) {
-  const int fd = ::open(p.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw IoError("cannot open " + p.string() + " to sync");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw IoError("fsync failed for " + p.string());
 }
 
 std::string random_name() {
@@ -105,8 +98,8 @@ Manifest read_manifest(const fs::path& dir) {
   const uintmax_t size = fs::file_size(p, ec);
   if (ec) throw FormatError("MANIFEST missing in " + dir.string());
   if (size > kMaxManifestBytes) throw FormatError("MANIFEST larger than 64 KiB");
-  std::ifstream in(p, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const SecretBuffer<std::byte> raw = read_file_capped(p, kMaxManifestBytes);
+  std::string text(reinterpret_cast<const char*>(raw.data()), raw.size());
   const std::size_t end_pos = text.rfind("end ");
   if (end_pos == std::string::npos || text.size() != end_pos + 4 + 64 + 1 || text.back() != '\n') {
     throw FormatError("MANIFEST has no valid end line");
@@ -245,21 +238,15 @@ void PrecomputeWriter::publish() {
     m.sequence = store_->next_sequence_++;
   }
   const std::string text = render_manifest(m);
-  {
-    std::ofstream out(dir_ / "MANIFEST", std::ios::binary | std::ios::trunc);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) throw IoError("cannot write MANIFEST of precompute " + id_ + " (disk full?)");
-  }
-  fsync_path(dir_ / "MANIFEST", false);
-  fsync_path(dir_, true);
+  // Atomic and fsynced with its folder; mode 0600 like every file of the store.
+  write_file_atomically(dir_ / "MANIFEST", std::string_view(text));
   const fs::path client_dir = store_->root_ / "ready" / client_;
   const fs::path target = client_dir / id_;
   // Journaled before the rename: every later take of the id finds its publish line even if the
   // process dies right after the rename (a line without an entry means a publish died first).
   store_->journal("publish", client_, id_);
   fs_call("publish precompute", [&] {
-    fs::create_directories(client_dir);
+    create_private_directories(client_dir);
     if (fs::exists(target)) throw StoreError("precompute id " + id_ + " already exists");
     fs::rename(dir_, target);
   });
@@ -306,11 +293,13 @@ PrecomputeStore::PrecomputeStore(fs::path root, StoreLimits limits)
           }
         }
       }
-      fs::create_directories(root_);
+      // Folders 0700 and files 0600: entries hold garbling offsets, label seeds and masks.
+      // An existing store made before this rule is tightened on open.
+      create_private_directories(root_);
       lock_and_mark();
-      fs::create_directories(root_ / "tmp");
-      fs::create_directories(root_ / "ready");
-      fs::create_directories(root_ / "consumed");
+      create_private_directories(root_ / "tmp");
+      create_private_directories(root_ / "ready");
+      create_private_directories(root_ / "consumed");
     });
     recover();
   } catch (...) {
@@ -333,10 +322,7 @@ void PrecomputeStore::lock_and_mark() {
   std::error_code ec;
   if (!fs::exists(marker) || fs::file_size(marker, ec) == 0) {
     const fs::path fresh = root_ / "STORE.new";
-    const int fd = ::open(fresh.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      throw IoError("cannot create " + fresh.string() + ": " + std::strerror(errno));
-    }
+    const int fd = open_private_file_for_writing(fresh);
     const ssize_t n = ::write(fd, kStoreMagic.data(), kStoreMagic.size());
     const int write_errno = errno;
     const int rc = ::fsync(fd);
@@ -352,6 +338,8 @@ void PrecomputeStore::lock_and_mark() {
   }
   lock_fd_ = ::open(marker.c_str(), O_RDONLY | O_CLOEXEC);
   if (lock_fd_ < 0) throw IoError("cannot open " + marker.string() + ": " + std::strerror(errno));
+  // A marker from a store made before files were private: tighten it (the owner may always).
+  (void)::fchmod(lock_fd_, kPrivateFileMode);
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
       throw StoreError("precompute store " + root_.string() +
@@ -367,9 +355,12 @@ void PrecomputeStore::lock_and_mark() {
   const fs::path journal_path = root_ / "JOURNAL";
   if (fs::exists(journal_path) && fs::file_size(journal_path, ec) > kMaxJournalBytes && !ec) {
     fs::rename(journal_path, root_ / "JOURNAL.old");
+    fs::permissions(root_ / "JOURNAL.old", fs::perms::owner_read | fs::perms::owner_write);
   }
-  journal_fd_ = ::open(journal_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (journal_fd_ < 0) {
+  // The journal names clients and precompute ids: private like the rest of the store.
+  journal_fd_ =
+      ::open(journal_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, kPrivateFileMode);
+  if (journal_fd_ < 0 || ::fchmod(journal_fd_, kPrivateFileMode) != 0) {
     throw IoError("cannot open " + journal_path.string() + ": " + std::strerror(errno));
   }
 }
@@ -461,7 +452,7 @@ PrecomputeWriter PrecomputeStore::begin(std::string_view client, std::string_vie
   }
   const fs::path dir = root_ / "tmp" / random_name();
   try {
-    fs_call("begin precompute", [&] { fs::create_directories(dir); });
+    fs_call("begin precompute", [&] { create_private_directories(dir); });
   } catch (...) {
     release_reservation(std::string(client), reserved_bytes);
     throw;

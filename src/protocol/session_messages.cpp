@@ -1,11 +1,11 @@
 #include "session_messages.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <iterator>
 
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
+#include "pinfer/core/private_files.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/core/serialization.hpp"
 #include "pinfer/protocol/architecture.hpp"
@@ -16,8 +16,9 @@ namespace {
 constexpr uint32_t kHelloMagic = 0x464e4950;  // "PINF"
 // 2: hello carries a mode, the client id and its token (client identity, issue 8).
 // 3: the hello reply states the server's garbling scheme (half-gates or three-halves).
+// 4: error frames carry an ErrorReason byte before the message (core/channel.hpp).
 // The one place the session version lives: bump it here for any change of the session frames.
-constexpr uint32_t kSessionVersion = 3;
+constexpr uint32_t kSessionVersion = 4;
 constexpr uint32_t kClientStateMagic = 0x53434950;  // "PICS"
 constexpr uint32_t kServerStateMagic = 0x53534950;  // "PISS"
 // 2: the garbling scheme follows the protocol code.
@@ -54,25 +55,12 @@ RingTensor get_ring(ByteReader& r, const Shape& shape, const Ring& ring, std::st
 }
 
 void write_file(const std::string& path, const std::vector<std::byte>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  out.flush();
-  if (!out) throw IoError("cannot write " + path + " (disk full?)");
+  // The state holds the garbling offset, label seeds and masks: mode 0600, written atomically.
+  write_file_atomically(path, bytes, kPrivateFileMode);
 }
 
 SecretBuffer<std::byte> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw IoError("cannot read " + path);
-  const std::streamoff size = in.tellg();
-  if (size < 0 || static_cast<uint64_t>(size) > kMaxStateBytes) {
-    throw FormatError("state file " + path + " has an invalid size");
-  }
-  SecretBuffer<std::byte> buf(static_cast<std::size_t>(size));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(buf.data()), size);
-  if (!in) throw IoError("cannot read " + path);
-  return buf;
+  return read_file_capped(path, kMaxStateBytes);
 }
 
 void put_keys(ByteWriter& w, const GarblerKeys& k) {
@@ -148,11 +136,12 @@ Hello decode_hello(std::span<const std::byte> bytes) {
   const uint32_t version = r.u32("session version");
   if (version != kSessionVersion) {
     throw FormatError("session version " + std::to_string(version) +
-                      " is not supported (this "
-                      "server speaks version " +
-                      std::to_string(kSessionVersion) +
-                      ": client identity, TLS, garbling scheme); use a client of the same "
-                      "pinfer version");
+                          " is not supported (this "
+                          "server speaks version " +
+                          std::to_string(kSessionVersion) +
+                          ": client identity, TLS, garbling scheme, typed error reasons); use "
+                          "a client of the same pinfer version",
+                      ErrorReason::version_mismatch);
   }
   Hello h;
   const uint8_t mode = r.u8("hello mode");

@@ -35,7 +35,7 @@ std::string resolve_profile_path(std::string_view spec,
     }
     throw InvalidArgument("profile \"" + std::string(spec) + "\" not found (looked for " +
                           (tried.empty() ? std::string("<no search directories>") : tried) +
-                          "); see --profile-dir");
+                          "); give a profile file or a directory that holds it");
   }
   if (std::filesystem::is_regular_file(std::string(spec))) return std::string(spec);
   throw InvalidArgument("profile \"" + std::string(spec) +

@@ -94,11 +94,43 @@ TEST(MemoryChannel, SendErrorIsProtocolErrorWithTheMessage) {
       << msg;
 }
 
-TEST(MemoryChannel, SendErrorAfterCloseDoesNotThrow) {
+TEST(MemoryChannel, ErrorReasonCrossesTheWire) {
   auto [a, b] = make_memory_channel_pair();
+  a->send_error(StoreError("store full: 10 of 10 bytes used"));
+  try {
+    (void)b->recv(1, 10);
+    ADD_FAILURE() << "no error";
+  } catch (const StoreError& e) {  // a store refusal stays a StoreError on the other side
+    EXPECT_EQ(e.reason(), ErrorReason::store);
+    EXPECT_NE(std::string(e.what()).find("store full"), std::string::npos) << e.what();
+  }
+  a->send_error("server busy: 4 sessions active", ErrorReason::server_busy);
+  try {
+    (void)b->recv(1, 10);
+    ADD_FAILURE() << "no error";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.reason(), ErrorReason::server_busy);
+  }
+  // A reason number this build does not know (a newer peer) is still an error, unspecified.
+  std::vector<std::byte> payload = encode_error_payload(ErrorReason::store, "x");
+  payload[0] = std::byte{250};
+  try {
+    throw_peer_error(payload);
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.reason(), ErrorReason::unspecified);
+  }
+  EXPECT_THROW(throw_peer_error({}), ProtocolError);
+}
+
+TEST(MemoryChannel, SendErrorAfterCloseIsDroppedAndNotCounted) {
+  auto [a, b] = make_memory_channel_pair();
+  a->send(1, std::vector<std::byte>(3));
   b->close();
-  a->send_error("late");  // best effort, noexcept
-  SUCCEED();
+  a->send_error("late");  // best effort, noexcept: the frame cannot go out
+  // Only the frame that left is counted; the error frame that could not be written is not.
+  EXPECT_EQ(a->traffic().total.bytes_sent, kFrameHeaderBytes + 3);
+  // The channel still reports the closed peer on the next use.
+  EXPECT_THROW(a->send(1, std::vector<std::byte>(1)), IoError);
 }
 
 TEST(MemoryChannel, TrafficCountersPerPhase) {
@@ -131,7 +163,7 @@ TEST(MemoryChannel, ErrorFrameIsCountedWhenReceived) {
   auto [a, b] = make_memory_channel_pair();
   a->send_error("abc");
   EXPECT_THROW((void)b->recv(1, 10), ProtocolError);
-  EXPECT_EQ(b->traffic().total.bytes_received, kFrameHeaderBytes + 3);
+  EXPECT_EQ(b->traffic().total.bytes_received, kFrameHeaderBytes + 1 + 3);  // reason byte + text
 }
 
 // channel.hpp: "every frame is counted (header + payload) per direction". The receiver counts
@@ -139,7 +171,7 @@ TEST(MemoryChannel, ErrorFrameIsCountedWhenReceived) {
 TEST(MemoryChannel, ErrorFrameIsCountedWhenSent) {
   auto [a, b] = make_memory_channel_pair();
   a->send_error("abc");
-  EXPECT_EQ(a->traffic().total.bytes_sent, kFrameHeaderBytes + 3);
+  EXPECT_EQ(a->traffic().total.bytes_sent, kFrameHeaderBytes + 1 + 3);  // reason byte + text
 }
 
 }  // namespace

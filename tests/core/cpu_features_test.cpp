@@ -8,7 +8,7 @@ namespace pinfer {
 namespace {
 
 TEST(CpuFeatures, PathNamesRoundTrip) {
-  for (CpuPath p : {CpuPath::portable, CpuPath::aesni, CpuPath::vaes}) {
+  for (CpuPath p : {CpuPath::openssl, CpuPath::aesni, CpuPath::vaes}) {
     EXPECT_EQ(parse_cpu_path(to_string(p)), p);
   }
 }
@@ -19,13 +19,22 @@ TEST(CpuFeatures, UnknownPathNameIsInvalidArgument) {
       (void)parse_cpu_path(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
     } catch (const InvalidArgument& e) {
-      EXPECT_NE(std::string(e.what()).find("portable, aesni, vaes"), std::string::npos);
+      EXPECT_NE(std::string(e.what()).find("openssl, aesni, vaes"), std::string::npos);
     }
   }
 }
 
-TEST(CpuFeatures, PortableAlwaysSupportedAndPreferredPathRunsHere) {
-  EXPECT_TRUE(cpu_supports(CpuPath::portable));
+TEST(CpuFeatures, OldPortableNameIsRefusedNamingTheNewOne) {
+  try {
+    (void)parse_cpu_path("portable");
+    ADD_FAILURE() << "accepted 'portable'";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("now called 'openssl'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CpuFeatures, OpensslAlwaysSupportedAndPreferredPathRunsHere) {
+  EXPECT_TRUE(cpu_supports(CpuPath::openssl));
   EXPECT_TRUE(cpu_supports(preferred_cpu_path()));
   if (cpu_supports(CpuPath::vaes)) {
     EXPECT_TRUE(cpu_supports(CpuPath::aesni));

@@ -40,7 +40,7 @@ TEST(Prg, IsAesCounterModeWithTheStreamAsNonce) {
   const Aes128 aes(seed);
   std::vector<Block> in(130), want(130);
   for (std::size_t i = 0; i < in.size(); ++i) in[i] = Block(i, 9);
-  aes.encrypt_ecb_with(CpuPath::portable, in, want);
+  aes.encrypt_ecb_with(CpuPath::openssl, in, want);
   EXPECT_EQ(out, want);
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "fast_path_skip.hpp"
+#include "pinfer/core/cpu_features.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/gc/half_gates.hpp"
 #include "pinfer/gc/labels.hpp"
@@ -78,11 +80,19 @@ inline std::string seed_text(const Block& s) {
   return "seed " + std::to_string(s.lo) + " " + std::to_string(s.hi);
 }
 
+// The paths this CPU runs; a test that asks also reports a skip naming the ones it cannot run
+// (fast_path_skip.hpp), so their comparisons never pass silently.
 inline std::vector<CpuPath> supported_paths() {
   std::vector<CpuPath> paths;
-  for (CpuPath p : {CpuPath::portable, CpuPath::aesni, CpuPath::vaes}) {
-    if (cpu_supports(p)) paths.push_back(p);
+  std::vector<std::string> missing;
+  for (CpuPath p : {CpuPath::openssl, CpuPath::aesni, CpuPath::vaes}) {
+    if (cpu_supports(p)) {
+      paths.push_back(p);
+    } else {
+      missing.push_back(std::string(to_string(p)));
+    }
   }
+  ::pinfer::test::report_unrun_paths(missing);
   return paths;
 }
 

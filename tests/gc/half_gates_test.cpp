@@ -191,7 +191,7 @@ TEST(HalfGates, AllKernelPathsAgree) {
     active_labels(zero, bits, delta, active);
     MemoryGarbledSource s1(ref_stream), s2(ref_stream);
     (void)evaluate_batch(relu.circuit, active, 5, s1, got, path);
-    (void)evaluate_batch(relu.circuit, active, 5, s2, want, CpuPath::portable);
+    (void)evaluate_batch(relu.circuit, active, 5, s2, want, CpuPath::openssl);
     EXPECT_EQ(got, want);
   }
   EXPECT_GE(supported_paths().size(), 1u);
@@ -209,7 +209,7 @@ TEST(HalfGates, TablesMatchHalfGatesWithTmmoHash) {
   const Aes128 pi(key);
   const auto pi1 = [&](const Block& v) {
     Block in[1] = {v}, out[1];
-    pi.encrypt_ecb_with(CpuPath::portable, in, out);
+    pi.encrypt_ecb_with(CpuPath::openssl, in, out);
     return out[0];
   };
   const auto h = [&](const Block& v, uint64_t t) { return pi1(pi1(v) ^ Block(t, 0)) ^ pi1(v); };

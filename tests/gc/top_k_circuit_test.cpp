@@ -92,7 +92,7 @@ TEST(TopKCircuit, GarbledMatchesReference) {
     bits.insert(bits.end(), in.bits.begin(), in.bits.end());
     expect.push_back(top_k_reference(ring, in.a, in.c, in.r));
   }
-  const test::GcRun run = test::garble_and_evaluate(c.circuit, bits, CpuPath::portable);
+  const test::GcRun run = test::garble_and_evaluate(c.circuit, bits, CpuPath::openssl);
   for (std::size_t i = 0; i < expect.size(); ++i) {
     EXPECT_EQ(words(std::span(run.outputs).subspan(i * k * l, k * l), l), expect[i]) << i;
   }

@@ -44,8 +44,9 @@ TEST_F(BackgroundServiceTest, ServesRegistrationAndInferenceOverPinnedTls) {
                                  tls_options());
   ASSERT_NE(service.tls(), nullptr);
   EXPECT_EQ(service.endpoint(), "127.0.0.1:" + std::to_string(service.port()));
-  const net::ServerTrust pinned{
-      .ca_file = "", .pin = net::to_hex(service.tls()->fingerprint()), .insecure = false};
+  const net::ServerTrust pinned{.ca_file = "",
+                                .pin = net::to_hex(service.tls()->fingerprint()),
+                                .insecure_plaintext_loopback = false};
   ClientCredentials credentials;
   {
     auto ch = net::connect_to_server(service.endpoint(), {}, pinned);
@@ -69,7 +70,8 @@ TEST_F(BackgroundServiceTest, ServesRegistrationAndInferenceOverPinnedTls) {
 TEST_F(BackgroundServiceTest, WrongPinIsRefused) {
   net::BackgroundService service(model_, ProtocolKind::server_garbler, server_store_,
                                  tls_options());
-  const net::ServerTrust wrong{.ca_file = "", .pin = std::string(64, '0'), .insecure = false};
+  const net::ServerTrust wrong{
+      .ca_file = "", .pin = std::string(64, '0'), .insecure_plaintext_loopback = false};
   EXPECT_THROW((void)net::connect_to_server(service.endpoint(), {}, wrong), IoError);
 }
 
@@ -78,20 +80,22 @@ TEST(ConnectToServer, RefusesMissingContradictoryOrRemoteInsecureTrust) {
               (void)net::connect_to_server("127.0.0.1:9", {}, {});
             }).find("identity must be checked"),
             std::string::npos);
+  EXPECT_NE(
+      message_of<InvalidArgument>([] {
+        (void)net::connect_to_server(
+            "127.0.0.1:9", {},
+            {.ca_file = "", .pin = std::string(64, 'a'), .insecure_plaintext_loopback = true});
+      }).find("choose one"),
+      std::string::npos);
   EXPECT_NE(message_of<InvalidArgument>([] {
               (void)net::connect_to_server(
-                  "127.0.0.1:9", {},
-                  {.ca_file = "", .pin = std::string(64, 'a'), .insecure = true});
-            }).find("choose one"),
-            std::string::npos);
-  EXPECT_NE(message_of<InvalidArgument>([] {
-              (void)net::connect_to_server("192.0.2.1:9", {},
-                                           {.ca_file = "", .pin = "", .insecure = true});
+                  "192.0.2.1:9", {},
+                  {.ca_file = "", .pin = "", .insecure_plaintext_loopback = true});
             }).find("192.0.2.1"),
             std::string::npos);
-  EXPECT_THROW(
-      (void)net::connect_to_server("no-port", {}, {.ca_file = "", .pin = "", .insecure = true}),
-      InvalidArgument);
+  EXPECT_THROW((void)net::connect_to_server(
+                   "no-port", {}, {.ca_file = "", .pin = "", .insecure_plaintext_loopback = true}),
+               InvalidArgument);
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ class InferenceServiceTest : public ::testing::TestWithParam<ProtocolKind> {
   // Runs one client session: precompute then infer; returns whether the logits were exact.
   bool client_session(uint16_t port, const std::string& id, uint64_t seed) {
     PrecomputeStore store(dir_ / ("client-" + id), {.capacity_bytes = 1ull << 32});
-    auto ch = net::TcpChannel::connect("127.0.0.1", port);
+    auto ch = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", port);
     InferenceClient client(*ch, store, {creds(id), GetParam()});
     (void)client.precompute();
     const FloatTensor x = test_models::random_input(model_.input_shape, seed);
@@ -70,8 +70,26 @@ class InferenceServiceTest : public ::testing::TestWithParam<ProtocolKind> {
   std::map<std::string, ClientCredentials> clients_;
 };
 
+// Secure by default: no TLS context and no named plaintext option is refused, and the named
+// option only serves loopback.
+TEST_P(InferenceServiceTest, PlaintextOnlyWhenAskedByNameAndOnlyOnLoopback) {
+  try {
+    net::InferenceService service(*server_, {});
+    ADD_FAILURE() << "a service without TLS started";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.reason(), ErrorReason::plaintext_refused) << e.what();
+  }
+  try {
+    net::InferenceService service(*server_,
+                                  {.host = "0.0.0.0", .insecure_plaintext_loopback = true});
+    ADD_FAILURE() << "a plaintext service on 0.0.0.0 started";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.reason(), ErrorReason::plaintext_refused) << e.what();
+  }
+}
+
 TEST_P(InferenceServiceTest, ServesConcurrentClientsBitExact) {
-  net::InferenceService service(*server_, {});
+  net::InferenceService service(*server_, {.insecure_plaintext_loopback = true});
   std::thread loop([&] { service.run(); });
   constexpr int kClients = 4;
   std::vector<std::thread> clients;
@@ -94,12 +112,12 @@ TEST_P(InferenceServiceTest, ServesConcurrentClientsBitExact) {
 }
 
 TEST_P(InferenceServiceTest, ClientVanishingMidOfflineLeavesServerServingAndStoreConsistent) {
-  net::InferenceService service(*server_, {});
+  net::InferenceService service(*server_, {.insecure_plaintext_loopback = true});
   std::thread loop([&] { service.run(); });
   {
     // A client that starts an offline phase and disappears after the HE public key.
     PrecomputeStore store(dir_ / "quitter", {.capacity_bytes = 1ull << 32});
-    auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
+    auto ch = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", service.port());
     std::thread killer([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
       ch->close();
@@ -131,12 +149,12 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOfflineLeavesServerServingAndStor
 }
 
 TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecompute) {
-  net::InferenceService service(*server_, {});
+  net::InferenceService service(*server_, {.insecure_plaintext_loopback = true});
   std::thread loop([&] { service.run(); });
   std::string id;
   {
     PrecomputeStore store(dir_ / "cut", {.capacity_bytes = 1ull << 32});
-    auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
+    auto ch = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", service.port());
     InferenceClient client(*ch, store, {creds("cut"), GetParam()});
     id = client.precompute().precompute_id;
     // Cut the connection as soon as the online phase has taken the precompute.
@@ -160,7 +178,7 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecomp
   // discarded at the handshake (its client half is gone), and inference works.
   {
     PrecomputeStore store(dir_ / "cut", {.capacity_bytes = 1ull << 32});
-    auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
+    auto ch = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", service.port());
     InferenceClient client(*ch, store, {creds("cut"), GetParam()});
     const FloatTensor x = test_models::random_input(model_.input_shape, 4);
     EXPECT_EQ(client.infer(x).logits_ring,
@@ -174,18 +192,19 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecomp
 }
 
 TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
-  net::InferenceService service(*server_, {.max_sessions = 1});
+  net::InferenceService service(*server_, {.max_sessions = 1, .insecure_plaintext_loopback = true});
   std::thread loop([&] { service.run(); });
-  auto first = net::TcpChannel::connect("127.0.0.1", service.port());
+  auto first = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", service.port());
   PrecomputeStore store(dir_ / "holder", {.capacity_bytes = 1ull << 32});
   InferenceClient holder(*first, store,
                          {creds("holder"), GetParam()});  // occupies the only session
-  auto second = net::TcpChannel::connect("127.0.0.1", service.port());
+  auto second = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", service.port());
   PrecomputeStore store2(dir_ / "late", {.capacity_bytes = 1ull << 32});
   try {
     InferenceClient late(*second, store2, {creds("late"), GetParam()});
     FAIL() << "expected a busy answer";
   } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.reason(), ErrorReason::server_busy) << e.what();
     EXPECT_NE(std::string(e.what()).find("busy"), std::string::npos) << e.what();
   }
   holder.close();
@@ -195,7 +214,9 @@ TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
 }
 
 TEST_P(InferenceServiceTest, SilentClientLosesItsSlotAfterTheFirstFrameTimeout) {
-  net::InferenceService service(*server_, {.max_sessions = 1, .first_frame_timeout_ms = 200});
+  net::InferenceService service(
+      *server_,
+      {.max_sessions = 1, .insecure_plaintext_loopback = true, .first_frame_timeout_ms = 200});
   std::thread loop([&] { service.run(); });
   {
     net::test::RawSocket silent(service.port());  // plain TCP, never says anything
@@ -209,11 +230,11 @@ TEST_P(InferenceServiceTest, SilentClientLosesItsSlotAfterTheFirstFrameTimeout) 
 }
 
 TEST_P(InferenceServiceTest, WrongInputShapeIsAClearError) {
-  net::InferenceService service(*server_, {});
+  net::InferenceService service(*server_, {.insecure_plaintext_loopback = true});
   std::thread loop([&] { service.run(); });
   {
     PrecomputeStore store(dir_ / "shape", {.capacity_bytes = 1ull << 32});
-    auto ch = net::TcpChannel::connect("127.0.0.1", service.port());
+    auto ch = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", service.port());
     InferenceClient client(*ch, store, {creds("shape"), GetParam()});
     EXPECT_THROW((void)client.infer(FloatTensor(Shape{1, 3, 5, 5})), InvalidArgument);
     client.close();

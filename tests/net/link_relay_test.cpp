@@ -25,7 +25,7 @@ std::vector<std::byte> random_bytes(std::size_t n) {
 // One exchange through the relay: `up` from client to server, then `down` back.
 void exchange(LinkRelay& relay, TcpListener& server, const std::vector<std::byte>& up,
               const std::vector<std::byte>& down) {
-  auto client = TcpChannel::connect("127.0.0.1", relay.port(), TcpOptions{});
+  auto client = TcpChannel::connect_plaintext_loopback("127.0.0.1", relay.port(), TcpOptions{});
   auto peer = server.accept(10'000);
   std::thread sender([&] {
     client->send(7, up);
@@ -62,7 +62,7 @@ TEST(LinkRelay, ForwardsBothWaysIntactAndCountsTheBytes) {
 TEST(LinkRelay, TheEndOfAStreamPassesThrough) {
   TcpListener server("127.0.0.1", 0, TcpOptions{});
   LinkRelay relay("127.0.0.1", server.port(), 100, 100);
-  auto client = TcpChannel::connect("127.0.0.1", relay.port(), TcpOptions{});
+  auto client = TcpChannel::connect_plaintext_loopback("127.0.0.1", relay.port(), TcpOptions{});
   auto peer = server.accept(10'000);
   client.reset();  // the client goes away: the server must see its connection end
   std::vector<std::byte> buf(16);
@@ -72,7 +72,7 @@ TEST(LinkRelay, TheEndOfAStreamPassesThrough) {
 TEST(LinkRelay, DestroyedWithOpenConnectionsClosesThem) {
   TcpListener server("127.0.0.1", 0, TcpOptions{});
   auto relay = std::make_unique<LinkRelay>("127.0.0.1", server.port(), 50, 50);
-  auto client = TcpChannel::connect("127.0.0.1", relay->port(), TcpOptions{});
+  auto client = TcpChannel::connect_plaintext_loopback("127.0.0.1", relay->port(), TcpOptions{});
   auto peer = server.accept(10'000);
   relay.reset();  // must not wait for either end
   std::vector<std::byte> buf(16);
@@ -92,7 +92,7 @@ TEST(LinkRelay, AnUnreachableTargetClosesTheClient) {
     unused = probe.port();  // free again once the listener is gone
   }
   LinkRelay relay("127.0.0.1", unused, 0, 0);
-  auto client = TcpChannel::connect("127.0.0.1", relay.port(), TcpOptions{});
+  auto client = TcpChannel::connect_plaintext_loopback("127.0.0.1", relay.port(), TcpOptions{});
   std::vector<std::byte> buf(16);
   EXPECT_THROW(client->recv_exact(1, buf), IoError);
 }

@@ -290,7 +290,7 @@ TEST(TcpChannel, SendAboveMaxFrameBytesIsInvalidArgument) {
 }
 
 TEST(TcpChannel, ConnectToPortZeroIsInvalidArgument) {
-  EXPECT_THROW((void)TcpChannel::connect("127.0.0.1", 0), InvalidArgument);
+  EXPECT_THROW((void)TcpChannel::connect_plaintext_loopback("127.0.0.1", 0), InvalidArgument);
 }
 
 TEST(TcpChannel, ConnectRefusedIsIoError) {
@@ -299,12 +299,32 @@ TEST(TcpChannel, ConnectRefusedIsIoError) {
     TcpListener listener;
     port = listener.port();
   }  // closed: nothing listens there now
-  EXPECT_THROW((void)TcpChannel::connect("127.0.0.1", port), IoError);
+  EXPECT_THROW((void)TcpChannel::connect_plaintext_loopback("127.0.0.1", port), IoError);
+}
+
+// Plaintext is asked for by name and checked in the library: a non-loopback host is refused
+// with a typed reason before anything is resolved or sent, on both ends.
+TEST(TcpChannel, PlaintextToANonLoopbackHostIsRefusedWithItsReason) {
+  for (const char* host : {"192.0.2.1", "0.0.0.0", "example.org"}) {
+    try {
+      (void)TcpChannel::connect_plaintext_loopback(host, 9);
+      ADD_FAILURE() << "plaintext connect to " << host << " accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_EQ(e.reason(), ErrorReason::plaintext_refused) << e.what();
+    }
+  }
+  try {
+    TcpListener open_listener("0.0.0.0", 0);
+    ADD_FAILURE() << "plaintext listener on 0.0.0.0 accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.reason(), ErrorReason::plaintext_refused) << e.what();
+  }
 }
 
 TEST(TcpChannel, ConnectByEndpoint) {
   TcpListener listener;
-  auto client = TcpChannel::connect(parse_endpoint("127.0.0.1:" + std::to_string(listener.port())));
+  auto client = TcpChannel::connect_plaintext_loopback(
+      parse_endpoint("127.0.0.1:" + std::to_string(listener.port())));
   auto server = listener.accept(10'000);
   client->send(1, as_bytes("hi"));
   client->flush();

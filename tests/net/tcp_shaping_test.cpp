@@ -1,4 +1,5 @@
-// The only timed tests of the net layer: bandwidth shaping is a property of time.
+// The only timed tests of the net layer: bandwidth shaping is a property of time. They assert
+// lower bounds only (never "finished within"), which load on the machine cannot break.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,25 +13,37 @@
 namespace pinfer::net {
 namespace {
 
-TEST(TcpShaping, HundredMbitPerSecondSendsFiftyMegabytesInFourSeconds) {
+// A shaped sender can never put bytes on the wire faster than its rate: a lower bound on the
+// time, so a loaded machine cannot make it fail (that the link is not slower than its rate is a
+// performance figure, measured by `pinfer bench net`; the pacing arithmetic itself is checked
+// with a deterministic clock in token_bucket_test.cpp). Every byte arrives, and the channel
+// counts exactly the frames' bytes.
+TEST(TcpShaping, HundredMbitPerSecondNeverSendsFasterThanItsRate) {
   const LinkShape link{.uplink_mbps = 100, .downlink_mbps = 0};
   auto [client, server] = test::connect_pair(client_side({}, link), server_side({}, link));
   constexpr std::size_t kFrame = 1'000'000;
-  constexpr int kFrames = 50;  // 50 * 10^6 bytes
-  const std::vector<std::byte> frame(kFrame, std::byte{0x5a});
+  constexpr int kFrames = 20;  // 20 * 10^6 bytes: 1.6 s at 12.5 MB/s
+  std::vector<std::byte> frame(kFrame);
+  for (std::size_t i = 0; i < kFrame; ++i) frame[i] = static_cast<std::byte>(i * 5 + 1);
   const auto t0 = std::chrono::steady_clock::now();
   std::thread sender([&c = *client, &frame] {
     for (int i = 0; i < kFrames; ++i) c.send(1, frame);
     c.flush();
   });
   std::vector<std::byte> got(kFrame);
-  for (int i = 0; i < kFrames; ++i) server->recv_exact(1, got);
+  for (int i = 0; i < kFrames; ++i) {
+    server->recv_exact(1, got);
+    ASSERT_EQ(got, frame) << "frame " << i;
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   sender.join();
-  // 50 MB at 12.5 MB/s.
-  EXPECT_NEAR(seconds, 4.0, 0.4);
-  EXPECT_EQ(got, frame);
+  constexpr uint64_t kWireBytes = kFrames * (kFrame + kFrameHeaderBytes);
+  EXPECT_EQ(client->traffic().total.bytes_sent, kWireBytes);
+  EXPECT_EQ(server->traffic().total.bytes_received, kWireBytes);
+  // The send bucket grants at most one chunk (16 KiB at this rate) of burst, so at least
+  // (20 MB - 16 KiB) / 12.5 MB/s = 1.5987 s.
+  EXPECT_GE(seconds, (static_cast<double>(kWireBytes) - 16384) / 12.5e6);
 }
 
 // A client that paces its reads emulates its downlink against a server that does not shape:

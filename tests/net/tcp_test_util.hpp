@@ -35,7 +35,7 @@ inline ChannelPair connect_pair(const TcpOptions& client_options = {},
   TcpListener listener("127.0.0.1", 0, server_options);
   ChannelPair p;
   // connect() completes against the listen backlog, so one thread can do both ends.
-  p.client = TcpChannel::connect("127.0.0.1", listener.port(), client_options);
+  p.client = TcpChannel::connect_plaintext_loopback("127.0.0.1", listener.port(), client_options);
   p.server = listener.accept(10'000);
   return p;
 }

@@ -209,7 +209,8 @@ TEST(TlsChannel, WrongPinIsRefusedNamingBothFingerprints) {
     (void)connect_tls_pair(server_context(cert),
                            TlsClientContext::pinned(certificate_fingerprint(other.cert_pem)));
   });
-  EXPECT_NE(msg.find("does not match --pin " + to_hex(certificate_fingerprint(other.cert_pem))),
+  EXPECT_NE(msg.find("does not match the pinned fingerprint " +
+                     to_hex(certificate_fingerprint(other.cert_pem))),
             std::string::npos)
       << msg;
   EXPECT_NE(msg.find(to_hex(certificate_fingerprint(cert.cert_pem))), std::string::npos) << msg;
@@ -266,11 +267,18 @@ TEST(TlsChannel, PlainClientToTlsServerIsToldToUseTls) {
     auto ch = listener.accept(10'000);
     server_error = message_of<IoError>([&] { ch->handshake(); });
   });
-  auto plain = TcpChannel::connect("127.0.0.1", listener.port());
+  auto plain = TcpChannel::connect_plaintext_loopback("127.0.0.1", listener.port());
   plain->send(0x100, pattern(10, 5));
-  const std::string msg = message_of<ProtocolError>([&] { (void)plain->recv(0x101, 100); });
+  std::string msg;
+  try {
+    (void)plain->recv(0x101, 100);
+  } catch (const ProtocolError& e) {
+    msg = e.what();
+    EXPECT_EQ(e.reason(), ErrorReason::tls_required);
+  }
   server.join();
   EXPECT_NE(msg.find("requires TLS"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("--"), std::string::npos) << "a library text names a CLI flag: " << msg;
   EXPECT_NE(server_error.find("plain TCP"), std::string::npos) << server_error;
 }
 

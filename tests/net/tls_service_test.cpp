@@ -104,9 +104,13 @@ TEST_F(TlsService, WrongTokenIsRefusedOverTls) {
   creds.token[0] ^= std::byte{1};
   PrecomputeStore store(dir_ / "forger", {.capacity_bytes = 1ull << 32});
   auto ch = connect(service.port());
-  const std::string msg = message_of<ProtocolError>([&] {
+  std::string msg;
+  try {
     InferenceClient client(*ch, store, {std::move(creds), {}});
-  });
+  } catch (const ProtocolError& e) {
+    msg = e.what();
+    EXPECT_EQ(e.reason(), ErrorReason::unauthenticated);
+  }
   EXPECT_NE(msg.find("wrong token"), std::string::npos) << msg;
   service.stop();
   loop.join();

@@ -4,12 +4,22 @@
 
 #include <random>
 
+#include "fast_path_skip.hpp"
 #include "nn/linear_dispatch.hpp"
 #include "pinfer/core/cpu_features.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::nn {
 namespace {
+
+bool avx512_kernels_run() {
+  const CpuFeatures& f = cpu_features();
+  return f.avx512f && f.avx512dq && f.avx512bw && f.avx512vl;
+}
+
+void report_avx512_skip() {
+  if (!avx512_kernels_run()) ::pinfer::test::report_unrun_paths({"avx512 ring kernels"});
+}
 
 RingTensor ring_tensor(const Ring& ring, Shape shape, std::vector<int64_t> values) {
   std::vector<uint64_t> v;
@@ -180,8 +190,7 @@ TEST(FixedPointEngine, ConvolutionMatchesDefinitionOnRandomGeometries) {
     const RingTensor want = naive_conv(ring, op, x);
     EXPECT_EQ(apply_linear(ring, op, x), want);
     EXPECT_EQ(detail::apply_linear_on(detail::RingKernel::portable, ring, op, x, true), want);
-    if (cpu_features().avx512f && cpu_features().avx512dq && cpu_features().avx512bw &&
-        cpu_features().avx512vl) {
+    if (avx512_kernels_run()) {
       EXPECT_EQ(detail::apply_linear_on(detail::RingKernel::avx512, ring, op, x, true), want);
     }
     // Without the bias the map is linear mod 2^l: W(x - r) + W r = W x (what shares rely on).
@@ -191,6 +200,7 @@ TEST(FixedPointEngine, ConvolutionMatchesDefinitionOnRandomGeometries) {
     add_inplace(ring, sum, apply_linear(ring, op, r, false));
     EXPECT_EQ(sum, apply_linear(ring, op, x, false));
   }
+  report_avx512_skip();
 }
 
 TEST(FixedPointEngine, FullyConnectedMatchesDefinitionOnEveryPath) {
@@ -218,11 +228,11 @@ TEST(FixedPointEngine, FullyConnectedMatchesDefinitionOnEveryPath) {
     }
     EXPECT_EQ(apply_linear(ring, op, x), want);
     EXPECT_EQ(detail::apply_linear_on(detail::RingKernel::portable, ring, op, x, true), want);
-    if (cpu_features().avx512f && cpu_features().avx512dq && cpu_features().avx512bw &&
-        cpu_features().avx512vl) {
+    if (avx512_kernels_run()) {
       EXPECT_EQ(detail::apply_linear_on(detail::RingKernel::avx512, ring, op, x, true), want);
     }
   }
+  report_avx512_skip();
 }
 
 TEST(FixedPointEngine, ValidateRejectsInconsistentModels) {

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
+#include "fast_path_skip.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
 
@@ -27,6 +29,7 @@ std::vector<Block> naive_transpose(const std::vector<Block>& in, std::size_t nb)
 }
 
 TEST(BitTranspose, EveryPathMatchesNaive) {
+  std::vector<std::string> missing;
   Prg prg = Prg::from_seed(Block(7, 1));
   for (std::size_t nb : {1u, 3u, 8u}) {
     std::vector<Block> in(128 * nb);
@@ -34,7 +37,10 @@ TEST(BitTranspose, EveryPathMatchesNaive) {
     const std::vector<Block> want = naive_transpose(in, nb);
     for (TransposePath p : {TransposePath::portable, TransposePath::sse2, TransposePath::avx2,
                             TransposePath::avx512}) {
-      if (!transpose_path_supported(p)) continue;
+      if (!transpose_path_supported(p)) {
+        missing.push_back(std::string(to_string(p)));
+        continue;
+      }
       std::vector<Block> out(128 * nb);
       transpose_128xn_with(p, in, nb, out);
       EXPECT_EQ(out, want) << "path " << to_string(p) << " n_blocks " << nb;
@@ -43,22 +49,28 @@ TEST(BitTranspose, EveryPathMatchesNaive) {
     transpose_128xn(in, nb, out);
     EXPECT_EQ(out, want);
   }
+  ::pinfer::test::report_unrun_paths(missing);
 }
 
 TEST(BitTranspose, SingleBitLandsInPlace) {
+  std::vector<std::string> missing;
   // One set bit at (row 77, column 300): out[300] must be exactly bit 77.
   const std::size_t nb = 3;
   std::vector<Block> in(128 * nb);
   in[77 * nb + 300 / 128].lo |= uint64_t{1} << (300 % 128 % 64);
   for (TransposePath p :
        {TransposePath::portable, TransposePath::sse2, TransposePath::avx2, TransposePath::avx512}) {
-    if (!transpose_path_supported(p)) continue;
+    if (!transpose_path_supported(p)) {
+      missing.push_back(std::string(to_string(p)));
+      continue;
+    }
     std::vector<Block> out(128 * nb);
     transpose_128xn_with(p, in, nb, out);
     for (std::size_t j = 0; j < out.size(); ++j) {
       EXPECT_EQ(out[j], j == 300 ? Block(0, uint64_t{1} << 13) : Block()) << to_string(p) << j;
     }
   }
+  ::pinfer::test::report_unrun_paths(missing);
 }
 
 TEST(BitTranspose, RejectsWrongSizes) {
@@ -73,6 +85,7 @@ namespace pinfer::ot {
 namespace {
 
 TEST(BitTranspose, StridedMatchesContiguousOnEveryPath) {
+  std::vector<std::string> missing;
   Prg prg = Prg::from_seed(Block(9, 2));
   const std::size_t nb = 5, stride = 9;
   std::vector<Block> packed(128 * nb), padded(128 * stride);
@@ -84,7 +97,10 @@ TEST(BitTranspose, StridedMatchesContiguousOnEveryPath) {
   transpose_128xn_with(TransposePath::portable, packed, nb, want);
   for (TransposePath p :
        {TransposePath::portable, TransposePath::sse2, TransposePath::avx2, TransposePath::avx512}) {
-    if (!transpose_path_supported(p)) continue;
+    if (!transpose_path_supported(p)) {
+      missing.push_back(std::string(to_string(p)));
+      continue;
+    }
     std::vector<Block> out(128 * nb);
     transpose_128xn_strided_with(p, padded, stride, nb, out);
     EXPECT_EQ(out, want) << to_string(p);
@@ -93,6 +109,7 @@ TEST(BitTranspose, StridedMatchesContiguousOnEveryPath) {
   EXPECT_THROW(transpose_128xn_strided(padded, nb - 1, nb, out), InvalidArgument);
   EXPECT_THROW(transpose_128xn_strided(std::span(padded).first(127 * stride), stride, nb, out),
                InvalidArgument);
+  ::pinfer::test::report_unrun_paths(missing);
 }
 
 }  // namespace

@@ -157,25 +157,7 @@ struct PhaseFiles {
 // Runs `server` and `client` on the two ends of an in-memory channel; rethrows the first error.
 template <typename S, typename C>
 void run_parties(S server, C client) {
-  auto [a, b] = make_memory_channel_pair();
-  std::exception_ptr server_error;
-  std::thread t([&, &ch = *b] {
-    try {
-      server(ch);
-    } catch (...) {
-      server_error = std::current_exception();
-      ch.close();
-    }
-  });
-  try {
-    client(*a);
-  } catch (...) {
-    a->close();
-    t.join();
-    throw;
-  }
-  t.join();
-  if (server_error) std::rethrow_exception(server_error);
+  test_session::run_two_parties(server, client);
 }
 
 PhaseFiles run_phases(const nn::LoweredModel& model, ProtocolKind kind, gc::GcScheme scheme,

@@ -122,7 +122,15 @@ TEST_P(PrivateInference, FullServerStoreRefusesCleanlyAndSessionContinues) {
   InferenceServer server(model, GetParam(), tiny, stores.registry);
   with_session(server, stores.client, {.credentials = stores.registry.register_client({})},
                [&](InferenceClient& client) {
-                 EXPECT_THROW((void)client.precompute(), ProtocolError);
+                 // The server's refusal arrives typed: a StoreError with the store reason.
+                 try {
+                   (void)client.precompute();
+                   ADD_FAILURE() << "the full store accepted a precompute";
+                 } catch (const StoreError& e) {
+                   EXPECT_EQ(e.reason(), ErrorReason::store);
+                   EXPECT_NE(std::string(e.what()).find("store full"), std::string::npos)
+                       << e.what();
+                 }
                  EXPECT_EQ(client.stored_precomputes(), 0u);
                });
   EXPECT_EQ(stores.client.used_bytes(), 0u);

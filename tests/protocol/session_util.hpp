@@ -23,24 +23,23 @@ struct Stores {
   protocol::ClientRegistry registry{dir / "server" / "CLIENTS"};
 };
 
-// Runs `client_fn(InferenceClient&)` against a server thread serving one connection; rethrows
-// the server's error after the client's.
-template <typename F>
-void with_session(protocol::InferenceServer& server, protocol::PrecomputeStore& client_store,
-                  protocol::ClientOptions opts, F client_fn) {
+// Runs server_fn(Channel&) on a thread and client_fn(Channel&) on this one, over the two ends of
+// an in-memory channel. The side that fails closes its end (waking the other); the client's
+// error is rethrown first, then the server's.
+template <typename S, typename C>
+void run_two_parties(S server_fn, C client_fn) {
   auto [a, b] = make_memory_channel_pair();
   std::exception_ptr server_error;
   std::thread t([&, &sch = *b] {
     try {
-      server.serve_connection(sch);
+      server_fn(sch);
     } catch (...) {
       server_error = std::current_exception();
+      sch.close();
     }
   });
   try {
-    protocol::InferenceClient client(*a, client_store, std::move(opts));
-    client_fn(client);
-    client.close();
+    client_fn(*a);
   } catch (...) {
     a->close();
     t.join();
@@ -48,6 +47,19 @@ void with_session(protocol::InferenceServer& server, protocol::PrecomputeStore& 
   }
   t.join();
   if (server_error) std::rethrow_exception(server_error);
+}
+
+// Runs `client_fn(InferenceClient&)` against a server thread serving one connection; rethrows
+// the server's error after the client's.
+template <typename F>
+void with_session(protocol::InferenceServer& server, protocol::PrecomputeStore& client_store,
+                  protocol::ClientOptions opts, F client_fn) {
+  run_two_parties([&](Channel& ch) { server.serve_connection(ch); },
+                  [&](Channel& ch) {
+                    protocol::InferenceClient client(ch, client_store, std::move(opts));
+                    client_fn(client);
+                    client.close();
+                  });
 }
 
 }  // namespace pinfer::test_session

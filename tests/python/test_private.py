@@ -43,8 +43,9 @@ def test_precompute_then_infer(served, model, images):
     assert first.precompute_id != second.precompute_id
     assert np.array_equal(first.logits_ring, model.run_fixed_point(x, ring=True))
     assert client.stored_precomputes() == 0
-    with pytest.raises(pinfer.StoreError):
+    with pytest.raises(pinfer.StoreError) as empty:
         client.infer(x, on_demand=False)
+    assert empty.value.reason == "store"
 
 
 def test_client_by_address_and_pin(cg_server, model, images, tmp_path):

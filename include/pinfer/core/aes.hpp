@@ -2,9 +2,10 @@
 // AES-128 encryption (ECB batches and CTR keystream) with runtime-selected kernels.
 //
 // Paths: `vaes` (AVX-512 VAES, 4 blocks per register, 16 in flight), `aesni` (8 blocks in
-// flight), `portable` (OpenSSL EVP, runs on any CPU). All paths give identical output; the
-// default is chosen once by preferred_cpu_path() after a known-answer self-test.
-// Thread safety: an Aes128 is immutable after construction and may be shared between threads.
+// flight), `openssl` (OpenSSL EVP, runs on any CPU and uses AES-NI itself where present). All paths
+// give identical output; the default is chosen once by preferred_cpu_path() after a known-answer
+// self-test. Thread safety: an Aes128 is immutable after construction and may be shared between
+// threads.
 #include <array>
 #include <cstdint>
 #include <span>

@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "pinfer/core/error.hpp"
+
 namespace pinfer {
 
 struct TrafficCounters {
@@ -41,8 +43,16 @@ struct FrameHeader {
 
 // Bytes of the frame header on the wire: type u32 + length u64.
 inline constexpr std::size_t kFrameHeaderBytes = 12;
-// Frame type reserved for "the peer failed": payload is a UTF-8 message.
+// Frame type reserved for "the peer failed": payload is one byte of ErrorReason followed by a
+// UTF-8 message (at most kMaxErrorMessageBytes).
 inline constexpr uint32_t kErrorFrameType = 0xFFFFFFFFu;
+inline constexpr std::size_t kMaxErrorMessageBytes = 4096;
+// Writes the payload of an error frame (reason byte + message cut to kMaxErrorMessageBytes).
+[[nodiscard]] std::vector<std::byte> encode_error_payload(ErrorReason reason,
+                                                          std::string_view message);
+// Throws what a peer's error frame payload reports: StoreError for ErrorReason::store (the
+// peer's store refused), ProtocolError for anything else; both carry the reason and the text.
+[[noreturn]] void throw_peer_error(std::span<const std::byte> payload);
 inline constexpr std::size_t kDefaultMaxFrameBytes = std::size_t{64} << 20;
 
 class Channel {
@@ -55,14 +65,16 @@ class Channel {
   // failure.
   void send(uint32_t type, std::span<const std::byte> payload);
   // Receives one frame of `type` with at most `max_bytes` payload bytes.
-  // Throws ProtocolError on another type (or the peer's error frame, with its message),
+  // Throws ProtocolError on another type (or the peer's error frame: see throw_peer_error),
   // FormatError if the announced length exceeds the cap, IoError on disconnect or timeout.
   [[nodiscard]] std::vector<std::byte> recv(uint32_t type, std::size_t max_bytes);
   // Receives one frame of `type` whose length must be exactly out.size().
   void recv_exact(uint32_t type, std::span<std::byte> out);
-  // Tells the peer this side failed; its next recv throws ProtocolError with `message`.
-  // Best effort: never throws.
-  void send_error(std::string_view message) noexcept;
+  // Tells the peer this side failed; its next recv throws (throw_peer_error) with `message`
+  // and `reason`. Best effort: never throws.
+  void send_error(std::string_view message, ErrorReason reason = ErrorReason::unspecified) noexcept;
+  // The same for an error this side caught: its text and its reason.
+  void send_error(const Error& error) noexcept;
 
   // Makes sure buffered frames are on their way.
   virtual void flush() {}

@@ -21,9 +21,10 @@ struct Endpoint {
 // or the name "localhost". No name is resolved: the check must not depend on DNS.
 [[nodiscard]] bool is_loopback_host(std::string_view host);
 
-// Plain TCP is only for experiments on one machine: throws InvalidArgument naming the endpoint
-// and `flag` unless the host is loopback (is_loopback_host).
-void require_loopback_for_insecure(const Endpoint& endpoint, std::string_view flag = "--insecure");
+// Plaintext (no TLS) is only for experiments on one machine: throws InvalidArgument with
+// ErrorReason::plaintext_refused, naming the endpoint, unless the host is loopback
+// (is_loopback_host).
+void require_loopback_for_plaintext(const Endpoint& endpoint);
 
 // "host:port", with brackets around an IPv6 address.
 [[nodiscard]] std::string to_string(const Endpoint& endpoint);

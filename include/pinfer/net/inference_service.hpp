@@ -25,8 +25,12 @@ struct ServiceOptions {
   uint16_t port = 0;  // 0: ephemeral, see InferenceService::port()
   TcpOptions tcp = {};
   std::size_t max_sessions = 16;
-  // null: plain TCP (tests, `--insecure` on loopback); else TLS 1.3 with this certificate.
+  // TLS 1.3 with this certificate. Required unless insecure_plaintext_loopback is set.
   std::shared_ptr<const TlsServerContext> tls = nullptr;
+  // Serve plaintext TCP without TLS, which is only allowed on a loopback host (tests and
+  // experiments on one machine). Without tls and without this, the service refuses to start
+  // (InvalidArgument, ErrorReason::plaintext_refused); with both it is a contradiction.
+  bool insecure_plaintext_loopback = false;
   // Busy refusals in flight at once (each may wait for a TLS handshake); beyond this, excess
   // connections are closed without an answer.
   std::size_t max_refusals = 16;

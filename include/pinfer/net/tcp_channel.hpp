@@ -50,13 +50,15 @@ class TlsSession;
 
 class TcpChannel final : public Channel {
  public:
-  // Connects to host:port (a name or numeric address), waiting at most connect_timeout_ms.
-  // Throws InvalidArgument for port 0 or bad options, IoError if resolution or connecting
-  // fails or times out.
-  [[nodiscard]] static std::unique_ptr<TcpChannel> connect(std::string_view host, uint16_t port,
-                                                           const TcpOptions& options = {});
-  [[nodiscard]] static std::unique_ptr<TcpChannel> connect(const Endpoint& endpoint,
-                                                           const TcpOptions& options = {});
+  // Plaintext, without TLS: only to a loopback host (127.0.0.0/8, ::1, localhost, as
+  // is_loopback_host says, nothing resolved), for tests and experiments on one machine. Waits
+  // at most connect_timeout_ms. Throws InvalidArgument for a non-loopback host
+  // (ErrorReason::plaintext_refused), port 0 or bad options; IoError if connecting fails or
+  // times out.
+  [[nodiscard]] static std::unique_ptr<TcpChannel> connect_plaintext_loopback(
+      std::string_view host, uint16_t port, const TcpOptions& options = {});
+  [[nodiscard]] static std::unique_ptr<TcpChannel> connect_plaintext_loopback(
+      const Endpoint& endpoint, const TcpOptions& options = {});
   // Connects and runs the TLS 1.3 handshake, checking the server as `tls` says (CA chain and
   // the host name / IP of `endpoint`, or the pinned fingerprint). Throws IoError naming the
   // endpoint and the reason (unreachable, handshake timeout, untrusted or mismatched
@@ -66,7 +68,9 @@ class TcpChannel final : public Channel {
       std::shared_ptr<const TlsClientContext> tls);
   // Takes ownership of a connected stream socket (e.g. from accept); configures it
   // (non-blocking, TCP_NODELAY). Throws InvalidArgument for bad options, IoError if the socket
-  // cannot be configured; on a throw the caller still owns (and must close) fd.
+  // cannot be configured; on a throw the caller still owns (and must close) fd. Plaintext: the
+  // caller answers for where the socket leads (TcpListener only listens in plaintext on
+  // loopback).
   [[nodiscard]] static std::unique_ptr<TcpChannel> adopt(int fd, const TcpOptions& options);
   // The same as the server side of a TLS connection (tls non-null): the handshake runs on the
   // first handshake(), read or write.
@@ -102,6 +106,10 @@ class TcpChannel final : public Channel {
   void read_payload(std::span<std::byte> out) override;
 
  private:
+  // The TCP connection under both connect_plaintext_loopback and the TLS connect.
+  [[nodiscard]] static std::unique_ptr<TcpChannel> connect_socket(std::string_view host,
+                                                                  uint16_t port,
+                                                                  const TcpOptions& options);
   TcpChannel(int fd, const TcpOptions& options);
 
   // Sends every byte of `parts` in order (gather writes, paced when shaped). Requires send_mu_.

@@ -34,7 +34,8 @@ struct CertificateSpec {
 [[nodiscard]] PemCertificate make_certificate(const CertificateSpec& spec,
                                               const PemCertificate* issuer = nullptr);
 
-// Writes the certificate (mode 0644) and key (mode 0600) atomically. Throws IoError.
+// Writes the certificate and the key (both mode 0600: they live in the private store folder)
+// atomically. Throws IoError.
 void write_pem_files(const PemCertificate& cert, const std::filesystem::path& cert_file,
                      const std::filesystem::path& key_file);
 

@@ -33,8 +33,8 @@ namespace pinfer::ot {
 
 // OTs per extension chunk (one frame of 16 * kCotChunkOts bytes).
 inline constexpr std::size_t kCotChunkOts = std::size_t{1} << 16;
-// Smallest Channel::max_frame_bytes the ot layer works with (its largest frame is an online
-// derandomization frame of kDerandomizeFrameOts corrections, 4 MiB).
+// Smallest Channel::max_frame_bytes the ot layer works with (its largest frame, a chosen-OT
+// frame of kCotChunkOts message pairs, is 2 MiB; the cap keeps headroom above it).
 inline constexpr std::size_t kOtMinFrameBytes = std::size_t{4} << 20;
 // Most OTs a single extend() call accepts (memory stays bounded; this only caps counters).
 inline constexpr uint64_t kMaxOtsPerCall = uint64_t{1} << 40;
