@@ -34,8 +34,9 @@ function(pinfer_add_layer layer)
     return()
   endif()
   add_library(pinfer_${layer} STATIC ${sources})
-  target_include_directories(pinfer_${layer} PUBLIC ${CMAKE_SOURCE_DIR}/include
-                                             PRIVATE ${CMAKE_SOURCE_DIR}/src)
+  target_include_directories(pinfer_${layer}
+    PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    PRIVATE ${CMAKE_SOURCE_DIR}/src)
   target_link_libraries(pinfer_${layer} PUBLIC ${ARG_DEPS})
   foreach(src IN LISTS sources)
     pinfer_isa_flags(${src} flags)

@@ -10,10 +10,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libtbb-dev
   gnuplot-nox
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
   python3 python3-dev pybind11-dev python3-numpy python3-pytest
 )
-# clang-14 + libclang-rt-14-dev build the libFuzzer targets (fuzz/, scripts/fuzz.sh).
+# clang-14 + libclang-rt-14-dev build the libFuzzer targets (fuzz/, scripts/fuzz.sh);
+# clang-format-14 is the formatting check CI runs first (scripts/check-format.sh).
 # python3-dev + pybind11-dev build the `pinfer` Python module (python/, docs/PYTHON.md);
 # python3-numpy and python3-pytest run it and its tests (tests/python).
 # Optional extras (opt-in; the test command needs neither):

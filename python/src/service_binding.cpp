@@ -142,16 +142,16 @@ struct InferenceResult {
   nlohmann::json cost;
 };
 
-InferenceResult to_result(const protocol::CostReport& report) {
+InferenceResult to_result(const protocol::InferenceResult& result) {
   InferenceResult r;
-  r.prediction = report.prediction;
+  r.prediction = result.prediction;
   // A server that reveals only the label sends no logits.
-  if (!report.logits.empty()) r.logits = report.logits;
-  r.labels = report.labels;
-  r.logits_ring = report.logits_ring;
-  r.offline_on_demand = report.offline_on_demand;
-  r.precompute_id = report.precompute_id;
-  r.cost = report.to_json();
+  if (!result.logits.empty()) r.logits = result.logits;
+  r.labels = result.labels;
+  r.logits_ring = result.logits_ring;
+  r.offline_on_demand = result.cost.offline_on_demand;
+  r.precompute_id = result.cost.precompute_id;
+  r.cost = result.to_json();
   return r;
 }
 
@@ -237,11 +237,11 @@ class PyClient {
   InferenceResult infer(const py::handle& x, bool on_demand) {
     const RawArray raw = raw_array(x, "input");
     py::gil_scoped_release release;
-    protocol::CostReport report;
+    protocol::InferenceResult result;
     with_session([&](protocol::InferenceClient& c) {
-      report = c.infer(to_input(raw, c.architecture().input_shape), on_demand);
+      result = c.infer(to_input(raw, c.architecture().input_shape), on_demand);
     });
-    return to_result(report);
+    return to_result(result);
   }
 
   std::size_t stored_precomputes() {

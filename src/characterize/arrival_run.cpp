@@ -138,9 +138,10 @@ class ClientLoad {
       }
       rec.offline_wait_s = run_.now_s() - rec.start_s;
       const std::size_t pick = (index_ + served) % inputs_.inputs.size();
-      const protocol::CostReport report = client.infer(inputs_.inputs[pick], false);
+      const protocol::InferenceResult result = client.infer(inputs_.inputs[pick], false);
+      const protocol::CostReport& report = result.cost;
       rec.end_s = run_.now_s();
-      rec.bit_exact = report.logits_ring == inputs_.expected[pick];
+      rec.bit_exact = result.logits_ring == inputs_.expected[pick];
       rec.online_phase_s = report.online.seconds;
       rec.online_upload_bytes = report.online.upload_bytes;
       rec.online_download_bytes = report.online.download_bytes;

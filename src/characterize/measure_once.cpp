@@ -40,12 +40,13 @@ MeasuredRun measure_once(Channel& channel, protocol::PrecomputeStore& store,
     protocol::InferenceClient client(channel, store, std::move(options));
     for (unsigned run = 0; run < warmups + runs; ++run) {
       protocol::CostReport pre = client.precompute();
-      protocol::CostReport inf = client.infer(input, /*allow_on_demand=*/false);
-      if (inf.logits_ring != expect.values()) {
+      protocol::InferenceResult result = client.infer(input, /*allow_on_demand=*/false);
+      if (result.logits_ring != expect.values()) {
         throw ProtocolError(std::string(to_string(kind)) +
                             ": private logits differ from the fixed-point engine");
       }
       if (run < warmups) continue;
+      protocol::CostReport inf = std::move(result.cost);
       inf.offline = pre.offline;
       inf.client_storage_bytes = pre.client_storage_bytes;
       inf.server_storage_bytes = pre.server_storage_bytes;

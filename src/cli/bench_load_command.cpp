@@ -25,6 +25,7 @@
 
 #include "bench_table.hpp"
 #include "command_registry.hpp"
+#include "data_dir.hpp"
 #include "pi_common.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
@@ -41,8 +42,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
-  std::string model = std::string(PINFER_SOURCE_DIR) + "/models/digits.onnx";
-  std::string inputs = std::string(PINFER_SOURCE_DIR) + "/models/digits_test_images.npy";
+  std::string model;   // empty: the shipped digits model (data_dir.hpp)
+  std::string inputs;  // empty: its test images
   std::string protocol = "client-garbler";
   std::size_t clients = 8;
   std::size_t requests = 64;
@@ -174,6 +175,8 @@ void setup(CLI::App& bench) {
   add_threads_option(*cmd, opt->threads);
   cmd->add_flag("--json", opt->json, "Print one JSON object");
   cmd->callback([opt] {
+    if (opt->model.empty()) opt->model = data_file("models/digits.onnx").string();
+    if (opt->inputs.empty()) opt->inputs = data_file("models/digits_test_images.npy").string();
     const nn::LoadedModel model = nn::load_model(opt->model);
     const std::vector<FloatTensor> inputs = nn::split_batch(nn::read_npy_float(opt->inputs));
     if (inputs.empty()) throw InvalidArgument("--inputs holds no input");
@@ -295,7 +298,7 @@ void setup(CLI::App& bench) {
             continue;
           }
           try {
-            const protocol::CostReport r = s->client->infer(inputs[input], !opt->online_only);
+            const protocol::InferenceResult r = s->client->infer(inputs[input], !opt->online_only);
             s->client->close();
             const double dt = std::chrono::duration<double>(Clock::now() - start).count();
             const bool right = r.logits_ring == expect(input);

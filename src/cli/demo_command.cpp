@@ -8,6 +8,7 @@
 
 #include "calibration_option.hpp"
 #include "command_registry.hpp"
+#include "data_dir.hpp"
 #include "pi_common.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
@@ -22,9 +23,10 @@ namespace pinfer::cli {
 namespace {
 
 struct Options {
-  std::string model = std::string(PINFER_SOURCE_DIR) + "/models/digits.onnx";
-  std::string images = std::string(PINFER_SOURCE_DIR) + "/models/digits_test_images.npy";
-  std::string labels = std::string(PINFER_SOURCE_DIR) + "/models/digits_test_labels.npy";
+  // Empty: the shipped digits model and its test set (data_dir.hpp).
+  std::string model;
+  std::string images;
+  std::string labels;
   std::size_t count = 3;
   std::string calibration;
   bool insecure = false;
@@ -73,7 +75,8 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
     fmt::print("garbling: {}, {} threads per side\n", gc::to_string(client.gc_scheme()),
                protocol::resolve_threads(opt.threads));
     const Ring ring = loaded.lowered.ring();
-    protocol::CostReport last, offline;
+    protocol::InferenceResult last;
+    protocol::CostReport offline;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       offline = client.precompute();
       last = client.infer(inputs[i], false);
@@ -90,7 +93,7 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
     }
     client.close();
     fmt::print("\ncost of the last inference (its offline phase ran just before it):\n");
-    protocol::CostReport shown = last;
+    protocol::CostReport shown = last.cost;
     shown.offline = offline.offline;
     shown.server_storage_bytes = offline.server_storage_bytes;
     fmt::print("{}", shown.to_table());
@@ -113,6 +116,9 @@ void setup(CLI::App& app) {
   add_threads_option(*cmd, opt->threads);
   add_link_options(*cmd, opt->link);
   cmd->callback([opt] {
+    if (opt->model.empty()) opt->model = data_file("models/digits.onnx").string();
+    if (opt->images.empty()) opt->images = data_file("models/digits_test_images.npy").string();
+    if (opt->labels.empty()) opt->labels = data_file("models/digits_test_labels.npy").string();
     const nn::LoadedModel loaded = load_model_to_serve(opt->model, opt->calibration);
     fmt::print("model {}: l = {}, f = {} ({})\n", loaded.lowered.name, loaded.lowered.l,
                loaded.lowered.f, loaded.calibration_source);

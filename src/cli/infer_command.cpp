@@ -32,7 +32,7 @@ void setup(CLI::App& app) {
     if (client.stored_precomputes() == 0 && !opt->no_on_demand) {
       fmt::print(stderr, "no stored precompute: running the offline phase first\n");
     }
-    const protocol::CostReport report = client.infer(x, !opt->no_on_demand);
+    const protocol::InferenceResult report = client.infer(x, !opt->no_on_demand);
     client.close();
     if (!opt->client.json) {
       if (report.labels.size() > 1) {

@@ -214,17 +214,30 @@ protocol::ClientCredentials LoopbackServer::register_client(const LinkOptions& l
   return protocol::register_with_server(*ch);
 }
 
-void emit_report(const protocol::CostReport& report, const std::string& path, bool json) {
+namespace {
+
+void emit_report(const nlohmann::json& report, const std::string& table, const std::string& path,
+                 bool json) {
   if (json) {
-    fmt::print("{}\n", report.to_json().dump(2));
+    fmt::print("{}\n", report.dump(2));
   } else {
-    fmt::print("{}", report.to_table());
+    fmt::print("{}", table);
   }
   if (!path.empty()) {
     std::ofstream out(path);
-    out << report.to_json().dump(2) << "\n";
+    out << report.dump(2) << "\n";
     if (!out) throw IoError("cannot write report " + path);
   }
+}
+
+}  // namespace
+
+void emit_report(const protocol::CostReport& report, const std::string& path, bool json) {
+  emit_report(report.to_json(), report.to_table(), path, json);
+}
+
+void emit_report(const protocol::InferenceResult& result, const std::string& path, bool json) {
+  emit_report(result.to_json(), result.cost.to_table(), path, json);
 }
 
 }  // namespace pinfer::cli

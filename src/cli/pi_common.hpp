@@ -15,6 +15,7 @@
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/inference_client.hpp"
+#include "pinfer/protocol/inference_result.hpp"
 #include "pinfer/protocol/inference_server.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
 
@@ -123,5 +124,7 @@ class LoopbackServer {
 
 // Prints the report table and writes JSON to `path` when not empty.
 void emit_report(const protocol::CostReport& report, const std::string& path, bool json);
+// As above, the cost table or the result's JSON (its output beside its cost).
+void emit_report(const protocol::InferenceResult& result, const std::string& path, bool json);
 
 }  // namespace pinfer::cli

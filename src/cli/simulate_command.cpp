@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "command_registry.hpp"
+#include "data_dir.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/sim/capacity_plan.hpp"
 #include "pinfer/sim/cost_profile.hpp"
@@ -77,7 +78,9 @@ struct ConvertOptions {
 };
 
 std::vector<std::string> search_dirs(const Options& o) {
-  return sim::profile_search_dirs(o.profile_dirs, PINFER_SOURCE_DIR);
+  // The shipped profiles are found beside the binary (data_dir.hpp), not in the source tree.
+  const std::optional<std::filesystem::path> data = find_data_dir();
+  return sim::profile_search_dirs(o.profile_dirs, data ? data->string() : ".");
 }
 
 sim::SystemConfig config_from(const Options& o) {

@@ -137,11 +137,6 @@ nlohmann::json CostReport::to_json() const {
   j["he_keys"] = he_keys;
   j["gc_scheme"] = gc_scheme;
   j["threads"] = threads;
-  j["reveals"] = reveals;
-  j["labels"] = labels;
-  j["logits"] = logits;
-  j["logits_ring"] = logits_ring;
-  j["prediction"] = prediction;
   return j;
 }
 

@@ -278,9 +278,10 @@ CostReport InferenceClient::precompute() {
   return report;
 }
 
-CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand) {
+InferenceResult InferenceClient::infer(const FloatTensor& input, bool allow_on_demand) {
   const RingTensor x = nn::encode_input(arch_, input);  // shape errors before any state changes
-  CostReport report;
+  InferenceResult result;
+  CostReport& report = result.cost;
   std::optional<ConsumedPrecompute> taken;
   // Take precomputes until the server accepts one: it refuses an id whose server half is gone
   // (discarded as damaged, or removed by a concurrent session's reconciliation); the client
@@ -388,11 +389,11 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
   retire(std::move(*taken));
   taken.reset();
 
-  report.logits_ring.assign(logits.values().begin(), logits.values().end());
+  result.logits_ring.assign(logits.values().begin(), logits.values().end());
   if (const std::size_t k = nn::revealed_labels(arch_); k != 0) {
     // The server's model ends in the argmax or top-k circuit: the outputs are the k best labels
     // (best first), each times 2^f, and nothing else.
-    report.reveals = nn::reveals(arch_);
+    result.reveals = nn::reveals(arch_);
     const std::size_t classes = arch_.stages[arch_.stages.size() - 2].pre_shape.numel();
     PINFER_ASSERT(logits.size() == k);
     for (std::size_t i = 0; i < k; ++i) {
@@ -401,18 +402,18 @@ CostReport InferenceClient::infer(const FloatTensor& input, bool allow_on_demand
         throw ProtocolError("revealed label " + std::to_string(label) + " is not one of " +
                             std::to_string(classes) + " classes");
       }
-      report.labels.push_back(static_cast<int>(label));
+      result.labels.push_back(static_cast<int>(label));
     }
-    report.prediction = report.labels[0];
-    return report;
+    result.prediction = result.labels[0];
+    return result;
   }
-  report.logits = nn::decode_logits(arch_, logits);
-  report.prediction = 0;
-  for (std::size_t i = 1; i < report.logits.size(); ++i) {
-    if (report.logits[i] > report.logits[report.prediction])
-      report.prediction = static_cast<int>(i);
+  result.logits = nn::decode_logits(arch_, logits);
+  result.prediction = 0;
+  for (std::size_t i = 1; i < result.logits.size(); ++i) {
+    if (result.logits[i] > result.logits[result.prediction])
+      result.prediction = static_cast<int>(i);
   }
-  return report;
+  return result;
 }
 
 }  // namespace pinfer::protocol

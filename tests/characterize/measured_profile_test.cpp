@@ -296,7 +296,7 @@ TEST_P(MeasuredRun, RealReportsConvertIntoAValidProfile) {
       {.credentials = stores.registry.register_client({}), .protocol = GetParam()},
       [&](InferenceClient& client) {
         pre = client.precompute();
-        run = client.infer(test_models::random_input(model.input_shape, 1), false);
+        run = client.infer(test_models::random_input(model.input_shape, 1), false).cost;
       });
   const auto m = characterize::to_protocol_costs(pre, run, GetParam());
   sim::CostProfile profile;

@@ -58,7 +58,7 @@ TEST_F(BackgroundServiceTest, ServesRegistrationAndInferenceOverPinnedTls) {
   InferenceClient client(*ch, client_store_,
                          {std::move(credentials), ProtocolKind::client_garbler});
   const FloatTensor x = test_models::random_input(model_.input_shape, 3);
-  const CostReport report = client.infer(x, true);
+  const InferenceResult report = client.infer(x, true);
   EXPECT_EQ(report.logits_ring, nn::run_fixed_point(model_, nn::encode_input(model_, x)).values());
   client.close();
   ch.reset();

@@ -56,7 +56,7 @@ class InferenceServiceTest : public ::testing::TestWithParam<ProtocolKind> {
     InferenceClient client(*ch, store, {creds(id), GetParam()});
     (void)client.precompute();
     const FloatTensor x = test_models::random_input(model_.input_shape, seed);
-    const CostReport rep = client.infer(x, false);
+    const InferenceResult rep = client.infer(x, false);
     client.close();
     return rep.logits_ring == nn::run_fixed_point(model_, nn::encode_input(model_, x)).values();
   }

@@ -280,8 +280,8 @@ TEST(ClientIdentity, ClientCannotTakeOrDeleteAnotherClientsPrecomputes) {
   (void)s.connection([&](Channel& ch) {
     InferenceClient client(ch, store_a, {a.clone(), {}});
     const FloatTensor x = test_models::random_input(s.model.input_shape, 10);
-    const CostReport rep = client.infer(x, false);
-    EXPECT_EQ(rep.precompute_id, a_ids[0]);
+    const InferenceResult rep = client.infer(x, false);
+    EXPECT_EQ(rep.cost.precompute_id, a_ids[0]);
     EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(s.model, nn::encode_input(s.model, x)).values());
     client.close();
   });

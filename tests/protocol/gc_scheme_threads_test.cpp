@@ -63,16 +63,16 @@ RunResult run_once(const nn::LoweredModel& model, ProtocolKind kind, gc::GcSchem
                [&](InferenceClient& client) {
                  EXPECT_EQ(client.gc_scheme(), scheme);  // announced in the handshake
                  const CostReport pre = client.precompute();
-                 const CostReport rep = client.infer(x, /*allow_on_demand=*/false);
-                 EXPECT_EQ(rep.gc_scheme, gc::to_string(scheme));
-                 EXPECT_EQ(rep.threads, threads);
+                 const InferenceResult rep = client.infer(x, /*allow_on_demand=*/false);
+                 EXPECT_EQ(rep.cost.gc_scheme, gc::to_string(scheme));
+                 EXPECT_EQ(rep.cost.threads, threads);
                  r.logits_ring = rep.logits_ring;
                  r.client_storage = pre.client_storage_bytes;
                  r.server_storage = pre.server_storage_bytes;
                  r.offline_up = pre.offline.upload_bytes;
                  r.offline_down = pre.offline.download_bytes;
                  add_steps(pre.offline, r);
-                 add_steps(rep.online, r);
+                 add_steps(rep.cost.online, r);
                });
   return r;
 }

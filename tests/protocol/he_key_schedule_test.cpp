@@ -119,8 +119,10 @@ CostReport infer_with_budget(const nn::LoweredModel& model, ProtocolKind kind, u
       [&](InferenceClient& client) {
         EXPECT_EQ(client.he_keys(), expect_keys);  // the budget came with the handshake
         const FloatTensor x = test_models::random_input(model.input_shape, 3);
-        rep = client.infer(x);
-        EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+        const InferenceResult result = client.infer(x);
+        EXPECT_EQ(result.logits_ring,
+                  nn::run_fixed_point(model, nn::encode_input(model, x)).values());
+        rep = result.cost;
       });
   EXPECT_EQ(rep.he_keys, expect_keys);
   return rep;

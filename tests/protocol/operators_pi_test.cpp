@@ -40,7 +40,7 @@ void check_private_inference(const nn::LoweredModel& model, ProtocolKind kind) {
       [&](InferenceClient& client) {
         for (uint64_t trial = 0; trial < 2; ++trial) {
           const FloatTensor x = test_models::random_input(model.input_shape, 7 + trial);
-          const CostReport rep = client.infer(x);
+          const InferenceResult rep = client.infer(x);
           EXPECT_EQ(rep.logits_ring,
                     nn::run_fixed_point(model, nn::encode_input(model, x)).values())
               << model.name << " trial " << trial;
@@ -134,7 +134,7 @@ TEST_P(RevealLabel, ClientReceivesOnlyTheLabel) {
         EXPECT_TRUE(nn::reveals_label(client.architecture()));  // stated in the handshake
         for (uint64_t trial = 0; trial < 4; ++trial) {
           const FloatTensor x = test_models::random_input(model.input_shape, 20 + trial);
-          const CostReport rep = client.infer(x);
+          const InferenceResult rep = client.infer(x);
           const RingTensor logits = nn::run_fixed_point(plain, nn::encode_input(plain, x));
           std::size_t best = 0;
           for (std::size_t i = 1; i < logits.size(); ++i) {
@@ -196,7 +196,7 @@ TEST_P(RevealTopK, ClientReceivesOnlyTheKBestLabels) {
         EXPECT_EQ(nn::reveals(client.architecture()), nn::reveals(model));  // the handshake
         for (uint64_t trial = 0; trial < 3; ++trial) {
           const FloatTensor x = test_models::random_input(model.input_shape, 40 + trial);
-          const CostReport rep = client.infer(x);
+          const InferenceResult rep = client.infer(x);
           const RingTensor logits = nn::run_fixed_point(plain, nn::encode_input(plain, x));
           const std::vector<std::size_t> best = nn::top_k_classes(plain.ring(), logits.span(), k);
           EXPECT_EQ(rep.reveals, "topk:" + std::to_string(k));

@@ -35,11 +35,11 @@ TEST_P(PrivateInference, LogitsAreBitExactWithFixedPointEngine) {
                    const FloatTensor x = test_models::random_input(model.input_shape, trial);
                    const CostReport pre = client.precompute();
                    EXPECT_GT(pre.offline.upload_bytes, 0u);
-                   const CostReport rep = client.infer(x, /*allow_on_demand=*/false);
+                   const InferenceResult rep = client.infer(x, /*allow_on_demand=*/false);
                    const RingTensor expect = nn::run_fixed_point(model, nn::encode_input(model, x));
                    ASSERT_EQ(rep.logits_ring, expect.values()) << "trial " << trial;
-                   EXPECT_FALSE(rep.offline_on_demand);
-                   EXPECT_EQ(rep.precompute_id, pre.precompute_id);
+                   EXPECT_FALSE(rep.cost.offline_on_demand);
+                   EXPECT_EQ(rep.cost.precompute_id, pre.precompute_id);
                  }
                });
   EXPECT_EQ(stores.client.used_bytes(), 0u);
@@ -54,8 +54,8 @@ TEST_P(PrivateInference, RunsOfflineOnDemandWhenStoreIsEmpty) {
                [&](InferenceClient& client) {
                  const FloatTensor x = test_models::random_input(model.input_shape, 7);
                  EXPECT_THROW((void)client.infer(x, false), StoreError);
-                 const CostReport rep = client.infer(x);
-                 EXPECT_TRUE(rep.offline_on_demand);
+                 const InferenceResult rep = client.infer(x);
+                 EXPECT_TRUE(rep.cost.offline_on_demand);
                  EXPECT_EQ(rep.logits_ring,
                            nn::run_fixed_point(model, nn::encode_input(model, x)).values());
                });
@@ -107,8 +107,8 @@ TEST_P(PrivateInference, PrecomputeRefusedByServerIsSkippedNotRetried) {
     const std::string second = client.precompute().precompute_id;
     ASSERT_TRUE(stores.server.remove(hank.client_id, first));  // e.g. discarded as damaged
     const FloatTensor x = test_models::random_input(model.input_shape, 5);
-    const CostReport rep = client.infer(x, false);
-    EXPECT_EQ(rep.precompute_id, second);
+    const InferenceResult rep = client.infer(x, false);
+    EXPECT_EQ(rep.cost.precompute_id, second);
     EXPECT_EQ(rep.logits_ring, nn::run_fixed_point(model, nn::encode_input(model, x)).values());
     EXPECT_EQ(client.stored_precomputes(), 0u);
   });
@@ -195,7 +195,7 @@ TEST(PrivateInferenceRingWidths, OddRingWidthsAreBitExact) {
       with_session(server, stores.client, {.credentials = stores.registry.register_client({})},
                    [&](InferenceClient& client) {
                      const FloatTensor x = test_models::random_input(model.input_shape, 3);
-                     const CostReport rep = client.infer(x);
+                     const InferenceResult rep = client.infer(x);
                      EXPECT_EQ(rep.logits_ring,
                                nn::run_fixed_point(model, nn::encode_input(model, x)).values())
                          << "l = " << l << " " << to_string(kind);

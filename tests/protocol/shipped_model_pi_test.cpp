@@ -40,7 +40,7 @@ TEST_P(ShippedModelPrivateInference, SampledHeldOutSetIsBitExact) {
     constexpr std::size_t kStride = 23;  // 16 of the 360 held-out images
     for (std::size_t i = 0; i < images.size(); i += kStride, ++tested) {
       (void)client.precompute();
-      const CostReport rep = client.infer(images[i], false);
+      const InferenceResult rep = client.infer(images[i], false);
       const RingTensor expect =
           nn::run_fixed_point(loaded.lowered, nn::encode_input(loaded.lowered, images[i]));
       ASSERT_EQ(rep.logits_ring, expect.values()) << "image " << i;

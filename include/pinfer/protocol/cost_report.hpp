@@ -68,15 +68,6 @@ struct CostReport {
   std::size_t he_keys = 0;  // HE keys the offline phase generated (docs/HE.md, "Key schedule")
   std::string gc_scheme;    // the server's garbling scheme ("half-gates", "three-halves")
   unsigned threads = 0;     // the client's threads for its garbled-circuit and OT work
-  // What the server's model reveals (stated by the architecture it sends, nn::reveals):
-  // "logits" (logits and logits_ring hold them), "label" or "topk:K" (logits is empty;
-  // logits_ring is the client's only output, [label * 2^f] per revealed label, and labels the
-  // labels, best first).
-  std::string reveals = "logits";
-  std::vector<int> labels;
-  std::vector<double> logits;
-  std::vector<uint64_t> logits_ring;  // the logits as ring elements (scale 2f), for exact checks
-  int prediction = -1;
 
   [[nodiscard]] nlohmann::json to_json() const;
   // A human-readable table of the phases, components and bytes.

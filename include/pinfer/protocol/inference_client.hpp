@@ -14,6 +14,7 @@
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/cost_report.hpp"
+#include "pinfer/protocol/inference_result.hpp"
 #include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
 
@@ -69,9 +70,10 @@ class InferenceClient {
   // store is full (nothing is stored then).
   CostReport precompute();
   // Runs one inference on `input` (shape of the architecture's input, values as the model
-  // expects). Uses the oldest stored precompute; with none left, runs the offline phase first
-  // when allow_on_demand (report.offline_on_demand is then true), else throws StoreError.
-  CostReport infer(const FloatTensor& input, bool allow_on_demand = true);
+  // expects) and returns the output with its cost. Uses the oldest stored precompute; with none
+  // left, runs the offline phase first when allow_on_demand (cost.offline_on_demand is then
+  // true), else throws StoreError.
+  InferenceResult infer(const FloatTensor& input, bool allow_on_demand = true);
   // Tells the server the session is over (best effort).
   void close() noexcept;
 

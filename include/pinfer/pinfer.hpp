@@ -1,0 +1,49 @@
+#pragma once
+// libpinfer's entry points, for programs that use pinfer as a library
+// (find_package(pinfer), target pinfer::pinfer). examples/ shows each in use:
+//   private_inference.cpp    a model served and queried privately over loopback TLS
+//   simulate_deployment.cpp  a deployment's latency and capacity from a cost profile
+//   check_model.cpp          an ONNX model imported, quantized and checked
+//
+// Serving:    net::BackgroundService (a model served from a thread of its own: client registry,
+//             protocol::InferenceServer and the connection loop), net::ServiceOptions.
+// Querying:   net::connect_to_server (TLS 1.3 with a CA or a pinned certificate),
+//             protocol::register_with_server, protocol::InferenceClient, whose infer() returns
+//             a protocol::InferenceResult (prediction, logits or labels, cost).
+// Stores:     protocol::PrecomputeStore, one per party, where offline phases leave what the
+//             online phase consumes (each precompute used at most once).
+// Channels:   Channel (the byte stream the protocols run on), net::TcpChannel,
+//             net::TlsServerContext / TlsClientContext, net::make_certificate.
+// Models:     nn::load_model (ONNX file or built-in network, quantized for the protocols),
+//             nn::run_fixed_point (the plaintext reference the protocols match bit for bit),
+//             nn::check_model, nn::read_npy_float.
+// Simulator:  sim::load_profile_spec (a shipped or measured cost profile), sim::SystemConfig,
+//             sim::plan_model, sim::run_sweep.
+// Errors:     everything thrown is a pinfer::Error (core/error.hpp).
+//
+// Other headers under pinfer/ are the layers these are built from; they may change between
+// versions without notice.
+#include "pinfer/core/channel.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/core/tensor.hpp"
+#include "pinfer/core/version.hpp"
+#include "pinfer/net/background_service.hpp"
+#include "pinfer/net/inference_service.hpp"
+#include "pinfer/net/server_connection.hpp"
+#include "pinfer/net/tcp_channel.hpp"
+#include "pinfer/net/tls_certificate.hpp"
+#include "pinfer/net/tls_context.hpp"
+#include "pinfer/nn/fixed_point_engine.hpp"
+#include "pinfer/nn/input_files.hpp"
+#include "pinfer/nn/model_check.hpp"
+#include "pinfer/nn/model_loader.hpp"
+#include "pinfer/protocol/client_registry.hpp"
+#include "pinfer/protocol/inference_client.hpp"
+#include "pinfer/protocol/inference_result.hpp"
+#include "pinfer/protocol/inference_server.hpp"
+#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/protocol/protocol_kind.hpp"
+#include "pinfer/sim/cost_profile.hpp"
+#include "pinfer/sim/profile_catalog.hpp"
+#include "pinfer/sim/sweep.hpp"
+#include "pinfer/sim/system_config.hpp"
