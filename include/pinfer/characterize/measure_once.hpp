@@ -25,7 +25,9 @@ struct MeasuredRun {
 // running `kind`. With `warmups` > 0 it first runs that many offline + online pairs on the same
 // session and discards their costs: the first phases of a process pay for growing its heap and
 // filling caches (digits, Server-Garbler: the first offline phase 0.63 s, later ones 0.55 s), so
-// a profile meant to predict a long run measures a warm phase. With `runs` > 1 it then measures
+// a profile meant to predict a long run measures a warm phase; each measured pair then starts
+// after 3 s idle, as phases under arrivals start (memory freed seconds earlier costs more to
+// write into on this VM, docs/perf/closed_loop.md "Store writes"). With `runs` > 1 it then measures
 // that many pairs and keeps the offline phase and the online phase of median wall time (each
 // chosen on its own): single phases vary with the disk (ResNet-32 Server-Garbler offline phases
 // of one run measured 11.1-16.3 s, the spread in the fsync of 1.1 GB of tables). Throws
