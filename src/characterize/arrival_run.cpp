@@ -166,7 +166,7 @@ class ClientLoad {
     protocol::InferenceClient client(*ch, *client_.store, options());
     const double poll =
         settings_.policy == sim::PrecomputePolicy::poll ? settings_.poll_interval_s : 0.0;
-    double last = 0.0;  // the poll clock, as the simulator keeps it
+    double last = 0.0;  // the poll clock, as the simulator keeps it: the last tick or phase end
     const std::size_t clients = clients_in_run_;
     for (;;) {
       {
@@ -195,16 +195,20 @@ class ClientLoad {
         continue;
       }
       ++run_.result.precompute_refusals;
-      // Nothing but a consumption frees room: sleep until one, then resume on the poll grid.
+      if (poll > 0.0) {
+        // Policy poll checks again on the next tick of its grid. The store frees room when the
+        // online phase takes a precompute, not when the phase ends, so waiting for the end of
+        // an inference would start the next offline phase late (by a tick whenever one falls
+        // inside the online phase); the simulator's check, like this one, is one tick.
+        last += poll;
+        while (run_.at(last + poll) < Clock::now()) last += poll;
+        continue;
+      }
+      // Policy eager: nothing but a consumption frees room, so sleep until one.
       const uint64_t seen = consumed_;
       run_.cv.wait(lock, [&] { return consumed_ != seen || !live(clients); });
       if (!live(clients)) break;
-      if (poll > 0.0) {
-        const double k = std::max(1.0, std::ceil((run_.now_s() - last) / poll));
-        last += (k - 1.0) * poll;
-      } else {
-        last = run_.now_s();
-      }
+      last = run_.now_s();
     }
     client.close();
   }

@@ -128,19 +128,34 @@ std::vector<std::vector<CostStep>> one_step_lanes(std::vector<CostStep> group) {
 // one link's work on a chunk, possibly a chain of steps): the first chunk passes every lane one
 // after the other, then the other chunks overlap with the slowest lane setting the pace, so the
 // phase takes sum(T_i) / n + max(T_i) (n - 1) / n, the makespan of a synchronous pipeline. One
-// chunk: the lanes run one after the other.
+// chunk: the lanes run one after the other. `riders` (the transport CPU: TLS, framing, copies)
+// run while the bytes they carry are on the link: in the first chunk beside its first transfer,
+// in the rest as lanes of their own.
 void add_pipeline(std::vector<CostStep>& steps, std::vector<std::vector<CostStep>> lanes,
-                  std::size_t chunks) {
+                  std::size_t chunks, std::vector<CostStep> riders = {}) {
   const double first = 1.0 / static_cast<double>(std::max<std::size_t>(1, chunks));
+  const auto head_of = [&](const CostStep& s) {
+    CostStep head = s;
+    scale(head, first);
+    if (chunks > 1) head.label += " (first chunk)";
+    return head;
+  };
+  bool riders_placed = false;
   for (const std::vector<CostStep>& lane : lanes) {
     for (const CostStep& s : lane) {
-      CostStep head = s;
-      scale(head, first);
-      if (chunks > 1) head.label += " (first chunk)";
-      add_group(steps, {std::move(head)});
+      std::vector<CostStep> group{head_of(s)};
+      if (!riders_placed && s.kind == sim::StepKind::transfer && !is_empty(s)) {
+        for (const CostStep& r : riders) group.push_back(head_of(r));
+        riders_placed = true;
+      }
+      add_group(steps, std::move(group));
     }
   }
+  if (!riders_placed) {
+    for (const CostStep& r : riders) add_group(steps, {head_of(r)});
+  }
   if (chunks <= 1) return;
+  for (CostStep& r : riders) lanes.push_back({std::move(r)});
   for (std::vector<CostStep>& lane : lanes) {
     for (CostStep& s : lane) scale(s, 1.0 - first);
   }
@@ -214,9 +229,10 @@ void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCo
   he.push_back(compute("client HE decrypt", Side::client, Category::he,
                        r.require(Side::client, Component::he_decrypt)));
   add_transfers(he, "HE queries and responses", he_bytes);
-  transport.add_share(he, total(he_bytes));
+  std::vector<CostStep> he_transport;
+  transport.add_share(he_transport, total(he_bytes));
   // one linear layer per chunk
-  add_pipeline(steps, one_step_lanes(std::move(he)), phase.layers.size());
+  add_pipeline(steps, one_step_lanes(std::move(he)), phase.layers.size(), std::move(he_transport));
 
   // Garbled circuits, chunk after chunk, each a strict chain (the protocol code and a trace of
   // both parties, docs/perf/closed_loop.md): the OT, then the garbler garbles the chunk, the
@@ -328,9 +344,9 @@ void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t
                                r.layer(si, Side::server, Component::store_read))});
       lanes.push_back({compute(stage + ": server output decoding", Side::server, Category::gc,
                                r.layer(si, Side::server, Component::output))});
-      for (CostStep& t : transports) lanes.push_back({std::move(t)});
       for (auto& lane : lanes) set_layer(lane, si);
-      add_pipeline(steps, std::move(lanes), chunks);
+      set_layer(transports, si);
+      add_pipeline(steps, std::move(lanes), chunks, std::move(transports));
     } else {
       // A second server thread sends the flips of every chunk ahead; the client derives a
       // chunk's flip labels and sends them (a chain on the client), while the server evaluates
@@ -349,9 +365,9 @@ void online_steps(const PhaseReader& r, protocol::ProtocolKind kind, std::size_t
                                r.layer(si, Side::server, Component::store_read))});
       lanes.push_back({compute(stage + ": client store reads", Side::client, Category::other,
                                r.layer(si, Side::client, Component::store_read))});
-      for (CostStep& t : transports) lanes.push_back({std::move(t)});
       for (auto& lane : lanes) set_layer(lane, si);
-      add_pipeline(steps, std::move(lanes), chunks);
+      set_layer(transports, si);
+      add_pipeline(steps, std::move(lanes), chunks, std::move(transports));
     }
   }
   const auto output_bytes = r.bytes("online/output");

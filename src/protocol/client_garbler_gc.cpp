@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "bit_packing.hpp"
+#include "chunk_prefetch.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
 #include "pinfer/core/error.hpp"
@@ -177,13 +178,19 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   TimedSource labels_file(labels_in, cost, &layer, Component::gc_evaluate);
   TimedSource decode_file(decode_in, cost, &layer, Component::gc_evaluate);
   const auto evaluate = [&] {
+    std::vector<std::size_t> flip_label_bytes;
+    for (const ChunkRange& chunk : chunks) {
+      flip_label_bytes.push_back(chunk.count * a_bits * sizeof(Block));
+    }
+    ChunkPrefetch flip_labels_in_flight(ch, frames::kFlipLabels, std::move(flip_label_bytes));
     for (const ChunkRange& chunk : chunks) {
       const std::size_t n_a = chunk.count * a_bits;
       SecretBuffer<Block> in(chunk.count * n_in);
       SecretBuffer<Block> flip_labels(n_a);
       {
-        ScopedTimer t(cost, Component::wait_peer, &layer);
-        ch.recv_exact(frames::kFlipLabels, block_bytes(flip_labels.span()));
+        std::vector<std::byte> frame = flip_labels_in_flight.next(cost, layer);
+        std::memcpy(flip_labels.data(), frame.data(), frame.size());
+        secure_wipe(frame.data(), frame.size());
       }
       ScopedTimer t(cost, Component::gc_evaluate, &layer);
       SecretBuffer<Block> m(n_a);
@@ -213,6 +220,7 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
         out[chunk.first * words + i] = word_from_bits(bits.data() + i * l, l);
       }
     }
+    add_receiver_cpu(cost, flip_labels_in_flight);
   };
   run_pipelined(ch, cost, layer, send_flips, evaluate);
   return out;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "bit_packing.hpp"
+#include "chunk_prefetch.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
 #include "pinfer/core/error.hpp"
@@ -181,12 +182,16 @@ void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables
   const uint64_t client_bits = inputs - a_bits;
   TimedSource tables_file(tables_in, cost, &layer, Component::gc_evaluate);
   TimedSource labels_file(labels_in, cost, &layer, Component::gc_evaluate);
-  for (const ChunkRange& chunk : s.chunks()) {
+  const std::vector<ChunkRange> chunks = s.chunks();
+  std::vector<std::size_t> label_bytes;
+  for (const ChunkRange& chunk : chunks)
+    label_bytes.push_back(chunk.count * a_bits * sizeof(Block));
+  ChunkPrefetch labels_in_flight(ch, frames::kInputLabels, std::move(label_bytes));
+  for (const ChunkRange& chunk : chunks) {
     SecretBuffer<Block> in(chunk.count * inputs);
     {
-      ScopedTimer t(cost, Component::wait_peer, &layer);
-      std::vector<std::byte> frame(chunk.count * a_bits * sizeof(Block));
-      ch.recv_exact(frames::kInputLabels, frame);
+      std::vector<std::byte> frame = labels_in_flight.next(cost, layer);
+      ScopedTimer t(cost, Component::gc_evaluate, &layer);
       for (std::size_t i = 0; i < chunk.count; ++i) {
         std::memcpy(in.data() + i * inputs, frame.data() + i * a_bits * sizeof(Block),
                     a_bits * sizeof(Block));
@@ -213,6 +218,7 @@ void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables
     ch.send(frames::kOutputBits, pack_bits(colour));
     ch.flush();
   }
+  add_receiver_cpu(cost, labels_in_flight);
 }
 
 }  // namespace pinfer::protocol::detail

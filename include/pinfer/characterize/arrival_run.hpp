@@ -71,7 +71,7 @@ struct ArrivalRunResult {
   uint64_t arrivals = 0;
   uint64_t unserved = 0;  // arrived but not served by the deadline
   uint64_t precomputes_made = 0;
-  uint64_t precompute_refusals = 0;     // offline phases refused for lack of room (either store)
+  uint64_t precompute_refusals = 0;     // checks that found no room (either store)
   std::vector<double> offline_phase_s;  // wall time of each stored offline phase
   // Busy seconds per component ("client/store_write", "server/gc_garble", ...) of each stored
   // offline phase, in the order of offline_phase_s: what a loaded phase spent where, to set
