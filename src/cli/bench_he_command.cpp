@@ -14,6 +14,7 @@
 #include "pinfer/he/linear.hpp"
 #include "pinfer/he/lphe.hpp"
 #include "pinfer/he/ntt.hpp"
+#include "pinfer/he/weight_cache_budget.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/he_geometry.hpp"
 #include "pinfer/protocol/inference_server.hpp"
@@ -129,10 +130,9 @@ void run_model(const Options& opt, BenchTable& table) {
   std::vector<he::LinearServer> servers;
   // The model-wide budget of encoded weights, spent layer by layer as the protocol's server
   // spends it (protocol::ServerOptions::weight_cache_bytes).
-  std::size_t cache_left = opt.weight_cache.empty()
-                               ? protocol::kDefaultWeightCacheBytes
-                               : sim::parse_bytes(opt.weight_cache, "--weight-cache");
-  std::size_t cached_bytes = 0;
+  he::WeightCacheBudget weight_budget(opt.weight_cache.empty()
+                                          ? protocol::kDefaultWeightCacheBytes
+                                          : sim::parse_bytes(opt.weight_cache, "--weight-cache"));
   std::vector<std::vector<std::byte>> queries;
   std::vector<std::vector<uint64_t>> masks;
   std::vector<std::vector<uint64_t>> inputs, weights;
@@ -142,13 +142,8 @@ void run_model(const Options& opt, BenchTable& table) {
     std::vector<uint64_t> r(he::linear_input_size(layer.geometry));
     prg.fill_ring(ring, r);
     const double t_setup = thread_cpu_seconds();
-    he::LinearServerOptions server_options;
-    server_options.max_cached_weight_bytes =
-        std::min(server_options.max_cached_weight_bytes, cache_left);
-    servers.emplace_back(server_ctx, layer.geometry, w, server_options);  // encoded once
+    servers.push_back(weight_budget.build(server_ctx, layer.geometry, w));  // encoded once
     setup_s += thread_cpu_seconds() - t_setup;
-    cache_left -= servers.back().cached_weight_bytes();
-    cached_bytes += servers.back().cached_weight_bytes();
     const he::LinearServer& server = servers.back();
 
     const double t0 = thread_cpu_seconds();
@@ -197,7 +192,8 @@ void run_model(const Options& opt, BenchTable& table) {
   // Encoding the weights happens once per served model, not per precompute; shown beside the
   // per-precompute figures so nothing the server computes is left out.
   table.add_value("server_weight_setup_seconds", setup_s, "s");
-  table.add_value("server_cached_weight_bytes", static_cast<double>(cached_bytes), "B");
+  table.add_value("server_cached_weight_bytes", static_cast<double>(weight_budget.spent_bytes()),
+                  "B");
   table.add_value("total_with_weight_setup_seconds", client_s + server_s + setup_s, "s");
   table.add_value("upload_bytes", static_cast<double>(up), "B");
   table.add_value("download_bytes", static_cast<double>(down), "B");

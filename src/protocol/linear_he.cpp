@@ -14,6 +14,7 @@
 #include "pinfer/he/context.hpp"
 #include "pinfer/he/keys.hpp"
 #include "pinfer/he/linear.hpp"
+#include "pinfer/he/weight_cache_budget.hpp"
 #include "pinfer/protocol/he_geometry.hpp"
 
 namespace pinfer::protocol::detail {
@@ -49,24 +50,19 @@ std::vector<std::byte> recv_stream(Channel& ch, uint32_t type, uint64_t exact) {
 
 struct HeServerModel::Impl {
   Impl(const nn::LoweredModel& model, std::size_t cache_budget)
-      : ctx(he::Context::create(model.l)) {
+      : ctx(he::Context::create(model.l)), budget(cache_budget) {
     for (const nn::LinearOp& op : model.linear_ops) {
       const std::size_t groups = groups_of(op), w_step = op.weight.size() / groups;
       servers.emplace_back();
       for (std::size_t k = 0; k < groups; ++k) {
-        he::LinearServerOptions options;
-        options.max_cached_weight_bytes = std::min(options.max_cached_weight_bytes, cache_budget);
-        servers.back().emplace_back(ctx, he_geometry(op),
-                                    op.weight.span().subspan(k * w_step, w_step), options);
-        const std::size_t kept = servers.back().back().cached_weight_bytes();
-        cache_budget -= kept;
-        cached_bytes += kept;
+        servers.back().push_back(
+            budget.build(ctx, he_geometry(op), op.weight.span().subspan(k * w_step, w_step)));
       }
     }
   }
   he::Context ctx;
+  he::WeightCacheBudget budget;
   std::vector<std::vector<he::LinearServer>> servers;  // [op][group]
-  std::size_t cached_bytes = 0;
 };
 
 HeServerModel::HeServerModel(const nn::LoweredModel& model, std::size_t weight_cache_bytes)
@@ -74,7 +70,7 @@ HeServerModel::HeServerModel(const nn::LoweredModel& model, std::size_t weight_c
 HeServerModel::~HeServerModel() = default;
 
 std::size_t HeServerModel::cached_weight_bytes() const noexcept {
-  return impl_->cached_bytes;
+  return impl_->budget.spent_bytes();
 }
 
 std::vector<RingTensor> he_offline_client(Channel& ch, const nn::LoweredModel& arch,
