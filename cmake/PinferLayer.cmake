@@ -25,7 +25,41 @@ function(pinfer_isa_flags file out)
   set(${out} "${flags}" PARENT_SCOPE)
 endfunction()
 
-# pinfer_add_layer(<layer> DEPS <targets...>)
+# pinfer_read_layers(<file>): reads the layer graph (cmake/layers.txt, "<layer>: <deps...>") into
+# PINFER_LAYERS (the libraries, in file order) and PINFER_LAYER_DEPS_<layer> (the layers each
+# uses directly), in the caller's scope. Entries whose deps are "*" (cli, python) are programs,
+# not libraries.
+function(pinfer_read_layers file)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
+  file(STRINGS ${file} lines REGEX "^[a-z_]+:")
+  set(layers "")
+  foreach(line IN LISTS lines)
+    string(REGEX MATCH "^([a-z_]+):(.*)$" _ "${line}")
+    set(layer ${CMAKE_MATCH_1})
+    string(STRIP "${CMAKE_MATCH_2}" deps)
+    if(deps STREQUAL "*")
+      continue()
+    endif()
+    separate_arguments(deps UNIX_COMMAND "${deps}")
+    foreach(dep IN LISTS deps)
+      if(NOT dep IN_LIST layers)
+        message(FATAL_ERROR "${file}: layer ${layer} uses ${dep}, which is not listed above it")
+      endif()
+    endforeach()
+    list(APPEND layers ${layer})
+    set(PINFER_LAYER_DEPS_${layer} ${deps} PARENT_SCOPE)
+  endforeach()
+  set(PINFER_LAYERS ${layers} PARENT_SCOPE)
+endfunction()
+
+# pinfer_add_layer(<layer> DEPS <external targets...>)
+# The layers it uses come from cmake/layers.txt. Its sources see only the headers of the layers
+# it may use: each layer's public headers are reached through a folder of its own in the build
+# tree (<build>/layer-include/<layer>/pinfer/<layer>, a link to include/pinfer/<layer>), which
+# it passes on to the layers linking it, and its private headers through another
+# (<build>/layer-include/<layer>-private/<layer>, a link to src/<layer>) that it keeps to
+# itself. An #include of a layer it may not use then fails to compile (and
+# scripts/check-includes.py names it).
 function(pinfer_add_layer layer)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${layer}/*.cpp)
@@ -33,11 +67,23 @@ function(pinfer_add_layer layer)
     message(STATUS "layer ${layer} has no sources yet; skipped")
     return()
   endif()
+  set(public_root ${CMAKE_BINARY_DIR}/layer-include/${layer})
+  set(private_root ${CMAKE_BINARY_DIR}/layer-include/${layer}-private)
+  file(MAKE_DIRECTORY ${public_root}/pinfer ${private_root})
+  if(IS_DIRECTORY ${CMAKE_SOURCE_DIR}/include/pinfer/${layer})
+    file(CREATE_LINK ${CMAKE_SOURCE_DIR}/include/pinfer/${layer} ${public_root}/pinfer/${layer}
+         SYMBOLIC)
+  endif()
+  file(CREATE_LINK ${CMAKE_SOURCE_DIR}/src/${layer} ${private_root}/${layer} SYMBOLIC)
   add_library(pinfer_${layer} STATIC ${sources})
   target_include_directories(pinfer_${layer}
-    PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
-    PRIVATE ${CMAKE_SOURCE_DIR}/src)
-  target_link_libraries(pinfer_${layer} PUBLIC ${ARG_DEPS})
+    PUBLIC $<BUILD_INTERFACE:${public_root}> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    PRIVATE ${private_root})
+  set(layer_deps "")
+  foreach(dep IN LISTS PINFER_LAYER_DEPS_${layer})
+    list(APPEND layer_deps pinfer_${dep})
+  endforeach()
+  target_link_libraries(pinfer_${layer} PUBLIC ${layer_deps} ${ARG_DEPS})
   foreach(src IN LISTS sources)
     pinfer_isa_flags(${src} flags)
     if(flags)

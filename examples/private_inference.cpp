@@ -30,26 +30,26 @@ int main(int argc, char** argv) try {
 
   // Each party has its own precompute store (offline results wait there for the online phase).
   const ScratchDir work;
-  protocol::PrecomputeStore server_store(work.path / "server", {.capacity_bytes = 1'000'000'000});
-  protocol::PrecomputeStore client_store(work.path / "client", {.capacity_bytes = 1'000'000'000});
+  store::PrecomputeStore server_store(work.path / "server", {.capacity_bytes = 1'000'000'000});
+  store::PrecomputeStore client_store(work.path / "client", {.capacity_bytes = 1'000'000'000});
 
   // The server: a self-signed certificate, the model served from a background thread.
-  const net::PemCertificate cert = net::make_certificate({});
-  net::ServiceOptions service;  // 127.0.0.1, an ephemeral port
-  service.tls = net::TlsServerContext::from_pem(cert.cert_pem, cert.key_pem.span());
-  net::BackgroundService server(model.lowered, protocol::ProtocolKind::client_garbler, server_store,
-                                service);
+  const transport::PemCertificate cert = transport::make_certificate({});
+  service::ServiceOptions service;  // 127.0.0.1, an ephemeral port
+  service.tls = transport::TlsServerContext::from_pem(cert.cert_pem, cert.key_pem.span());
+  service::BackgroundService server(model.lowered, protocol::ProtocolKind::client_garbler,
+                                    server_store, service);
 
   // The client trusts exactly that certificate, registers, then runs one offline phase and one
   // inference that consumes it.
-  net::ServerTrust trust;
-  trust.pin = net::to_hex(server.tls()->fingerprint());
+  transport::ServerTrust trust;
+  trust.pin = transport::to_hex(server.tls()->fingerprint());
   protocol::ClientCredentials credentials;
   {
-    auto channel = net::connect_to_server(server.endpoint(), {}, trust);
+    auto channel = transport::connect_to_server(server.endpoint(), {}, trust);
     credentials = protocol::register_with_server(*channel);
   }
-  auto channel = net::connect_to_server(server.endpoint(), {}, trust);
+  auto channel = transport::connect_to_server(server.endpoint(), {}, trust);
   protocol::InferenceClient client(*channel, client_store, {.credentials = std::move(credentials)});
   (void)client.precompute();
   const protocol::InferenceResult result = client.infer(image, /*allow_on_demand=*/false);

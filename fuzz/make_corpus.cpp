@@ -26,8 +26,8 @@
 #include "pinfer/protocol/architecture.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/cost_report.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/sim/cost_profile.hpp"
+#include "pinfer/store/precompute_store.hpp"
 #include "protocol/session_messages.hpp"
 #include "protocol/test_models.hpp"
 
@@ -189,6 +189,7 @@ void ot_seeds() {
 
 void session_seeds() {
   using namespace protocol;
+  using namespace store;
   using namespace protocol::detail;
   const Ring ring(32);
   const std::string fingerprint(64, 'a');
@@ -378,8 +379,8 @@ void input_file_seeds() {
 void store_seeds() {
   const fs::path root = fuzz::scratch_dir() / "corpus-store";
   fs::remove_all(root);
-  protocol::PrecomputeStore store(root, {uint64_t{1} << 20, 0});
-  protocol::PrecomputeWriter w = store.begin("c1", "e1", 4096);
+  store::PrecomputeStore store(root, {uint64_t{1} << 20, 0});
+  store::PrecomputeWriter w = store.begin("c1", "e1", 4096);
   std::ofstream(w.path("a.bin"), std::ios::binary) << "hello";
   w.publish();
   std::vector<std::byte> manifest = file_bytes(root / "ready" / "c1" / "e1" / "MANIFEST");

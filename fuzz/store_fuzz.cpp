@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "fuzz_util.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/store/precompute_store.hpp"
 #include "protocol/digest.hpp"
 
 using namespace pinfer;
@@ -29,8 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   const fs::path root = fuzz::scratch_dir() / "store";
   fs::remove_all(root);
-  const protocol::StoreLimits limits{uint64_t{1} << 20, 0};
-  { protocol::PrecomputeStore create(root, limits); }
+  const store::StoreLimits limits{uint64_t{1} << 20, 0};
+  { store::PrecomputeStore create(root, limits); }
   const fs::path entry = root / "ready" / "c1" / "e1";
   fs::create_directories(entry);
   write_file(entry / "a.bin", "hello");
@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (data[0] & 1) manifest += "end " + protocol::detail::sha256_hex(manifest) + "\n";
   write_file(entry / "MANIFEST", manifest);
   fuzz::expect_clean([&] {
-    protocol::PrecomputeStore store(root, limits);
+    store::PrecomputeStore store(root, limits);
     if (auto taken = store.take_oldest("c1")) (void)taken->path("a.bin");
   });
   return 0;

@@ -23,7 +23,7 @@ entries=(
   "ot|PINFER bench ot --repeats 5 --json"
   "he_resnet18_tinyimagenet|PINFER bench he --json"
   "nn_bench|BUILD/pinfer_nn_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
-  "net_bench_tls|BUILD/pinfer_net_bench --benchmark_filter=Loopback --benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
+  "net_bench_tls|BUILD/pinfer_transport_bench --benchmark_filter=Loopback --benchmark_repetitions=3 --benchmark_report_aggregates_only=true"
   "characterize_resnet32|PINFER characterize resnet32:cifar10"
   "load_32_clients|PINFER bench load --clients 32 --requests 128 --json"
   "load_16_online|PINFER bench load --clients 16 --requests 128 --online-only --json"

@@ -8,26 +8,26 @@
 #include "bindings.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
-#include "pinfer/net/background_service.hpp"
-#include "pinfer/net/endpoint.hpp"
-#include "pinfer/net/server_connection.hpp"
-#include "pinfer/net/tls_certificate.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
+#include "pinfer/service/background_service.hpp"
 #include "pinfer/sim/units.hpp"
+#include "pinfer/transport/endpoint.hpp"
+#include "pinfer/transport/server_connection.hpp"
+#include "pinfer/transport/tls_certificate.hpp"
 
 namespace pinfer::python {
 
 namespace {
 
-std::unique_ptr<protocol::PrecomputeStore> open_store(const std::string& dir,
-                                                      const std::string& capacity,
-                                                      const std::string& per_client = "") {
-  protocol::StoreLimits limits;
+std::unique_ptr<store::PrecomputeStore> open_store(const std::string& dir,
+                                                   const std::string& capacity,
+                                                   const std::string& per_client = "") {
+  store::StoreLimits limits;
   limits.capacity_bytes = sim::parse_bytes(capacity, "capacity");
   if (!per_client.empty())
     limits.per_client_capacity_bytes = sim::parse_bytes(per_client, "client_quota");
-  return std::make_unique<protocol::PrecomputeStore>(dir, limits);
+  return std::make_unique<store::PrecomputeStore>(dir, limits);
 }
 
 std::optional<std::string> optional_path(const py::object& p) {
@@ -59,13 +59,13 @@ class PyServer {
     }
     py::gil_scoped_release release;
     // The library refuses it too (ServiceOptions); the module names its own argument.
-    if (!tls && !net::is_loopback_host(host)) {
+    if (!tls && !transport::is_loopback_host(host)) {
       throw InvalidArgument("tls=False (plaintext TCP) is only allowed on a loopback host, not " +
-                                net::to_string(net::Endpoint{host, port}),
+                                transport::to_string(transport::Endpoint{host, port}),
                             ErrorReason::plaintext_refused);
     }
     store_ = open_store(store_dir, capacity, quota);
-    net::ServiceOptions so;
+    service::ServiceOptions so;
     so.host = host;
     so.port = port;
     so.max_sessions = max_sessions;
@@ -74,17 +74,17 @@ class PyServer {
     so.tcp.handshake_timeout_ms = std::min<uint64_t>(so.tcp.handshake_timeout_ms, timeout_ms);
     if (tls) {
       if (cert_file) {
-        so.tls = net::TlsServerContext::from_pem_files(*cert_file, *key_file);
+        so.tls = transport::TlsServerContext::from_pem_files(*cert_file, *key_file);
       } else {
         // As `pinfer serve`: a self-signed certificate kept in the store, made once.
-        const net::ServerCertificateFiles files =
-            net::ensure_server_certificate(store_->root(), {host});
-        so.tls = net::TlsServerContext::from_pem_files(files.cert_file, files.key_file);
+        const transport::ServerCertificateFiles files =
+            transport::ensure_server_certificate(store_->root(), {host});
+        so.tls = transport::TlsServerContext::from_pem_files(files.cert_file, files.key_file);
       }
     }
-    net::InferenceService::Logger logger;
+    service::InferenceService::Logger logger;
     if (log) logger = [](std::string_view m) { fmt::print(stderr, "pinfer.Server: {}\n", m); };
-    service_ = std::make_unique<net::BackgroundService>(
+    service_ = std::make_unique<service::BackgroundService>(
         nn::apply_reveal(model_->loaded->lowered, reveal), kind_, *store_, std::move(so),
         registration == "closed" ? protocol::RegistrationPolicy::closed
                                  : protocol::RegistrationPolicy::open,
@@ -92,7 +92,7 @@ class PyServer {
     endpoint_ = service_->endpoint();
     reveals_ = nn::reveals(service_->server().model());
     port_ = service_->port();
-    if (service_->tls()) fingerprint_ = net::to_hex(service_->tls()->fingerprint());
+    if (service_->tls()) fingerprint_ = transport::to_hex(service_->tls()->fingerprint());
   }
   ~PyServer() { close(); }
 
@@ -111,7 +111,7 @@ class PyServer {
   [[nodiscard]] const std::string& reveals() const { return reveals_; }
   [[nodiscard]] py::dict stats() const {
     if (!service_) throw InvalidArgument("the server is closed");
-    const net::ServiceStats s = service_->stats();
+    const service::ServiceStats s = service_->stats();
     py::dict d;
     d["sessions_completed"] = s.sessions_completed;
     d["sessions_failed"] = s.sessions_failed;
@@ -124,8 +124,8 @@ class PyServer {
  private:
   std::shared_ptr<PyModel> model_;
   protocol::ProtocolKind kind_;
-  std::unique_ptr<protocol::PrecomputeStore> store_;
-  std::unique_ptr<net::BackgroundService> service_;
+  std::unique_ptr<store::PrecomputeStore> store_;
+  std::unique_ptr<service::BackgroundService> service_;
   std::string endpoint_;
   std::string reveals_;
   uint16_t port_ = 0;
@@ -213,7 +213,7 @@ class PyClient {
                             " exists: this store is already registered (delete the file to "
                             "register again; its precomputes at the server become unusable)");
     }
-    auto ch = net::connect_to_server(endpoint_, tcp_, trust_);
+    auto ch = transport::connect_to_server(endpoint_, tcp_, trust_);
     const protocol::ClientCredentials credentials =
         protocol::register_with_server(*ch, secret.span());
     ch->close();
@@ -273,7 +273,7 @@ class PyClient {
     progress_.run([&] {
       protocol::ClientOptions options{protocol::load_credentials(credentials_file(store_dir_)),
                                       protocol_, progress_.fn()};
-      auto ch = net::connect_to_server(endpoint_, tcp_, trust_);
+      auto ch = transport::connect_to_server(endpoint_, tcp_, trust_);
       protocol::InferenceClient client(*ch, *store_, std::move(options));
       f(client);
       client.close();
@@ -281,13 +281,13 @@ class PyClient {
   }
 
   std::string endpoint_;
-  net::ServerTrust trust_;
-  net::TcpOptions tcp_;
+  transport::ServerTrust trust_;
+  transport::TcpOptions tcp_;
   std::string store_dir_;
   std::optional<protocol::ProtocolKind> protocol_;
   PyProgress progress_;
   std::mutex mu_;
-  std::unique_ptr<protocol::PrecomputeStore> store_;
+  std::unique_ptr<store::PrecomputeStore> store_;
 };
 
 }  // namespace

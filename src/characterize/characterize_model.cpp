@@ -4,11 +4,11 @@
 
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
-#include "pinfer/net/background_service.hpp"
-#include "pinfer/net/server_connection.hpp"
-#include "pinfer/net/tls_certificate.hpp"
-#include "pinfer/net/tls_context.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/service/background_service.hpp"
+#include "pinfer/store/precompute_store.hpp"
+#include "pinfer/transport/server_connection.hpp"
+#include "pinfer/transport/tls_certificate.hpp"
+#include "pinfer/transport/tls_context.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,38 +29,39 @@ struct TemporaryDirectory {
 MeasuredRun measure_protocol(const nn::LoweredModel& model, protocol::ProtocolKind kind,
                              const fs::path& work, const std::string& name,
                              const CharacterizeOptions& options) {
-  protocol::StoreLimits limits;
+  store::StoreLimits limits;
   limits.capacity_bytes = options.capacity_bytes;
-  protocol::PrecomputeStore server_store(work / (name + "-server"), limits);
-  protocol::PrecomputeStore client_store(work / (name + "-client"), limits);
-  net::ServiceOptions so;
+  store::PrecomputeStore server_store(work / (name + "-server"), limits);
+  store::PrecomputeStore client_store(work / (name + "-client"), limits);
+  service::ServiceOptions so;
   so.insecure_plaintext_loopback = options.insecure;
   if (!options.insecure) {
     // A certificate that lives only in this process; the client pins its fingerprint, exactly
     // as an operator's client pins the one `pinfer serve` prints.
-    const net::PemCertificate cert = net::make_certificate({});
-    so.tls = net::TlsServerContext::from_pem(cert.cert_pem, cert.key_pem.span());
+    const transport::PemCertificate cert = transport::make_certificate({});
+    so.tls = transport::TlsServerContext::from_pem(cert.cert_pem, cert.key_pem.span());
   }
-  net::InferenceService::Logger server_log;
+  service::InferenceService::Logger server_log;
   if (options.log) {
     server_log = [log = options.log](std::string_view m) {
       log("characterize server: " + std::string(m));
     };
   }
-  net::BackgroundService server(model, kind, server_store, std::move(so),
-                                protocol::RegistrationPolicy::open, std::move(server_log),
-                                options.server);
-  const net::ServerTrust trust{.ca_file = {},
-                               .pin = server.tls() ? net::to_hex(server.tls()->fingerprint()) : "",
-                               .insecure_plaintext_loopback = options.insecure};
+  service::BackgroundService server(model, kind, server_store, std::move(so),
+                                    protocol::RegistrationPolicy::open, std::move(server_log),
+                                    options.server);
+  const transport::ServerTrust trust{
+      .ca_file = {},
+      .pin = server.tls() ? transport::to_hex(server.tls()->fingerprint()) : "",
+      .insecure_plaintext_loopback = options.insecure};
   protocol::ClientCredentials credentials;
   {
-    auto ch = net::connect_to_server(server.endpoint(), {}, trust);
+    auto ch = transport::connect_to_server(server.endpoint(), {}, trust);
     credentials = protocol::register_with_server(*ch);
   }
   Prg prg;
   const FloatTensor x = sample_input(model, prg);
-  auto ch = net::connect_to_server(server.endpoint(), {}, trust);
+  auto ch = transport::connect_to_server(server.endpoint(), {}, trust);
   if (options.log) {
     options.log(name + ": offline and online phase (" +
                 std::string(gc::to_string(options.server.gc_scheme)) + " garbling, " +
@@ -96,7 +97,7 @@ Characterization characterize_model(const nn::LoweredModel& model,
   TemporaryDirectory work{options.store_dir, options.store_dir.empty()};
   if (work.owned) {
     work.path = fs::temp_directory_path() /
-                ("pinfer-characterize-" + protocol::new_precompute_id().substr(0, 12));
+                ("pinfer-characterize-" + store::new_precompute_id().substr(0, 12));
   }
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const std::string name = sim::canonical_protocol_name(options.protocols[i]);

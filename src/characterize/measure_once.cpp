@@ -33,7 +33,7 @@ protocol::CostReport median_by(std::vector<protocol::CostReport> reports,
 
 }  // namespace
 
-MeasuredRun measure_once(Channel& channel, protocol::PrecomputeStore& store,
+MeasuredRun measure_once(Channel& channel, store::PrecomputeStore& store,
                          protocol::ClientOptions options, const nn::LoweredModel& model,
                          const FloatTensor& input, unsigned warmups, unsigned runs) {
   if (!options.protocol) throw InvalidArgument("measure_once needs the protocol to measure");

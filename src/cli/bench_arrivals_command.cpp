@@ -10,8 +10,8 @@
 // settings in contended mode with one shared pool of this machine's cores, since clients and
 // server share them here.
 //
-// Links: with the built-in server each client's two connections go through a net::LinkRelay of
-// its uplink and downlink rates (one access link per client, both directions, carried after the
+// Links: with the built-in server each client's two connections go through a transport::LinkRelay
+// of its uplink and downlink rates (one access link per client, both directions, carried after the
 // sender's write returned as on a real link). Against --server the client paces its own sends
 // and reads (TcpOptions), which blocks a sender for its bytes' serialization time.
 #include <fmt/core.h>
@@ -28,12 +28,12 @@
 #include "pinfer/characterize/arrival_run.hpp"
 #include "pinfer/characterize/measure_once.hpp"
 #include "pinfer/core/error.hpp"
-#include "pinfer/net/endpoint.hpp"
-#include "pinfer/net/link_relay.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/sim/multi_client.hpp"
 #include "pinfer/sim/pi_model.hpp"
 #include "pinfer/sim/units.hpp"
+#include "pinfer/transport/endpoint.hpp"
+#include "pinfer/transport/link_relay.hpp"
 
 namespace pinfer::cli {
 namespace {
@@ -131,7 +131,7 @@ void run(const Options& opt) {
   const nn::LoadedModel loaded = nn::load_model(opt.model);
   const fs::path work = opt.work.empty()
                             ? fs::temp_directory_path() /
-                                  ("pinfer-arrivals-" + protocol::new_precompute_id().substr(0, 12))
+                                  ("pinfer-arrivals-" + store::new_precompute_id().substr(0, 12))
                             : fs::path(opt.work);
   struct Cleanup {
     fs::path dir;
@@ -143,10 +143,10 @@ void run(const Options& opt) {
   } cleanup{work, opt.work.empty()};
 
   // The server: built in (its store holds server_storage, each client a 1/K quota), or remote.
-  std::unique_ptr<protocol::PrecomputeStore> server_store;
+  std::unique_ptr<store::PrecomputeStore> server_store;
   std::unique_ptr<LoopbackServer> local;
   const LinkOptions client_link{opt.uplink_mbps, opt.downlink_mbps, 300'000};
-  std::function<std::unique_ptr<net::TcpChannel>(const LinkOptions&)> connect;
+  std::function<std::unique_ptr<transport::TcpChannel>(const LinkOptions&)> connect;
   if (opt.server.empty()) {
     server_store = open_store(work / "server", opt.server_storage,
                               std::to_string(server_bytes / opt.clients) + "B");
@@ -183,16 +183,16 @@ void run(const Options& opt) {
     fmt::print(stderr, "{}", characterize::format_coverage(measured_profile->costs));
   }
 
-  std::vector<std::unique_ptr<protocol::PrecomputeStore>> stores;
+  std::vector<std::unique_ptr<store::PrecomputeStore>> stores;
   std::vector<characterize::ArrivalClient> clients;
-  std::vector<std::unique_ptr<net::LinkRelay>> links;  // built-in server: one per client
+  std::vector<std::unique_ptr<transport::LinkRelay>> links;  // built-in server: one per client
   for (uint32_t i = 0; i < opt.clients; ++i) {
     stores.push_back(open_store(work / ("client" + std::to_string(i)), opt.client_storage));
     std::function<std::unique_ptr<Channel>()> connect_client_i;
     if (local) {
-      const net::Endpoint server = net::parse_endpoint(local->endpoint());
-      links.push_back(std::make_unique<net::LinkRelay>(server.host, server.port, opt.uplink_mbps,
-                                                       opt.downlink_mbps));
+      const transport::Endpoint server = transport::parse_endpoint(local->endpoint());
+      links.push_back(std::make_unique<transport::LinkRelay>(server.host, server.port,
+                                                             opt.uplink_mbps, opt.downlink_mbps));
       connect_client_i = [&, port = links.back()->port()] {
         return std::unique_ptr<Channel>(local->connect_via(port, LinkOptions{}));
       };

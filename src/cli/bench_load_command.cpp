@@ -182,7 +182,7 @@ void setup(CLI::App& bench) {
     if (inputs.empty()) throw InvalidArgument("--inputs holds no input");
     const bool own_work = opt->work.empty();
     const fs::path work =
-        own_work ? fs::temp_directory_path() / ("pinfer-load-" + protocol::new_precompute_id())
+        own_work ? fs::temp_directory_path() / ("pinfer-load-" + store::new_precompute_id())
                  : fs::path(opt->work);
     fs::create_directories(work);
 

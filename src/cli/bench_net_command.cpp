@@ -11,9 +11,9 @@
 #include "command_registry.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
-#include "pinfer/net/link_relay.hpp"
-#include "pinfer/net/tcp_channel.hpp"
-#include "pinfer/net/tcp_listener.hpp"
+#include "pinfer/transport/link_relay.hpp"
+#include "pinfer/transport/tcp_channel.hpp"
+#include "pinfer/transport/tcp_listener.hpp"
 
 namespace pinfer::cli {
 namespace {
@@ -25,7 +25,7 @@ struct Options {
   std::size_t frame_kbytes = 4096;
   double send_mbps = 0;  // 0: the sender is not paced
   double recv_mbps = 0;  // 0: the receiver is not paced
-  bool relay = false;    // pace through a net::LinkRelay instead of inside the channels
+  bool relay = false;    // pace through a transport::LinkRelay instead of inside the channels
 };
 
 struct Run {
@@ -47,16 +47,16 @@ double process_cpu_seconds() {
 // direction).
 Run transfer(std::size_t frame_bytes, std::size_t frames, double send_mbps, double recv_mbps,
              bool relay) {
-  net::TcpOptions options;
+  transport::TcpOptions options;
   options.max_frame_bytes = frame_bytes;
-  net::TcpOptions receiver = options;
+  transport::TcpOptions receiver = options;
   if (!relay) receiver.recv_rate_mbps = recv_mbps;
-  net::TcpListener listener("127.0.0.1", 0, receiver);
-  net::TcpOptions sender_options = options;
+  transport::TcpListener listener("127.0.0.1", 0, receiver);
+  transport::TcpOptions sender_options = options;
   if (!relay) sender_options.send_rate_mbps = send_mbps;
-  std::optional<net::LinkRelay> link;
+  std::optional<transport::LinkRelay> link;
   if (relay) link.emplace("127.0.0.1", listener.port(), send_mbps, recv_mbps);
-  auto client = net::TcpChannel::connect_plaintext_loopback(
+  auto client = transport::TcpChannel::connect_plaintext_loopback(
       "127.0.0.1", link ? link->port() : listener.port(), sender_options);
   auto server = listener.accept(10'000);
 

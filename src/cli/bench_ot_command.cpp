@@ -1,6 +1,6 @@
 // `pinfer bench ot`: IKNP correlated-OT throughput with one thread per party, bytes per OT,
 // and the cost of the 128 base OTs. Both parties run in this process, over loopback TCP when
-// the net layer is built (--transport tcp, the default then) or the in-memory channel pair.
+// the transport layer is built (--transport tcp, the default then) or the in-memory channel pair.
 // Outputs are checked (out = k0 ^ b * Delta for every OT) before anything is printed.
 #include <time.h>
 
@@ -21,8 +21,8 @@
 #include "pinfer/ot/cot.hpp"
 #include "pinfer/ot/random_ot.hpp"
 
-#if __has_include("pinfer/net/tcp_listener.hpp")
-#include "pinfer/net/tcp_listener.hpp"
+#if __has_include("pinfer/transport/tcp_listener.hpp")
+#include "pinfer/transport/tcp_listener.hpp"
 #define PINFER_BENCH_OT_HAS_TCP 1
 #else
 #define PINFER_BENCH_OT_HAS_TCP 0
@@ -46,10 +46,10 @@ ChannelPair connect(const std::string& transport) {
   if (transport == "memory") return make_memory_channel_pair();
 #if PINFER_BENCH_OT_HAS_TCP
   if (transport == "tcp") {
-    net::TcpListener listener("127.0.0.1", 0);
+    transport::TcpListener listener("127.0.0.1", 0);
     std::unique_ptr<Channel> client;
     std::thread t([&] {
-      client = net::TcpChannel::connect_plaintext_loopback("127.0.0.1", listener.port());
+      client = transport::TcpChannel::connect_plaintext_loopback("127.0.0.1", listener.port());
     });
     std::unique_ptr<Channel> server = listener.accept(10'000);
     t.join();

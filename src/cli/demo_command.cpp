@@ -60,7 +60,7 @@ void run_protocol(protocol::ProtocolKind kind, const nn::LoadedModel& loaded,
   auto client_store =
       open_store(work / (std::string(protocol::to_string(kind)) + "-client"), "10GB");
   const LoopbackServer server(loaded.lowered, kind, *server_store, opt.link, "demo server",
-                              opt.insecure, net::ServiceOptions{}.max_sessions,
+                              opt.insecure, service::ServiceOptions{}.max_sessions,
                               server_options(opt.gc_scheme, opt.threads));
   {
     protocol::ClientCredentials credentials = server.register_client(opt.link);
@@ -127,7 +127,7 @@ void setup(CLI::App& app) {
     const std::size_t n = std::min({opt->count, inputs.size(), labels.size()});
     inputs.resize(n);
     const fs::path work =
-        fs::temp_directory_path() / ("pinfer-demo-" + protocol::new_precompute_id().substr(0, 12));
+        fs::temp_directory_path() / ("pinfer-demo-" + store::new_precompute_id().substr(0, 12));
     try {
       for (auto kind :
            {protocol::ProtocolKind::server_garbler, protocol::ProtocolKind::client_garbler}) {

@@ -7,10 +7,10 @@
 #include <fstream>
 
 #include "pinfer/core/error.hpp"
-#include "pinfer/net/server_connection.hpp"
-#include "pinfer/net/tls_certificate.hpp"
-#include "pinfer/net/tls_context.hpp"
 #include "pinfer/sim/units.hpp"
+#include "pinfer/transport/server_connection.hpp"
+#include "pinfer/transport/tls_certificate.hpp"
+#include "pinfer/transport/tls_context.hpp"
 
 namespace pinfer::cli {
 
@@ -27,14 +27,14 @@ void add_link_options(CLI::App& cmd, LinkOptions& link) {
       ->check(CLI::Range(100, 86'400'000));
 }
 
-std::unique_ptr<protocol::PrecomputeStore> open_store(const std::filesystem::path& dir,
-                                                      const std::string& capacity,
-                                                      const std::string& per_client) {
-  protocol::StoreLimits limits;
+std::unique_ptr<store::PrecomputeStore> open_store(const std::filesystem::path& dir,
+                                                   const std::string& capacity,
+                                                   const std::string& per_client) {
+  store::StoreLimits limits;
   limits.capacity_bytes = sim::parse_bytes(capacity, "--capacity");
   if (!per_client.empty())
     limits.per_client_capacity_bytes = sim::parse_bytes(per_client, "--client-quota");
-  return std::make_unique<protocol::PrecomputeStore>(dir, limits);
+  return std::make_unique<store::PrecomputeStore>(dir, limits);
 }
 
 std::filesystem::path credentials_path(const std::filesystem::path& store_dir) {
@@ -74,19 +74,19 @@ void add_client_security_options(CLI::App& cmd, ClientSecurityOptions& security)
   pin->excludes(insecure);
 }
 
-std::unique_ptr<net::TcpChannel> connect_client(const std::string& endpoint,
-                                                const LinkOptions& link,
-                                                const ClientSecurityOptions& security) {
-  net::TcpOptions opt;
+std::unique_ptr<transport::TcpChannel> connect_client(const std::string& endpoint,
+                                                      const LinkOptions& link,
+                                                      const ClientSecurityOptions& security) {
+  transport::TcpOptions opt;
   opt.io_timeout_ms = link.timeout_ms;
   // The client emulates its own access link in both directions, so the flags act against any
   // server, not only one that shapes its sends.
   opt.send_rate_mbps = link.uplink_mbps;
   opt.recv_rate_mbps = link.downlink_mbps;
-  return net::connect_to_server(endpoint, opt,
-                                {.ca_file = security.ca,
-                                 .pin = security.pin,
-                                 .insecure_plaintext_loopback = security.insecure});
+  return transport::connect_to_server(endpoint, opt,
+                                      {.ca_file = security.ca,
+                                       .pin = security.pin,
+                                       .insecure_plaintext_loopback = security.insecure});
 }
 
 void add_client_options(CLI::App& cmd, ClientCommandOptions& opt) {
@@ -161,10 +161,10 @@ protocol::ProgressFn terminal_progress() {
 }
 
 namespace {
-net::ServiceOptions loopback_options(const LinkOptions& link,
-                                     std::shared_ptr<const net::TlsServerContext> tls,
-                                     std::size_t max_sessions) {
-  net::ServiceOptions so;
+service::ServiceOptions loopback_options(const LinkOptions& link,
+                                         std::shared_ptr<const transport::TlsServerContext> tls,
+                                         std::size_t max_sessions) {
+  service::ServiceOptions so;
   so.max_sessions = max_sessions;
   so.insecure_plaintext_loopback = tls == nullptr;  // --insecure (loopback only, checked)
   so.tls = std::move(tls);
@@ -174,14 +174,14 @@ net::ServiceOptions loopback_options(const LinkOptions& link,
 }
 // A certificate that lives only in this process: the client pins its fingerprint, exactly as
 // an operator's client would pin the one `pinfer serve` prints.
-std::shared_ptr<const net::TlsServerContext> ephemeral_tls() {
-  const net::PemCertificate cert = net::make_certificate({});
-  return net::TlsServerContext::from_pem(cert.cert_pem, cert.key_pem.span());
+std::shared_ptr<const transport::TlsServerContext> ephemeral_tls() {
+  const transport::PemCertificate cert = transport::make_certificate({});
+  return transport::TlsServerContext::from_pem(cert.cert_pem, cert.key_pem.span());
 }
 }  // namespace
 
 LoopbackServer::LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
-                               protocol::PrecomputeStore& store, const LinkOptions& link,
+                               store::PrecomputeStore& store, const LinkOptions& link,
                                std::string log_prefix, bool insecure, std::size_t max_sessions,
                                protocol::ServerOptions server_options)
     : service_(
@@ -192,20 +192,21 @@ LoopbackServer::LoopbackServer(const nn::LoweredModel& model, protocol::Protocol
             fmt::print(stderr, "{}: {}\n", prefix, m);
           },
           server_options),
-      client_security_{.ca = {},
-                       .pin = service_.tls() ? net::to_hex(service_.tls()->fingerprint()) : "",
-                       .insecure = insecure} {}
+      client_security_{
+          .ca = {},
+          .pin = service_.tls() ? transport::to_hex(service_.tls()->fingerprint()) : "",
+          .insecure = insecure} {}
 
 std::string LoopbackServer::endpoint() const {
   return service_.endpoint();
 }
 
-std::unique_ptr<net::TcpChannel> LoopbackServer::connect(const LinkOptions& link) const {
+std::unique_ptr<transport::TcpChannel> LoopbackServer::connect(const LinkOptions& link) const {
   return connect_client(endpoint(), link, client_security_);
 }
 
-std::unique_ptr<net::TcpChannel> LoopbackServer::connect_via(uint16_t relay_port,
-                                                             const LinkOptions& link) const {
+std::unique_ptr<transport::TcpChannel> LoopbackServer::connect_via(uint16_t relay_port,
+                                                                   const LinkOptions& link) const {
   return connect_client("127.0.0.1:" + std::to_string(relay_port), link, client_security_);
 }
 

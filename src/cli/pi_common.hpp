@@ -8,16 +8,16 @@
 #include <thread>
 
 #include "pinfer/core/secret_buffer.hpp"
-#include "pinfer/net/background_service.hpp"
-#include "pinfer/net/inference_service.hpp"
-#include "pinfer/net/tcp_channel.hpp"
-#include "pinfer/net/tls_context.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_result.hpp"
 #include "pinfer/protocol/inference_server.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/service/background_service.hpp"
+#include "pinfer/service/inference_service.hpp"
+#include "pinfer/store/precompute_store.hpp"
+#include "pinfer/transport/tcp_channel.hpp"
+#include "pinfer/transport/tls_context.hpp"
 
 namespace pinfer::cli {
 
@@ -41,7 +41,7 @@ void add_weight_cache_option(CLI::App& cmd, std::string& size);
 void apply_weight_cache(protocol::ServerOptions& options, const std::string& size);
 
 // Opens a precompute store; `capacity` like "16GB" (decimal) or "4GiB".
-[[nodiscard]] std::unique_ptr<protocol::PrecomputeStore> open_store(
+[[nodiscard]] std::unique_ptr<store::PrecomputeStore> open_store(
     const std::filesystem::path& dir, const std::string& capacity,
     const std::string& per_client = "");
 
@@ -64,7 +64,7 @@ void add_client_security_options(CLI::App& cmd, ClientSecurityOptions& security)
 // Connects to "host:port" with the client side of the link shaping, over TLS 1.3 verified as
 // `security` says (or plain TCP with --insecure on loopback). Throws InvalidArgument for a
 // missing or contradictory choice, IoError if the server cannot be reached or verified.
-[[nodiscard]] std::unique_ptr<net::TcpChannel> connect_client(
+[[nodiscard]] std::unique_ptr<transport::TcpChannel> connect_client(
     const std::string& endpoint, const LinkOptions& link, const ClientSecurityOptions& security);
 
 // Options every client command shares (precompute, infer).
@@ -85,8 +85,8 @@ void add_client_options(CLI::App& cmd, ClientCommandOptions& opt);
 // store's CREDENTIALS, handshake done). Throws IoError telling the user to run `pinfer client
 // register` when the store has no credentials.
 struct ClientSession {
-  std::unique_ptr<protocol::PrecomputeStore> store;
-  std::unique_ptr<net::TcpChannel> channel;
+  std::unique_ptr<store::PrecomputeStore> store;
+  std::unique_ptr<transport::TcpChannel> channel;
   std::unique_ptr<protocol::InferenceClient> client;
 };
 [[nodiscard]] ClientSession open_client_session(const ClientCommandOptions& opt);
@@ -101,24 +101,24 @@ struct ClientSession {
 class LoopbackServer {
  public:
   LoopbackServer(const nn::LoweredModel& model, protocol::ProtocolKind kind,
-                 protocol::PrecomputeStore& store, const LinkOptions& link, std::string log_prefix,
-                 bool insecure, std::size_t max_sessions = net::ServiceOptions{}.max_sessions,
+                 store::PrecomputeStore& store, const LinkOptions& link, std::string log_prefix,
+                 bool insecure, std::size_t max_sessions = service::ServiceOptions{}.max_sessions,
                  protocol::ServerOptions server_options = {});
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
 
   [[nodiscard]] std::string endpoint() const;
   // A client connection to this server, secured like the server.
-  [[nodiscard]] std::unique_ptr<net::TcpChannel> connect(const LinkOptions& link) const;
-  // The same through a relay listening on 127.0.0.1:relay_port (net::LinkRelay) that forwards
+  [[nodiscard]] std::unique_ptr<transport::TcpChannel> connect(const LinkOptions& link) const;
+  // The same through a relay listening on 127.0.0.1:relay_port (transport::LinkRelay) that forwards
   // to this server.
-  [[nodiscard]] std::unique_ptr<net::TcpChannel> connect_via(uint16_t relay_port,
-                                                             const LinkOptions& link) const;
+  [[nodiscard]] std::unique_ptr<transport::TcpChannel> connect_via(uint16_t relay_port,
+                                                                   const LinkOptions& link) const;
   // Registers a new client over the network (as `pinfer client register` does).
   [[nodiscard]] protocol::ClientCredentials register_client(const LinkOptions& link) const;
 
  private:
-  net::BackgroundService service_;  // stops and joins its thread on destruction
+  service::BackgroundService service_;  // stops and joins its thread on destruction
   ClientSecurityOptions client_security_;
 };
 

@@ -13,12 +13,12 @@
 #include "command_registry.hpp"
 #include "pi_common.hpp"
 #include "pinfer/core/error.hpp"
-#include "pinfer/net/endpoint.hpp"
-#include "pinfer/net/inference_service.hpp"
-#include "pinfer/net/tls_certificate.hpp"
-#include "pinfer/net/tls_context.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_server.hpp"
+#include "pinfer/service/inference_service.hpp"
+#include "pinfer/transport/endpoint.hpp"
+#include "pinfer/transport/tls_certificate.hpp"
+#include "pinfer/transport/tls_context.hpp"
 #include "reveal_option.hpp"
 
 namespace pinfer::cli {
@@ -91,7 +91,8 @@ void setup(CLI::App& app) {
   cmd->callback([opt] {
     const protocol::ProtocolKind kind = protocol::parse_protocol_kind(opt->protocol);
     // Checked again by the library (ServiceOptions); here first, before the model loads.
-    if (opt->insecure) net::require_loopback_for_plaintext(net::Endpoint{opt->host, opt->port});
+    if (opt->insecure)
+      transport::require_loopback_for_plaintext(transport::Endpoint{opt->host, opt->port});
     auto store = open_store(opt->store, opt->capacity, opt->client_quota);
     protocol::ClientRegistry registry(store->root() / "CLIENTS",
                                       opt->registration == "closed"
@@ -110,7 +111,7 @@ void setup(CLI::App& app) {
     fmt::print(stderr, "{} with {} garbling, {} threads per phase, {} MB of HE-encoded weights\n",
                to_string(kind), gc::to_string(server.gc_scheme()), server.threads(),
                server.cached_weight_bytes() / 1000000);
-    net::ServiceOptions so;
+    service::ServiceOptions so;
     so.host = opt->host;
     so.port = opt->port;
     so.max_sessions = opt->max_sessions;
@@ -125,20 +126,21 @@ void setup(CLI::App& app) {
     if (!opt->insecure) {
       std::filesystem::path cert = opt->cert, key = opt->key;
       if (cert.empty()) {
-        const net::ServerCertificateFiles files =
-            net::ensure_server_certificate(store->root(), {opt->host});
+        const transport::ServerCertificateFiles files =
+            transport::ensure_server_certificate(store->root(), {opt->host});
         cert = files.cert_file;
         key = files.key_file;
         fmt::print(stderr, "{} TLS certificate {} (key {}, mode 0600)\n",
                    files.created ? "generated a self-signed" : "using the", cert.string(),
                    key.string());
       }
-      so.tls = net::TlsServerContext::from_pem_files(cert, key);
+      so.tls = transport::TlsServerContext::from_pem_files(cert, key);
       // Public: operators hand it to clients out of band (--pin).
       fmt::print(stderr, "TLS certificate SHA-256 fingerprint: {}\n  clients: --pin {}\n",
-                 net::to_hex(so.tls->fingerprint()), net::to_hex(so.tls->fingerprint()));
+                 transport::to_hex(so.tls->fingerprint()),
+                 transport::to_hex(so.tls->fingerprint()));
     }
-    net::InferenceService service(
+    service::InferenceService service(
         server, so, [](std::string_view m) { fmt::print(stderr, "pinfer serve: {}\n", m); });
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -163,7 +165,7 @@ void setup(CLI::App& app) {
     service.run();
     finished.store(true);
     watcher.join();
-    const net::ServiceStats st = service.stats();
+    const service::ServiceStats st = service.stats();
     fmt::print("stopped: {} sessions completed, {} failed, {} refused (busy)\n",
                st.sessions_completed, st.sessions_failed, st.sessions_refused_busy);
   });

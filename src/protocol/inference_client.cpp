@@ -90,7 +90,8 @@ ClientCredentials register_with_server(Channel& ch, std::span<const std::byte> s
   }
 }
 
-InferenceClient::InferenceClient(Channel& channel, PrecomputeStore& store, ClientOptions options)
+InferenceClient::InferenceClient(Channel& channel, store::PrecomputeStore& store,
+                                 ClientOptions options)
     : ch_(channel), store_(store), options_(std::move(options)) {
   if (!valid_client_id(options_.credentials.client_id) ||
       options_.credentials.token.size() != kClientTokenBytes) {
@@ -128,7 +129,7 @@ InferenceClient::~InferenceClient() {
   if (removal_.joinable()) removal_.join();
 }
 
-void InferenceClient::retire(ConsumedPrecompute used) {
+void InferenceClient::retire(store::ConsumedPrecompute used) {
   if (removal_.joinable()) removal_.join();
   removal_ = std::thread([u = std::move(used)] {});  // u's destructor removes the files
 }
@@ -173,12 +174,12 @@ CostReport InferenceClient::precompute() {
   report.threads = threads_;
   report.model = arch_.name;
   report.relus = nn::count(arch_).relus;
-  report.precompute_id = new_precompute_id();
+  report.precompute_id = store::new_precompute_id();
   const StorageEstimate estimate = estimate_storage(*plan_, kind_);
   PhaseCost& cost = report.offline;
   std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
   // Creating the entry (its directory, the journal line) is store I/O of the phase too.
-  PrecomputeWriter writer = [&] {
+  store::PrecomputeWriter writer = [&] {
     ScopedTimer io(cost, Component::store_write);
     return store_.begin(store_key(), report.precompute_id, estimate.client_bytes);
   }();
@@ -282,7 +283,7 @@ InferenceResult InferenceClient::infer(const FloatTensor& input, bool allow_on_d
   const RingTensor x = nn::encode_input(arch_, input);  // shape errors before any state changes
   InferenceResult result;
   CostReport& report = result.cost;
-  std::optional<ConsumedPrecompute> taken;
+  std::optional<store::ConsumedPrecompute> taken;
   // Take precomputes until the server accepts one: it refuses an id whose server half is gone
   // (discarded as damaged, or removed by a concurrent session's reconciliation); the client
   // half is consumed either way, so nothing is ever retried with the same id.

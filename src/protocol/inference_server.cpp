@@ -36,8 +36,9 @@ unsigned resolve_threads(unsigned threads) noexcept {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind, PrecomputeStore& store,
-                                 ClientRegistry& clients, ServerOptions options)
+InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind,
+                                 store::PrecomputeStore& store, ClientRegistry& clients,
+                                 ServerOptions options)
     : model_(std::move(model)),
       kind_(kind),
       gc_scheme_(options.gc_scheme),
@@ -144,7 +145,7 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
   const StorageEstimate estimate = estimate_storage(*plan_, kind_);
   PhaseCost cost;
   std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
-  std::optional<PrecomputeWriter> writer;
+  std::optional<store::PrecomputeWriter> writer;
   try {
     // Creating the entry (its directory, the journal line) is store I/O of the phase too.
     ScopedTimer io(cost, Component::store_write);
@@ -208,7 +209,7 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
 void InferenceServer::serve_online(Channel& ch, const std::string& client, const std::string& id) {
   PhaseCost cost;
   std::optional<ScopedTimer> busy(std::in_place, cost, Component::cpu_total);
-  std::optional<ConsumedPrecompute> taken;
+  std::optional<store::ConsumedPrecompute> taken;
   std::optional<ScopedTimer> take_io(std::in_place, cost, Component::store_read);
   try {
     taken.emplace(store_.take(client, id));

@@ -14,9 +14,9 @@
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/sim/cost_profile.hpp"
 #include "pinfer/sim/pi_model.hpp"
+#include "pinfer/store/precompute_store.hpp"
 #include "protocol/session_util.hpp"
 #include "protocol/test_models.hpp"
 

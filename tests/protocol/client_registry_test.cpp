@@ -22,6 +22,7 @@
 namespace fs = std::filesystem;
 using namespace pinfer;
 using namespace pinfer::protocol;
+using namespace pinfer::store;
 using pinfer::test_support::message_of;
 
 namespace {

@@ -9,17 +9,17 @@
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_server.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/store/precompute_store.hpp"
 
 namespace pinfer::test_session {
 
 struct Stores {
   explicit Stores(const std::string& tag = "pinfer-pi-test")
-      : dir(std::filesystem::temp_directory_path() / (tag + "-" + protocol::new_precompute_id())) {}
+      : dir(std::filesystem::temp_directory_path() / (tag + "-" + store::new_precompute_id())) {}
   ~Stores() { std::filesystem::remove_all(dir); }
   std::filesystem::path dir;
-  protocol::PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
-  protocol::PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
+  store::PrecomputeStore client{dir / "client", {.capacity_bytes = uint64_t{1} << 32}};
+  store::PrecomputeStore server{dir / "server", {.capacity_bytes = uint64_t{1} << 32}};
   protocol::ClientRegistry registry{dir / "server" / "CLIENTS"};
 };
 
@@ -52,7 +52,7 @@ void run_two_parties(S server_fn, C client_fn) {
 // Runs `client_fn(InferenceClient&)` against a server thread serving one connection; rethrows
 // the server's error after the client's.
 template <typename F>
-void with_session(protocol::InferenceServer& server, protocol::PrecomputeStore& client_store,
+void with_session(protocol::InferenceServer& server, store::PrecomputeStore& client_store,
                   protocol::ClientOptions opts, F client_fn) {
   run_two_parties([&](Channel& ch) { server.serve_connection(ch); },
                   [&](Channel& ch) {

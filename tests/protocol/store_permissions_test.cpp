@@ -21,6 +21,7 @@
 namespace fs = std::filesystem;
 using namespace pinfer;
 using namespace pinfer::protocol;
+using namespace pinfer::store;
 
 namespace {
 

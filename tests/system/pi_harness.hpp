@@ -16,7 +16,7 @@
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/input_files.hpp"
 #include "pinfer/nn/model_loader.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/store/precompute_store.hpp"
 
 namespace pinfer::system_test {
 
@@ -31,7 +31,7 @@ inline std::string digits_model() {
 }
 
 // Transport flags of every serve / client command, in one place (plain TCP on loopback; TLS is
-// the default otherwise and is tested by the net layer).
+// the default otherwise and is tested by the transport layer).
 inline std::vector<std::string> transport_args() {
   return {"--insecure"};
 }
@@ -43,7 +43,7 @@ inline uint64_t env_u64(const char* name, uint64_t fallback) {
 
 inline fs::path fresh_dir(const std::string& tag) {
   const fs::path d = fs::temp_directory_path() /
-                     ("pinfer-" + tag + "-" + protocol::new_precompute_id().substr(0, 12));
+                     ("pinfer-" + tag + "-" + store::new_precompute_id().substr(0, 12));
   fs::create_directories(d);
   return d;
 }
@@ -246,8 +246,8 @@ struct StoreAudit {
 inline StoreAudit audit_store(const fs::path& store) {
   StoreAudit a;
   {
-    protocol::PrecomputeStore s(store, {.capacity_bytes = uint64_t{1} << 40});
-    const protocol::StoreScan scan = s.scan();
+    store::PrecomputeStore s(store, {.capacity_bytes = uint64_t{1} << 40});
+    const store::StoreScan scan = s.scan();
     a.damaged = s.recovery().removed_damaged;  // includes the scan's discards
     a.entries = scan.entries_ok;
     a.cleaned = s.recovery().removed_incomplete + s.recovery().removed_consumed;

@@ -23,9 +23,9 @@
 #include "pinfer/core/channel.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/client_registry.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
 #include "pinfer/sim/system_config.hpp"
+#include "pinfer/store/precompute_store.hpp"
 
 namespace pinfer::characterize {
 
@@ -47,7 +47,7 @@ struct ArrivalSettings {
 struct ArrivalClient {
   std::function<std::unique_ptr<Channel>()> connect;
   protocol::ClientCredentials credentials;
-  protocol::PrecomputeStore* store = nullptr;
+  store::PrecomputeStore* store = nullptr;
 };
 
 // One request, times in seconds from the start of the run.

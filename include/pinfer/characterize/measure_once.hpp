@@ -8,7 +8,7 @@
 #include "pinfer/core/tensor.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/inference_client.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
+#include "pinfer/store/precompute_store.hpp"
 
 namespace pinfer::characterize {
 
@@ -34,7 +34,7 @@ struct MeasuredRun {
 // ProtocolError when the private logits of any run differ from
 // nn::run_fixed_point(model, encode_input(model, input)), besides the errors of the protocol;
 // InvalidArgument when runs is 0.
-[[nodiscard]] MeasuredRun measure_once(Channel& channel, protocol::PrecomputeStore& store,
+[[nodiscard]] MeasuredRun measure_once(Channel& channel, store::PrecomputeStore& store,
                                        protocol::ClientOptions options,
                                        const nn::LoweredModel& model, const FloatTensor& input,
                                        unsigned warmups = 0, unsigned runs = 1);

@@ -9,8 +9,8 @@
 // Byte counters: every frame is counted (header + payload) per direction, in total and under
 // the current named phase (set_phase), so protocols can report "offline/ot" traffic etc.
 //
-// Implementations: make_memory_channel_pair() here (tests, in one process), TcpChannel in net.
-// Thread safety: one thread may send while another receives; counters are thread safe.
+// Implementations: make_memory_channel_pair() here (tests, in one process), TcpChannel in
+// transport. Thread safety: one thread may send while another receives; counters are thread safe.
 #include <cstddef>
 #include <cstdint>
 #include <map>

@@ -1,8 +1,8 @@
 #pragma once
 // Typed errors shared by every layer (docs/ARCHITECTURE.md, "Cross-cutting rules").
 //
-// Library code throws; only boundaries (cli, the net server loop) catch. Messages name the
-// field, the value and the limit, never a secret value, and never a CLI flag (the CLI adds its
+// Library code throws; only boundaries (cli, the service layer's server loop) catch. Messages name
+// the field, the value and the limit, never a secret value, and never a CLI flag (the CLI adds its
 // own hints from the reason).
 //
 // Every error carries an ErrorReason: the class says what kind of failure it is, the reason says

@@ -15,8 +15,8 @@
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/inference_result.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
+#include "pinfer/store/precompute_store.hpp"
 
 namespace pinfer::protocol {
 
@@ -52,7 +52,7 @@ class InferenceClient {
   // Authenticates and runs the handshake on `channel` (kept by reference for the client's
   // lifetime). Throws ProtocolError on a protocol mismatch, refused credentials or another
   // server error, FormatError on a malformed architecture, IoError on the transport.
-  InferenceClient(Channel& channel, PrecomputeStore& store, ClientOptions options);
+  InferenceClient(Channel& channel, store::PrecomputeStore& store, ClientOptions options);
   ~InferenceClient();
   InferenceClient(const InferenceClient&) = delete;
   InferenceClient& operator=(const InferenceClient&) = delete;
@@ -83,10 +83,10 @@ class InferenceClient {
   // the removal of gigabytes of tables (0.45 s for ResNet-32's 1.1 GB, Server-Garbler). The
   // precompute left ready/ when it was taken, so it can never be used again, even if the
   // process dies before the removal ends (the store's recovery removes consumed/ entries).
-  void retire(ConsumedPrecompute used);
+  void retire(store::ConsumedPrecompute used);
 
   Channel& ch_;
-  PrecomputeStore& store_;
+  store::PrecomputeStore& store_;
   ClientOptions options_;
   ProtocolKind kind_ = ProtocolKind::server_garbler;
   gc::GcScheme gc_scheme_ = gc::GcScheme::half_gates;

@@ -10,8 +10,8 @@
 #include "pinfer/gc/gc_options.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/client_registry.hpp"
-#include "pinfer/protocol/precompute_store.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
+#include "pinfer/store/precompute_store.hpp"
 
 namespace pinfer::protocol {
 
@@ -58,7 +58,7 @@ class InferenceServer {
   // Encodes the model's weights for HE once. Throws InvalidArgument on an invalid model or a
   // key budget outside 1..kMaxHeKeyBudget, Unsupported if one layer alone exceeds the budget.
   // `store` and `clients` are kept by reference for the server's lifetime.
-  InferenceServer(nn::LoweredModel model, ProtocolKind kind, PrecomputeStore& store,
+  InferenceServer(nn::LoweredModel model, ProtocolKind kind, store::PrecomputeStore& store,
                   ClientRegistry& clients, ServerOptions options = {});
   ~InferenceServer();
   InferenceServer(const InferenceServer&) = delete;
@@ -75,7 +75,7 @@ class InferenceServer {
   [[nodiscard]] gc::GcScheme gc_scheme() const noexcept { return gc_scheme_; }
   [[nodiscard]] unsigned threads() const noexcept { return threads_; }
   [[nodiscard]] const nn::LoweredModel& model() const noexcept { return model_; }
-  [[nodiscard]] PrecomputeStore& store() noexcept { return store_; }
+  [[nodiscard]] store::PrecomputeStore& store() noexcept { return store_; }
   [[nodiscard]] ClientRegistry& clients() noexcept { return clients_; }
   // HE keys one precompute uses (1 unless the model reveals more than the budget).
   [[nodiscard]] std::size_t he_keys() const noexcept;
@@ -90,7 +90,7 @@ class InferenceServer {
   ProtocolKind kind_;
   gc::GcScheme gc_scheme_;
   unsigned threads_;
-  PrecomputeStore& store_;
+  store::PrecomputeStore& store_;
   ClientRegistry& clients_;
   std::unique_ptr<detail::ModelPlan> plan_;
   std::unique_ptr<detail::HeServerModel> he_;
