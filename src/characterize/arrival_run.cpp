@@ -175,6 +175,7 @@ class ClientLoad {
         if (!live(clients)) break;
       }
       bool stored = false;
+      const double tick = last + poll;  // this check's tick
       const double began = run_.now_s();
       std::map<std::string, double> components;
       try {
@@ -196,12 +197,21 @@ class ClientLoad {
       }
       ++run_.result.precompute_refusals;
       if (poll > 0.0) {
-        // Policy poll checks again on the next tick of its grid. The store frees room when the
+        // Policy poll checks again on the ticks of its grid. The store frees room when the
         // online phase takes a precompute, not when the phase ends, so waiting for the end of
         // an inference would start the next offline phase late (by a tick whenever one falls
-        // inside the online phase); the simulator's check, like this one, is one tick.
-        last += poll;
-        while (run_.at(last + poll) < Clock::now()) last += poll;
+        // inside the online phase). Only a take frees room, so a tick before one costs nothing
+        // (the simulator's checks take no time; a real attempt creates and abandons a store
+        // entry, and for Client-Garbler asks the server).
+        const std::size_t held = client.stored_precomputes();
+        last = tick;
+        for (;;) {
+          run_.cv.wait_until(lock, run_.at(last + poll), [&] { return !live(clients); });
+          if (!live(clients) || client.stored_precomputes() < held) break;
+          last += poll;  // a tick without room
+        }
+        if (!live(clients)) break;
+        // The loop's wait for last + poll returns at once: the check runs on this tick.
         continue;
       }
       // Policy eager: nothing but a consumption frees room, so sleep until one.
