@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "pinfer/core/error.hpp"
@@ -237,11 +238,9 @@ void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCo
   // Garbled circuits, chunk after chunk, each a strict chain (the protocol code and a trace of
   // both parties, docs/perf/closed_loop.md): the OT, then the garbler garbles the chunk, the
   // tables cross the link, the evaluator stores them, and only then starts the next chunk. A
-  // chain of chains is the sum of its steps. Within the OT, IKNP works in sub-chunks of
-  // ot::kCotChunkOts: the receiver (the evaluator) computes and sends one while the sender (the
-  // garbler) takes in the previous one, so both parties' OT compute overlaps the OT messages on
-  // the link. The transport CPU (TLS, framing, copies) runs while the bytes it carries are on
-  // the link, so it overlaps the transfers.
+  // chain of chains is the sum of its steps; the OT within a chunk is a pipeline (below). The
+  // transport CPU (TLS, framing, copies) runs while the bytes it carries are on the link, so it
+  // overlaps the transfers.
   const Side garbler = sg ? Side::server : Side::client;
   const Side evaluator = sg ? Side::client : Side::server;
   const std::string g_name(to_string(garbler)), e_name(to_string(evaluator));
@@ -249,13 +248,28 @@ void offline_steps(const PhaseReader& r, protocol::ProtocolKind kind, MeasuredCo
   // SG: the client (evaluator) sends OT messages up and receives tables down; CG the reverse.
   const auto ot_bytes = sg ? std::pair{gc_bytes.first, 0.0} : std::pair{0.0, gc_bytes.second};
   const auto table_bytes = sg ? std::pair{0.0, gc_bytes.second} : std::pair{gc_bytes.first, 0.0};
-  std::vector<CostStep> ot;
-  ot.push_back(
-      compute(e_name + " OT", evaluator, Category::ot, r.require(evaluator, Component::ot)));
-  ot.push_back(compute(g_name + " OT", garbler, Category::ot, r.require(garbler, Component::ot)));
-  add_transfers(ot, "OT extension messages", ot_bytes);
-  transport.add_share(ot, total(ot_bytes));
-  add_group(steps, std::move(ot));
+  // Each chunk's OTs stream in frames of ot::kCotChunkOts: the evaluator (COT receiver)
+  // computes frame k + 1 while frame k is on the link and the garbler takes in frame k - 1, a
+  // pipeline as deep as a chunk has frames, which restarts with every chunk (the chain). With
+  // chunks of equal size, the chain of those pipelines takes as long as one pipeline of that
+  // depth over the phase's totals. (A report without the frame count: full overlap.)
+  CostStep e_ot =
+      compute(e_name + " OT", evaluator, Category::ot, r.require(evaluator, Component::ot));
+  CostStep g_ot = compute(g_name + " OT", garbler, Category::ot, r.require(garbler, Component::ot));
+  std::vector<CostStep> ot_link, ot_transport;
+  add_transfers(ot_link, "OT extension messages", ot_bytes);
+  transport.add_share(ot_transport, total(ot_bytes));
+  if (phase.ot_frames > 0 && phase.gc_chunks > 0) {
+    const double depth = static_cast<double>(phase.ot_frames) / phase.gc_chunks;
+    add_pipeline(steps, {{std::move(e_ot)}, std::move(ot_link), {std::move(g_ot)}},
+                 static_cast<std::size_t>(std::max(1.0, std::round(depth))),
+                 std::move(ot_transport));
+  } else {
+    std::vector<CostStep> ot{std::move(e_ot), std::move(g_ot)};
+    for (CostStep& s : ot_link) ot.push_back(std::move(s));
+    for (CostStep& s : ot_transport) ot.push_back(std::move(s));
+    add_group(steps, std::move(ot));
+  }
   // The garbler writes what it keeps of a chunk (decode bits, its labels) right after garbling
   // it, on the same thread.
   add_group(steps, {compute(g_name + " garbling", garbler, Category::gc,

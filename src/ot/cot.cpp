@@ -161,6 +161,7 @@ void CotSender::extend(std::span<Block> k0_out) {
     transpose_rows(q_cols_.span(), stride, nb, rows_.span(), k0_out.subspan(done, want), threads_,
                    helper_cpu_);
     position_ += 128 * nb;
+    ++frames_;
     done += want;
   }
 }
@@ -210,6 +211,7 @@ void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
   channel_.send(detail::kFrameIknpColumns, std::as_bytes(u));
   transpose_rows(t_cols_.span(), stride, nb, rows_.span(), out, threads_, helper_cpu_);
   position_ += 128 * nb;
+  ++frames_;
 }
 
 void CotReceiver::extend(std::span<const uint8_t> choice_bits, std::span<Block> out) {

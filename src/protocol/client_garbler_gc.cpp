@@ -103,6 +103,7 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
     }
   }
   ch.flush();
+  cost.ot_frames += static_cast<uint32_t>(cot.frames());
   return keys;
 }
 

@@ -94,6 +94,7 @@ nlohmann::json to_json(const PhaseCost& p) {
   }
   j["transfers"] = std::move(transfers_json);
   j["gc_chunks"] = p.gc_chunks;
+  j["ot_frames"] = p.ot_frames;
   return j;
 }
 
@@ -117,6 +118,7 @@ PhaseCost phase_from_json(const nlohmann::json& j) {
       p.layers.push_back(std::move(c));
     }
     if (j.contains("gc_chunks")) p.gc_chunks = get_count(j, "gc_chunks");
+    if (j.contains("ot_frames")) p.ot_frames = get_count(j, "ot_frames");
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(std::string("cost report is malformed: ") + e.what());

@@ -110,6 +110,7 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
       if (progress) progress(done);
     }
   }
+  cost.ot_frames += static_cast<uint32_t>(cot.frames());
 }
 
 RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a_share,

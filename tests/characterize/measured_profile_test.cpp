@@ -272,6 +272,38 @@ TEST(MeasuredProfile, EachStageCarriesOnlyItsOwnBytes) {
   }
 }
 
+// The OT of each garbled-circuit chunk streams in frames the parties pipeline (the receiver
+// computes a frame while the last one is on the link and the sender takes in the one before):
+// one frame per chunk runs the receiver's OT, the link and the sender's OT one after the other;
+// four per chunk pass a quarter of each in turn and then overlap.
+TEST(MeasuredProfile, OtStreamsInFramesAsDeepAsAChunkHas) {
+  sim::SystemConfig config;
+  config.uplink_mbps = config.downlink_mbps = 1e9;  // the link takes no time
+  const auto offline_s = [&](uint32_t ot_frames) {
+    auto [pre, run] = synthetic_reports();
+    pre.offline.gc_chunks = 2;
+    pre.offline.ot_frames = ot_frames;
+    const auto m = characterize::to_protocol_costs(pre, run, ProtocolKind::server_garbler);
+    sim::ProtocolCosts costs = m.costs;
+    return sim::plan_model(costs, config).offline.seconds;
+  };
+  // Client OT 0.4 s, server OT 0.25 s, and the client's transport CPU for the OT bytes
+  // (0.3 s uncovered x 500 of 10,000 offline bytes) riding on the link.
+  const double unrecorded = offline_s(0);  // no frame count: full overlap, 0.4 s
+  EXPECT_NEAR(offline_s(2) - unrecorded, 0.25 + 0.015, 1e-6);
+  // Depth 4: (0.4 + 0.015 + 0.25) / 4 in turn, then the rest at the pace of the client's OT.
+  EXPECT_NEAR(offline_s(8) - unrecorded, (0.4 + 0.015 + 0.25) / 4 + 0.4 * 3 / 4 - 0.4, 1e-6);
+  auto [pre, run] = synthetic_reports();
+  pre.offline.gc_chunks = 2;
+  pre.offline.ot_frames = 8;
+  const auto m = characterize::to_protocol_costs(pre, run, ProtocolKind::server_garbler);
+  const auto& head = step(m.costs.offline, "client OT (first chunk)");
+  EXPECT_FALSE(head.overlaps_previous);
+  EXPECT_NEAR(head.seconds, 0.1, 1e-12);
+  EXPECT_NEAR(step(m.costs.offline, "server OT (first chunk)").seconds, 0.0625, 1e-12);
+  EXPECT_TRUE(step(m.costs.offline, "server OT").follows_previous == false);
+}
+
 TEST(MeasuredProfile, MissingComponentIsAnErrorNamingIt) {
   // (No structured bindings: lambdas may not capture them before C++20's P1091 in clang 14.)
   std::pair<CostReport, CostReport> reports = synthetic_reports();

@@ -50,7 +50,7 @@ TEST(RandomOt, ReceiverGetsChosenMessageOnly) {
 
 TEST(ChosenOt, ReceiverGetsChosenMessage) {
   auto [a, b] = make_memory_channel_pair();
-  const std::size_t n = 70'000;  // two chunks
+  const std::size_t n = 2 * kCotChunkOts + 1'000;  // three chunks, the last partial
   Prg seed;
   std::vector<uint8_t> choices(n);
   seed.fill_bits(choices);
@@ -76,7 +76,7 @@ TEST(ChosenOt, ReceiverGetsChosenMessage) {
     ASSERT_NE(got[j], choices[j] ? m0[j] : m1[j]) << j;
   }
   EXPECT_EQ(a->traffic().total.bytes_sent, cot_setup_sender_bytes() + ot_send_bytes(n));
-  EXPECT_EQ(ot_send_bytes(n), 32 * n + 2 * kFrameHeaderBytes);
+  EXPECT_EQ(ot_send_bytes(n), 32 * n + 3 * kFrameHeaderBytes);
   EXPECT_EQ(b->traffic().total.bytes_sent,
             cot_setup_receiver_bytes() + cot_extend_receiver_bytes(n));
 }

@@ -31,10 +31,14 @@
 
 namespace pinfer::ot {
 
-// OTs per extension chunk (one frame of 16 * kCotChunkOts bytes).
-inline constexpr std::size_t kCotChunkOts = std::size_t{1} << 16;
+// OTs per extension chunk (one frame of 16 * kCotChunkOts bytes, 128 KiB). Small enough that
+// the parties pipeline through a batch of OTs: the receiver computes chunk k + 1 while chunk k
+// is on the link and the sender takes it in. With 2^16 (1 MiB frames) a garbled-circuit chunk
+// of the digits model was one frame, so the receiver's compute, the link and the sender's
+// compute ran one after the other (docs/perf/closed_loop.md, "IKNP frames").
+inline constexpr std::size_t kCotChunkOts = std::size_t{1} << 13;
 // Smallest Channel::max_frame_bytes the ot layer works with (its largest frame, a chosen-OT
-// frame of kCotChunkOts message pairs, is 2 MiB; the cap keeps headroom above it).
+// frame of kCotChunkOts message pairs, is 256 KiB; the cap keeps headroom above it).
 inline constexpr std::size_t kOtMinFrameBytes = std::size_t{4} << 20;
 // Most OTs a single extend() call accepts (memory stays bounded; this only caps counters).
 inline constexpr uint64_t kMaxOtsPerCall = uint64_t{1} << 40;
@@ -72,6 +76,9 @@ class CotSender {
   [[nodiscard]] double take_helper_cpu_seconds() noexcept { return std::exchange(helper_cpu_, 0); }
   // OTs of the stream consumed so far (including per-call padding to a multiple of 128).
   [[nodiscard]] uint64_t position() const noexcept { return position_; }
+  // Extension frames (chunks of at most kCotChunkOts) taken in so far: the steps the two
+  // parties pipeline through (a cost profile's OT pipeline depth).
+  [[nodiscard]] uint64_t frames() const noexcept { return frames_; }
   [[nodiscard]] Channel& channel() noexcept { return channel_; }
 
  private:
@@ -80,6 +87,7 @@ class CotSender {
   Block delta_;
   bool ready_ = false;
   uint64_t position_ = 0;
+  uint64_t frames_ = 0;
   unsigned threads_ = 1;
   double helper_cpu_ = 0;
   std::vector<Aes128> seeds_;   // PRG keyed by k_{s_i, i}, i < 128
@@ -105,6 +113,8 @@ class CotReceiver {
   void extend_random(std::span<uint8_t> choice_bits_out, std::span<Block> out);
 
   [[nodiscard]] uint64_t position() const noexcept { return position_; }
+  // Extension frames sent so far (as CotSender::frames).
+  [[nodiscard]] uint64_t frames() const noexcept { return frames_; }
   [[nodiscard]] Channel& channel() noexcept { return channel_; }
   // As for CotSender.
   void set_threads(unsigned threads) noexcept { threads_ = threads == 0 ? 1 : threads; }
@@ -119,6 +129,7 @@ class CotReceiver {
   Prg& prg_;
   bool ready_ = false;
   uint64_t position_ = 0;
+  uint64_t frames_ = 0;
   unsigned threads_ = 1;
   double helper_cpu_ = 0;
   std::vector<Aes128> seeds0_;   // PRG keyed by k_{0, i}

@@ -44,6 +44,9 @@ struct PhaseCost {
   std::map<std::string, TrafficCounters> transfers;
   // Offline: the garbled-circuit chunks of all stages, pipelined between the parties.
   uint32_t gc_chunks = 0;
+  // Offline: the OT extension frames of those chunks' OTs (each chunk's OTs stream in frames
+  // of ot::kCotChunkOts, which the parties pipeline; 0: not recorded).
+  uint32_t ot_frames = 0;
 
   void add(Component component, double s) { components[std::string(to_string(component))] += s; }
   // Seconds of a labelled component; 0 when the phase has none.
