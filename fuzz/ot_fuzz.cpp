@@ -33,7 +33,7 @@ void run(uint8_t role, fuzz::ScriptChannel& ch) {
       break;
     }
     case 2: {
-      ot::CotSender sender(ch, Block{0x1235, 0x77}, prg);
+      ot::CotSender sender(ch, Delta::from_block(Block{0x1235, 0x77}), prg);
       sender.setup();
       std::vector<Block> k0(kExtendOts);
       sender.extend(k0);

@@ -26,7 +26,7 @@ struct CotPair {
     auto ch = make_memory_channel_pair();
     a = std::move(ch.first);
     b = std::move(ch.second);
-    sender = std::make_unique<CotSender>(*a, CotSender::random_delta(pa), pa);
+    sender = std::make_unique<CotSender>(*a, Delta::random(), pa);
     receiver = std::make_unique<CotReceiver>(*b, pb);
     std::thread t([&] { sender->setup(); });
     receiver->setup();

@@ -110,7 +110,7 @@ void setup(CLI::App& bench) {
     const std::size_t n = opt->n;
     auto [a, b] = connect(opt->transport);  // a: COT sender, b: COT receiver
     Prg prg_s, prg_r;
-    const Block delta = ot::CotSender::random_delta(prg_s);
+    const Delta delta = Delta::random();
     ot::CotSender sender(*a, delta, prg_s);
     ot::CotReceiver receiver(*b, prg_r);
     const double setup_s = run_parties([&] { sender.setup(); }, [&] { receiver.setup(); }).wall_s;
@@ -127,7 +127,7 @@ void setup(CLI::App& bench) {
           run_parties([&] { sender.extend(k0); }, [&] { receiver.extend(choices, out); });
       ots_done += n;
       for (std::size_t j = 0; j < n; ++j) {
-        if (out[j] != (k0[j] ^ (delta & Block::mask_of(choices[j])))) {
+        if (out[j] != (k0[j] ^ (Block::mask_of(choices[j]) & delta))) {
           throw Error("COT output " + std::to_string(j) + " is wrong");
         }
       }

@@ -15,6 +15,7 @@
 
 #include "choice_bits.hpp"
 #include "ot_frames.hpp"
+#include "pinfer/core/bit_packing.hpp"
 #include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/ot/base_ot.hpp"
@@ -100,29 +101,18 @@ uint64_t cot_setup_receiver_bytes() {
 
 // ---- sender ----
 
-CotSender::CotSender(Channel& channel, const Block& delta, Prg& prg)
+CotSender::CotSender(Channel& channel, const Delta& delta, Prg& prg)
     : channel_(channel), prg_(prg), delta_(delta) {
-  if (!delta.lsb()) {
-    throw InvalidArgument("COT delta must have lsb 1 (free-XOR point-and-permute)");
-  }
   detail::require_frame_capacity(channel, "CotSender");
 }
 
-CotSender::~CotSender() {
-  secure_wipe(&delta_, sizeof delta_);
-}
-
-Block CotSender::random_delta(Prg& prg) {
-  Block d = prg.next_block();
-  d.lo |= 1;
-  return d;
-}
+CotSender::~CotSender() = default;
 
 void CotSender::setup() {
   if (ready_) throw InvalidArgument("CotSender::setup called twice");
   SecretBuffer<uint8_t> s(kKappa);
   for (std::size_t i = 0; i < kKappa; ++i) {
-    const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
+    const uint64_t word = i < 64 ? delta_.block().lo : delta_.block().hi;
     s[i] = static_cast<uint8_t>((word >> (i % 64)) & 1);
   }
   SecretBuffer<Block> keys(kKappa);
@@ -152,7 +142,7 @@ void CotSender::extend(std::span<Block> k0_out) {
         // q_i = G(k_{s_i}) ^ s_i * u_i, with s_i selected by mask (Delta is secret).
         Block* q = q_cols_.data() + i * stride;
         const Block* ui = u.data() + i * nb;
-        const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
+        const uint64_t word = i < 64 ? delta_.block().lo : delta_.block().hi;
         const Block mask = Block::mask_of(word >> (i % 64));
         seeds_[i].ctr_keystream(counter, 0, std::span(q, nb));
         for (std::size_t k = 0; k < nb; ++k) q[k] ^= ui[k] & mask;
@@ -226,7 +216,7 @@ void CotReceiver::extend(std::span<const uint8_t> choice_bits, std::span<Block> 
   while (done < out.size()) {
     const std::size_t want = std::min(kCotChunkOts, out.size() - done);
     const std::size_t nb = (want + 127) / 128;
-    detail::pack_choice_bits(choice_bits.subspan(done, want), choices_.span().first(nb));
+    pack_bits(choice_bits.subspan(done, want), std::as_writable_bytes(choices_.span().first(nb)));
     extend_chunk(nb, out.subspan(done, want));
     done += want;
   }
@@ -246,7 +236,7 @@ void CotReceiver::extend_random(std::span<uint8_t> choice_bits_out, std::span<Bl
     const std::size_t nb = (want + 127) / 128;
     const std::span<Block> r = choices_.span().first(nb);
     prg_.fill_blocks(r);
-    detail::unpack_choice_bits(r, choice_bits_out.subspan(done, want));
+    unpack_bits(std::as_bytes(r), choice_bits_out.subspan(done, want));
     extend_chunk(nb, out.subspan(done, want));
     done += want;
   }

@@ -9,9 +9,9 @@
 #include "he_key_schedule.hpp"
 #include "linear_he.hpp"
 #include "model_plan.hpp"
+#include "pinfer/core/byte_stream.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
-#include "pinfer/gc/garbled_stream.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/protocol/architecture.hpp"
 #include "session_messages.hpp"
@@ -237,8 +237,8 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
       ch.recv(frames::kMaskedInput, packed_size_bytes(model_.input_shape.numel(), model_.l)),
       model_.input_shape, ring);
 
-  std::optional<gc::FileGarbledSource> tables, labels, choices;
-  gc::FileGarbledSource decode(taken->path("decode.bits"));
+  std::optional<FileByteSource> tables, labels, choices;
+  FileByteSource decode(taken->path("decode.bits"));
   if (kind_ == ProtocolKind::client_garbler) {
     tables.emplace(taken->path("tables.gc"));
     labels.emplace(taken->path("labels.bin"));

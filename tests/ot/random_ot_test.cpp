@@ -23,7 +23,7 @@ TEST(RandomOt, ReceiverGetsChosenMessageOnly) {
       *a, *b,
       [&](Channel& ch) {
         Prg p;
-        CotSender s(ch, CotSender::random_delta(p), p);
+        CotSender s(ch, Delta::random(), p);
         s.setup();
         rot_send(s, std::span(m0).first(5), std::span(m1).first(5));
         rot_send(s, std::span(m0).subspan(5), std::span(m1).subspan(5));
@@ -61,7 +61,7 @@ TEST(ChosenOt, ReceiverGetsChosenMessage) {
       *a, *b,
       [&](Channel& ch) {
         Prg p;
-        CotSender s(ch, CotSender::random_delta(p), p);
+        CotSender s(ch, Delta::random(), p);
         s.setup();
         ot_send(s, m0, m1);
       },
@@ -96,7 +96,7 @@ TEST(ChosenOt, ReceiverRejectsShortFrame) {
       },
       [&](Channel& ch) {
         Prg p;
-        CotSender s(ch, CotSender::random_delta(p), p);
+        CotSender s(ch, Delta::random(), p);
         s.setup();
         std::vector<Block> k0(n);
         s.extend(k0);

@@ -26,6 +26,7 @@
 #include "pinfer/core/aes.hpp"
 #include "pinfer/core/block.hpp"
 #include "pinfer/core/channel.hpp"
+#include "pinfer/core/delta.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 
@@ -52,15 +53,12 @@ inline constexpr uint64_t kMaxOtsPerCall = uint64_t{1} << 40;
 
 class CotSender {
  public:
-  // Secret: delta. Throws InvalidArgument if lsb(delta) != 1 or the channel's
+  // Secret: delta (lsb 1 by construction). Throws InvalidArgument if the channel's
   // max_frame_bytes is below kOtMinFrameBytes.
-  CotSender(Channel& channel, const Block& delta, Prg& prg);
+  CotSender(Channel& channel, const Delta& delta, Prg& prg);
   ~CotSender();
   CotSender(const CotSender&) = delete;
   CotSender& operator=(const CotSender&) = delete;
-
-  // A uniformly random offset with lsb 1 (127 bits of entropy, as in free XOR).
-  [[nodiscard]] static Block random_delta(Prg& prg);
 
   // Runs the 128 base OTs (as base-OT receiver, choices = bits of delta). Call once, before
   // extend. Throws what base_ot_receive throws; InvalidArgument if called twice.
@@ -69,7 +67,7 @@ class CotSender {
   // Throws InvalidArgument before setup; FormatError / ProtocolError / IoError from the peer.
   void extend(std::span<Block> k0_out);
 
-  [[nodiscard]] const Block& delta() const noexcept { return delta_; }
+  [[nodiscard]] const Delta& delta() const noexcept { return delta_; }
   // Threads each extension chunk is split over (>= 1; 0 is taken as 1).
   void set_threads(unsigned threads) noexcept { threads_ = threads == 0 ? 1 : threads; }
   // CPU seconds of helper threads since the last call (the calling thread's are not in it).
@@ -84,7 +82,7 @@ class CotSender {
  private:
   Channel& channel_;
   Prg& prg_;
-  Block delta_;
+  Delta delta_;
   bool ready_ = false;
   uint64_t position_ = 0;
   uint64_t frames_ = 0;
