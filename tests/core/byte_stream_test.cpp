@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -17,28 +18,34 @@ namespace {
 
 std::vector<std::byte> pattern(std::size_t n) {
   std::vector<std::byte> v(n);
-  Prg prg = Prg::from_seed(Block(n, 7));
-  prg.fill_bytes(v);
+  Prg::from_seed(Block(n, 7)).fill_bytes(v);
   return v;
 }
 
-// Writes `data` in uneven pieces, then reads it back in other uneven pieces.
+// Offsets of uneven pieces covering [0, n): piece sizes first, first * grow + 1, ...
+std::vector<std::size_t> cuts(std::size_t n, std::size_t first, std::size_t grow) {
+  std::vector<std::size_t> at = {0};
+  for (std::size_t piece = first; at.back() < n; piece = piece * grow + 1) {
+    at.push_back(std::min(n, at.back() + piece));
+  }
+  return at;
+}
+
+// Writes `data` in uneven pieces, then finishes the sink.
 void write_pieces(ByteSink& sink, const std::vector<std::byte>& data) {
-  std::size_t pos = 0;
-  for (std::size_t piece = 1; pos < data.size(); piece = piece * 3 + 1) {
-    const std::size_t n = std::min(piece, data.size() - pos);
-    sink.write(std::span(data).subspan(pos, n));
-    pos += n;
+  const std::vector<std::size_t> at = cuts(data.size(), 1, 3);
+  for (std::size_t k = 0; k + 1 < at.size(); ++k) {
+    sink.write(std::span(data).subspan(at[k], at[k + 1] - at[k]));
   }
   sink.finish();
 }
+
+// Reads n bytes back in other uneven pieces, then finishes the source.
 std::vector<std::byte> read_pieces(ByteSource& source, std::size_t n) {
   std::vector<std::byte> got(n);
-  std::size_t pos = 0;
-  for (std::size_t piece = 5; pos < n; piece = piece * 2 + 3) {
-    const std::size_t k = std::min(piece, n - pos);
-    source.read(std::span(got).subspan(pos, k));
-    pos += k;
+  const std::vector<std::size_t> at = cuts(n, 5, 2);
+  for (std::size_t k = 0; k + 1 < at.size(); ++k) {
+    source.read(std::span(got).subspan(at[k], at[k + 1] - at[k]));
   }
   source.finish();
   return got;
