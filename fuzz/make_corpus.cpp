@@ -154,7 +154,6 @@ void ot_seeds() {
   auto cot_sender = [&](Channel& ch) {
     Prg prg;
     ot::CotSender s(ch, delta, prg);
-    s.setup();
     std::vector<Block> k0(kExt);
     s.extend(k0);
     s.extend(k0);
@@ -162,7 +161,6 @@ void ot_seeds() {
   auto cot_receiver = [&](Channel& ch) {
     Prg prg;
     ot::CotReceiver r(ch, prg);
-    r.setup();
     std::vector<uint8_t> choices(kExt, 0);
     std::vector<Block> out(kExt);
     r.extend(choices, out);
@@ -172,7 +170,6 @@ void ot_seeds() {
   auto chosen_receiver = [&](Channel& ch) {
     Prg prg;
     ot::CotReceiver r(ch, prg);
-    r.setup();
     std::vector<uint8_t> choices(kExt, 0);
     std::vector<Block> out(kExt);
     ot::ot_receive(r, choices, out);
@@ -180,7 +177,6 @@ void ot_seeds() {
   auto chosen_sender = [&](Channel& ch) {
     Prg prg;
     ot::CotSender s(ch, delta, prg);
-    s.setup();
     std::vector<Block> m0(kExt), m1(kExt);
     ot::ot_send(s, m0, m1);
   };

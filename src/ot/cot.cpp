@@ -104,12 +104,7 @@ uint64_t cot_setup_receiver_bytes() {
 CotSender::CotSender(Channel& channel, const Delta& delta, Prg& prg)
     : channel_(channel), prg_(prg), delta_(delta) {
   detail::require_frame_capacity(channel, "CotSender");
-}
-
-CotSender::~CotSender() = default;
-
-void CotSender::setup() {
-  if (ready_) throw InvalidArgument("CotSender::setup called twice");
+  // The 128 base OTs, as base-OT receiver with choice string s = Delta.
   SecretBuffer<uint8_t> s(kKappa);
   for (std::size_t i = 0; i < kKappa; ++i) {
     const uint64_t word = i < 64 ? delta_.block().lo : delta_.block().hi;
@@ -117,17 +112,16 @@ void CotSender::setup() {
   }
   SecretBuffer<Block> keys(kKappa);
   base_ot_receive(channel_, prg_, s.span(), keys.span());
-  seeds_.clear();
   seeds_.reserve(kKappa);
   for (std::size_t i = 0; i < kKappa; ++i) seeds_.emplace_back(keys[i]);
   u_cols_.assign(kKappa * kChunkBlocks, Block());
   q_cols_ = SecretBuffer<Block>(kKappa * padded_stride(kChunkBlocks));
   rows_ = SecretBuffer<Block>(kCotChunkOts);
-  ready_ = true;
 }
 
+CotSender::~CotSender() = default;
+
 void CotSender::extend(std::span<Block> k0_out) {
-  if (!ready_) throw InvalidArgument("CotSender::extend called before setup");
   check_call_size(k0_out.size());
   std::size_t done = 0;
   while (done < k0_out.size()) {
@@ -160,17 +154,10 @@ void CotSender::extend(std::span<Block> k0_out) {
 
 CotReceiver::CotReceiver(Channel& channel, Prg& prg) : channel_(channel), prg_(prg) {
   detail::require_frame_capacity(channel, "CotReceiver");
-}
-
-CotReceiver::~CotReceiver() = default;
-
-void CotReceiver::setup() {
-  if (ready_) throw InvalidArgument("CotReceiver::setup called twice");
+  // The 128 base OTs, as base-OT sender.
   SecretBuffer<Block> k0(kKappa);
   SecretBuffer<Block> k1(kKappa);
   base_ot_send(channel_, prg_, k0.span(), k1.span());
-  seeds0_.clear();
-  seeds1_.clear();
   seeds0_.reserve(kKappa);
   seeds1_.reserve(kKappa);
   for (std::size_t i = 0; i < kKappa; ++i) {
@@ -181,8 +168,9 @@ void CotReceiver::setup() {
   u_cols_.assign(kKappa * kChunkBlocks, Block());
   choices_ = SecretBuffer<Block>(kChunkBlocks);
   rows_ = SecretBuffer<Block>(kCotChunkOts);
-  ready_ = true;
 }
+
+CotReceiver::~CotReceiver() = default;
 
 void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
   const std::size_t stride = padded_stride(nb);
@@ -205,7 +193,6 @@ void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
 }
 
 void CotReceiver::extend(std::span<const uint8_t> choice_bits, std::span<Block> out) {
-  if (!ready_) throw InvalidArgument("CotReceiver::extend called before setup");
   if (choice_bits.size() != out.size()) {
     throw InvalidArgument("COT choice_bits has " + std::to_string(choice_bits.size()) +
                           " entries but out has " + std::to_string(out.size()));
@@ -224,7 +211,6 @@ void CotReceiver::extend(std::span<const uint8_t> choice_bits, std::span<Block> 
 }
 
 void CotReceiver::extend_random(std::span<uint8_t> choice_bits_out, std::span<Block> out) {
-  if (!ready_) throw InvalidArgument("CotReceiver::extend_random called before setup");
   if (choice_bits_out.size() != out.size()) {
     throw InvalidArgument("COT choice_bits_out has " + std::to_string(choice_bits_out.size()) +
                           " entries but out has " + std::to_string(out.size()));

@@ -37,12 +37,11 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
   PINFER_ASSERT(inputs.size() == plan.stages.size());
   const Delta delta = run.delta ? *run.delta : Delta::random();
   GarblerKeys keys{delta, prg.next_block()};
-  ot::CotSender cot(ch, delta, prg);
+  ot::CotSender cot = [&] {
+    ScopedTimer t(cost, Component::ot);  // the base OTs
+    return ot::CotSender(ch, delta, prg);
+  }();
   cot.set_threads(run.threads);
-  {
-    ScopedTimer t(cost, Component::ot);
-    cot.setup();
-  }
   for (std::size_t si = 0; si < plan.stages.size(); ++si) {
     const StagePlan& s = plan.stages[si];
     const gc::Circuit& circuit = s.circuit->circuit;
@@ -113,12 +112,11 @@ void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, ByteSink& t
                        PhaseCost& cost, const GcRun& run) {
   TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost),
       choices_file(choices_out, cost), decode_file(decode_out, cost);
-  ot::CotReceiver cot(ch, prg);
+  ot::CotReceiver cot = [&] {
+    ScopedTimer t(cost, Component::ot);  // the base OTs
+    return ot::CotReceiver(ch, prg);
+  }();
   cot.set_threads(run.threads);
-  {
-    ScopedTimer t(cost, Component::ot);
-    cot.setup();
-  }
   for (const StagePlan& s : plan.stages) {
     const uint64_t a_bits = s.a_bits_per_instance();
     for (const ChunkRange& chunk : s.chunks()) {

@@ -18,12 +18,11 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, Byte
   const Delta delta = run.delta ? *run.delta : Delta::random();
   GarblerKeys keys{delta, prg.next_block()};
   TimedSink decode_file(decode_out, cost, nullptr, Component::garble);
-  ot::CotSender cot(ch, delta, prg);
+  ot::CotSender cot = [&] {
+    ScopedTimer t(cost, Component::ot);  // the base OTs
+    return ot::CotSender(ch, delta, prg);
+  }();
   cot.set_threads(run.threads);
-  {
-    ScopedTimer t(cost, Component::ot);
-    cot.setup();
-  }
   for (const StagePlan& s : plan.stages) {
     const gc::Circuit& circuit = s.circuit->circuit;
     const uint32_t inputs = circuit.num_inputs();
@@ -74,12 +73,11 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
   uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
   TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost);
-  ot::CotReceiver cot(ch, prg);
+  ot::CotReceiver cot = [&] {
+    ScopedTimer t(cost, Component::ot);  // the base OTs
+    return ot::CotReceiver(ch, prg);
+  }();
   cot.set_threads(run.threads);
-  {
-    ScopedTimer t(cost, Component::ot);
-    cot.setup();
-  }
   for (std::size_t si = 0; si < plan.stages.size(); ++si) {
     const StagePlan& s = plan.stages[si];
     const unsigned l = s.l();

@@ -20,9 +20,9 @@ struct CotRun {
   std::vector<Block> out;
 };
 
-// Runs setup and then extend calls of the given sizes; returns the concatenated outputs. With
-// `seeds`, every random choice of both parties comes from them (outputs are then a function of
-// the seeds); `threads` is both parties' set_threads.
+// Constructs both sides (the base OTs) and makes extend calls of the given sizes; returns the
+// concatenated outputs. With `seeds`, every random choice of both parties comes from them (outputs
+// are then a function of the seeds); `threads` is both parties' set_threads.
 CotRun run_cot(Channel& a, Channel& b, const std::vector<std::size_t>& calls, bool random_choice,
                unsigned threads = 1, std::optional<Block> seeds = {}) {
   CotRun r;
@@ -46,7 +46,6 @@ CotRun run_cot(Channel& a, Channel& b, const std::vector<std::size_t>& calls, bo
         Prg p = make_prg(1);
         CotSender s(ch, delta, p);
         s.set_threads(threads);
-        s.setup();
         std::size_t off = 0;
         for (std::size_t c : calls) {
           s.extend(std::span(r.k0).subspan(off, c));
@@ -58,7 +57,6 @@ CotRun run_cot(Channel& a, Channel& b, const std::vector<std::size_t>& calls, bo
         Prg p = make_prg(2);
         CotReceiver rc(ch, p);
         rc.set_threads(threads);
-        rc.setup();
         std::size_t off = 0;
         for (std::size_t c : calls) {
           if (random_choice) {
@@ -149,17 +147,6 @@ TEST(Cot, RejectsChannelWithSmallFrameCap) {
   EXPECT_THROW(CotReceiver(*b, p), InvalidArgument);
 }
 
-TEST(Cot, UsageErrors) {
-  auto [a, b] = make_memory_channel_pair();
-  Prg p;
-  CotSender s(*a, Delta::from_block(Block(1, 0)), p);
-  std::vector<Block> out(10);
-  EXPECT_THROW(s.extend(out), InvalidArgument);  // before setup
-  CotReceiver rc(*b, p);
-  std::vector<uint8_t> choices(10, 0);
-  EXPECT_THROW(rc.extend(choices, out), InvalidArgument);  // before setup
-}
-
 TEST(Cot, ReceiverRejectsBadChoicesAndSizes) {
   auto [a, b] = make_memory_channel_pair();
   Prg seed;
@@ -169,12 +156,10 @@ TEST(Cot, ReceiverRejectsBadChoicesAndSizes) {
       [&](Channel& ch) {
         Prg p;
         CotSender s(ch, delta, p);
-        s.setup();
       },
       [&](Channel& ch) {
         Prg p;
         CotReceiver rc(ch, p);
-        rc.setup();
         std::vector<Block> out(10);
         std::vector<uint8_t> bad(10, 0);
         bad[3] = 7;
@@ -193,14 +178,12 @@ TEST(Cot, SenderRejectsWrongSizedColumns) {
       [&](Channel& ch) {
         Prg p;
         CotSender s(ch, delta, p);
-        s.setup();
         std::vector<Block> k0(1000);
         s.extend(k0);
       },
       [&](Channel& ch) {
         Prg p;
         CotReceiver rc(ch, p);
-        rc.setup();
         // A peer that extends a different number of OTs sends a wrong-sized frame.
         std::vector<uint8_t> choices(2000, 0);
         std::vector<Block> out(2000);

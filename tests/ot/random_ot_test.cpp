@@ -24,14 +24,12 @@ TEST(RandomOt, ReceiverGetsChosenMessageOnly) {
       [&](Channel& ch) {
         Prg p;
         CotSender s(ch, Delta::random(), p);
-        s.setup();
         rot_send(s, std::span(m0).first(5), std::span(m1).first(5));
         rot_send(s, std::span(m0).subspan(5), std::span(m1).subspan(5));
       },
       [&](Channel& ch) {
         Prg p;
         CotReceiver r(ch, p);
-        r.setup();
         rot_receive(r, std::span(choices).first(5), std::span(got).first(5));
         rot_receive(r, std::span(choices).subspan(5), std::span(got).subspan(5));
       });
@@ -62,13 +60,11 @@ TEST(ChosenOt, ReceiverGetsChosenMessage) {
       [&](Channel& ch) {
         Prg p;
         CotSender s(ch, Delta::random(), p);
-        s.setup();
         ot_send(s, m0, m1);
       },
       [&](Channel& ch) {
         Prg p;
         CotReceiver r(ch, p);
-        r.setup();
         ot_receive(r, choices, got);
       });
   for (std::size_t j = 0; j < n; ++j) {
@@ -89,7 +85,6 @@ TEST(ChosenOt, ReceiverRejectsShortFrame) {
       [&](Channel& ch) {
         Prg p;
         CotReceiver r(ch, p);
-        r.setup();
         std::vector<uint8_t> choices(n, 1);
         std::vector<Block> got(n);
         ot_receive(r, choices, got);
@@ -97,7 +92,6 @@ TEST(ChosenOt, ReceiverRejectsShortFrame) {
       [&](Channel& ch) {
         Prg p;
         CotSender s(ch, Delta::random(), p);
-        s.setup();
         std::vector<Block> k0(n);
         s.extend(k0);
         std::vector<std::byte> msg(32 * n - 16);
