@@ -56,7 +56,9 @@ class Admission : public ::testing::Test {
     fs::remove_all(dir_);
   }
   void use_model(nn::LoweredModel model) {
-    server_.reset();
+    server_.reset();  // then the registry and the store, whose lock a new one would meet
+    registry_.reset();
+    server_store_.reset();
     model_ = std::move(model);
     server_store_ = std::make_unique<PrecomputeStore>(dir_ / "server",
                                                       StoreLimits{.capacity_bytes = 1ull << 34});
