@@ -8,7 +8,7 @@
 // counted and retried after the server's retry-after hint (protocol::retry_while_busy). A
 // request's latency runs from its first attempt to its result (queueing and retries included).
 // Every output is checked bit for bit against the fixed-point engine. The queueing ideal it
-// prints is explained at ideal_latencies().
+// prints is explained at sim::closed_loop_fifo_latencies().
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -21,13 +21,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <mutex>
 #include <optional>
-#include <queue>
 #include <random>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 #include "bench_table.hpp"
@@ -39,6 +36,7 @@
 #include "pinfer/nn/input_files.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/admission.hpp"
+#include "pinfer/sim/closed_loop_ideal.hpp"
 #include "reveal_option.hpp"
 
 extern char** environ;
@@ -159,38 +157,6 @@ struct Tally {
 bool is_dropped(const std::exception& e) {
   const auto* error = dynamic_cast<const Error*>(&e);
   return error != nullptr && error->reason() == ErrorReason::peer_closed;
-}
-
-// The queueing ideal of this run: C clients in a closed loop (each sends its next request the
-// moment the previous returns, all starting at once, client 0 first), served first come first
-// served by M = max_sessions sessions at once with no admission overhead at all, request k of
-// client c taking service[c][k]. FCFS with M servers: the requests start in arrival order, each
-// on the server that frees first; start = max(arrival, that server's free time), finish = start
-// + service, and the client's next request arrives at that finish. Returns every request's
-// latency (finish - arrival). With one service time S for all and C = n * M clients, every
-// request after the first round waits for the n - 1 rounds ahead of it: latency n * S, which is
-// the p99 (the formula in docs/perf/admission.md).
-std::vector<double> ideal_latencies(const std::vector<std::vector<double>>& service,
-                                    std::size_t servers) {
-  using Arrival = std::tuple<double, std::size_t, std::size_t>;  // time, client, request
-  std::priority_queue<Arrival, std::vector<Arrival>, std::greater<>> arrivals;
-  std::priority_queue<double, std::vector<double>, std::greater<>> free_at;
-  for (std::size_t m = 0; m < servers; ++m) free_at.push(0.0);
-  for (std::size_t c = 0; c < service.size(); ++c) {
-    if (!service[c].empty()) arrivals.emplace(0.0, c, 0);
-  }
-  std::vector<double> latencies;
-  while (!arrivals.empty()) {
-    const auto [at, c, k] = arrivals.top();
-    arrivals.pop();
-    const double start = std::max(at, free_at.top());
-    free_at.pop();
-    const double finish = start + service[c][k];
-    free_at.push(finish);
-    latencies.push_back(finish - at);
-    if (k + 1 < service[c].size()) arrivals.emplace(finish, c, k + 1);
-  }
-  return latencies;
 }
 
 // The p-th percentile of sorted samples (the same rule for measured and ideal latencies).
@@ -427,9 +393,9 @@ void setup(CLI::App& bench) {
       std::sort(queued.begin(), queued.end());
       table.add_value("queue_wait_p50_ms", percentile(queued, 0.50) * 1e3, "ms");
       table.add_value("queue_wait_p99_ms", percentile(queued, 0.99) * 1e3, "ms");
-      // The queueing ideal (ideal_latencies): the same closed loop served by max_sessions
-      // sessions at once, FCFS, without admission overhead; first with every request taking
-      // the mean service time measured here, then with each taking its own measured time.
+      // The queueing ideal (sim::closed_loop_fifo_latencies): the same closed loop served by
+      // max_sessions sessions at once, FCFS, without admission overhead; first with every request
+      // taking the mean service time measured here, then with each taking its own measured time.
       double service_sum = 0;
       for (const auto& per_client : tally.service_s) {
         for (const double t : per_client) service_sum += t;
@@ -438,9 +404,10 @@ void setup(CLI::App& bench) {
       std::vector<std::vector<double>> at_mean = tally.service_s;
       for (auto& per_client : at_mean)
         std::fill(per_client.begin(), per_client.end(), service_mean);
-      std::vector<double> ideal = ideal_latencies(at_mean, opt->max_sessions);
+      std::vector<double> ideal = sim::closed_loop_fifo_latencies(at_mean, opt->max_sessions);
       std::sort(ideal.begin(), ideal.end());
-      std::vector<double> replay = ideal_latencies(tally.service_s, opt->max_sessions);
+      std::vector<double> replay =
+          sim::closed_loop_fifo_latencies(tally.service_s, opt->max_sessions);
       std::sort(replay.begin(), replay.end());
       table.add_value("service_mean_ms", service_mean * 1e3, "ms");
       table.add_value("ideal_p99_ms", percentile(ideal, 0.99) * 1e3, "ms");
