@@ -9,11 +9,11 @@
 #include <filesystem>
 
 #include "pinfer/sim/capacity_plan.hpp"
-#include "pinfer/sim/engine.hpp"
+#include "sim/engine.hpp"
 #include "pinfer/sim/pi_model.hpp"
 #include "pinfer/sim/profile_catalog.hpp"
 #include "pinfer/sim/random.hpp"
-#include "pinfer/sim/shared_resource.hpp"
+#include "sim/shared_resource.hpp"
 #include "pinfer/sim/sweep.hpp"
 #include "pinfer/sim/units.hpp"
 

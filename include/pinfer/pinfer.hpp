@@ -9,7 +9,9 @@
 //             protocol::InferenceServer and the connection loop), service::ServiceOptions.
 // Querying:   transport::connect_to_server (TLS 1.3 with a CA or a pinned certificate),
 //             protocol::register_with_server, protocol::InferenceClient, whose infer() returns
-//             a protocol::InferenceResult (prediction, logits or labels, cost).
+//             a protocol::InferenceResult (prediction, logits or labels, cost); a busy
+//             server's queue is waited in (protocol::AdmissionOptions) and a full one refuses
+//             with ServerBusyError, which protocol::retry_while_busy retries after its hint.
 // Stores:     store::PrecomputeStore, one per party, where offline phases leave what the
 //             online phase consumes (each precompute used at most once).
 // Channels:   Channel (the byte stream the protocols run on), transport::TcpChannel,
@@ -19,7 +21,8 @@
 //             nn::check_model, nn::read_npy_float.
 // Simulator:  sim::load_profile_spec (a shipped or measured cost profile), sim::SystemConfig,
 //             sim::plan_model, sim::run_sweep.
-// Errors:     everything thrown is a pinfer::Error (core/error.hpp).
+// Errors:     everything thrown is a pinfer::Error (core/error.hpp); tell them apart by class and
+//             reason() (ErrorReason), never by message text.
 //
 // Other headers under pinfer/ are the layers these are built from; they may change between
 // versions without notice.
@@ -31,6 +34,7 @@
 #include "pinfer/nn/input_files.hpp"
 #include "pinfer/nn/model_check.hpp"
 #include "pinfer/nn/model_loader.hpp"
+#include "pinfer/protocol/admission.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_result.hpp"

@@ -89,6 +89,10 @@ class PyProgress {
   std::shared_ptr<std::string> raised_ = std::make_shared<std::string>();
 };
 
+// The shipped data folder for "paper:" profiles and the like (data_dir.cpp): $PINFER_DATA_DIR,
+// else the first share/pinfer above the module's file, else ".".
+[[nodiscard]] std::string data_dir();
+
 void bind_errors(py::module_& m);
 void bind_model(py::module_& m);
 void bind_service(py::module_& m);

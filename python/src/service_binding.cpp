@@ -3,12 +3,14 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 
 #include "bindings.hpp"
 #include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
+#include "pinfer/protocol/admission.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/service/background_service.hpp"
@@ -41,7 +43,8 @@ class PyServer {
            const std::string& capacity, const std::string& host, uint16_t port, bool tls,
            const py::object& cert, const py::object& key, const py::object& client_quota,
            std::size_t max_sessions, const std::string& registration, uint64_t timeout_ms, bool log,
-           const std::string& reveal, const std::string& gc_scheme, unsigned threads)
+           const std::string& reveal, const std::string& gc_scheme, unsigned threads,
+           std::size_t queue, uint64_t queue_timeout_ms)
       : model_(as_model(model)), kind_(protocol::parse_protocol_kind(protocol_name)) {
     protocol::ServerOptions server_options;
     server_options.gc_scheme = gc::parse_gc_scheme(gc_scheme);
@@ -69,6 +72,8 @@ class PyServer {
     so.host = host;
     so.port = port;
     so.max_sessions = max_sessions;
+    so.max_queued = queue;
+    so.queue_timeout_ms = queue_timeout_ms;
     so.insecure_plaintext_loopback = !tls;
     so.tcp.io_timeout_ms = timeout_ms;
     so.tcp.handshake_timeout_ms = std::min<uint64_t>(so.tcp.handshake_timeout_ms, timeout_ms);
@@ -118,6 +123,11 @@ class PyServer {
     d["sessions_refused_busy"] = s.sessions_refused_busy;
     d["handshakes_failed"] = s.handshakes_failed;
     d["silent_clients"] = s.silent_clients;
+    d["sessions_queued"] = s.sessions_queued;
+    d["queue_timeouts"] = s.queue_timeouts;
+    d["left_queue"] = s.left_queue;
+    d["active_sessions"] = s.active_sessions;
+    d["waiting"] = s.waiting;
     return d;
   }
 
@@ -265,18 +275,25 @@ class PyClient {
 
   // One authenticated session per call (so an idle client holds no server slot and a notebook
   // left open for hours does not meet a timed-out connection). Calls from several Python
-  // threads take turns: a session is one sequential protocol run. Called without the GIL.
+  // threads take turns: a session is one sequential protocol run. Called without the GIL. A
+  // busy server's queue is waited in; a full one is retried after its retry-after hint
+  // (protocol::retry_while_busy, bounded; then ServerBusyError).
   template <typename F>
   void with_session(F&& f) {
     std::lock_guard lock(mu_);
     require_open();
     progress_.run([&] {
-      protocol::ClientOptions options{protocol::load_credentials(credentials_file(store_dir_)),
-                                      protocol_, progress_.fn()};
-      auto ch = transport::connect_to_server(endpoint_, tcp_, trust_);
-      protocol::InferenceClient client(*ch, *store_, std::move(options));
-      f(client);
-      client.close();
+      std::unique_ptr<transport::TcpChannel> ch;
+      std::unique_ptr<protocol::InferenceClient> client;
+      (void)protocol::retry_while_busy([&] {
+        protocol::ClientOptions options{protocol::load_credentials(credentials_file(store_dir_)),
+                                        protocol_, progress_.fn()};
+        client.reset();
+        ch = transport::connect_to_server(endpoint_, tcp_, trust_);
+        client = std::make_unique<protocol::InferenceClient>(*ch, *store_, std::move(options));
+      });
+      f(*client);
+      client->close();
     });
   }
 
@@ -329,7 +346,7 @@ void bind_service(py::module_& m) {
       .def(py::init<const py::object&, const std::string&, const py::object&, const std::string&,
                     const std::string&, uint16_t, bool, const py::object&, const py::object&,
                     const py::object&, std::size_t, const std::string&, uint64_t, bool,
-                    const std::string&, const std::string&, unsigned>(),
+                    const std::string&, const std::string&, unsigned, std::size_t, uint64_t>(),
            py::arg("model"), py::arg("protocol") = "client-garbler", py::kw_only(),
            py::arg("store"), py::arg("capacity") = "20GB", py::arg("host") = "127.0.0.1",
            py::arg("port") = 0, py::arg("tls") = true, py::arg("cert") = py::none(),
@@ -337,7 +354,8 @@ void bind_service(py::module_& m) {
            py::arg("max_sessions") = 16, py::arg("registration") = "open",
            py::arg("timeout_ms") = 300'000, py::arg("log") = true, py::arg("reveal") = "label",
            py::arg("gc_scheme") = std::string(gc::to_string(protocol::kDefaultGcScheme)),
-           py::arg("threads") = 0u,
+           py::arg("threads") = 0u, py::arg("queue") = service::ServiceOptions{}.max_queued,
+           py::arg("queue_timeout_ms") = service::ServiceOptions{}.queue_timeout_ms,
            "model: a Model, a path or a built-in name. protocol: 'client-garbler' or "
            "'server-garbler'. store: directory of the server's precompute store. reveal: what "
            "clients learn, as `pinfer serve --reveal`: 'label' (a garbled argmax; the default), "
@@ -345,7 +363,10 @@ void bind_service(py::module_& m) {
            "with cert/key, or a self-signed certificate kept in the store; tls=False is plain "
            "TCP on loopback only. log: print session errors to stderr. gc_scheme: "
            "'three-halves' (fewer stored bytes) or 'half-gates' (faster per core); clients use "
-           "the server's. threads: for garbling, evaluation and OT of one phase (0: all cores).")
+           "the server's. threads: for garbling, evaluation and OT of one phase (0: all cores). "
+           "queue: connections beyond max_sessions that wait for a session, told their place "
+           "(0: refuse them at once); beyond, 'server busy' with a retry-after hint. "
+           "queue_timeout_ms: refuse a connection that waited this long (reason 'queue timeout').")
       .def_property_readonly("port", &PyServer::port)
       .def_property_readonly("endpoint", &PyServer::endpoint, "'host:port' for Client(server=...)")
       .def_property_readonly("fingerprint", &PyServer::fingerprint,

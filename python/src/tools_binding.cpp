@@ -62,7 +62,7 @@ py::object simulate(const py::object& profile, const py::object& search_split_at
     const sim::CostProfile costs =
         given ? sim::cost_profile_from_json(profile_json)
               : sim::load_profile_spec(spec,
-                                       sim::profile_search_dirs(profile_dirs, PINFER_SOURCE_DIR));
+                                       sim::profile_search_dirs(profile_dirs, data_dir()));
     results = sim::brief_results(sim::run_one_off(costs, request).results);
   }
   return to_python(results);

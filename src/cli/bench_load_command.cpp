@@ -2,9 +2,13 @@
 // (`/proc/self/exe serve` on an ephemeral loopback port, its own store), so its peak memory is
 // its own (VmHWM). C client threads, each with its own store and registered identity, run R
 // private inferences in total through the library API (a session per request: connect,
-// handshake, offline phase on demand or a stored precompute, online phase). A refused "server
-// busy" session is counted and retried after a short back-off. Every output is checked bit for
-// bit against the fixed-point engine.
+// handshake, offline phase on demand or a stored precompute, online phase), each sending its
+// next request as soon as the previous one returns (a closed loop). Beyond the server's
+// --max-sessions a session waits in its admission queue (--queue); a full queue's refusal is
+// counted and retried after the server's retry-after hint (protocol::retry_while_busy). A
+// request's latency runs from its first attempt to its result (queueing and retries included).
+// Every output is checked bit for bit against the fixed-point engine. The queueing ideal it
+// prints is explained at sim::closed_loop_fifo_latencies().
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -31,6 +35,8 @@
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/input_files.hpp"
 #include "pinfer/nn/model_loader.hpp"
+#include "pinfer/protocol/admission.hpp"
+#include "pinfer/sim/closed_loop_ideal.hpp"
 #include "reveal_option.hpp"
 
 extern char** environ;
@@ -49,6 +55,8 @@ struct Options {
   std::size_t requests = 64;
   double time_limit_s = 60;
   std::size_t max_sessions = 16;
+  std::size_t queue = 64;               // the server's --queue
+  uint64_t queue_timeout_ms = 120'000;  // the server's --queue-timeout-ms
   uint64_t timeout_ms = 30'000;
   std::string client_quota;
   bool online_only = false;
@@ -131,7 +139,12 @@ std::vector<std::string> self_args(std::vector<std::string> words) {
 
 struct Tally {
   std::mutex mu;
-  std::vector<double> latencies_s;  // of served requests (the successful attempt)
+  std::vector<double> latencies_s;  // of served requests, from the first attempt to the result
+  std::vector<double> queued_s;     // of served requests: time in the server's admission queue
+  // Per client, in order: each served request's service time (from its admission, or from the
+  // connect of the attempt that was admitted at once, to its result).
+  std::vector<std::vector<double>> service_s;
+  uint64_t queued_requests = 0;  // served requests that waited in the queue
   uint64_t refused_busy = 0;
   uint64_t dropped_unanswered = 0;  // closed by the server before any answer (shedding)
   uint64_t failed = 0;
@@ -139,15 +152,16 @@ struct Tally {
   std::string first_failure;
 };
 
-bool is_busy(const std::exception& e) {
-  const auto* error = dynamic_cast<const Error*>(&e);
-  return error != nullptr && error->reason() == ErrorReason::server_busy;
-}
 // The server closed the connection before its first answer (InferenceService drops, without
 // an answer, connections beyond max_refusals refusals in flight).
 bool is_dropped(const std::exception& e) {
   const auto* error = dynamic_cast<const Error*>(&e);
   return error != nullptr && error->reason() == ErrorReason::peer_closed;
+}
+
+// The p-th percentile of sorted samples (the same rule for measured and ideal latencies).
+double percentile(const std::vector<double>& sorted, double p) {
+  return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * sorted.size()))];
 }
 
 void setup(CLI::App& bench) {
@@ -165,6 +179,10 @@ void setup(CLI::App& bench) {
       ->check(CLI::Range(1.0, 3600.0));
   cmd->add_option("--max-sessions", opt->max_sessions, "The server's --max-sessions")
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--queue", opt->queue, "The server's --queue (admission queue places)")
+      ->check(CLI::Range(0, 65536));
+  cmd->add_option("--queue-timeout-ms", opt->queue_timeout_ms, "The server's --queue-timeout-ms")
+      ->check(CLI::Range(1, 86'400'000));
   cmd->add_option("--timeout-ms", opt->timeout_ms, "The server's and clients' --timeout-ms")
       ->check(CLI::Range(100, 86'400'000));
   cmd->add_option("--client-quota", opt->client_quota, "The server's --client-quota");
@@ -193,6 +211,11 @@ void setup(CLI::App& bench) {
                                       "--port",         "0",
                                       "--max-sessions", std::to_string(opt->max_sessions),
                                       "--timeout-ms",   std::to_string(opt->timeout_ms)};
+    for (const std::string& a :
+         {std::string("--queue"), std::to_string(opt->queue), std::string("--queue-timeout-ms"),
+          std::to_string(opt->queue_timeout_ms)}) {
+      serve.push_back(a);
+    }
     serve.insert(serve.begin() + 1, "--model");
     // Every output is checked bit-exact against the fixed-point engine on the served model.
     serve.emplace_back("--reveal");
@@ -235,20 +258,29 @@ void setup(CLI::App& bench) {
     auto share = [&](std::size_t c) {
       return opt->requests / opt->clients + (c < opt->requests % opt->clients ? 1 : 0);
     };
+    // Every refusal of a full queue is retried after the server's hint; the clients give up on
+    // a request only after many refusals (the bench then fails, as for any other error).
+    const auto retry_policy = [](Tally* tally) {
+      protocol::RetryPolicy policy;
+      policy.max_attempts = 1000;
+      policy.max_wait_ms = 3'600'000;
+      if (tally != nullptr) {
+        policy.on_busy = [tally](const ServerBusyError&, uint64_t) {
+          std::lock_guard lock(tally->mu);
+          ++tally->refused_busy;
+        };
+      }
+      return policy;
+    };
     if (opt->online_only) {
       std::vector<std::thread> makers;
       for (std::size_t c = 0; c < opt->clients; ++c) {
         makers.emplace_back([&, c] {
-          for (std::size_t made = 0; made < share(c);) {
-            try {
-              ClientSession s = open_client_session(clients[c]);
-              for (; made < share(c); ++made) (void)s.client->precompute();
-              s.client->close();
-            } catch (const Error& e) {
-              if (!is_busy(e)) throw;
-              std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-          }
+          std::optional<ClientSession> s;
+          (void)protocol::retry_while_busy([&] { s.emplace(open_client_session(clients[c])); },
+                                           retry_policy(nullptr));
+          for (std::size_t made = 0; made < share(c); ++made) (void)s->client->precompute();
+          s->client->close();
         });
       }
       for (auto& t : makers) t.join();
@@ -270,40 +302,44 @@ void setup(CLI::App& bench) {
     const auto t0 = Clock::now();
     const auto deadline = t0 + std::chrono::duration<double>(opt->time_limit_s);
     std::vector<std::thread> threads;
+    tally.service_s.resize(opt->clients);
     for (std::size_t c = 0; c < opt->clients; ++c) {
       threads.emplace_back([&, c] {
         std::minstd_rand rng(static_cast<unsigned>(c + 1));  // back-off jitter, not secret
         for (std::size_t k = 0; k < share(c) && Clock::now() < deadline;) {
           const std::size_t input = (c + k * opt->clients) % inputs.size();
-          const auto start = Clock::now();
-          bool busy = false;
+          const auto start = Clock::now();  // the request's first attempt
           std::optional<ClientSession> s;
-          try {
-            s.emplace(open_client_session(clients[c]));
-          } catch (const Error& e) {
-            // Refused: a "server busy" answer, or (with too many refusals in flight) the
-            // connection closed unanswered. Both are load shedding; retried after a back-off.
-            std::lock_guard lock(tally.mu);
-            if (is_busy(e)) {
-              ++tally.refused_busy;
-            } else if (is_dropped(e)) {
+          Clock::time_point admitted_from;  // the connect of the attempt that was admitted
+          while (!s) {
+            try {
+              (void)protocol::retry_while_busy(
+                  [&] {
+                    admitted_from = Clock::now();
+                    s.emplace(open_client_session(clients[c]));
+                  },
+                  retry_policy(&tally));
+            } catch (const Error& e) {
+              // Beyond the server's refusals in flight, a connection is closed unanswered: load
+              // shedding too, retried after a short back-off.
+              if (!is_dropped(e)) throw;
+              std::lock_guard lock(tally.mu);
               ++tally.dropped_unanswered;
-            } else {
-              throw;
             }
-            busy = true;
-          }
-          if (busy) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10 + rng() % 40));
-            continue;
+            if (!s) std::this_thread::sleep_for(std::chrono::milliseconds(10 + rng() % 40));
           }
           try {
             const protocol::InferenceResult r = s->client->infer(inputs[input], !opt->online_only);
             s->client->close();
-            const double dt = std::chrono::duration<double>(Clock::now() - start).count();
+            const auto end = Clock::now();
+            const auto queued = s->client->admission().queued_for;
             const bool right = r.logits_ring == expect(input);
             std::lock_guard lock(tally.mu);
-            tally.latencies_s.push_back(dt);
+            tally.latencies_s.push_back(std::chrono::duration<double>(end - start).count());
+            tally.queued_s.push_back(std::chrono::duration<double>(queued).count());
+            tally.queued_requests += s->client->admission().places_received > 0 ? 1 : 0;
+            tally.service_s[c].push_back(
+                std::chrono::duration<double>(end - admitted_from - queued).count());
             tally.wrong += right ? 0 : 1;
             ++k;
           } catch (const Error& e) {
@@ -328,7 +364,8 @@ void setup(CLI::App& bench) {
 
     BenchTable table("bench load: " + opt->protocol + " on " + model.lowered.name + ", " +
                      std::to_string(opt->clients) + " clients, server max " +
-                     std::to_string(opt->max_sessions) + " sessions" +
+                     std::to_string(opt->max_sessions) + " sessions, queue " +
+                     std::to_string(opt->queue) +
                      (opt->online_only ? ", online phases only" : ", offline on demand"));
     const std::size_t served = tally.latencies_s.size();
     table.add_value("clients", static_cast<double>(opt->clients), "");
@@ -341,15 +378,43 @@ void setup(CLI::App& bench) {
     table.add_value("wrong_outputs", static_cast<double>(tally.wrong), "");
     table.add_value("seconds", wall_s, "s");
     if (served > 0) {
+      table.add_value("refusals_per_request",
+                      static_cast<double>(tally.refused_busy + tally.dropped_unanswered) /
+                          static_cast<double>(served),
+                      "");
+      table.add_value("queued_requests", static_cast<double>(tally.queued_requests), "");
       table.add_rate("inferences_per_s", static_cast<double>(served), wall_s, "1/s");
       std::vector<double> lat = tally.latencies_s;
       std::sort(lat.begin(), lat.end());
-      const auto pct = [&](double p) {
-        return lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * lat.size()))];
-      };
-      table.add_value("latency_p50_ms", pct(0.50) * 1e3, "ms");
-      table.add_value("latency_p99_ms", pct(0.99) * 1e3, "ms");
+      table.add_value("latency_p50_ms", percentile(lat, 0.50) * 1e3, "ms");
+      table.add_value("latency_p99_ms", percentile(lat, 0.99) * 1e3, "ms");
       table.add_value("latency_max_ms", lat.back() * 1e3, "ms");
+      std::vector<double> queued = tally.queued_s;
+      std::sort(queued.begin(), queued.end());
+      table.add_value("queue_wait_p50_ms", percentile(queued, 0.50) * 1e3, "ms");
+      table.add_value("queue_wait_p99_ms", percentile(queued, 0.99) * 1e3, "ms");
+      // The queueing ideal (sim::closed_loop_fifo_latencies): the same closed loop served by
+      // max_sessions sessions at once, FCFS, without admission overhead; first with every request
+      // taking the mean service time measured here, then with each taking its own measured time.
+      double service_sum = 0;
+      for (const auto& per_client : tally.service_s) {
+        for (const double t : per_client) service_sum += t;
+      }
+      const double service_mean = service_sum / static_cast<double>(served);
+      std::vector<std::vector<double>> at_mean = tally.service_s;
+      for (auto& per_client : at_mean)
+        std::fill(per_client.begin(), per_client.end(), service_mean);
+      std::vector<double> ideal = sim::closed_loop_fifo_latencies(at_mean, opt->max_sessions);
+      std::sort(ideal.begin(), ideal.end());
+      std::vector<double> replay =
+          sim::closed_loop_fifo_latencies(tally.service_s, opt->max_sessions);
+      std::sort(replay.begin(), replay.end());
+      table.add_value("service_mean_ms", service_mean * 1e3, "ms");
+      table.add_value("ideal_p99_ms", percentile(ideal, 0.99) * 1e3, "ms");
+      table.add_value("p99_over_ideal", percentile(lat, 0.99) / percentile(ideal, 0.99), "");
+      table.add_value("replay_ideal_p99_ms", percentile(replay, 0.99) * 1e3, "ms");
+      table.add_value("p99_over_replay_ideal", percentile(lat, 0.99) / percentile(replay, 0.99),
+                      "");
     }
     table.add_value("server_idle_rss_mb", static_cast<double>(idle_rss) / 1e6, "MB");
     table.add_value("server_peak_rss_mb", static_cast<double>(peak_rss) / 1e6, "MB");

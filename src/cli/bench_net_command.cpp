@@ -92,7 +92,7 @@ void setup(CLI::App& bench) {
   cmd->add_option("--recv-mbps", opt->recv_mbps, "Pace the receiver's reads at this rate")
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_flag("--relay", opt->relay,
-                "Pace through a link relay (net/link_relay.hpp): --send-mbps its forward "
+                "Pace through a link relay (transport/link_relay.hpp): --send-mbps its forward "
                 "direction, --recv-mbps the other");
   cmd->callback([opt] {
     const std::size_t frame_bytes = opt->frame_kbytes << 10;

@@ -7,6 +7,7 @@
 #include "command_registry.hpp"
 #include "pi_common.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/protocol/admission.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 
@@ -48,10 +49,19 @@ void setup(CLI::App& app) {
     if (!opt->registration_secret_file.empty()) {
       secret = read_secret_file(opt->registration_secret_file);
     }
-    auto ch = connect_client(opt->server, opt->link, opt->security);
-    const protocol::ClientCredentials credentials =
-        protocol::register_with_server(*ch, secret.span());
-    ch->close();
+    // A busy server's queue is waited in; a full one is retried after its hint.
+    protocol::ClientCredentials credentials;
+    protocol::RetryPolicy policy;
+    policy.on_busy = [](const ServerBusyError& e, uint64_t wait_ms) {
+      fmt::print(stderr, "{}; retrying in {} ms\n", e.what(), wait_ms);
+    };
+    (void)protocol::retry_while_busy(
+        [&] {
+          auto ch = connect_client(opt->server, opt->link, opt->security);
+          credentials = protocol::register_with_server(*ch, secret.span());
+          ch->close();
+        },
+        policy);
     protocol::save_credentials(file, credentials);
     // The id is public; the token is never printed.
     fmt::print("registered as client {} at {}; credentials saved in {}\n", credentials.client_id,

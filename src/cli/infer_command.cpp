@@ -26,7 +26,7 @@ void setup(CLI::App& app) {
   cmd->add_flag("--no-on-demand", opt->no_on_demand,
                 "Fail instead of running the offline phase when no precompute is stored");
   cmd->callback([opt] {
-    ClientSession session = open_client_session(opt->client);
+    ClientSession session = open_admitted_session(opt->client);
     protocol::InferenceClient& client = *session.client;
     const FloatTensor x = nn::load_input_file(opt->input, client.architecture().input_shape);
     if (client.stored_precomputes() == 0 && !opt->no_on_demand) {

@@ -91,6 +91,12 @@ std::string hint_for(const pinfer::Error& e) {
     case ErrorReason::registration_refused:
       return " [hint: a server started with --registration-secret-file needs the same secret "
              "from the client's --registration-secret-file; a closed server needs its operator]";
+    case ErrorReason::server_busy:
+      return " [hint: the server's admission queue stayed full; try again later, or ask its "
+             "operator for more `pinfer serve --max-sessions` or `--queue`]";
+    case ErrorReason::queue_timeout:
+      return " [hint: no session slot freed within the server's --queue-timeout-ms; try again "
+             "later, or ask its operator for more --max-sessions]";
     case ErrorReason::plaintext_refused:
       return " [hint: --insecure (plain TCP) is only allowed on a loopback address; use TLS: "
              "the server's --cert/--key (or its generated certificate) and the client's --ca "

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
+#include <optional>
 
 #include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/capped_read.hpp"
@@ -132,17 +134,42 @@ void apply_weight_cache(protocol::ServerOptions& options, const std::string& siz
   if (!size.empty()) options.weight_cache_bytes = parse_byte_size(size, "--weight-cache");
 }
 
-ClientSession open_client_session(const ClientCommandOptions& opt) {
+ClientSession open_client_session(const ClientCommandOptions& opt,
+                                  const protocol::AdmissionOptions& admission) {
   ClientSession s;
   s.store = open_store(opt.store, opt.capacity);
   // Credentials first: a missing registration is reported before any network traffic.
   protocol::ClientOptions co{
       protocol::load_credentials(credentials_path(opt.store)), {}, terminal_progress()};
   co.threads = opt.threads;
+  co.admission = admission;
   s.channel = connect_client(opt.server, opt.link, opt.security);
   if (!opt.protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt.protocol);
   s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, std::move(co));
   return s;
+}
+
+ClientSession open_admitted_session(const ClientCommandOptions& opt) {
+  protocol::AdmissionOptions admission;
+  admission.on_place =
+      [last = std::make_shared<uint32_t>(UINT32_MAX)](const protocol::QueuePlace& place) {
+        if (place.position == *last) return;  // a reminder of the same place: nothing new
+        *last = place.position;
+        if (place.position == 0) {
+          fmt::print(stderr, "admitted by the server\n");
+        } else {
+          fmt::print(stderr, "waiting for a session: place {} of {} (about {:.1f} s)\n",
+                     place.position, place.waiting, place.estimated_wait_ms / 1e3);
+        }
+      };
+  protocol::RetryPolicy policy;
+  policy.on_busy = [](const ServerBusyError& e, uint64_t wait_ms) {
+    fmt::print(stderr, "{}; retrying in {} ms\n", e.what(), wait_ms);
+  };
+  std::optional<ClientSession> session;
+  (void)protocol::retry_while_busy([&] { session.emplace(open_client_session(opt, admission)); },
+                                   policy);
+  return std::move(*session);
 }
 
 protocol::ProgressFn terminal_progress() {

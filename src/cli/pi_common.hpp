@@ -9,6 +9,7 @@
 
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/nn/lowered_model.hpp"
+#include "pinfer/protocol/admission.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/protocol/inference_result.hpp"
@@ -89,7 +90,12 @@ struct ClientSession {
   std::unique_ptr<transport::TcpChannel> channel;
   std::unique_ptr<protocol::InferenceClient> client;
 };
-[[nodiscard]] ClientSession open_client_session(const ClientCommandOptions& opt);
+[[nodiscard]] ClientSession open_client_session(const ClientCommandOptions& opt,
+                                                const protocol::AdmissionOptions& admission = {});
+// The same, waiting in the server's admission queue (its place told on stderr) and retried while
+// the queue is full (protocol::retry_while_busy: after the server's retry-after hint, bounded),
+// each refusal told on stderr.
+[[nodiscard]] ClientSession open_admitted_session(const ClientCommandOptions& opt);
 
 // A progress bar on stderr when it is a terminal (nothing otherwise).
 [[nodiscard]] protocol::ProgressFn terminal_progress();

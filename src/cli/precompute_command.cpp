@@ -26,7 +26,7 @@ void setup(CLI::App& app) {
   cmd->add_flag("--fill", opt->fill, "Make precomputes until the client store is full")
       ->excludes(count);
   cmd->callback([opt] {
-    ClientSession session = open_client_session(opt->client);
+    ClientSession session = open_admitted_session(opt->client);
     protocol::InferenceClient& client = *session.client;
     protocol::CostReport last;
     std::size_t made = 0;

@@ -33,6 +33,8 @@ struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 7878;
   std::size_t max_sessions = 16;
+  std::size_t queue = service::ServiceOptions{}.max_queued;
+  uint64_t queue_timeout_ms = service::ServiceOptions{}.queue_timeout_ms;
   std::string cert;
   std::string key;
   bool insecure = false;
@@ -68,8 +70,16 @@ void setup(CLI::App& app) {
   cmd->add_option("--client-quota", opt->client_quota, "Per-client share of the store, e.g. 20GB");
   cmd->add_option("--host", opt->host, "Address to listen on");
   cmd->add_option("--port", opt->port, "TCP port (0: any free port, printed)");
-  cmd->add_option("--max-sessions", opt->max_sessions, "Concurrent sessions; more get 'busy'")
+  cmd->add_option("--max-sessions", opt->max_sessions,
+                  "Concurrent sessions; more wait in the admission queue")
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--queue", opt->queue,
+                  "Connections that may wait for a session, told their place (default 64); "
+                  "beyond, 'server busy' with a retry-after hint (0: no queue)")
+      ->check(CLI::Range(0, 65536));
+  cmd->add_option("--queue-timeout-ms", opt->queue_timeout_ms,
+                  "Refuse a connection that waited this long for a session (default 120000)")
+      ->check(CLI::Range(1, 86'400'000));
   auto* cert = cmd->add_option("--cert", opt->cert,
                                "TLS certificate (PEM; default: one generated in the store)");
   auto* key = cmd->add_option("--key", opt->key, "TLS private key (PEM) of --cert");
@@ -115,6 +125,8 @@ void setup(CLI::App& app) {
     so.host = opt->host;
     so.port = opt->port;
     so.max_sessions = opt->max_sessions;
+    so.max_queued = opt->queue;
+    so.queue_timeout_ms = opt->queue_timeout_ms;
     so.insecure_plaintext_loopback = opt->insecure;  // --insecure is the library's named option
     so.tcp.io_timeout_ms = opt->link.timeout_ms;
     // A short --timeout-ms also shortens the TLS handshake and first-request waits.
@@ -166,8 +178,11 @@ void setup(CLI::App& app) {
     finished.store(true);
     watcher.join();
     const service::ServiceStats st = service.stats();
-    fmt::print("stopped: {} sessions completed, {} failed, {} refused (busy)\n",
-               st.sessions_completed, st.sessions_failed, st.sessions_refused_busy);
+    fmt::print(
+        "stopped: {} sessions completed, {} failed, {} refused (busy); {} waited in the queue, "
+        "{} timed out there, {} left it\n",
+        st.sessions_completed, st.sessions_failed, st.sessions_refused_busy, st.sessions_queued,
+        st.queue_timeouts, st.left_queue);
   });
 }
 

@@ -16,10 +16,12 @@ void Channel::send(uint32_t type, std::span<const std::byte> payload) {
   count(kFrameHeaderBytes + payload.size(), 0);
 }
 
-FrameHeader Channel::expect_header(uint32_t type, std::size_t max_bytes) {
+FrameHeader Channel::expect_header(std::span<const FrameExpectation> expected) {
+  PINFER_ASSERT(!expected.empty());
   const FrameHeader h = read_header();
-  const std::size_t cap = std::min(max_bytes, max_frame_bytes_);
-  if (h.type == kErrorFrameType && type != kErrorFrameType) {
+  const bool error_expected = std::any_of(expected.begin(), expected.end(),
+                                          [](const auto& e) { return e.type == kErrorFrameType; });
+  if (h.type == kErrorFrameType && !error_expected) {
     // The peer's own failure: read its bounded payload and surface it with its reason.
     if (h.length > 1 + kMaxErrorMessageBytes) {
       throw ProtocolError("peer reported an error: (message too long)");
@@ -29,27 +31,44 @@ FrameHeader Channel::expect_header(uint32_t type, std::size_t max_bytes) {
     count(0, kFrameHeaderBytes + h.length);
     throw_peer_error(payload);
   }
-  if (h.type != type) {
-    throw ProtocolError("expected frame type " + std::to_string(type) + ", received type " +
+  const auto match = std::find_if(expected.begin(), expected.end(),
+                                  [&](const FrameExpectation& e) { return e.type == h.type; });
+  if (match == expected.end()) {
+    std::string types = std::to_string(expected[0].type);
+    for (std::size_t i = 1; i < expected.size(); ++i) {
+      types += " or " + std::to_string(expected[i].type);
+    }
+    throw ProtocolError("expected frame type " + types + ", received type " +
                         std::to_string(h.type));
   }
+  const std::size_t cap = std::min(match->max_bytes, max_frame_bytes_);
   if (h.length > cap) {
     throw FormatError("frame length " + std::to_string(h.length) + " exceeds limit " +
-                      std::to_string(cap) + " for frame type " + std::to_string(type));
+                      std::to_string(cap) + " for frame type " + std::to_string(h.type));
   }
   return h;
 }
 
 std::vector<std::byte> Channel::recv(uint32_t type, std::size_t max_bytes) {
-  const FrameHeader h = expect_header(type, max_bytes);
+  const FrameExpectation expected[] = {{type, max_bytes}};
+  const FrameHeader h = expect_header(expected);
   std::vector<std::byte> payload(h.length);
   read_payload(payload);
   count(0, kFrameHeaderBytes + h.length);
   return payload;
 }
 
+ReceivedFrame Channel::recv_one_of(std::span<const FrameExpectation> expected) {
+  const FrameHeader h = expect_header(expected);
+  ReceivedFrame frame{h.type, std::vector<std::byte>(h.length)};
+  read_payload(frame.payload);
+  count(0, kFrameHeaderBytes + h.length);
+  return frame;
+}
+
 void Channel::recv_exact(uint32_t type, std::span<std::byte> out) {
-  const FrameHeader h = expect_header(type, out.size());
+  const FrameExpectation expected[] = {{type, out.size()}};
+  const FrameHeader h = expect_header(expected);
   if (h.length != out.size()) {
     throw FormatError("frame type " + std::to_string(type) + " has length " +
                       std::to_string(h.length) + ", expected " + std::to_string(out.size()));

@@ -41,14 +41,15 @@ std::string_view to_string(ErrorReason reason) noexcept {
       return "version mismatch";
     case ErrorReason::registration_refused:
       return "registration refused";
+    case ErrorReason::queue_timeout:
+      return "queue timeout";
   }
   return "unspecified";
 }
 
 ErrorReason error_reason_from_wire(uint8_t value) noexcept {
-  return value <= static_cast<uint8_t>(ErrorReason::registration_refused)
-             ? static_cast<ErrorReason>(value)
-             : ErrorReason::unspecified;
+  return value <= static_cast<uint8_t>(ErrorReason::queue_timeout) ? static_cast<ErrorReason>(value)
+                                                                   : ErrorReason::unspecified;
 }
 
 void assertion_failed(const char* expr, const char* file, int line) noexcept {

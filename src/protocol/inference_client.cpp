@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "admission_impl.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
 #include "he_key_schedule.hpp"
@@ -70,7 +71,8 @@ nlohmann::json parse_json(const std::vector<std::byte>& bytes) {
 
 }  // namespace
 
-ClientCredentials register_with_server(Channel& ch, std::span<const std::byte> secret) {
+ClientCredentials register_with_server(Channel& ch, std::span<const std::byte> secret,
+                                       const AdmissionOptions& admission) {
   ch.set_phase("handshake");
   Hello hello;
   hello.mode = HelloMode::register_client;
@@ -78,8 +80,8 @@ ClientCredentials register_with_server(Channel& ch, std::span<const std::byte> s
   std::copy(secret.begin(), secret.end(), hello.registration_secret.begin());
   ch.send(frames::kHello, encode(hello).span());
   ch.flush();
-  std::vector<std::byte> raw =
-      ch.recv(frames::kRegistered, 16 + kMaxClientIdChars + kClientTokenBytes);
+  std::vector<std::byte> raw = recv_after_admission(
+      ch, frames::kRegistered, 16 + kMaxClientIdChars + kClientTokenBytes, admission);
   try {
     ClientCredentials c = decode_registration(raw);
     secure_wipe(raw.data(), raw.size());
@@ -108,8 +110,8 @@ InferenceClient::InferenceClient(Channel& channel, store::PrecomputeStore& store
     ch_.send(frames::kHello, encode(hello).span());
   }
   ch_.flush();
-  const HelloReply reply =
-      decode_hello_reply(ch_.recv(frames::kHelloReply, kMaxArchitectureBytes + 64));
+  const HelloReply reply = decode_hello_reply(recv_after_admission(
+      ch_, frames::kHelloReply, kMaxArchitectureBytes + 64, options_.admission, &admission_));
   kind_ = reply.protocol;
   gc_scheme_ = reply.gc_scheme;
   threads_ = resolve_threads(options_.threads);

@@ -69,20 +69,37 @@ std::size_t InferenceServer::cached_weight_bytes() const noexcept {
 
 InferenceServer::~InferenceServer() = default;
 
-void InferenceServer::serve_connection(Channel& ch) {
+Greeting::Greeting(std::unique_ptr<Hello> hello) : hello_(std::move(hello)) {}
+Greeting::Greeting(Greeting&&) noexcept = default;
+Greeting& Greeting::operator=(Greeting&&) noexcept = default;
+Greeting::~Greeting() = default;
+bool Greeting::registration() const noexcept {
+  return hello_ != nullptr && hello_->mode == HelloMode::register_client;
+}
+
+Greeting InferenceServer::read_greeting(Channel& ch) {
   ch.set_phase("handshake");
-  Hello hello;
-  {
-    std::vector<std::byte> raw = ch.recv(frames::kHello, max_hello_bytes());
-    try {
-      hello = decode_hello(raw);
-    } catch (const FormatError& e) {
-      secure_wipe(raw.data(), raw.size());
-      ch.send_error(e);
-      throw;
-    }
+  auto hello = std::make_unique<Hello>();
+  std::vector<std::byte> raw = ch.recv(frames::kHello, max_hello_bytes());
+  try {
+    *hello = decode_hello(raw);
+  } catch (const FormatError& e) {
     secure_wipe(raw.data(), raw.size());
+    ch.send_error(e);
+    throw;
   }
+  secure_wipe(raw.data(), raw.size());
+  return Greeting(std::move(hello));
+}
+
+void InferenceServer::serve_connection(Channel& ch) {
+  serve_connection(ch, read_greeting(ch));
+}
+
+void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
+  PINFER_ASSERT(greeting.hello_ != nullptr);
+  ch.set_phase("handshake");
+  Hello& hello = *greeting.hello_;
   if (hello.mode == HelloMode::register_client) {
     ClientCredentials issued;
     try {

@@ -17,8 +17,10 @@ constexpr uint32_t kHelloMagic = 0x464e4950;  // "PINF"
 // 2: hello carries a mode, the client id and its token (client identity, issue 8).
 // 3: the hello reply states the server's garbling scheme (half-gates or three-halves).
 // 4: error frames carry an ErrorReason byte before the message (core/channel.hpp).
+// 5: bounded admission: QueuePlace frames may precede the first answer, a full queue answers
+//    with a Busy frame (retry-after), a queue timeout with its own error reason (admission.hpp).
 // The one place the session version lives: bump it here for any change of the session frames.
-constexpr uint32_t kSessionVersion = 4;
+constexpr uint32_t kSessionVersion = 5;
 constexpr uint32_t kClientStateMagic = 0x53434950;  // "PICS"
 constexpr uint32_t kServerStateMagic = 0x53534950;  // "PISS"
 // 2: the garbling scheme follows the protocol code.
@@ -139,7 +141,8 @@ Hello decode_hello(std::span<const std::byte> bytes) {
                           " is not supported (this "
                           "server speaks version " +
                           std::to_string(kSessionVersion) +
-                          ": client identity, TLS, garbling scheme, typed error reasons); use "
+                          ": client identity, TLS, garbling scheme, typed error reasons, admission "
+                          "queue); use "
                           "a client of the same pinfer version",
                       ErrorReason::version_mismatch);
   }

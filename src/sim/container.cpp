@@ -1,4 +1,4 @@
-#include "pinfer/sim/container.hpp"
+#include "container.hpp"
 
 #include <string>
 

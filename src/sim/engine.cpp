@@ -1,4 +1,4 @@
-#include "pinfer/sim/engine.hpp"
+#include "engine.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -9,12 +9,12 @@
 
 #include "pinfer/core/error.hpp"
 #include "pinfer/sim/arrivals.hpp"
-#include "pinfer/sim/container.hpp"
-#include "pinfer/sim/engine.hpp"
-#include "pinfer/sim/fifo_queue.hpp"
+#include "container.hpp"
+#include "engine.hpp"
+#include "fifo_queue.hpp"
 #include "pinfer/sim/random.hpp"
-#include "pinfer/sim/shared_resource.hpp"
-#include "pinfer/sim/signal.hpp"
+#include "shared_resource.hpp"
+#include "signal.hpp"
 
 namespace pinfer::sim {
 namespace {

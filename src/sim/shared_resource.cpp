@@ -1,4 +1,4 @@
-#include "pinfer/sim/shared_resource.hpp"
+#include "shared_resource.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -151,12 +151,16 @@ std::string TcpChannel::tls_cipher() const {
 }
 
 void TcpChannel::wait_for_peer(uint64_t timeout_ms) {
-  PINFER_ASSERT(handshake_done_.load());
-  if (recv_pos_ < recv_end_ || transport_->has_pending()) return;
-  if (!detail::wait_for(fd_, POLLIN, detail::poll_timeout(timeout_ms))) {
+  if (!peer_has_sent(timeout_ms)) {
     throw IoError("peer sent nothing within " + std::to_string(timeout_ms) + " ms",
                   ErrorReason::timed_out);
   }
+}
+
+bool TcpChannel::peer_has_sent(uint64_t timeout_ms) {
+  PINFER_ASSERT(handshake_done_.load());
+  if (recv_pos_ < recv_end_ || transport_->has_pending()) return true;
+  return detail::wait_for(fd_, POLLIN, detail::poll_timeout(timeout_ms));
 }
 
 void TcpChannel::handshake() {

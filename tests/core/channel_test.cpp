@@ -49,6 +49,33 @@ TEST(MemoryChannel, TypeMismatchIsProtocolError) {
   EXPECT_NE(msg.find("expected frame type 6, received type 5"), std::string::npos) << msg;
 }
 
+TEST(MemoryChannel, RecvOneOfTakesAnyExpectedTypeWithItsOwnCap) {
+  auto [a, b] = make_memory_channel_pair();
+  const FrameExpectation expected[] = {{7, 4}, {8, 100}};
+  a->send(8, bytes_of("answer"));
+  a->send(7, bytes_of("note"));
+  const ReceivedFrame first = b->recv_one_of(expected);
+  EXPECT_EQ(first.type, 8u);
+  EXPECT_EQ(first.payload.size(), 6u);
+  EXPECT_EQ(b->recv_one_of(expected).type, 7u);
+  // Type 7 accepts at most 4 bytes, even though type 8 would accept more.
+  a->send(7, bytes_of("too long"));
+  EXPECT_THROW((void)b->recv_one_of(expected), FormatError);
+  auto [c, d] = make_memory_channel_pair();
+  c->send(9, bytes_of("x"));
+  const std::string msg =
+      message_of<ProtocolError>([&d = d, &expected] { (void)d->recv_one_of(expected); });
+  EXPECT_NE(msg.find("expected frame type 7 or 8, received type 9"), std::string::npos) << msg;
+  // The peer's error frame is still its error, with its reason.
+  c->send_error("busy", ErrorReason::server_busy);
+  try {
+    (void)d->recv_one_of(expected);
+    ADD_FAILURE() << "no error";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.reason(), ErrorReason::server_busy);
+  }
+}
+
 TEST(MemoryChannel, LengthAboveCapIsFormatError) {
   MemoryChannelOptions opt;
   opt.max_frame_bytes = 100;

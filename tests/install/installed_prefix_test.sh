@@ -47,4 +47,16 @@ mv "$tmp/prefix" "$tmp/moved"
 grep -q "resnet32" "$tmp/simulate.out"
 (cd "$tmp" && env -u PINFER_DATA_DIR ./moved/bin/pinfer demo --count 1 --insecure >"$tmp/demo.out")
 grep -q "logits bit-exact: yes" "$tmp/demo.out"
+# The installed Python module (when built) finds them the same way, above its own file.
+module=$(find "$tmp/moved" -name '_pinfer*.so' -print -quit)
+if [[ -n $module ]]; then
+  (cd "$tmp" && env -u PINFER_DATA_DIR -u PINFER_PROFILE_DIR \
+    PYTHONPATH="$(dirname "$(dirname "$module")")" /usr/bin/python3 -c '
+import pinfer
+r = pinfer.simulate("paper:cifar10/resnet32", protocol="server-garbler", rates="0.01", runs=1,
+                    sim_hours=0.5)
+assert r["profile"] == "paper:cifar10/resnet32", r["profile"]
+print("python simulate:", r["profile"])' >"$tmp/python.out")
+  grep -q "python simulate: paper:cifar10/resnet32" "$tmp/python.out"
+fi
 echo "installed_prefix: consumer and relocated pinfer OK"

@@ -206,3 +206,32 @@ def test_gc_scheme_and_threads(model, images, tmp_path, scheme):
 def test_unknown_gc_scheme_is_refused(model, tmp_path):
     with pytest.raises(pinfer.InvalidArgument, match="half-gates"):
         pinfer.Server(model, store=tmp_path / "s", tls=False, gc_scheme="quarter-gates")
+
+
+def test_queue_and_busy_retry(model, images, tmp_path):
+    """A silent connection holds the only session. Without a queue the client is refused
+    (ServerBusyError, a ProtocolError with a retry-after hint) and retries after the hint until
+    the silent peer is dropped; with a queue it waits its turn without a refusal."""
+    import socket
+
+    assert issubclass(pinfer.ServerBusyError, pinfer.ProtocolError)
+    for queue in (0, 4):
+        store = tmp_path / f"q{queue}"
+        with pinfer.Server(model, store=store / "s", tls=False, reveal="logits", max_sessions=1,
+                           queue=queue, queue_timeout_ms=60_000, timeout_ms=1500) as server:
+            with pinfer.Client(server.endpoint, store=store / "c", insecure=True) as client:
+                client.register()
+                silent = socket.create_connection(("127.0.0.1", server.port))
+                try:
+                    time.sleep(0.1)  # accepted: it holds the only session
+                    result = client.infer(images[2])
+                finally:
+                    silent.close()
+                assert np.array_equal(result.logits_ring,
+                                      model.run_fixed_point(images[2], ring=True))
+            stats = server.stats()
+            if queue == 0:
+                assert stats["sessions_refused_busy"] >= 1
+            else:
+                assert stats["sessions_refused_busy"] == 0
+                assert stats["sessions_queued"] >= 1

@@ -192,9 +192,11 @@ TEST_P(InferenceServiceTest, ClientVanishingMidOnlineNeverLeavesAReusablePrecomp
   EXPECT_EQ(server_store_->used_bytes(id_of("cut")), 0u);
 }
 
+// Without an admission queue, a client beyond max_sessions is refused at once (with a queue, only
+// a full queue refuses: tests/service/admission_service_test.cpp).
 TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
-  service::InferenceService service(*server_,
-                                    {.max_sessions = 1, .insecure_plaintext_loopback = true});
+  service::InferenceService service(
+      *server_, {.max_sessions = 1, .insecure_plaintext_loopback = true, .max_queued = 0});
   std::thread loop([&] { service.run(); });
   auto first = transport::TcpChannel::connect_plaintext_loopback("127.0.0.1", service.port());
   PrecomputeStore store(dir_ / "holder", {.capacity_bytes = 1ull << 32});
@@ -205,9 +207,10 @@ TEST_P(InferenceServiceTest, ShedsLoadWithABusyAnswer) {
   try {
     InferenceClient late(*second, store2, {creds("late"), GetParam()});
     FAIL() << "expected a busy answer";
-  } catch (const ProtocolError& e) {
+  } catch (const ServerBusyError& e) {
     EXPECT_EQ(e.reason(), ErrorReason::server_busy) << e.what();
     EXPECT_NE(std::string(e.what()).find("busy"), std::string::npos) << e.what();
+    EXPECT_GE(e.retry_after_ms(), 10u);  // the hint from the assumed session time
   }
   holder.close();
   service.stop();

@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "pinfer/core/error.hpp"
-#include "pinfer/sim/container.hpp"
-#include "pinfer/sim/engine.hpp"
-#include "pinfer/sim/fifo_queue.hpp"
+#include "sim/container.hpp"
+#include "sim/engine.hpp"
+#include "sim/fifo_queue.hpp"
 #include "pinfer/sim/random.hpp"
-#include "pinfer/sim/shared_resource.hpp"
-#include "pinfer/sim/signal.hpp"
+#include "sim/shared_resource.hpp"
+#include "sim/signal.hpp"
 
 namespace pinfer::sim {
 namespace {

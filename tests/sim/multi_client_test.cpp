@@ -22,7 +22,7 @@
 #include "pinfer/sim/profile_catalog.hpp"
 #include "pinfer/sim/random.hpp"
 #include "pinfer/sim/scenario.hpp"
-#include "pinfer/sim/shared_resource.hpp"
+#include "sim/shared_resource.hpp"
 
 namespace pinfer::sim {
 namespace {

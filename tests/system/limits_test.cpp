@@ -116,17 +116,38 @@ TEST_F(ServerLimits, IdlePeerIsDroppedAndFreesItsSession) {
       work_, "client-garbler",
       // The idle peer must still hold the session when the second client (a new process, slow
       // to start under the sanitizers) arrives, and be dropped well within the 3 s wait below.
+      // No admission queue: the second client is refused busy.
+      std::vector<std::string>{"--max-sessions", "1", "--timeout-ms", "1500", "--queue", "0"});
+  const fs::path store = work_ / "client";
+  ASSERT_EQ(run_client(work_, "register", "client", server_->endpoint(), store).status, 0);
+  RawPeer idle(port_of(server_->endpoint()));
+  std::this_thread::sleep_for(100ms);  // accepted: it holds the only session
+  // Refused with a retry-after hint, which the client honours: it is served once the idle peer
+  // was dropped.
+  const ClientResult busy = run_client(work_, "busy", "precompute", server_->endpoint(), store);
+  EXPECT_EQ(busy.status, 0) << busy.err;
+  EXPECT_NE(busy.err.find("server busy"), std::string::npos) << busy.err;
+  EXPECT_NE(busy.err.find("retrying in"), std::string::npos) << busy.err;
+  EXPECT_TRUE(idle.closed_by_server(3s)) << "an idle peer kept its session";
+  const ClientResult ok = run_client(work_, "ok", "precompute", server_->endpoint(), store);
+  EXPECT_EQ(ok.status, 0) << ok.err;
+}
+
+TEST_F(ServerLimits, ClientBehindAnIdlePeerWaitsInTheQueueAndIsServed) {
+  server_ = std::make_unique<ServerProcess>(
+      work_, "client-garbler",
       std::vector<std::string>{"--max-sessions", "1", "--timeout-ms", "1500"});
   const fs::path store = work_ / "client";
   ASSERT_EQ(run_client(work_, "register", "client", server_->endpoint(), store).status, 0);
   RawPeer idle(port_of(server_->endpoint()));
   std::this_thread::sleep_for(100ms);  // accepted: it holds the only session
-  const ClientResult busy = run_client(work_, "busy", "precompute", server_->endpoint(), store);
-  EXPECT_NE(busy.status, 0);
-  EXPECT_NE(busy.err.find("server busy"), std::string::npos) << busy.err;
+  const ClientResult queued = run_client(work_, "queued", "precompute", server_->endpoint(), store);
+  EXPECT_EQ(queued.status, 0) << queued.err;
+  EXPECT_NE(queued.err.find("waiting for a session: place 1 of 1"), std::string::npos)
+      << queued.err;
+  EXPECT_EQ(queued.err.find("server busy"), std::string::npos) << queued.err;
   EXPECT_TRUE(idle.closed_by_server(3s)) << "an idle peer kept its session";
-  const ClientResult ok = run_client(work_, "ok", "precompute", server_->endpoint(), store);
-  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(server_->stop(), 0);
 }
 
 TEST_F(ServerLimits, TricklingPeerIsDroppedWithinABoundedTime) {

@@ -55,6 +55,17 @@ inline constexpr std::size_t kMaxErrorMessageBytes = 4096;
 [[noreturn]] void throw_peer_error(std::span<const std::byte> payload);
 inline constexpr std::size_t kDefaultMaxFrameBytes = std::size_t{64} << 20;
 
+// One frame type a receiver accepts at this step, with the most payload bytes it accepts.
+struct FrameExpectation {
+  uint32_t type = 0;
+  std::size_t max_bytes = 0;
+};
+// A frame received by Channel::recv_one_of: which of the expected types it is, and its payload.
+struct ReceivedFrame {
+  uint32_t type = 0;
+  std::vector<std::byte> payload;
+};
+
 class Channel {
  public:
   virtual ~Channel() = default;
@@ -68,6 +79,10 @@ class Channel {
   // Throws ProtocolError on another type (or the peer's error frame: see throw_peer_error),
   // FormatError if the announced length exceeds the cap, IoError on disconnect or timeout.
   [[nodiscard]] std::vector<std::byte> recv(uint32_t type, std::size_t max_bytes);
+  // Receives one frame of any of the `expected` types (e.g. a progress notice or the answer),
+  // its length checked against that type's cap and max_frame_bytes before allocating. Throws
+  // as recv: ProtocolError naming the expected types when another arrives.
+  [[nodiscard]] ReceivedFrame recv_one_of(std::span<const FrameExpectation> expected);
   // Receives one frame of `type` whose length must be exactly out.size().
   void recv_exact(uint32_t type, std::span<std::byte> out);
   // Tells the peer this side failed; its next recv throws (throw_peer_error) with `message`
@@ -95,7 +110,7 @@ class Channel {
   virtual void read_payload(std::span<std::byte> out) = 0;
 
  private:
-  FrameHeader expect_header(uint32_t type, std::size_t max_bytes);
+  FrameHeader expect_header(std::span<const FrameExpectation> expected);
   void count(uint64_t sent, uint64_t received);
 
   std::size_t max_frame_bytes_;

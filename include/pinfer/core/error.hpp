@@ -35,6 +35,7 @@ enum class ErrorReason : uint8_t {
   plaintext_refused = 14,     // plaintext was asked for a non-loopback address
   version_mismatch = 15,      // the peer speaks another session version
   registration_refused = 16,  // registration closed, or the registration secret is wrong
+  queue_timeout = 17,         // waited in the server's admission queue longer than it allows
 };
 
 [[nodiscard]] std::string_view to_string(ErrorReason reason) noexcept;
@@ -76,6 +77,21 @@ PINFER_ERROR_CLASS(StoreError, ErrorReason::store);
 PINFER_ERROR_CLASS(Unsupported, ErrorReason::unsupported);
 
 #undef PINFER_ERROR_CLASS
+
+// The server runs its maximum of sessions and its admission queue is full (ErrorReason::
+// server_busy). It carries the server's hint of when a new attempt is likely to find room, so a
+// client retries after that instead of at once (protocol::retry_while_busy honours it). A
+// ProtocolError like every failure a peer reports, so callers that only tell "the server
+// refused" apart keep working.
+class ServerBusyError : public ProtocolError {
+ public:
+  ServerBusyError(const std::string& what, uint64_t retry_after_ms)
+      : ProtocolError(what, ErrorReason::server_busy), retry_after_ms_(retry_after_ms) {}
+  [[nodiscard]] uint64_t retry_after_ms() const noexcept { return retry_after_ms_; }
+
+ private:
+  uint64_t retry_after_ms_;
+};
 
 [[noreturn]] void assertion_failed(const char* expr, const char* file, int line) noexcept;
 

@@ -12,6 +12,7 @@
 #include "pinfer/core/tensor.hpp"
 #include "pinfer/gc/gc_options.hpp"
 #include "pinfer/nn/lowered_model.hpp"
+#include "pinfer/protocol/admission.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 #include "pinfer/protocol/inference_result.hpp"
@@ -38,26 +39,36 @@ struct ClientOptions {
   // Threads of this side's garbled-circuit and OT work in a phase (0: all cores). The garbling
   // scheme is the server's (stated in the handshake).
   unsigned threads = 0;
+  // How long to wait in the server's admission queue, and who hears of the place.
+  AdmissionOptions admission = {};
 };
 
 // Asks the server on `channel` for a fresh client id and token (the connection's only request).
 // `registration_secret` is needed when the server requires one (else empty). Throws
 // ProtocolError if the server refuses (registration closed, wrong secret), IoError on the
-// transport. Send it over an authenticated, encrypted channel: the token is a bearer secret.
+// transport; ServerBusyError when the server's queue is full; waits in the queue as `admission`
+// says. Send it over an authenticated, encrypted channel: the token is a bearer secret.
 [[nodiscard]] ClientCredentials register_with_server(
-    Channel& channel, std::span<const std::byte> registration_secret = {});
+    Channel& channel, std::span<const std::byte> registration_secret = {},
+    const AdmissionOptions& admission = {});
 
 class InferenceClient {
  public:
   // Authenticates and runs the handshake on `channel` (kept by reference for the client's
-  // lifetime). Throws ProtocolError on a protocol mismatch, refused credentials or another
-  // server error, FormatError on a malformed architecture, IoError on the transport.
+  // lifetime), first waiting in the server's admission queue if it has to (options.admission).
+  // Throws ServerBusyError when the server's queue is full (retry_while_busy retries it),
+  // ProtocolError on a protocol mismatch, refused credentials, a queue timeout at the server
+  // (ErrorReason::queue_timeout) or another server error, FormatError on a malformed
+  // architecture, IoError on the transport (ErrorReason::queue_timeout after
+  // options.admission.max_queue_wait_ms in the queue).
   InferenceClient(Channel& channel, store::PrecomputeStore& store, ClientOptions options);
   ~InferenceClient();
   InferenceClient(const InferenceClient&) = delete;
   InferenceClient& operator=(const InferenceClient&) = delete;
 
   [[nodiscard]] const nn::LoweredModel& architecture() const noexcept { return arch_; }
+  // What the client saw of the server's admission queue before the handshake's answer.
+  [[nodiscard]] const AdmissionRecord& admission() const noexcept { return admission_; }
   [[nodiscard]] ProtocolKind protocol() const noexcept { return kind_; }
   // The server's garbling scheme (from the handshake).
   [[nodiscard]] gc::GcScheme gc_scheme() const noexcept { return gc_scheme_; }
@@ -95,6 +106,7 @@ class InferenceClient {
   std::string fingerprint_;
   std::unique_ptr<detail::ModelPlan> plan_;
   std::unique_ptr<detail::HeKeySchedule> he_keys_;
+  AdmissionRecord admission_;
   bool closed_ = false;
   std::thread removal_;  // the last retire(); joined by the next one and by the destructor
 };

@@ -16,6 +16,7 @@
 namespace pinfer::protocol {
 
 namespace detail {
+struct Hello;
 class HeServerModel;
 struct ModelPlan;
 struct HeKeySchedule;
@@ -53,6 +54,25 @@ struct ServerOptions {
   std::size_t weight_cache_bytes = kDefaultWeightCacheBytes;
 };
 
+// The first frame of a connection (a session's hello or a registration), read and decoded
+// (magic, session version, lengths) but not yet acted on. The service reads it before a
+// connection waits for a session slot: a client of another version learns so at once, and a
+// waiting client sends nothing more, so its disconnect shows as the end of its stream. Holds the
+// client's token or registration secret (wiped on destruction). Move-only.
+class Greeting {
+ public:
+  Greeting(Greeting&&) noexcept;
+  Greeting& operator=(Greeting&&) noexcept;
+  ~Greeting();
+  // A registration (a short exchange), not an inference session.
+  [[nodiscard]] bool registration() const noexcept;
+
+ private:
+  friend class InferenceServer;
+  explicit Greeting(std::unique_ptr<detail::Hello> hello);
+  std::unique_ptr<detail::Hello> hello_;
+};
+
 class InferenceServer {
  public:
   // Encodes the model's weights for HE once. Throws InvalidArgument on an invalid model or a
@@ -70,6 +90,12 @@ class InferenceServer {
   // peer was told (send_error); the caller logs them and closes the connection. The store stays
   // consistent in every case. Thread safety: may be called concurrently for different connections.
   void serve_connection(Channel& channel);
+  // The first step of serve_connection on its own: reads and decodes the connection's first
+  // frame. Throws FormatError (ErrorReason::version_mismatch for another session version)
+  // after telling the peer, ProtocolError or IoError as Channel::recv.
+  [[nodiscard]] static Greeting read_greeting(Channel& channel);
+  // The rest of serve_connection, for a greeting read from this channel by read_greeting.
+  void serve_connection(Channel& channel, Greeting greeting);
 
   [[nodiscard]] ProtocolKind protocol() const noexcept { return kind_; }
   [[nodiscard]] gc::GcScheme gc_scheme() const noexcept { return gc_scheme_; }

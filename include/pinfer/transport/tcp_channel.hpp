@@ -93,6 +93,10 @@ class TcpChannel final : public Channel {
   // instead of after io_timeout_ms. Requires the handshake to be done. Throws IoError on
   // timeout.
   void wait_for_peer(uint64_t timeout_ms);
+  // The same without the throw: whether the peer sent something (or closed) within timeout_ms
+  // (0: only what has arrived). A server asks it of a client that must stay silent while it
+  // waits in the admission queue: true then means the client left (or broke the protocol).
+  [[nodiscard]] bool peer_has_sent(uint64_t timeout_ms);
 
   // Sends buffered small frames. Throws IoError on failure or timeout.
   void flush() override;

@@ -5,7 +5,7 @@
 #include <coroutine>
 #include <vector>
 
-#include "pinfer/sim/engine.hpp"
+#include "engine.hpp"
 
 namespace pinfer::sim {
 

@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "pinfer/core/error.hpp"
-#include "pinfer/sim/engine.hpp"
+#include "engine.hpp"
 
 namespace pinfer::sim {
 

@@ -39,7 +39,7 @@
 #include <map>
 #include <vector>
 
-#include "pinfer/sim/engine.hpp"
+#include "engine.hpp"
 
 namespace pinfer::sim {
 

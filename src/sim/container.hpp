@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <deque>
 
-#include "pinfer/sim/engine.hpp"
+#include "engine.hpp"
 
 namespace pinfer::sim {
 
