@@ -61,8 +61,7 @@ py::object simulate(const py::object& profile, const py::object& search_split_at
     py::gil_scoped_release release;
     const sim::CostProfile costs =
         given ? sim::cost_profile_from_json(profile_json)
-              : sim::load_profile_spec(spec,
-                                       sim::profile_search_dirs(profile_dirs, data_dir()));
+              : sim::load_profile_spec(spec, sim::profile_search_dirs(profile_dirs, data_dir()));
     results = sim::brief_results(sim::run_one_off(costs, request).results);
   }
   return to_python(results);
