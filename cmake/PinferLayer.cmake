@@ -4,7 +4,7 @@
 #
 # CPU-specific kernels are separate files whose name ends in the ISA they need; only those
 # files get the target flags, so the rest of the build stays baseline x86-64 and the choice
-# of kernel is made at run time (see include/pinfer/core/cpu_features.hpp).
+# of kernel is made at run time (see include/pinfer/core/detail/cpu_features.hpp).
 function(pinfer_isa_flags file out)
   set(flags "")
   if(file MATCHES "_aesni\\.cpp$")

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "command_registry.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::cli {

@@ -4,7 +4,7 @@
 
 #include "command_registry.hpp"
 #include "pinfer/core/aes.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/version.hpp"
 
 namespace pinfer::cli {

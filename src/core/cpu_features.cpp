@@ -1,4 +1,4 @@
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 
 #include <cpuid.h>
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "gc_avx512.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::gc::detail {

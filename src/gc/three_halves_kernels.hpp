@@ -25,7 +25,7 @@
 #include <cstdint>
 
 #include "pinfer/core/aes.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 
 namespace pinfer::gc::detail {
 

@@ -4,7 +4,7 @@
 
 #include "he/mod_arith.hpp"
 #include "he/ntt_kernels.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::he {

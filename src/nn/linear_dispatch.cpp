@@ -1,7 +1,7 @@
 #include "linear_dispatch.hpp"
 
 #include "linear_kernels.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 
 namespace pinfer::nn::detail {
 

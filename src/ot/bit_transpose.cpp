@@ -1,9 +1,9 @@
-#include "pinfer/ot/bit_transpose.hpp"
+#include "pinfer/ot/detail/bit_transpose.hpp"
 
 #include <string>
 
 #include "bit_transpose_kernels.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::ot {

@@ -19,7 +19,7 @@
 #include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/ot/base_ot.hpp"
-#include "pinfer/ot/bit_transpose.hpp"
+#include "pinfer/ot/detail/bit_transpose.hpp"
 
 namespace pinfer::ot {
 namespace {

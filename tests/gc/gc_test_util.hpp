@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "fast_path_skip.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/gc/half_gates.hpp"
 #include "pinfer/gc/labels.hpp"

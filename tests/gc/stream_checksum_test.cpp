@@ -5,7 +5,7 @@
 
 #include "gc/gc_avx512.hpp"
 #include "gc/stream_checksum.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/prg.hpp"
 
 namespace pinfer::gc::detail {

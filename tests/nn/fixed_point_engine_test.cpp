@@ -6,7 +6,7 @@
 
 #include "fast_path_skip.hpp"
 #include "nn/linear_dispatch.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::nn {

@@ -1,4 +1,4 @@
-#include "pinfer/ot/bit_transpose.hpp"
+#include "pinfer/ot/detail/bit_transpose.hpp"
 
 #include <gtest/gtest.h>
 

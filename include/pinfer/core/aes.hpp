@@ -11,7 +11,7 @@
 #include <span>
 
 #include "pinfer/core/block.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 
 namespace pinfer {
 

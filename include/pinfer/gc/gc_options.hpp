@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "pinfer/core/block.hpp"
-#include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 
 namespace pinfer::gc {
 
