@@ -8,8 +8,8 @@
 #include "pinfer/core/channel.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/ot/base_ot.hpp"
-#include "pinfer/ot/detail/bit_transpose.hpp"
 #include "pinfer/ot/cot.hpp"
+#include "pinfer/ot/detail/bit_transpose.hpp"
 #include "pinfer/ot/random_ot.hpp"
 
 namespace pinfer::ot {

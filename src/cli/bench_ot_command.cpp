@@ -18,8 +18,8 @@
 #include "pinfer/core/channel.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/prg.hpp"
-#include "pinfer/ot/detail/bit_transpose.hpp"
 #include "pinfer/ot/cot.hpp"
+#include "pinfer/ot/detail/bit_transpose.hpp"
 #include "pinfer/ot/random_ot.hpp"
 
 #if __has_include("pinfer/transport/tcp_listener.hpp")

@@ -1,8 +1,8 @@
 #pragma once
 // Private kernels of transpose_128xn; each ISA variant lives in a file built with its flags.
 // All take in = 128 rows of n_blocks Blocks, row i starting at in + i * row_stride, and write
-// 128 * n_blocks Blocks (see pinfer/ot/detail/bit_transpose.hpp for the layout). The data is secret but
-// the access pattern depends only on n_blocks.
+// 128 * n_blocks Blocks (see pinfer/ot/detail/bit_transpose.hpp for the layout). The data is secret
+// but the access pattern depends only on n_blocks.
 #include <cstddef>
 
 #include "pinfer/core/block.hpp"

@@ -45,8 +45,8 @@
 
 #include "pinfer/core/block.hpp"
 #include "pinfer/core/byte_stream.hpp"
-#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/core/delta.hpp"
+#include "pinfer/core/detail/cpu_features.hpp"
 #include "pinfer/gc/circuit.hpp"
 #include "pinfer/gc/gc_options.hpp"
 
