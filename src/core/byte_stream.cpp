@@ -30,6 +30,13 @@ void MemoryByteSource::read(std::span<std::byte> out) {
   pos_ += out.size();
 }
 
+const std::byte* MemoryByteSource::borrow(std::size_t n) {
+  if (n > bytes_.size() - pos_) truncated(n, bytes_.size() - pos_);
+  const std::byte* at = bytes_.data() + pos_;
+  pos_ += n;
+  return at;
+}
+
 void MemoryByteSource::finish() {
   if (pos_ != bytes_.size()) {
     throw FormatError("byte stream has " + std::to_string(bytes_.size() - pos_) +

@@ -299,6 +299,9 @@ struct Worker {
 // One batch in flight between the I/O thread and a worker: its public tables and framing.
 struct Slot {
   std::span<Block> tables;  // a buffer of the calling thread's table cache
+  // Evaluator: the tables still in the source (ByteSource::borrow), copied into `tables` by the
+  // worker that takes the batch, so with T threads the copy runs T-wide, not on the I/O thread.
+  const std::byte* lent = nullptr;
   std::byte batch_header[16] = {};
   Block sum;
   std::size_t table_bytes = 0;
@@ -615,7 +618,8 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
                         std::to_string(got_number));
     }
     sl.table_bytes = static_cast<std::size_t>(batch_table_bytes(circuit, scheme, n));
-    source.read(std::as_writable_bytes(sl.tables).first(sl.table_bytes));
+    sl.lent = source.borrow(sl.table_bytes);
+    if (sl.lent == nullptr) source.read(std::as_writable_bytes(sl.tables).first(sl.table_bytes));
     source.read(std::as_writable_bytes(std::span<Block>(&sl.sum, 1)));
   };
   auto work = [&](uint64_t number, std::size_t slot, unsigned t) {
@@ -623,6 +627,10 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
     Slot& sl = slots[slot];
     const uint64_t first = number * batch;
     const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(batch, s.instances - first));
+    if (sl.lent != nullptr) {
+      std::memcpy(sl.tables.data(), sl.lent, sl.table_bytes);
+      sl.lent = nullptr;
+    }
     const std::span<const std::byte> tables = std::as_bytes(sl.tables).first(sl.table_bytes);
     sl.checksum_ok = sl.sum == batch_checksum(header, sl.batch_header, tables);
     if (!sl.checksum_ok) return;

@@ -67,6 +67,32 @@ TEST(ByteStream, MemoryRoundTripTruncationAndTrailingBytes) {
   EXPECT_THROW(longer.finish(), FormatError);
 }
 
+// A memory source lends its bytes in place, consuming them as read() would; a file source
+// lends nothing and consumes nothing.
+TEST(ByteStream, MemorySourceLendsInPlaceAndFileSourceDoesNot) {
+  const std::vector<std::byte> data = pattern(100);
+  MemoryByteSource source(data);
+  std::vector<std::byte> head(10);
+  source.read(head);
+  EXPECT_EQ(source.borrow(50), data.data() + 10);
+  EXPECT_EQ(source.borrow(0), data.data() + 60);
+  EXPECT_THROW((void)source.borrow(41), FormatError);
+  std::vector<std::byte> tail(40);
+  source.read(tail);
+  EXPECT_TRUE(std::equal(tail.begin(), tail.end(), data.begin() + 60));
+  source.finish();
+
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("pinfer-borrow-" + std::to_string(getpid()));
+  FileByteSink sink(path);
+  sink.write(data);
+  sink.finish();
+  FileByteSource file(path);
+  EXPECT_EQ(file.borrow(10), nullptr);
+  EXPECT_EQ(read_pieces(file, data.size()), data);
+  std::filesystem::remove(path);
+}
+
 TEST(ByteStream, FileRoundTripIsPrivateAndChecksItsEnd) {
   const std::filesystem::path path =
       std::filesystem::temp_directory_path() / ("pinfer-byte-stream-" + std::to_string(::getpid()));

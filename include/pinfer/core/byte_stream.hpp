@@ -36,6 +36,15 @@ class ByteSource {
   virtual void read(std::span<std::byte> out) = 0;
   // Throws FormatError if unread bytes remain.
   virtual void finish() {}
+  // The next n bytes where the source already holds them, consumed as read() would, or nullptr
+  // (nothing consumed) for a source that must copy them; the caller then calls read(). A reader
+  // that can copy on another thread (gc::evaluate_batch's workers) takes the copy off its
+  // sequential I/O path this way. The bytes stay valid as long as the source's own bytes do;
+  // they may have any alignment.
+  virtual const std::byte* borrow(std::size_t n) {
+    (void)n;
+    return nullptr;
+  }
 };
 
 // In memory (tests, small layers).
@@ -56,6 +65,8 @@ class MemoryByteSource final : public ByteSource {
   explicit MemoryByteSource(std::span<const std::byte> bytes) : bytes_(bytes) {}
   void read(std::span<std::byte> out) override;
   void finish() override;
+  // Lends the viewed bytes in place; throws FormatError if fewer than n remain.
+  const std::byte* borrow(std::size_t n) override;
 
  private:
   std::span<const std::byte> bytes_;
