@@ -109,7 +109,10 @@ void setup(CLI::App& bench) {
   cmd->add_option("--transport", opt->transport, "tcp (loopback, if built) or memory");
   cmd->callback([opt] {
     const std::size_t n = opt->n;
-    auto [a, b] = connect(opt->transport);  // a: COT sender, b: COT receiver
+    // Named, not a structured binding: clang 14 cannot capture a binding in a lambda.
+    auto parties = connect(opt->transport);
+    auto& a = parties.first;   // the COT sender's channel
+    auto& b = parties.second;  // the COT receiver's
     Prg prg_s, prg_r;
     const Delta delta = Delta::random();
     // Each side runs its base OTs while constructing, so the two are constructed together.
