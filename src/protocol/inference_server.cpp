@@ -44,7 +44,8 @@ InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind,
       gc_scheme_(options.gc_scheme),
       threads_(resolve_threads(options.threads)),
       store_(store),
-      clients_(clients) {
+      clients_(clients),
+      ledger_(std::move(options.ledger)) {
   if (gc_scheme_ != gc::GcScheme::half_gates && gc_scheme_ != gc::GcScheme::three_halves) {
     throw InvalidArgument("garbling scheme code " +
                           std::to_string(static_cast<uint32_t>(gc_scheme_)) + " is unknown");
@@ -214,6 +215,18 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
     ch.flush();
     throw;
   }
+  if (ledger_) {
+    try {
+      ledger_->stored(client, id);
+    } catch (const Error& e) {
+      // Unrecorded, the fleet would never let it be taken: drop it and say the store refused.
+      store_.remove(client, id);
+      ch.send_error(std::string("server cannot record the precompute: ") + e.what(),
+                    ErrorReason::store);
+      ch.flush();
+      return;
+    }
+  }
   busy.reset();  // the CPU total ends before the report is built and sent
   nlohmann::json j = to_json(cost);
   j["server_storage_bytes"] = bytes;
@@ -229,6 +242,8 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
   std::optional<store::ConsumedPrecompute> taken;
   std::optional<ScopedTimer> take_io(std::in_place, cost, Component::store_read);
   try {
+    // The fleet's single use first: a fenced or raced server never touches its local entry.
+    if (ledger_) ledger_->take(client, id);
     taken.emplace(store_.take(client, id));
   } catch (const Error& e) {
     ch.send_error(std::string("server cannot use precompute: ") + e.what(), ErrorReason::store);
@@ -243,6 +258,7 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
     // E.g. made before a restart with another --gc-scheme: it was taken, so it is gone now;
     // the client is told why and goes on with its next precompute.
     ch.send_error(std::string("server cannot use precompute: ") + e.what());
+    if (ledger_) ledger_->consumed(client, id);
     return;
   }
   take_io.reset();
@@ -297,6 +313,7 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
   ch.set_phase("online/done");
   ch.send(frames::kPhaseCost, std::as_bytes(std::span<const char>(text.data(), text.size())));
   ch.flush();
+  if (ledger_) ledger_->consumed(client, id);
 }
 
 }  // namespace pinfer::protocol
