@@ -16,8 +16,7 @@ void add_cluster_node_options(CLI::App& cmd, ClusterNodeFlags& flags) {
                              "Join the fleet whose database is at this PostgreSQL URL (or "
                              "$PINFER_CLUSTER_DB); docs/DEPLOYMENT.md")
                   ->envname("PINFER_CLUSTER_DB");
-  auto* id = cmd.add_option("--node-id", flags.node_id, "This node's id in the fleet")
-                 ->needs(url);
+  auto* id = cmd.add_option("--node-id", flags.node_id, "This node's id in the fleet")->needs(url);
   auto* adv = cmd.add_option("--advertise", flags.advertise,
                              "HOST:PORT clients of the fleet reach this node at")
                   ->needs(url);
