@@ -54,7 +54,7 @@ struct ServerOptions {
   // costs offline time, not correctness (docs/HE.md, "Weight cache").
   std::size_t weight_cache_bytes = kDefaultWeightCacheBytes;
   // Told of every precompute stored, taken and consumed (a fleet's index); none when null.
-  std::shared_ptr<PrecomputeLedger> ledger;
+  std::shared_ptr<PrecomputeLedger> ledger = nullptr;
 };
 
 // The first frame of a connection (a session's hello or a registration), read and decoded
