@@ -98,4 +98,30 @@ void ClusterNode::consumed(std::string_view client, std::string_view id) noexcep
   }
 }
 
+void ClusterNode::client_registered(std::string_view client, std::string_view token_sha256_hex) {
+  (void)ledger_->register_client(client, token_sha256_hex, join_.node_id);
+}
+
+bool ClusterNode::authenticate(std::string_view client, std::string_view token_sha256_hex) {
+  const std::optional<std::string> stored = ledger_->token_hash(client);
+  if (!stored || stored->size() != token_sha256_hex.size()) return false;
+  // Constant time over the (public-length) hashes.
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < stored->size(); ++i) {
+    diff |= static_cast<unsigned char>((*stored)[i] ^ token_sha256_hex[i]);
+  }
+  return diff == 0;
+}
+
+std::optional<std::string> ClusterNode::redirect_for(std::string_view client) {
+  const std::optional<ClusterState::Route> route = ledger_->route_client(client);
+  if (!route) return std::nullopt;
+  if (route->rehomed) {
+    log("client " + std::string(client) + " re-homed on node " + route->node_id +
+        " (its home was dead)");
+  }
+  if (route->node_id == join_.node_id) return std::nullopt;
+  return route->address;
+}
+
 }  // namespace pinfer::cluster

@@ -495,6 +495,26 @@ std::string ClusterState::rehome_client(std::string_view client_id) {
   });
 }
 
+std::optional<ClusterState::Route> ClusterState::route_client(std::string_view client_id) {
+  check_id("client id", client_id);
+  {
+    const std::lock_guard lock(mutex_);
+    const PgResult r = conn_->exec("routing a client",
+                                   "SELECT c.home_node, n.address, n.state FROM pinfer_clients c "
+                                   "LEFT JOIN pinfer_nodes n ON n.id = c.home_node WHERE c.id = $1",
+                                   {str(client_id)});
+    if (r.rows() == 0 || r.is_null(0, 0)) return std::nullopt;
+    if (r.text(0, 2) != "dead") return Route{r.text(0, 0), r.text(0, 1), false};
+  }
+  const std::string home = rehome_client(client_id);
+  const std::lock_guard lock(mutex_);
+  const PgResult n = conn_->exec("reading the new home's address",
+                                 "SELECT address FROM pinfer_nodes WHERE id = $1", {home});
+  if (n.rows() == 0)
+    throw StoreError("re-homed client '" + str(client_id) + "' to a vanished node");
+  return Route{home, n.text(0, 0), true};
+}
+
 ClusterStatus ClusterState::status() {
   const std::lock_guard lock(mutex_);
   PgConnection& c = *conn_;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "digest.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
 #include "he_key_schedule.hpp"
@@ -14,6 +15,7 @@
 #include "pinfer/gc/garbled_stream.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/protocol/architecture.hpp"
+#include "pinfer/protocol/redirect.hpp"
 #include "session_messages.hpp"
 #include "store_sink.hpp"
 
@@ -105,6 +107,8 @@ void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
     ClientCredentials issued;
     try {
       issued = clients_.register_client(hello.registration_secret.span());
+      if (ledger_)
+        ledger_->client_registered(issued.client_id, detail::sha256_hex(issued.token.span()));
     } catch (const Error& e) {
       ch.send_error(e);
       throw;
@@ -117,8 +121,22 @@ void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
   try {
     clients_.authenticate(hello.client_id, hello.token.span());
   } catch (const ProtocolError& e) {
-    ch.send_error(e);  // ErrorReason::unauthenticated
-    throw;
+    // A fleet's client registered with another node is known by its token hash in the fleet.
+    const bool known_to_fleet =
+        ledger_ && valid_client_id(hello.client_id) &&
+        ledger_->authenticate(hello.client_id, detail::sha256_hex(hello.token.span()));
+    if (!known_to_fleet) {
+      ch.send_error(e);  // ErrorReason::unauthenticated
+      throw;
+    }
+  }
+  // In a fleet, a client is served by its home node (re-homed if that node died).
+  if (ledger_) {
+    if (const std::optional<std::string> home = ledger_->redirect_for(hello.client_id)) {
+      ch.send(frames::kRedirect, encode_redirect(*home));
+      ch.flush();
+      return;
+    }
   }
   // From here on, hello.client_id is authenticated: every store access below is keyed by it.
   if (hello.protocol && *hello.protocol != kind_) {

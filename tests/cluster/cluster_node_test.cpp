@@ -85,6 +85,27 @@ TEST(ClusterNode, RecordsPrecomputesAndHeartbeatsFreeBytes) {
   EXPECT_THROW(ledger.take("c1", "unknown"), StoreError);
 }
 
+TEST(ClusterNode, RegistersClientsAuthenticatesByHashAndRedirectsToTheHome) {
+  PrivatePostgres pg;
+  ClusterState admin(pg.url());
+  admin.init();
+  NodeJoin ja = node("a"), jb = node("b");
+  ja.address = "127.0.0.1:7001";
+  jb.address = "127.0.0.1:7002";
+  ClusterNode a(pg.url(), ja, fast_options());
+  ClusterNode b(pg.url(), jb, fast_options());
+  const std::string hash(64, '5');
+  a.client_registered("c1", hash);
+  EXPECT_EQ(admin.home_node("c1"), "a");
+  EXPECT_TRUE(b.authenticate("c1", hash));
+  EXPECT_FALSE(b.authenticate("c1", std::string(64, '6')));
+  EXPECT_FALSE(b.authenticate("c1", "short"));
+  EXPECT_FALSE(b.authenticate("nobody", hash));
+  EXPECT_EQ(a.redirect_for("c1"), std::nullopt);  // a is the home
+  EXPECT_EQ(b.redirect_for("c1"), "127.0.0.1:7001");
+  EXPECT_EQ(b.redirect_for("nobody"), std::nullopt);  // not a fleet client: served locally
+}
+
 TEST(ClusterNode, JoinWithAnotherModelIsRefused) {
   PrivatePostgres pg;
   ClusterState(pg.url()).init();

@@ -343,6 +343,28 @@ TEST_F(ClusterStateTest, ClientsAreHomedAndReHomedOnTheLiveNodeWithMostFreeBytes
   EXPECT_THROW((void)state_->rehome_client("nobody"), InvalidArgument);
 }
 
+TEST_F(ClusterStateTest, RouteClientFollowsTheHomeAndReHomesWhenItIsDead) {
+  (void)state_->join(node("a", 100));
+  const NodeLease b = state_->join(node("bb", 500));
+  EXPECT_EQ(state_->route_client("c1"), std::nullopt);  // unknown to the cluster
+  EXPECT_EQ(state_->register_client("c1", kTokenHash, "bb"), "bb");
+  auto route = state_->route_client("c1");
+  ASSERT_TRUE(route);
+  EXPECT_EQ(route->node_id, "bb");
+  EXPECT_EQ(route->address, node("bb").address);
+  EXPECT_FALSE(route->rehomed);
+  state_->add_precompute(b, "p1", "c1");
+  silence("bb");
+  (void)state_->mark_dead_nodes(std::chrono::seconds(60));
+  route = state_->route_client("c1");
+  ASSERT_TRUE(route);
+  EXPECT_EQ(route->node_id, "a");
+  EXPECT_EQ(route->address, node("a").address);
+  EXPECT_TRUE(route->rehomed);
+  EXPECT_EQ(state_->home_node("c1"), "a");
+  EXPECT_EQ(state_->precompute_state("p1"), PrecomputeState::lost);
+}
+
 TEST_F(ClusterStateTest, RehomeWithNoLiveNodeIsAStoreError) {
   (void)state_->join(node("a"));
   EXPECT_EQ(state_->register_client("c1", kTokenHash), "a");

@@ -3,8 +3,11 @@
 // bit-exact and the cluster records the precompute consumed; a node of another protocol is
 // refused; a SIGKILLed node is declared dead (docs/DEPLOYMENT.md).
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cluster/private_postgres.hpp"
@@ -110,6 +113,76 @@ TEST(ClusterSystem, TwoNodesServeAClientBitExactAndStatusShowsThePrecomputeConsu
   r = run_client(work, "precompute2", "precompute", a.endpoint(), client_store);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(a.stop(), 0);
+  fs::remove_all(work);
+}
+
+TEST(ClusterSystem, OtherNodesRedirectToTheHomeAndADeadHomesClientsAreReHomed) {
+  PrivatePostgres pg;
+  const std::string url = pg.url();
+  const fs::path work = fresh_dir("cluster-route");
+  ASSERT_EQ(run_pinfer(work, "init", {"cluster", "init", "--db", url}).status, 0);
+  fs::create_directories(work / "a");
+  fs::create_directories(work / "b");
+  std::optional<ServerProcess> a;
+  a.emplace(work / "a", "client-garbler", node_args(url, "node-a", "placeholder:1"));
+  ServerProcess b(work / "b", "client-garbler", node_args(url, "node-b", "placeholder:2"));
+  // The nodes listen on ephemeral ports (parallel tests); their advertised addresses are set
+  // once the ports are known.
+  {
+    PGconn* conn = PQconnectdb(url.c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+    for (const auto& [id, ep] : {std::pair{std::string("node-a"), a->endpoint()},
+                                 std::pair{std::string("node-b"), b.endpoint()}}) {
+      const char* params[] = {ep.c_str(), id.c_str()};
+      PGresult* r = PQexecParams(conn, "UPDATE pinfer_nodes SET address = $1 WHERE id = $2", 2,
+                                 nullptr, params, nullptr, nullptr, 0);
+      EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK);
+      PQclear(r);
+    }
+    PQfinish(conn);
+  }
+  HeldOutSet held(work);
+  const fs::path client_store = work / "client";
+  // Registered through a: a is its home, and the cluster has its token hash.
+  ASSERT_EQ(run_client(work, "register", "client", a->endpoint(), client_store).status, 0);
+  // Through b: redirected to a, once, and served there bit-exact.
+  ClientResult r = run_client(work, "precompute-b", "precompute", b.endpoint(), client_store);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("redirected to this client's home node at " + a->endpoint()),
+            std::string::npos)
+      << r.err;
+  r = run_client(work, "infer-b", "infer", b.endpoint(), client_store,
+                 {"--input", held.input(5).string(), "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("logits_ring").get<std::vector<uint64_t>>(),
+            held.expected_logits(5));
+  // One more precompute on a, then a dies.
+  r = run_client(work, "precompute-a", "precompute", a->endpoint(), client_store);
+  ASSERT_EQ(r.status, 0) << r.err;
+  a->kill();
+  a.reset();
+  std::this_thread::sleep_for(1500ms);
+  r = run_pinfer(work, "status-dead",
+                 {"cluster", "status", "--db", url, "--dead-after-ms", "1000"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("declared node node-a dead"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lost 1"), std::string::npos) << r.out;
+  // The client reaches b: authenticated by the fleet's token hash, re-homed on b (the only live
+  // node); its precompute from a is refused (lost), a fresh one runs on demand; bit-exact.
+  r = run_client(work, "infer-rehomed", "infer", b.endpoint(), client_store,
+                 {"--input", held.input(6).string(), "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("logits_ring").get<std::vector<uint64_t>>(), held.expected_logits(6));
+  EXPECT_EQ(r.err.find("redirected"), std::string::npos) << r.err;
+  r = run_pinfer(work, "status-after", {"cluster", "status", "--db", url});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("node-b"), std::string::npos) << r.out;
+  // The client's row names b as its home; 2 consumed (one on a, one on b), 1 lost.
+  EXPECT_NE(r.out.find("consumed 2 lost 1"), std::string::npos) << r.out;
+  EXPECT_NE(b.process().stderr_text().find("re-homed on node node-b"), std::string::npos)
+      << b.process().stderr_text();
+  EXPECT_EQ(b.stop(), 0);
   fs::remove_all(work);
 }
 

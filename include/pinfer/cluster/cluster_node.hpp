@@ -55,6 +55,13 @@ class ClusterNode : public protocol::PrecomputeLedger {
   void stored(std::string_view client, std::string_view id) override;
   void take(std::string_view client, std::string_view id) override;
   void consumed(std::string_view client, std::string_view id) noexcept override;
+  // Registers the client in the cluster with this node as its home.
+  void client_registered(std::string_view client, std::string_view token_sha256_hex) override;
+  [[nodiscard]] bool authenticate(std::string_view client,
+                                  std::string_view token_sha256_hex) override;
+  // The home's address when it is another node (re-homing the client first if its home is
+  // dead); nullopt when this node is the home or the cluster does not know the client.
+  [[nodiscard]] std::optional<std::string> redirect_for(std::string_view client) override;
 
  private:
   void heartbeat_loop();

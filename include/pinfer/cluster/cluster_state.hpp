@@ -153,6 +153,15 @@ class ClusterState {
   // StoreError when no node is alive, InvalidArgument for an unknown client.
   std::string rehome_client(std::string_view client_id);
 
+  // Where the client is served: its home node's id and address, after re-homing it (as
+  // rehome_client) when the home is dead. nullopt for a client the cluster does not know or
+  // without a home. Throws StoreError when its home is dead and no node is alive.
+  struct Route {
+    std::string node_id, address;
+    bool rehomed = false;
+  };
+  [[nodiscard]] std::optional<Route> route_client(std::string_view client_id);
+
   [[nodiscard]] ClusterStatus status();
   // "database D on HOST:PORT", for messages (no user, no password).
   [[nodiscard]] std::string describe() const;
