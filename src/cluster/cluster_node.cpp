@@ -83,7 +83,7 @@ void ClusterNode::stored(std::string_view client, std::string_view id) {
 }
 
 void ClusterNode::take(std::string_view client, std::string_view id) {
-  ledger_->take_precompute(lease(), id);
+  ledger_->take_precompute(lease(), id, client);
 }
 
 void ClusterNode::consumed(std::string_view client, std::string_view id) noexcept {

@@ -329,8 +329,12 @@ void ClusterState::add_precompute(const NodeLease& lease, std::string_view preco
   });
 }
 
-void ClusterState::take_precompute(const NodeLease& lease, std::string_view precompute_id) {
+void ClusterState::take_precompute(const NodeLease& lease, std::string_view precompute_id,
+                                   std::string_view client_id) {
   check_id("precompute id", precompute_id);
+  if (!client_id.empty()) check_id("client id", client_id);
+  const std::optional<std::string> client =
+      client_id.empty() ? std::nullopt : std::optional<std::string>(client_id);
   const std::lock_guard lock(mutex_);
   PgConnection& c = *conn_;
   const std::string what = "taking precompute " + str(precompute_id);
@@ -338,17 +342,21 @@ void ClusterState::take_precompute(const NodeLease& lease, std::string_view prec
     check_lease_locked(c, lease, what);
     // The conditional UPDATE is the single-use guarantee: of racing takers, the first locks the
     // row; the others wait, re-check `state = 'stored'` on the new version and update nothing.
-    const PgResult r = c.exec(
-        what,
-        "UPDATE pinfer_precomputes SET state = 'taken', updated_at = clock_timestamp() "
-        "WHERE id = $1 AND node_id = $2 AND epoch = $3::bigint AND state = 'stored' RETURNING id",
-        {str(precompute_id), lease.node_id, num(lease.epoch)});
+    const PgResult r =
+        c.exec(what,
+               "UPDATE pinfer_precomputes SET state = 'taken', updated_at = clock_timestamp() "
+               "WHERE id = $1 AND node_id = $2 AND epoch = $3::bigint AND state = 'stored' "
+               "AND ($4::text IS NULL OR client_id = $4) RETURNING id",
+               {str(precompute_id), lease.node_id, num(lease.epoch), client});
     if (r.rows() == 1) return;
     const PgResult why = c.exec(what,
-                                "SELECT node_id, epoch, state FROM pinfer_precomputes "
+                                "SELECT node_id, epoch, state, client_id FROM pinfer_precomputes "
                                 "WHERE id = $1",
                                 {str(precompute_id)});
     if (why.rows() == 0) throw StoreError(what + ": it is not in the cluster");
+    if (client && why.text(0, 3) != *client) {
+      throw StoreError(what + ": it is not client '" + *client + "''s");
+    }
     if (why.text(0, 0) != lease.node_id) {
       throw StoreError(what + ": it is held by node '" + why.text(0, 0) + "', not '" +
                        lease.node_id + "'");

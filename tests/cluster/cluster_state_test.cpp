@@ -264,9 +264,11 @@ TEST_F(ClusterStateTest, TakeAndConsumeAreSingleUse) {
   EXPECT_THROW(state_->add_precompute(a, "p1", "c1"), InvalidArgument);
   EXPECT_EQ(state_->precompute_state("p1"), PrecomputeState::stored);
   EXPECT_EQ(state_->precompute_state("unknown"), std::nullopt);
-  EXPECT_THROW(state_->take_precompute(b, "p1"), StoreError);     // held by another node
+  EXPECT_THROW(state_->take_precompute(b, "p1"), StoreError);        // held by another node
+  EXPECT_THROW(state_->take_precompute(a, "p1", "c2"), StoreError);  // another client's
+  EXPECT_EQ(state_->precompute_state("p1"), PrecomputeState::stored);
   EXPECT_THROW(state_->consume_precompute(a, "p1"), StoreError);  // not taken yet
-  state_->take_precompute(a, "p1");
+  state_->take_precompute(a, "p1", "c1");
   try {
     state_->take_precompute(a, "p1");
     FAIL() << "took twice";

@@ -132,7 +132,9 @@ class ClusterState {
   // Moves the precompute from stored to taken, in one transaction; exactly one of any racing
   // takers succeeds. Throws StoreError (naming the precompute and why) when it is not stored on
   // this node under this lease's epoch: unknown, already taken, consumed, lost, or fenced.
-  void take_precompute(const NodeLease& lease, std::string_view precompute_id);
+  // With `client_id`, only that client's precompute (a session takes only its own client's).
+  void take_precompute(const NodeLease& lease, std::string_view precompute_id,
+                       std::string_view client_id = {});
   // Moves a precompute this node took from taken to consumed. Throws StoreError otherwise.
   void consume_precompute(const NodeLease& lease, std::string_view precompute_id);
   // Marks the stored and taken precomputes of a dead node lost; returns how many. Throws
