@@ -8,8 +8,8 @@
 #include <string>
 
 #include "fuzz_util.hpp"
+#include "pinfer/core/sha256.hpp"
 #include "pinfer/protocol/client_registry.hpp"
-#include "protocol/digest.hpp"
 
 using namespace pinfer;
 
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     if (data[0] & 2) {
       std::size_t clients = 0;
       for (std::size_t p = 0; (p = text.find("\nclient ", p)) != std::string::npos; ++p) ++clients;
-      text += "end " + std::to_string(clients) + " " + protocol::detail::sha256_hex(text) + "\n";
+      text += "end " + std::to_string(clients) + " " + sha256_hex(text) + "\n";
     }
     const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
     const protocol::ClientRegistry registry(fuzz::scratch_file({bytes, text.size()}, ".registry"));

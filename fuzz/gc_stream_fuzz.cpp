@@ -1,6 +1,6 @@
 // Fuzz target: the evaluator's reader of a garbled stream (evaluate_batch): stream header
 // (magic, version, circuit digest, AND count, instances, gate index), batch headers, lengths and
-// checksums, from memory (a stored precompute) or over a channel (ChannelGarbledSource).
+// checksums, from memory (a stored precompute) or over a channel (ChannelByteSource).
 // Byte 0 picks the source and the instance count.
 #include <cstddef>
 #include <cstdint>
@@ -23,11 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   fuzz::expect_clean([&] {
     if (data[0] & 1) {
       fuzz::ScriptChannel ch(fuzz::parse_script({data + 1, size - 1}), kDefaultMaxFrameBytes);
-      gc::ChannelGarbledSource source(ch, 0x120, gc::garbled_stream_bytes(c, instances), 4096);
+      ChannelByteSource source(ch, 0x120, gc::garbled_stream_bytes(c, instances), 4096);
       (void)gc::evaluate_batch(c, in, 0, source, out);
       source.finish();
     } else {
-      gc::MemoryGarbledSource source(bytes);
+      MemoryByteSource source(bytes);
       (void)gc::evaluate_batch(c, in, 0, source, out);
       source.finish();
     }

@@ -17,6 +17,7 @@
 
 #include "fuzz_util.hpp"
 #include "he_fixture.hpp"
+#include "pinfer/core/capped_read.hpp"
 #include "pinfer/core/serialization.hpp"
 #include "pinfer/gc/half_gates.hpp"
 #include "pinfer/gc/nonlinear_circuits.hpp"
@@ -50,9 +51,8 @@ std::vector<std::byte> text_bytes(std::string_view s) {
 }
 
 std::vector<std::byte> file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text_bytes(s);
+  const SecretBuffer<std::byte> raw = read_file_capped(p, std::size_t{64} << 20);
+  return {raw.begin(), raw.end()};
 }
 
 void seed(const std::string& target, const std::string& name, std::span<const std::byte> bytes) {
@@ -117,8 +117,8 @@ void gc_seeds() {
   for (std::size_t instances : {1, 3}) {
     std::vector<Block> in(instances * c.num_inputs(), Block{3, 5});
     std::vector<Block> out(instances * c.num_outputs());
-    gc::MemoryGarbledSink sink;
-    (void)gc::garble_batch(c, in, Block{0x1235, 0x77}, 0, sink, out);
+    MemoryByteSink sink;
+    (void)gc::garble_batch(c, in, Delta::from_block(Block{0x1235, 0x77}), 0, sink, out);
     const uint8_t count_bits = static_cast<uint8_t>((instances - 1) << 1);
     seed("gc_stream", "memory" + std::to_string(instances), with_mode(count_bits, sink.bytes()));
     // The same bytes as a channel stream: total, then 4 KiB chunks.
@@ -137,7 +137,7 @@ void gc_seeds() {
 
 void ot_seeds() {
   constexpr std::size_t kBase = 128, kExt = 300;
-  const Block delta{0x1235, 0x77};
+  const Delta delta = Delta::from_block(Block{0x1235, 0x77});
   auto base_send = [&](Channel& ch) {
     Prg prg;
     std::vector<Block> m0(kBase), m1(kBase);
@@ -154,7 +154,6 @@ void ot_seeds() {
   auto cot_sender = [&](Channel& ch) {
     Prg prg;
     ot::CotSender s(ch, delta, prg);
-    s.setup();
     std::vector<Block> k0(kExt);
     s.extend(k0);
     s.extend(k0);
@@ -162,7 +161,6 @@ void ot_seeds() {
   auto cot_receiver = [&](Channel& ch) {
     Prg prg;
     ot::CotReceiver r(ch, prg);
-    r.setup();
     std::vector<uint8_t> choices(kExt, 0);
     std::vector<Block> out(kExt);
     r.extend(choices, out);
@@ -172,7 +170,6 @@ void ot_seeds() {
   auto chosen_receiver = [&](Channel& ch) {
     Prg prg;
     ot::CotReceiver r(ch, prg);
-    r.setup();
     std::vector<uint8_t> choices(kExt, 0);
     std::vector<Block> out(kExt);
     ot::ot_receive(r, choices, out);
@@ -180,7 +177,6 @@ void ot_seeds() {
   auto chosen_sender = [&](Channel& ch) {
     Prg prg;
     ot::CotSender s(ch, delta, prg);
-    s.setup();
     std::vector<Block> m0(kExt), m1(kExt);
     ot::ot_send(s, m0, m1);
   };

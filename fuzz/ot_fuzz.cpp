@@ -33,8 +33,7 @@ void run(uint8_t role, fuzz::ScriptChannel& ch) {
       break;
     }
     case 2: {
-      ot::CotSender sender(ch, Block{0x1235, 0x77}, prg);
-      sender.setup();
+      ot::CotSender sender(ch, Delta::from_block(Block{0x1235, 0x77}), prg);
       std::vector<Block> k0(kExtendOts);
       sender.extend(k0);
       sender.extend(k0);
@@ -42,7 +41,6 @@ void run(uint8_t role, fuzz::ScriptChannel& ch) {
     }
     default: {
       ot::CotReceiver receiver(ch, prg);
-      receiver.setup();
       std::vector<uint8_t> choices(kExtendOts, 0);
       std::vector<Block> out(kExtendOts);
       ot::ot_receive(receiver, choices, out);

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "fuzz_util.hpp"
+#include "pinfer/core/sha256.hpp"
 #include "pinfer/store/precompute_store.hpp"
-#include "protocol/digest.hpp"
 
 using namespace pinfer;
 namespace fs = std::filesystem;
@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   fs::create_directories(entry);
   write_file(entry / "a.bin", "hello");
   std::string manifest(reinterpret_cast<const char*>(data + 1), size - 1);
-  if (data[0] & 1) manifest += "end " + protocol::detail::sha256_hex(manifest) + "\n";
+  if (data[0] & 1) manifest += "end " + sha256_hex(manifest) + "\n";
   write_file(entry / "MANIFEST", manifest);
   fuzz::expect_clean([&] {
     store::PrecomputeStore store(root, limits);

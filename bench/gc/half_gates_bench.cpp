@@ -14,21 +14,21 @@
 namespace pinfer::gc {
 namespace {
 
-class DiscardSink final : public GarbledSink {
+class DiscardSink final : public ByteSink {
  public:
   void write(std::span<const std::byte> bytes) override { benchmark::DoNotOptimize(bytes.data()); }
 };
 
 struct Fixture {
   NonlinearCircuit relu;
-  Block delta;
+  Delta delta;
   std::vector<Block> zero, active, out;
   std::vector<std::byte> stream;
 
   GcOptions opt;
 
   Fixture(unsigned l, unsigned f, std::size_t instances, CpuPath path, GcScheme scheme)
-      : relu(relu_step_circuit(l, f)), delta(random_delta()) {
+      : relu(relu_step_circuit(l, f)), delta(Delta::random()) {
     opt.path = path;
     opt.scheme = scheme;
     opt.hash_key = os_random_block();
@@ -39,7 +39,7 @@ struct Fixture {
     std::vector<uint8_t> bits(zero.size());
     Prg().fill_bits(bits);
     active_labels(zero, bits, delta, active);
-    MemoryGarbledSink sink;
+    MemoryByteSink sink;
     (void)garble_batch(relu.circuit, zero, delta, 0, sink, out, opt);
     stream = sink.take();
   }
@@ -78,7 +78,7 @@ void BM_EvaluateRelu(benchmark::State& state) {
              static_cast<GcScheme>(state.range(2)));
   uint64_t ands = 0, bytes = 0;
   for (auto _ : state) {
-    MemoryGarbledSource source(fx.stream);
+    MemoryByteSource source(fx.stream);
     const GarbleStats s = evaluate_batch(fx.relu.circuit, fx.active, 0, source, fx.out, fx.opt);
     PINFER_ASSERT(s.and_gates == kInstances * fx.relu.circuit.and_count());
     ands += s.and_gates;

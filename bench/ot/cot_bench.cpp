@@ -26,10 +26,9 @@ struct CotPair {
     auto ch = make_memory_channel_pair();
     a = std::move(ch.first);
     b = std::move(ch.second);
-    sender = std::make_unique<CotSender>(*a, CotSender::random_delta(pa), pa);
+    // Each side runs its base OTs while constructing: the sender on a thread of its own.
+    std::thread t([&] { sender = std::make_unique<CotSender>(*a, Delta::random(), pa); });
     receiver = std::make_unique<CotReceiver>(*b, pb);
-    std::thread t([&] { sender->setup(); });
-    receiver->setup();
     t.join();
   }
 };

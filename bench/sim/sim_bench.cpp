@@ -9,13 +9,13 @@
 #include <filesystem>
 
 #include "pinfer/sim/capacity_plan.hpp"
-#include "sim/engine.hpp"
 #include "pinfer/sim/pi_model.hpp"
 #include "pinfer/sim/profile_catalog.hpp"
 #include "pinfer/sim/random.hpp"
-#include "sim/shared_resource.hpp"
 #include "pinfer/sim/sweep.hpp"
 #include "pinfer/sim/units.hpp"
+#include "sim/engine.hpp"
+#include "sim/shared_resource.hpp"
 
 namespace pinfer::sim {
 namespace {

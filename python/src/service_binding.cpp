@@ -7,13 +7,13 @@
 #include <mutex>
 
 #include "bindings.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/protocol/admission.hpp"
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/service/background_service.hpp"
-#include "pinfer/sim/units.hpp"
 #include "pinfer/transport/endpoint.hpp"
 #include "pinfer/transport/server_connection.hpp"
 #include "pinfer/transport/tls_certificate.hpp"
@@ -26,9 +26,9 @@ std::unique_ptr<store::PrecomputeStore> open_store(const std::string& dir,
                                                    const std::string& capacity,
                                                    const std::string& per_client = "") {
   store::StoreLimits limits;
-  limits.capacity_bytes = sim::parse_bytes(capacity, "capacity");
+  limits.capacity_bytes = parse_byte_size(capacity, "capacity");
   if (!per_client.empty())
-    limits.per_client_capacity_bytes = sim::parse_bytes(per_client, "client_quota");
+    limits.per_client_capacity_bytes = parse_byte_size(per_client, "client_quota");
   return std::make_unique<store::PrecomputeStore>(dir, limits);
 }
 

@@ -5,11 +5,11 @@
 
 #include "bindings.hpp"
 #include "pinfer/characterize/characterize_model.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/sim/cost_profile.hpp"
 #include "pinfer/sim/one_off_run.hpp"
 #include "pinfer/sim/profile_catalog.hpp"
-#include "pinfer/sim/units.hpp"
 
 namespace pinfer::python {
 
@@ -30,7 +30,7 @@ py::object characterize_model(const py::object& model, const py::object& protoco
   const std::shared_ptr<PyModel> m = as_model(model);
   characterize::CharacterizeOptions options;
   options.protocols = protocol_names(protocol);
-  options.capacity_bytes = sim::parse_bytes(capacity, "capacity");
+  options.capacity_bytes = parse_byte_size(capacity, "capacity");
   if (!store_dir.is_none()) options.store_dir = path_string(store_dir);
   options.insecure = insecure;
   const PyProgress callback(progress);
@@ -61,8 +61,7 @@ py::object simulate(const py::object& profile, const py::object& search_split_at
     py::gil_scoped_release release;
     const sim::CostProfile costs =
         given ? sim::cost_profile_from_json(profile_json)
-              : sim::load_profile_spec(spec,
-                                       sim::profile_search_dirs(profile_dirs, data_dir()));
+              : sim::load_profile_spec(spec, sim::profile_search_dirs(profile_dirs, data_dir()));
     results = sim::brief_results(sim::run_one_off(costs, request).results);
   }
   return to_python(results);

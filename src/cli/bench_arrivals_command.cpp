@@ -27,11 +27,11 @@
 #include "pi_common.hpp"
 #include "pinfer/characterize/arrival_run.hpp"
 #include "pinfer/characterize/measure_once.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/sim/multi_client.hpp"
 #include "pinfer/sim/pi_model.hpp"
-#include "pinfer/sim/units.hpp"
 #include "pinfer/transport/endpoint.hpp"
 #include "pinfer/transport/link_relay.hpp"
 
@@ -115,8 +115,8 @@ sim::CostProfile profile_of(const characterize::MeasuredRun& m, const nn::Loaded
 
 void run(const Options& opt) {
   const protocol::ProtocolKind kind = protocol::parse_protocol_kind(opt.protocol);
-  const uint64_t client_bytes = sim::parse_bytes(opt.client_storage, "--client-storage");
-  const uint64_t server_bytes = sim::parse_bytes(opt.server_storage, "--server-storage");
+  const uint64_t client_bytes = parse_byte_size(opt.client_storage, "--client-storage");
+  const uint64_t server_bytes = parse_byte_size(opt.server_storage, "--server-storage");
   characterize::ArrivalSettings settings;
   settings.protocol = kind;
   settings.rate_per_client = opt.rate;

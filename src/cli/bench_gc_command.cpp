@@ -30,7 +30,7 @@ struct Options {
 };
 
 // Discards the tables (counting them), so the garbling figure is the kernel's, not memcpy's.
-class CountingSink final : public gc::GarbledSink {
+class CountingSink final : public ByteSink {
  public:
   void write(std::span<const std::byte> bytes) override { bytes_ += bytes.size(); }
   uint64_t bytes_ = 0;
@@ -80,7 +80,7 @@ Measurement measure(const gc::NonlinearCircuit& nl, uint64_t instances, int repe
   opt.coin_seed = os_random_block();
   const auto cpu_seconds = [&] { return one_thread ? thread_seconds() : wall_seconds(); };
   const gc::Circuit& c = nl.circuit;
-  const Block delta = gc::random_delta();
+  const Delta delta = Delta::random();
   std::vector<Block> zero(instances * c.num_inputs()), active(zero.size());
   gc::LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
   std::vector<uint8_t> bits(zero.size());
@@ -89,7 +89,7 @@ Measurement measure(const gc::NonlinearCircuit& nl, uint64_t instances, int repe
   std::vector<Block> out_zero(instances * c.num_outputs()), out(out_zero.size());
   const uint64_t expected_ands = instances * c.and_count();
 
-  gc::MemoryGarbledSink stream;
+  MemoryByteSink stream;
   stream.mutable_bytes().reserve(gc::garbled_stream_bytes(c, instances, opt.scheme));
   const gc::GarbleStats first = gc::garble_batch(c, zero, delta, 0, stream, out_zero, opt);
   PINFER_ASSERT(first.instances == instances);
@@ -108,7 +108,7 @@ Measurement measure(const gc::NonlinearCircuit& nl, uint64_t instances, int repe
     PINFER_ASSERT(g.and_gates == expected_ands && sink.bytes_ == g.stream_bytes);
     m.garble.and_gates = g.and_gates;
 
-    gc::MemoryGarbledSource source(stream.bytes());
+    MemoryByteSource source(stream.bytes());
     const double t1 = cpu_seconds(), w1 = wall_seconds(), p1 = process_seconds();
     const gc::GarbleStats e = gc::evaluate_batch(c, active, 0, source, out, opt);
     e_cpu.push_back(cpu_seconds() - t1);

@@ -9,6 +9,7 @@
 
 #include "bench_table.hpp"
 #include "command_registry.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/he/linear.hpp"
@@ -18,7 +19,6 @@
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/he_geometry.hpp"
 #include "pinfer/protocol/inference_server.hpp"
-#include "pinfer/sim/units.hpp"
 
 namespace pinfer::cli {
 namespace {
@@ -132,7 +132,7 @@ void run_model(const Options& opt, BenchTable& table) {
   // spends it (protocol::ServerOptions::weight_cache_bytes).
   he::WeightCacheBudget weight_budget(opt.weight_cache.empty()
                                           ? protocol::kDefaultWeightCacheBytes
-                                          : sim::parse_bytes(opt.weight_cache, "--weight-cache"));
+                                          : parse_byte_size(opt.weight_cache, "--weight-cache"));
   std::vector<std::vector<std::byte>> queries;
   std::vector<std::vector<uint64_t>> masks;
   std::vector<std::vector<uint64_t>> inputs, weights;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -110,10 +111,13 @@ void setup(CLI::App& bench) {
     const std::size_t n = opt->n;
     auto [a, b] = connect(opt->transport);  // a: COT sender, b: COT receiver
     Prg prg_s, prg_r;
-    const Block delta = ot::CotSender::random_delta(prg_s);
-    ot::CotSender sender(*a, delta, prg_s);
-    ot::CotReceiver receiver(*b, prg_r);
-    const double setup_s = run_parties([&] { sender.setup(); }, [&] { receiver.setup(); }).wall_s;
+    const Delta delta = Delta::random();
+    // Each side runs its base OTs while constructing, so the two are constructed together.
+    std::optional<ot::CotSender> sender;
+    std::optional<ot::CotReceiver> receiver;
+    const double setup_s =
+        run_parties([&] { sender.emplace(*a, delta, prg_s); }, [&] { receiver.emplace(*b, prg_r); })
+            .wall_s;
     const uint64_t setup_bytes = a->traffic().total.bytes_sent + b->traffic().total.bytes_sent;
 
     std::vector<Block> k0(n), out(n), m1(n);
@@ -124,10 +128,10 @@ void setup(CLI::App& bench) {
     const uint64_t bytes_before = a->traffic().total.bytes_sent + b->traffic().total.bytes_sent;
     for (int r = 0; r < opt->repeats; ++r) {
       const PartyTimes t =
-          run_parties([&] { sender.extend(k0); }, [&] { receiver.extend(choices, out); });
+          run_parties([&] { sender->extend(k0); }, [&] { receiver->extend(choices, out); });
       ots_done += n;
       for (std::size_t j = 0; j < n; ++j) {
-        if (out[j] != (k0[j] ^ (delta & Block::mask_of(choices[j])))) {
+        if (out[j] != (k0[j] ^ (Block::mask_of(choices[j]) & delta))) {
           throw Error("COT output " + std::to_string(j) + " is wrong");
         }
       }
@@ -138,8 +142,8 @@ void setup(CLI::App& bench) {
     const uint64_t cot_bytes =
         a->traffic().total.bytes_sent + b->traffic().total.bytes_sent - bytes_before;
     for (int r = 0; r < opt->repeats; ++r) {
-      const double dt = run_parties([&] { ot::rot_send(sender, k0, m1); },
-                                    [&] { ot::rot_receive(receiver, choices, out); })
+      const double dt = run_parties([&] { ot::rot_send(*sender, k0, m1); },
+                                    [&] { ot::rot_receive(*receiver, choices, out); })
                             .wall_s;
       for (std::size_t j = 0; j < n; ++j) {
         if (out[j] != (choices[j] ? m1[j] : k0[j])) {

@@ -13,9 +13,9 @@
 #include "command_registry.hpp"
 #include "pi_common.hpp"
 #include "pinfer/characterize/characterize_model.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/sim/cost_profile.hpp"
-#include "pinfer/sim/units.hpp"
 
 namespace fs = std::filesystem;
 
@@ -59,7 +59,7 @@ void setup(CLI::App& app) {
     characterize::CharacterizeOptions co;
     co.protocols = opt->protocols;
     co.store_dir = opt->store_dir;
-    co.capacity_bytes = sim::parse_bytes(opt->capacity, "--capacity");
+    co.capacity_bytes = parse_byte_size(opt->capacity, "--capacity");
     co.insecure = opt->insecure;
     co.server = server_options(opt->gc_scheme, opt->threads);
     apply_weight_cache(co.server, opt->weight_cache);

@@ -8,8 +8,8 @@
 
 #include "command_registry.hpp"
 #include "pinfer/cluster/cluster_state.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
-#include "pinfer/sim/units.hpp"
 
 namespace pinfer::cli {
 namespace {
@@ -53,8 +53,8 @@ void print_status(const cluster::ClusterStatus& s) {
   for (const cluster::NodeInfo& n : s.nodes) {
     fmt::print("{:<20} {:<24} {:<9} {:>6} {:>12}ms {:>12} {:>12} {:>7}\n", n.node_id, n.address,
                cluster::to_string(n.state), n.epoch, n.heartbeat_age_ms,
-               sim::format_bytes(static_cast<double>(n.capacity_bytes)),
-               sim::format_bytes(static_cast<double>(n.free_bytes)), n.stored_precomputes);
+               format_byte_size(static_cast<double>(n.capacity_bytes)),
+               format_byte_size(static_cast<double>(n.free_bytes)), n.stored_precomputes);
   }
   fmt::print("\nclients: {}\n", s.clients.size());
   fmt::print("{:<40} {:<20}\n", "client", "home");
@@ -64,8 +64,8 @@ void print_status(const cluster::ClusterStatus& s) {
   fmt::print("\nprecomputes: stored {} taken {} consumed {} lost {}\n", s.precomputes.stored,
              s.precomputes.taken, s.precomputes.consumed, s.precomputes.lost);
   fmt::print("free space: {} of {} (nodes not dead)\n",
-             sim::format_bytes(static_cast<double>(s.free_bytes)),
-             sim::format_bytes(static_cast<double>(s.capacity_bytes)));
+             format_byte_size(static_cast<double>(s.free_bytes)),
+             format_byte_size(static_cast<double>(s.capacity_bytes)));
 }
 
 void setup(CLI::App& app) {

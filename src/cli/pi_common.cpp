@@ -8,9 +8,10 @@
 #include <memory>
 #include <optional>
 
+#include "pinfer/core/byte_size.hpp"
+#include "pinfer/core/capped_read.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/protocol/redirect.hpp"
-#include "pinfer/sim/units.hpp"
 #include "pinfer/transport/server_connection.hpp"
 #include "pinfer/transport/tls_certificate.hpp"
 #include "pinfer/transport/tls_context.hpp"
@@ -34,9 +35,9 @@ std::unique_ptr<store::PrecomputeStore> open_store(const std::filesystem::path& 
                                                    const std::string& capacity,
                                                    const std::string& per_client) {
   store::StoreLimits limits;
-  limits.capacity_bytes = sim::parse_bytes(capacity, "--capacity");
+  limits.capacity_bytes = parse_byte_size(capacity, "--capacity");
   if (!per_client.empty())
-    limits.per_client_capacity_bytes = sim::parse_bytes(per_client, "--client-quota");
+    limits.per_client_capacity_bytes = parse_byte_size(per_client, "--client-quota");
   return std::make_unique<store::PrecomputeStore>(dir, limits);
 }
 
@@ -45,11 +46,10 @@ std::filesystem::path credentials_path(const std::filesystem::path& store_dir) {
 }
 
 SecretBuffer<std::byte> read_secret_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot read registration secret file " + path.string());
-  SecretBuffer<std::byte> raw(protocol::kMaxRegistrationSecretBytes + 2);
-  in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
-  std::size_t n = static_cast<std::size_t>(in.gcount());
+  // Room for white space (an editor's newline) after the longest secret.
+  constexpr std::size_t kMaxSecretFileBytes = protocol::kMaxRegistrationSecretBytes + 4096;
+  const SecretBuffer<std::byte> raw = read_file_capped(path, kMaxSecretFileBytes);
+  std::size_t n = raw.size();
   const auto is_space = [](std::byte b) {
     return b == std::byte{'\n'} || b == std::byte{'\r'} || b == std::byte{' '} ||
            b == std::byte{'\t'};
@@ -132,7 +132,7 @@ void add_weight_cache_option(CLI::App& cmd, std::string& size) {
 }
 
 void apply_weight_cache(protocol::ServerOptions& options, const std::string& size) {
-  if (!size.empty()) options.weight_cache_bytes = sim::parse_bytes(size, "--weight-cache");
+  if (!size.empty()) options.weight_cache_bytes = parse_byte_size(size, "--weight-cache");
 }
 
 ClientSession open_client_session(const ClientCommandOptions& opt,

@@ -13,11 +13,11 @@
 #include "cluster_option.hpp"
 #include "command_registry.hpp"
 #include "pi_common.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_server.hpp"
 #include "pinfer/service/inference_service.hpp"
-#include "pinfer/sim/units.hpp"
 #include "pinfer/transport/endpoint.hpp"
 #include "pinfer/transport/tls_certificate.hpp"
 #include "pinfer/transport/tls_context.hpp"
@@ -122,7 +122,7 @@ void setup(CLI::App& app) {
     apply_weight_cache(server_opts, opt->weight_cache);
     // A node of a fleet records its precomputes in the cluster (nullptr without --cluster).
     const std::shared_ptr<cluster::ClusterNode> node = start_cluster_node(
-        opt->cluster, loaded.lowered, kind, *store, sim::parse_bytes(opt->capacity, "--capacity"));
+        opt->cluster, loaded.lowered, kind, *store, parse_byte_size(opt->capacity, "--capacity"));
     server_opts.ledger = node;
     protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry,
                                      server_opts);

@@ -8,13 +8,14 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 
 #include "command_registry.hpp"
 #include "data_dir.hpp"
+#include "pinfer/core/byte_size.hpp"
+#include "pinfer/core/capped_read.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/sim/capacity_plan.hpp"
 #include "pinfer/sim/cost_profile.hpp"
@@ -86,8 +87,8 @@ std::vector<std::string> search_dirs(const Options& o) {
 sim::SystemConfig config_from(const Options& o) {
   sim::SystemConfig c;
   c.protocol = sim::canonical_protocol_name(o.protocol);
-  c.client_storage_bytes = sim::parse_bytes(o.client_storage, "--client-storage");
-  c.server_storage_bytes = sim::parse_bytes(o.server_storage, "--server-storage");
+  c.client_storage_bytes = parse_byte_size(o.client_storage, "--client-storage");
+  c.server_storage_bytes = parse_byte_size(o.server_storage, "--server-storage");
   c.uplink_mbps = o.uplink_mbps;
   c.downlink_mbps = o.downlink_mbps;
   if (o.wireless_total_mbps.has_value() != o.uplink_share.has_value()) {
@@ -110,7 +111,7 @@ sim::SystemConfig config_from(const Options& o) {
   c.clients = o.clients;
   if (!o.server_quota_per_client.empty()) {
     c.server_quota_per_client_bytes =
-        sim::parse_bytes(o.server_quota_per_client, "--server-quota-per-client");
+        parse_byte_size(o.server_quota_per_client, "--server-quota-per-client");
   }
   c.server_uplink_mbps = o.server_uplink_mbps;
   c.server_downlink_mbps = o.server_downlink_mbps;
@@ -281,18 +282,11 @@ void run_convert(const ConvertOptions& o) {
   nlohmann::json published;
   {
     // Untrusted file: cap its size before reading (the published JSON is ~56 kB).
-    constexpr std::uintmax_t kMaxInputBytes = 64u << 20;
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(o.input, ec);
-    if (ec) throw IoError("cannot read --input " + o.input + ": " + ec.message());
-    if (size > kMaxInputBytes) {
-      throw FormatError("--input " + o.input + " is " + std::to_string(size) +
-                        " bytes, exceeds limit " + std::to_string(kMaxInputBytes));
-    }
-    std::ifstream in(o.input, std::ios::binary);
-    if (!in) throw IoError("cannot open --input " + o.input);
+    constexpr std::size_t kMaxInputBytes = 64u << 20;
+    const SecretBuffer<std::byte> raw = read_file_capped(o.input, kMaxInputBytes);
+    const auto* text = reinterpret_cast<const char*>(raw.data());
     try {
-      published = nlohmann::json::parse(in);
+      published = nlohmann::json::parse(text, text + raw.size());
     } catch (const nlohmann::json::parse_error& e) {
       throw FormatError("--input " + o.input + " is not valid JSON: " + e.what());
     }
@@ -430,14 +424,14 @@ void run_plan(const PlanOptions& po) {
   fmt::print("   most clients per server: {}{}; server quota per client {}, server storage {}\n",
              plan.max_clients_per_server,
              plan.hit_search_limit ? " (search limit --max-clients reached)" : "",
-             sim::format_bytes(static_cast<double>(plan.server_quota_per_client_bytes)),
-             sim::format_bytes(static_cast<double>(plan.server_storage_per_server_bytes)));
+             format_byte_size(static_cast<double>(plan.server_quota_per_client_bytes)),
+             format_byte_size(static_cast<double>(plan.server_storage_per_server_bytes)));
   if (plan.fleet_clients) {
     fmt::print(
         "   fleet of {} clients: {} servers ({} clients on the fullest), server storage {} in "
         "total; at {} clients: mean {:.2f} s, p99 {:.2f} s\n",
         *plan.fleet_clients, plan.servers, plan.clients_per_server,
-        sim::format_bytes(static_cast<double>(plan.fleet_server_storage_bytes)),
+        format_byte_size(static_cast<double>(plan.fleet_server_storage_bytes)),
         plan.clients_per_server, plan.fleet_point->summary.mean_latency_s,
         plan.fleet_point->summary.p99_latency_s);
   }

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
-#include "pinfer/sim/units.hpp"
 
 extern char** environ;
 
@@ -105,14 +105,14 @@ void print_series_table(const SeriesOutput& s) {
       "   offline phase {:.2f} s, online phase {:.2f} s (alone); precompute {} client / {} "
       "server; {}\n",
       p.offline.seconds, p.online.seconds,
-      sim::format_bytes(static_cast<double>(p.client_bytes_per_precompute)),
-      sim::format_bytes(static_cast<double>(p.server_bytes_per_precompute)),
+      format_byte_size(static_cast<double>(p.client_bytes_per_precompute)),
+      format_byte_size(static_cast<double>(p.server_bytes_per_precompute)),
       p.precompute_fits ? "precomputes stored" : "no precompute fits: offline+online per request");
   if (p.clients > 1) {
     fmt::print(
         "   {} clients share the server (quota {} each); rates are per client, figures over all "
         "requests (per-client figures: --json)\n",
-        p.clients, sim::format_bytes(static_cast<double>(p.server_quota_bytes)));
+        p.clients, format_byte_size(static_cast<double>(p.server_quota_bytes)));
   }
   fmt::print("   {:>10} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>9} {:>8} {:>8} {}\n", "rate/s",
              "mean_s", "p50_s", "p95_s", "p99_s", "queue_s", "offline_s", "online_s", "served",

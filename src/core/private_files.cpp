@@ -10,39 +10,20 @@
 #include <string>
 
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/hex.hpp"
 #include "pinfer/core/prg.hpp"
+#include "posix_fd.hpp"
 
 namespace pinfer {
 namespace {
 
-std::string errno_text(int err) {
-  char buf[256];
-  return std::string(strerror_r(err, buf, sizeof buf));
-}
-
-// Closes a descriptor on scope exit.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using detail::errno_text;
+using detail::Fd;
 
 std::string random_suffix() {
   std::byte nonce[8];
   os_random_bytes(nonce);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (std::byte b : nonce) {
-    const auto v = std::to_integer<unsigned>(b);
-    s += kHex[v >> 4];
-    s += kHex[v & 15];
-  }
-  return s;
+  return to_hex(nonce);
 }
 
 }  // namespace
@@ -83,30 +64,6 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view text, mode_t mode) {
   write_file_atomically(path, std::as_bytes(std::span<const char>(text.data(), text.size())), mode);
-}
-
-SecretBuffer<std::byte> read_file_capped(const std::filesystem::path& path, std::size_t max_bytes) {
-  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (f.fd < 0) throw IoError("cannot read " + path.string() + ": " + errno_text(errno));
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) {
-    throw IoError("cannot stat " + path.string() + ": " + errno_text(errno));
-  }
-  if (!S_ISREG(st.st_mode)) throw FormatError(path.string() + " is not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    throw FormatError(path.string() + " has " + std::to_string(st.st_size) +
-                      " bytes, above the limit of " + std::to_string(max_bytes));
-  }
-  SecretBuffer<std::byte> buf(static_cast<std::size_t>(st.st_size));
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    const ssize_t n = ::read(f.fd, buf.data() + done, buf.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw IoError("cannot read " + path.string() + ": " + errno_text(errno));
-    if (n == 0) throw IoError(path.string() + " shrank while being read");
-    done += static_cast<std::size_t>(n);
-  }
-  return buf;
 }
 
 void create_private_directories(const std::filesystem::path& dir) {

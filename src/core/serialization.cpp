@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 
+#include "pinfer/core/bit_packing.hpp"
 #include "pinfer/core/checked_math.hpp"
 #include "pinfer/core/error.hpp"
 
@@ -35,35 +36,12 @@ void ByteWriter::string(std::string_view s) {
   put(s.data(), s.size());
 }
 
-// Bit packing works a 64-bit word at a time (values are LSB first, little-endian words), so
-// packing HE coefficients and ring tensors costs about one shift/or per value, not per byte.
 void ByteWriter::packed_bits(std::span<const uint64_t> values, unsigned bits) {
   PINFER_ASSERT(bits >= 1 && bits <= 64);
   const std::size_t start = buf_.size();
   const std::size_t total = packed_size_bytes(values.size(), bits);
-  buf_.resize(start + total, std::byte{0});
-  std::byte* out = buf_.data() + start;
-  const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
-  uint64_t acc = 0;   // pending bits, LSB first
-  unsigned held = 0;  // number of pending bits, < 64
-  for (uint64_t v : values) {
-    v &= mask;
-    acc |= v << held;
-    if (held + bits >= 64) {
-      std::memcpy(out, &acc, 8);
-      out += 8;
-      const unsigned used = 64 - held;  // bits of v that went into the stored word
-      acc = used == 64 ? 0 : v >> used;
-      held = held + bits - 64;
-    } else {
-      held += bits;
-    }
-  }
-  std::memcpy(out, &acc, (held + 7) / 8);
-}
-
-uint64_t packed_size_bytes(uint64_t count, unsigned bits) {
-  return checked_add(checked_mul(count, bits, "packed bit count"), 7) / 8;
+  buf_.resize(start + total);
+  pack_values(values, bits, std::span(buf_).subspan(start, total));
 }
 
 const std::byte* ByteReader::take(std::size_t n, std::string_view field) {
@@ -134,28 +112,7 @@ void ByteReader::expect_u32(uint32_t expected, std::string_view f) {
 void ByteReader::packed_bits(std::span<uint64_t> out, unsigned bits, std::string_view f) {
   PINFER_ASSERT(bits >= 1 && bits <= 64);
   const std::size_t total = packed_size_bytes(out.size(), bits);
-  const std::byte* in = take(total, f);
-  const std::byte* end = in + total;
-  const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
-  uint64_t acc = 0;   // unread bits, LSB first
-  unsigned held = 0;  // number of unread bits in acc
-  for (uint64_t& v : out) {
-    if (held >= bits) {
-      v = acc & mask;
-      acc = bits == 64 ? 0 : acc >> bits;
-      held -= bits;
-      continue;
-    }
-    // Refill with the next word (zero-padded past the end: total covers every bit we read).
-    uint64_t word = 0;
-    const std::size_t n = std::min<std::size_t>(8, static_cast<std::size_t>(end - in));
-    std::memcpy(&word, in, n);
-    in += n;
-    v = (acc | (word << held)) & mask;  // held < bits <= 64, so the shift is defined
-    const unsigned from_word = bits - held;
-    acc = from_word == 64 ? 0 : word >> from_word;
-    held = 64 - from_word;
-  }
+  unpack_values(std::span(take(total, f), total), bits, out);
 }
 void ByteReader::expect_end(std::string_view what) const {
   if (remaining() != 0) {

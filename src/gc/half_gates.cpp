@@ -433,7 +433,7 @@ std::size_t window_for(unsigned threads) {
 }  // namespace
 
 GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_zero_labels,
-                         const Block& delta, uint64_t gate_index_start, GarbledSink& sink,
+                         const Delta& delta, uint64_t gate_index_start, ByteSink& sink,
                          std::span<Block> output_zero_labels, CpuPath path) {
   GcOptions opt;
   opt.path = path;
@@ -442,7 +442,7 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
 }
 
 GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_labels,
-                           uint64_t gate_index_start, GarbledSource& source,
+                           uint64_t gate_index_start, ByteSource& source,
                            std::span<Block> output_labels, CpuPath path) {
   GcOptions opt;
   opt.path = path;
@@ -450,11 +450,10 @@ GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_
 }
 
 GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_zero_labels,
-                         const Block& delta, uint64_t gate_index_start, GarbledSink& sink,
+                         const Delta& delta, uint64_t gate_index_start, ByteSink& sink,
                          std::span<Block> output_zero_labels, const GcOptions& opt) {
   const Shape s = check_call(circuit, input_zero_labels.size(), output_zero_labels.size(),
                              gate_index_start, opt);
-  if (!delta.lsb()) throw InvalidArgument("garbling: lsb(delta) must be 1 (point-and-permute)");
   const CpuPath path = opt.path;
   const GcScheme scheme = opt.scheme;
   const bool three = scheme == GcScheme::three_halves;
@@ -552,7 +551,7 @@ GarbleStats garble_batch(const Circuit& circuit, std::span<const Block> input_ze
 }
 
 GarbleStats evaluate_batch(const Circuit& circuit, std::span<const Block> input_labels,
-                           uint64_t gate_index_start, GarbledSource& source,
+                           uint64_t gate_index_start, ByteSource& source,
                            std::span<Block> output_labels, const GcOptions& opt) {
   const Shape s =
       check_call(circuit, input_labels.size(), output_labels.size(), gate_index_start, opt);

@@ -13,14 +13,6 @@ constexpr uint64_t kPublicLabelDomain = 0x4C4542414C425550ull;
 
 }  // namespace
 
-Block random_delta() {
-  return delta_from(os_random_block());
-}
-
-Block delta_from(const Block& random) noexcept {
-  return Block(random.lo | 1, random.hi);
-}
-
 void LabelDeriver::zero_labels(uint64_t first_index, std::span<Block> out) const noexcept {
   // Prg::from_seed(seed, stream) is AES_seed(counter, stream) for counter = 0, 1, ...
   aes_.ctr_keystream(first_index, stream_, out);

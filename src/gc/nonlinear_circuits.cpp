@@ -283,16 +283,4 @@ uint64_t maxpool_relu_reference(const Ring& ring, unsigned f, std::span<const ui
   return ring.sub(ring.from_signed(best), r);
 }
 
-void word_to_bits(uint64_t value, std::span<uint8_t> bits) noexcept {
-  PINFER_ASSERT(bits.size() <= 64);
-  for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = static_cast<uint8_t>((value >> i) & 1);
-}
-
-uint64_t bits_to_word(std::span<const uint8_t> bits) noexcept {
-  PINFER_ASSERT(bits.size() <= 64);
-  uint64_t v = 0;
-  for (std::size_t i = 0; i < bits.size(); ++i) v |= static_cast<uint64_t>(bits[i] & 1) << i;
-  return v;
-}
-
 }  // namespace pinfer::gc

@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "he/bit_pack.hpp"
 #include "he/context_impl.hpp"
 #include "he/sampling.hpp"
+#include "pinfer/core/bit_packing.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
 
@@ -81,13 +81,14 @@ std::vector<std::byte> PublicKey::serialize() const {
     // Every b value is < p_i < 2^50, so 50 bits suffice for the standard chain; the width is
     // the bit length of the largest value allowed (max prime).
     bits[i] = 50;
-    body += detail::packed_bytes(n_, bits[i]);
+    body += packed_size_bytes(n_, bits[i]);
   }
   out.resize(header + body);
   std::byte* dst = out.data() + header;
   for (std::size_t i = 0; i < limbs_; ++i) {
-    detail::pack_bits(dst, b_ntt_.data() + i * n_, n_, bits[i]);
-    dst += detail::packed_bytes(n_, bits[i]);
+    pack_values(std::span(b_ntt_.data() + i * n_, n_), bits[i],
+                std::span(dst, packed_size_bytes(n_, bits[i])));
+    dst += packed_size_bytes(n_, bits[i]);
   }
   return out;
 }
@@ -111,13 +112,14 @@ PublicKey PublicKey::deserialize(const Context& ctx, std::span<const std::byte> 
   pk.n_ = n;
   pk.limbs_ = limbs;
   pk.seed_ = r.block("public key seed");
-  const std::size_t per_limb = detail::packed_bytes(n, 50);
+  const std::size_t per_limb = packed_size_bytes(n, 50);
   const std::span<const std::byte> body = r.bytes(per_limb * limbs, "public key b");
   r.expect_end("public key");
   pk.b_ntt_.assign(n * limbs, 0);
   for (std::size_t i = 0; i < limbs; ++i) {
     uint64_t* b_i = pk.b_ntt_.data() + i * n;
-    detail::unpack_bits(body.data() + i * per_limb, b_i, n, 50);
+    unpack_values(std::span(body.data() + i * per_limb, packed_size_bytes(n, 50)), 50,
+                  std::span(b_i, n));
     const uint64_t p = c.params.primes[i];
     for (std::size_t j = 0; j < n; ++j) {
       if (b_i[j] >= p) {

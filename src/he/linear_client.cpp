@@ -1,7 +1,6 @@
 // Client side of a linear layer: Enc(r) and decryption of Enc(W r - s).
 #include <string>
 
-#include "he/bit_pack.hpp"
 #include "he/context_impl.hpp"
 #include "he/linear_layout.hpp"
 #include "he/linear_parts.hpp"
@@ -9,6 +8,7 @@
 #include "he/pow2_switch.hpp"
 #include "he/sampling.hpp"
 #include "he/wide_int.hpp"
+#include "pinfer/core/bit_packing.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/core/serialization.hpp"
@@ -136,7 +136,7 @@ void encrypt_part(const Context& ctx, const ClientKeys& keys, const LinearPlan& 
         const unsigned k = plan.query_drop_bits;
         const detail::PrefixConstants& pc = c.prefix[L - 1];
         prg.fill_bytes(std::as_writable_bytes(round_k.span()));
-        detail::BitWriter bw(dst);
+        BitWriter bw(dst);
         for (std::size_t j = 0; j < n; ++j) {
           detail::U256 x;
           for (std::size_t i = 0; i < L; ++i) {
@@ -152,10 +152,10 @@ void encrypt_part(const Context& ctx, const ClientKeys& keys, const LinearPlan& 
             const uint64_t coin = round_k[j] & ((uint64_t{1} << k) - 1);
             vq = detail::u256_add(vq, detail::U256{{(coin - low) >> 63, 0, 0, 0}});  // coin < low
           }
-          bw.put_wide(vq, plan.query_coeff_bits);
+          detail::put_wide(bw, vq, plan.query_coeff_bits);
         }
         bw.flush();
-        dst += detail::packed_bytes(n, plan.query_coeff_bits);
+        dst += packed_size_bytes(n, plan.query_coeff_bits);
       }
     }
   }
@@ -191,12 +191,14 @@ void decrypt_part(const Context& ctx, const ClientKeys& keys, const LinearPlan& 
   for (std::size_t gi = 0; gi < plan.n_groups; ++gi) {
     for (std::size_t hb = 0; hb < plan.n_hblocks; ++hb) {
       for (std::size_t wb = 0; wb < plan.n_wblocks; ++wb) {
-        detail::unpack_bits(src, c1.data(), n, plan.c1_bits);
-        src += detail::packed_bytes(n, plan.c1_bits);
+        unpack_values(std::span(src, packed_size_bytes(n, plan.c1_bits)), plan.c1_bits,
+                      std::span(c1.data(), n));
+        src += packed_size_bytes(n, plan.c1_bits);
         const std::size_t useful = lay.useful_count(gi, hb, wb);
         c0.resize(useful);
-        detail::unpack_bits(src, c0.data(), useful, plan.c0_bits);
-        src += detail::packed_bytes(useful, plan.c0_bits);
+        unpack_values(std::span(src, packed_size_bytes(useful, plan.c0_bits)), plan.c0_bits,
+                      std::span(c0.data(), useful));
+        src += packed_size_bytes(useful, plan.c0_bits);
         detail::c1_times_secret(c, keys, c1, prod.span());
         std::size_t k = 0;
         lay.for_each_output(gi, hb, wb, [&](std::size_t pos, std::size_t idx) {

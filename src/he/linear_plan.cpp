@@ -6,9 +6,9 @@
 #include <map>
 #include <string>
 
-#include "he/bit_pack.hpp"
 #include "he/context_impl.hpp"
 #include "he/linear_parts.hpp"
+#include "pinfer/core/bit_packing.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/he/linear.hpp"
 
@@ -314,7 +314,7 @@ LinearPlan plan_single(const Context& ctx, const LinearGeometry& g, long double&
   // Wire sizes (docs/HE.md, "Wire format"): query header 4+4+8+4+4+16, then per ciphertext and
   // limb N packed residues; response header 4+4+8+4, then per ciphertext c1 (N x b bits) and the
   // useful c0 coefficients (a bits), each byte aligned.
-  p.query_bytes = 40 + p.input_cts * detail::packed_bytes(n, p.query_coeff_bits);
+  p.query_bytes = 40 + p.input_cts * packed_size_bytes(n, p.query_coeff_bits);
   std::size_t resp = 20;
   for (std::size_t gi = 0; gi < p.n_groups; ++gi) {
     const std::size_t m_here = std::min(p.mg, p.out_channels - gi * p.mg);
@@ -322,8 +322,8 @@ LinearPlan plan_single(const Context& ctx, const LinearGeometry& g, long double&
       const std::size_t h_here = std::min(p.ob_h, p.out_h - hb * p.ob_h);
       for (std::size_t wb = 0; wb < p.n_wblocks; ++wb) {
         const std::size_t w_here = std::min(p.ob_w, p.out_w - wb * p.ob_w);
-        resp += detail::packed_bytes(n, p.c1_bits) +
-                detail::packed_bytes(m_here * h_here * w_here, p.c0_bits);
+        resp += packed_size_bytes(n, p.c1_bits) +
+                packed_size_bytes(m_here * h_here * w_here, p.c0_bits);
       }
     }
   }

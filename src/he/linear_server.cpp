@@ -1,13 +1,13 @@
 // Server side of a linear layer: Enc(r) -> Enc(W r - s), with circuit privacy (docs/HE.md).
 #include <string>
 
-#include "he/bit_pack.hpp"
 #include "he/context_impl.hpp"
 #include "he/linear_layout.hpp"
 #include "he/linear_parts.hpp"
 #include "he/linear_wire.hpp"
 #include "he/pow2_switch.hpp"
 #include "he/sampling.hpp"
+#include "pinfer/core/bit_packing.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 #include "pinfer/core/serialization.hpp"
@@ -166,8 +166,8 @@ LinearServer::LinearServer(const Context& ctx, const LinearGeometry& g,
       for (std::size_t hb = 0; hb < p.n_hblocks; ++hb) {
         for (std::size_t wb = 0; wb < p.n_wblocks; ++wb) {
           s.ct_offset.push_back(off);
-          off += detail::packed_bytes(n, p.c1_bits) +
-                 detail::packed_bytes(lay.useful_count(gi, hb, wb), p.c0_bits);
+          off += packed_size_bytes(n, p.c1_bits) +
+                 packed_size_bytes(lay.useful_count(gi, hb, wb), p.c0_bits);
         }
       }
     }
@@ -225,9 +225,9 @@ detail::PartQuery parse_part(const detail::PartServer& s, std::span<const std::b
       detail::U256{{1, 0, 0, 0}});
   for (std::size_t ct = 0; ct < p.input_cts; ++ct) {
     // c0 = v * 2^k mod Q_L, v < 2^bits and v <= max_v (else the query is malformed).
-    detail::BitReader br(src, detail::packed_bytes(n, p.query_coeff_bits));
+    BitReader br(src, packed_size_bytes(n, p.query_coeff_bits));
     for (std::size_t j = 0; j < n; ++j) {
-      const detail::U256 v = br.get_wide(p.query_coeff_bits);
+      const detail::U256 v = detail::get_wide(br, p.query_coeff_bits);
       if (detail::u256_less(max_v, v)) {
         throw FormatError("query ciphertext " + std::to_string(ct) + " coefficient " +
                           std::to_string(j) + " exceeds the modulus");
@@ -245,7 +245,7 @@ detail::PartQuery parse_part(const detail::PartServer& s, std::span<const std::b
         q.c0[(ct * p.limbs + i) * n + j] = acc;
       }
     }
-    src += detail::packed_bytes(n, p.query_coeff_bits);
+    src += packed_size_bytes(n, p.query_coeff_bits);
     Prg a_prg = Prg::from_seed(seed, ct);
     for (std::size_t i = 0; i < p.limbs; ++i) {
       const uint64_t prime = c.params.primes[i];
@@ -377,9 +377,11 @@ void evaluate_part_group(const detail::PartServer& s, const detail::PartQuery& q
         ++k;
       });
       std::byte* dst = response.data() + s.ct_offset[group * n_sp + sb];
-      detail::pack_bits(dst, c1_out.data(), n, p.c1_bits);
-      dst += detail::packed_bytes(n, p.c1_bits);
-      detail::pack_bits(dst, c0_out.data(), useful, p.c0_bits);
+      pack_values(std::span(c1_out.data(), n), p.c1_bits,
+                  std::span(dst, packed_size_bytes(n, p.c1_bits)));
+      dst += packed_size_bytes(n, p.c1_bits);
+      pack_values(std::span(c0_out.data(), useful), p.c0_bits,
+                  std::span(dst, packed_size_bytes(useful, p.c0_bits)));
     }
   }
 }

@@ -2,11 +2,11 @@
 
 #include <cctype>
 #include <cstring>
-#include <fstream>
 #include <string>
 
 #include <png.h>
 
+#include "pinfer/core/capped_read.hpp"
 #include "pinfer/core/checked_math.hpp"
 #include "pinfer/core/error.hpp"
 
@@ -15,18 +15,9 @@ namespace pinfer::nn {
 namespace {
 
 std::vector<char> read_all(const std::filesystem::path& path, std::size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw IoError("cannot open " + path.string());
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw IoError("cannot read " + path.string());
-  if (static_cast<uint64_t>(size) > max_bytes) {
-    throw FormatError(path.string() + " has " + std::to_string(size) + " bytes, exceeding " +
-                      std::to_string(max_bytes));
-  }
-  std::vector<char> bytes(static_cast<std::size_t>(size));
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) throw IoError("cannot read " + path.string());
-  return bytes;
+  const SecretBuffer<std::byte> raw = read_file_capped(path, max_bytes);
+  const auto* begin = reinterpret_cast<const char*>(raw.data());
+  return std::vector<char>(begin, begin + raw.size());
 }
 
 struct NpyArray {

@@ -3,7 +3,6 @@
 #include <onnx/onnx_pb.h>  // defines ONNX_API, then includes onnx-ml.pb.h
 
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "onnx_tensor.hpp"
+#include "pinfer/core/capped_read.hpp"
 #include "pinfer/core/checked_math.hpp"
 #include "pinfer/core/error.hpp"
 
@@ -621,20 +621,8 @@ Model load_onnx_bytes(std::span<const std::byte> bytes, std::string name,
 }
 
 Model load_onnx_file(const std::filesystem::path& path, const OnnxLimits& limits) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw IoError("cannot open ONNX model " + path.string());
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw IoError("cannot read ONNX model " + path.string());
-  if (static_cast<uint64_t>(size) > limits.max_file_bytes) {
-    throw FormatError("ONNX model " + path.string() + " has " + std::to_string(size) +
-                      " bytes, exceeding max_file_bytes " + std::to_string(limits.max_file_bytes));
-  }
-  std::vector<std::byte> bytes(static_cast<std::size_t>(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) {
-    throw IoError("cannot read ONNX model " + path.string());
-  }
-  return load_onnx_bytes(bytes, path.stem().string());
+  const SecretBuffer<std::byte> bytes = read_file_capped(path, limits.max_file_bytes);
+  return load_onnx_bytes(bytes.span(), path.stem().string(), limits);
 }
 
 }  // namespace pinfer::nn

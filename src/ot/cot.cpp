@@ -15,6 +15,7 @@
 
 #include "choice_bits.hpp"
 #include "ot_frames.hpp"
+#include "pinfer/core/bit_packing.hpp"
 #include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/ot/base_ot.hpp"
@@ -100,44 +101,27 @@ uint64_t cot_setup_receiver_bytes() {
 
 // ---- sender ----
 
-CotSender::CotSender(Channel& channel, const Block& delta, Prg& prg)
+CotSender::CotSender(Channel& channel, const Delta& delta, Prg& prg)
     : channel_(channel), prg_(prg), delta_(delta) {
-  if (!delta.lsb()) {
-    throw InvalidArgument("COT delta must have lsb 1 (free-XOR point-and-permute)");
-  }
   detail::require_frame_capacity(channel, "CotSender");
-}
-
-CotSender::~CotSender() {
-  secure_wipe(&delta_, sizeof delta_);
-}
-
-Block CotSender::random_delta(Prg& prg) {
-  Block d = prg.next_block();
-  d.lo |= 1;
-  return d;
-}
-
-void CotSender::setup() {
-  if (ready_) throw InvalidArgument("CotSender::setup called twice");
+  // The 128 base OTs, as base-OT receiver with choice string s = Delta.
   SecretBuffer<uint8_t> s(kKappa);
   for (std::size_t i = 0; i < kKappa; ++i) {
-    const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
+    const uint64_t word = i < 64 ? delta_.block().lo : delta_.block().hi;
     s[i] = static_cast<uint8_t>((word >> (i % 64)) & 1);
   }
   SecretBuffer<Block> keys(kKappa);
   base_ot_receive(channel_, prg_, s.span(), keys.span());
-  seeds_.clear();
   seeds_.reserve(kKappa);
   for (std::size_t i = 0; i < kKappa; ++i) seeds_.emplace_back(keys[i]);
   u_cols_.assign(kKappa * kChunkBlocks, Block());
   q_cols_ = SecretBuffer<Block>(kKappa * padded_stride(kChunkBlocks));
   rows_ = SecretBuffer<Block>(kCotChunkOts);
-  ready_ = true;
 }
 
+CotSender::~CotSender() = default;
+
 void CotSender::extend(std::span<Block> k0_out) {
-  if (!ready_) throw InvalidArgument("CotSender::extend called before setup");
   check_call_size(k0_out.size());
   std::size_t done = 0;
   while (done < k0_out.size()) {
@@ -152,7 +136,7 @@ void CotSender::extend(std::span<Block> k0_out) {
         // q_i = G(k_{s_i}) ^ s_i * u_i, with s_i selected by mask (Delta is secret).
         Block* q = q_cols_.data() + i * stride;
         const Block* ui = u.data() + i * nb;
-        const uint64_t word = i < 64 ? delta_.lo : delta_.hi;
+        const uint64_t word = i < 64 ? delta_.block().lo : delta_.block().hi;
         const Block mask = Block::mask_of(word >> (i % 64));
         seeds_[i].ctr_keystream(counter, 0, std::span(q, nb));
         for (std::size_t k = 0; k < nb; ++k) q[k] ^= ui[k] & mask;
@@ -170,17 +154,10 @@ void CotSender::extend(std::span<Block> k0_out) {
 
 CotReceiver::CotReceiver(Channel& channel, Prg& prg) : channel_(channel), prg_(prg) {
   detail::require_frame_capacity(channel, "CotReceiver");
-}
-
-CotReceiver::~CotReceiver() = default;
-
-void CotReceiver::setup() {
-  if (ready_) throw InvalidArgument("CotReceiver::setup called twice");
+  // The 128 base OTs, as base-OT sender.
   SecretBuffer<Block> k0(kKappa);
   SecretBuffer<Block> k1(kKappa);
   base_ot_send(channel_, prg_, k0.span(), k1.span());
-  seeds0_.clear();
-  seeds1_.clear();
   seeds0_.reserve(kKappa);
   seeds1_.reserve(kKappa);
   for (std::size_t i = 0; i < kKappa; ++i) {
@@ -191,8 +168,9 @@ void CotReceiver::setup() {
   u_cols_.assign(kKappa * kChunkBlocks, Block());
   choices_ = SecretBuffer<Block>(kChunkBlocks);
   rows_ = SecretBuffer<Block>(kCotChunkOts);
-  ready_ = true;
 }
+
+CotReceiver::~CotReceiver() = default;
 
 void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
   const std::size_t stride = padded_stride(nb);
@@ -215,7 +193,6 @@ void CotReceiver::extend_chunk(std::size_t nb, std::span<Block> out) {
 }
 
 void CotReceiver::extend(std::span<const uint8_t> choice_bits, std::span<Block> out) {
-  if (!ready_) throw InvalidArgument("CotReceiver::extend called before setup");
   if (choice_bits.size() != out.size()) {
     throw InvalidArgument("COT choice_bits has " + std::to_string(choice_bits.size()) +
                           " entries but out has " + std::to_string(out.size()));
@@ -226,7 +203,7 @@ void CotReceiver::extend(std::span<const uint8_t> choice_bits, std::span<Block> 
   while (done < out.size()) {
     const std::size_t want = std::min(kCotChunkOts, out.size() - done);
     const std::size_t nb = (want + 127) / 128;
-    detail::pack_choice_bits(choice_bits.subspan(done, want), choices_.span().first(nb));
+    pack_bits(choice_bits.subspan(done, want), std::as_writable_bytes(choices_.span().first(nb)));
     extend_chunk(nb, out.subspan(done, want));
     done += want;
   }
@@ -234,7 +211,6 @@ void CotReceiver::extend(std::span<const uint8_t> choice_bits, std::span<Block> 
 }
 
 void CotReceiver::extend_random(std::span<uint8_t> choice_bits_out, std::span<Block> out) {
-  if (!ready_) throw InvalidArgument("CotReceiver::extend_random called before setup");
   if (choice_bits_out.size() != out.size()) {
     throw InvalidArgument("COT choice_bits_out has " + std::to_string(choice_bits_out.size()) +
                           " entries but out has " + std::to_string(out.size()));
@@ -246,7 +222,7 @@ void CotReceiver::extend_random(std::span<uint8_t> choice_bits_out, std::span<Bl
     const std::size_t nb = (want + 127) / 128;
     const std::span<Block> r = choices_.span().first(nb);
     prg_.fill_blocks(r);
-    detail::unpack_choice_bits(r, choice_bits_out.subspan(done, want));
+    unpack_bits(std::as_bytes(r), choice_bits_out.subspan(done, want));
     extend_chunk(nb, out.subspan(done, want));
     done += want;
   }

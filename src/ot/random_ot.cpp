@@ -30,7 +30,7 @@ void sender_pads(CotSender& cot, uint64_t domain, std::span<Block> k0, std::span
                  std::span<Block> pad1) {
   const uint64_t index = cot.position();
   cot.extend(k0);
-  const Block delta = cot.delta();
+  const Block& delta = cot.delta();
   for (std::size_t j = 0; j < k0.size(); ++j) pad1[j] = k0[j] ^ delta;
   detail::tccr_hash(k0, index, domain, pad0);
   detail::tccr_hash(pad1, index, domain, pad1);

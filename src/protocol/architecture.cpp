@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "digest.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
+#include "pinfer/core/sha256.hpp"
 
 namespace pinfer::protocol {
 namespace {
@@ -241,7 +241,7 @@ nn::LoweredModel decode_architecture(std::span<const std::byte> bytes) {
 }
 
 std::string architecture_fingerprint(const nn::LoweredModel& model) {
-  return detail::sha256_hex(encode_architecture(model));
+  return sha256_hex(encode_architecture(model));
 }
 
 }  // namespace pinfer::protocol

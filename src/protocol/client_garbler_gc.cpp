@@ -8,7 +8,6 @@
 // again, so its state is two blocks per precompute. d is a one-time pad of a with c.
 #include <cstring>
 
-#include "bit_packing.hpp"
 #include "chunk_prefetch.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
@@ -36,13 +35,13 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
                               const GcRun& run, const ChunkProgress& progress) {
   uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
-  GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
-  ot::CotSender cot(ch, keys.delta, prg);
+  const Delta delta = run.delta ? *run.delta : Delta::random();
+  GarblerKeys keys{delta, prg.next_block()};
+  ot::CotSender cot = [&] {
+    ScopedTimer t(cost, Component::ot);  // the base OTs
+    return ot::CotSender(ch, delta, prg);
+  }();
   cot.set_threads(run.threads);
-  {
-    ScopedTimer t(cost, Component::ot);
-    cot.setup();
-  }
   for (std::size_t si = 0; si < plan.stages.size(); ++si) {
     const StagePlan& s = plan.stages[si];
     const gc::Circuit& circuit = s.circuit->circuit;
@@ -61,7 +60,7 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
         cot.extend(k0.span());
       }
       add_helper_cpu(cost, nullptr, Component::ot, cot.take_helper_cpu_seconds());
-      gc::MemoryGarbledSink sink;
+      MemoryByteSink sink;
       std::vector<uint8_t> decode;
       double helper_cpu = 0;
       {
@@ -77,19 +76,20 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
                 const Block* d = d0.data() + (i - i0) * a_bits;
                 for (uint64_t b = 0; b < a_bits; ++b) row[b] = k0[i * a_bits + b] ^ d[b];
                 for (unsigned j = 0; j < s.elements; ++j) {
-                  append_word_bits(c[s.pre_index(chunk.first + i, j)], l, bits.data() + j * l);
+                  word_to_bits(c[s.pre_index(chunk.first + i, j)],
+                               std::span(bits.data() + j * l, l));
                 }
                 for (unsigned k = 0; k < s.outputs(); ++k) {
-                  append_word_bits(r[(chunk.first + i) * s.outputs() + k], l,
-                                   bits.data() + (uint64_t{s.elements} + k) * l);
+                  word_to_bits(r[(chunk.first + i) * s.outputs() + k],
+                               std::span(bits.data() + (uint64_t{s.elements} + k) * l, l));
                 }
-                gc::folded_zero_labels(folded_wire_index(s, chunk.first + i), bits.span(),
-                                       keys.delta, {row + a_bits, folded});
+                gc::folded_zero_labels(folded_wire_index(s, chunk.first + i), bits.span(), delta,
+                                       {row + a_bits, folded});
               }
             });
         SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
-        const gc::GarbleStats st = gc::garble_batch(circuit, in.span(), keys.delta,
-                                                    s.gate_start(chunk), sink, out.span(), gc_opt);
+        const gc::GarbleStats st = gc::garble_batch(circuit, in.span(), delta, s.gate_start(chunk),
+                                                    sink, out.span(), gc_opt);
         PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
         helper_cpu += st.worker_cpu_seconds;
         decode.resize(out.size());
@@ -107,17 +107,16 @@ GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
   return keys;
 }
 
-void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
-                       gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
-                       gc::GarbledSink& decode_out, PhaseCost& cost, const GcRun& run) {
+void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, ByteSink& tables_out,
+                       ByteSink& labels_out, ByteSink& choices_out, ByteSink& decode_out,
+                       PhaseCost& cost, const GcRun& run) {
   TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost),
       choices_file(choices_out, cost), decode_file(decode_out, cost);
-  ot::CotReceiver cot(ch, prg);
+  ot::CotReceiver cot = [&] {
+    ScopedTimer t(cost, Component::ot);  // the base OTs
+    return ot::CotReceiver(ch, prg);
+  }();
   cot.set_threads(run.threads);
-  {
-    ScopedTimer t(cost, Component::ot);
-    cot.setup();
-  }
   for (const StagePlan& s : plan.stages) {
     const uint64_t a_bits = s.a_bits_per_instance();
     for (const ChunkRange& chunk : s.chunks()) {
@@ -131,7 +130,7 @@ void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::Garbled
       labels_file.write(block_bytes(std::span<const Block>(m.span())));
       choices_file.write(pack_bits(choice.span()));
       receive_garbled_chunk(ch, s, chunk, tables_file);
-      std::vector<std::byte> decode(packed_bytes(chunk.count * s.outputs() * s.l()));
+      std::vector<std::byte> decode(packed_size_bytes(chunk.count * s.outputs() * s.l(), 1));
       ch.recv_exact(frames::kDecodeBits, decode);
       decode_file.write(decode);
     }
@@ -139,10 +138,9 @@ void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::Garbled
 }
 
 RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a_share,
-                            const Shape& out_shape, gc::GarbledSource& tables_in,
-                            gc::GarbledSource& labels_in, gc::GarbledSource& choices_in,
-                            gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer,
-                            const GcRun& run) {
+                            const Shape& out_shape, ByteSource& tables_in, ByteSource& labels_in,
+                            ByteSource& choices_in, ByteSource& decode_in, PhaseCost& cost,
+                            LayerCost& layer, const GcRun& run) {
   const gc::Circuit& circuit = s.circuit->circuit;
   const gc::GcOptions gc_opt = gc_options(s, run);
   const unsigned l = s.l();
@@ -165,7 +163,7 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
         ScopedTimer t(c, Component::gc_input_flips, &lc);
         SecretBuffer<uint8_t> bits(n_a), choice(n_a);
         gather_share_bits(s, chunk, a_share, bits.span());
-        std::vector<std::byte> packed(packed_bytes(n_a));
+        std::vector<std::byte> packed(packed_size_bytes(n_a, 1));
         choices_file.read(packed);
         unpack_bits(packed, choice.span());
         for (std::size_t b = 0; b < n_a; ++b) bits[b] ^= choice[b];
@@ -212,13 +210,13 @@ RingTensor cg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
       PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
       helper_cpu += st.worker_cpu_seconds;
       add_helper_cpu(cost, &layer, Component::gc_evaluate, helper_cpu);
-      std::vector<std::byte> decode_packed(packed_bytes(labels.size()));
+      std::vector<std::byte> decode_packed(packed_size_bytes(labels.size(), 1));
       decode_file.read(decode_packed);
       std::vector<uint8_t> decode(labels.size()), bits(labels.size());
       unpack_bits(decode_packed, decode);
       gc::decode_outputs(labels.span(), decode, bits);
       for (std::size_t i = 0; i < chunk.count * words; ++i) {
-        out[chunk.first * words + i] = word_from_bits(bits.data() + i * l, l);
+        out[chunk.first * words + i] = word_from_bits(std::span(bits.data() + i * l, l));
       }
     }
     add_receiver_cpu(cost, flip_labels_in_flight);
@@ -233,7 +231,7 @@ void cg_online_client(Channel& ch, const StagePlan& s, const GarblerKeys& keys, 
   const gc::LabelDeriver d_labels(keys.label_seed, s.stage);
   for (const ChunkRange& chunk : s.chunks()) {
     const std::size_t n_a = chunk.count * a_bits;
-    std::vector<std::byte> packed(packed_bytes(n_a));
+    std::vector<std::byte> packed(packed_size_bytes(n_a, 1));
     {
       ScopedTimer t(cost, Component::wait_peer, &layer);
       ch.recv_exact(frames::kChoiceFlips, packed);

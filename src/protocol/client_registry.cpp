@@ -1,15 +1,15 @@
 #include "pinfer/protocol/client_registry.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <string>
 #include <vector>
 
-#include "digest.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/hex.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/core/private_files.hpp"
+#include "pinfer/core/sha256.hpp"
 
 namespace pinfer::protocol {
 namespace {
@@ -20,39 +20,6 @@ constexpr std::size_t kMaxCredentialsBytes = 4096;
 // A registry line is at most "client " + 64 + " " + 64 + "\n".
 constexpr std::size_t kMaxRegistryBytes = kMaxRegisteredClients * 160 + 256;
 constexpr std::size_t kClientIdRandomBytes = 16;  // 128-bit ids: collisions are negligible
-
-std::array<std::byte, 32> sha256(std::span<const std::byte> data) {
-  std::array<std::byte, 32> md{};
-  unsigned int len = 0;
-  PINFER_ASSERT(EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(md.data()),
-                           &len, EVP_sha256(), nullptr) == 1 &&
-                len == 32);
-  return md;
-}
-
-std::string hex(std::span<const std::byte> bytes) {
-  return detail::to_hex(std::span<const unsigned char>(
-      reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()));
-}
-
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes exactly out.size() bytes of hex; false if `text` is not that.
-bool from_hex(std::string_view text, std::span<std::byte> out) noexcept {
-  if (text.size() != 2 * out.size()) return false;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = hex_digit(text[2 * i]);
-    const int lo = hex_digit(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::byte>(hi * 16 + lo);
-  }
-  return true;
-}
 
 std::span<const std::byte> bytes_of(std::string_view s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
@@ -98,7 +65,7 @@ bool valid_client_id(std::string_view id) noexcept {
 void save_credentials(const std::filesystem::path& file, const ClientCredentials& c) {
   PINFER_ASSERT(valid_client_id(c.client_id) && c.token.size() == kClientTokenBytes);
   std::string text = std::string(kCredentialsHeader) + "\nid " + c.client_id + "\ntoken " +
-                     hex(c.token.span()) + "\n";
+                     to_hex(c.token.span()) + "\n";
   try {
     write_file_atomically(file, bytes_of(text));
   } catch (...) {
@@ -168,7 +135,7 @@ void ClientRegistry::load() {
     throw FormatError(what + " line " + line_no +
                       ": expected 'end <count> <sha256>' (file truncated or edited?)");
   }
-  if (end[2] != hex(sha256(bytes_of(text.substr(0, body_bytes))))) {
+  if (end[2] != to_hex(sha256(bytes_of(text.substr(0, body_bytes))))) {
     throw FormatError(what + ": checksum mismatch, the file is damaged (restore it from a backup)");
   }
   if (end[1] != std::to_string(lines.size() - 2)) {
@@ -190,8 +157,8 @@ void ClientRegistry::load() {
 
 void ClientRegistry::save_locked() const {
   std::string text = std::string(kRegistryHeader) + "\n";
-  for (const auto& [id, digest] : clients_) text += "client " + id + " " + hex(digest) + "\n";
-  text += "end " + std::to_string(clients_.size()) + " " + hex(sha256(bytes_of(text))) + "\n";
+  for (const auto& [id, digest] : clients_) text += "client " + id + " " + to_hex(digest) + "\n";
+  text += "end " + std::to_string(clients_.size()) + " " + to_hex(sha256(bytes_of(text))) + "\n";
   write_file_atomically(file_, bytes_of(text));
 }
 
@@ -225,7 +192,7 @@ ClientCredentials ClientRegistry::register_client(std::span<const std::byte> pre
   os_random_bytes(raw_id);
   // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
   std::string id = "c";
-  id += hex(raw_id);
+  id += to_hex(raw_id);
   ClientCredentials c{std::move(id), SecretBuffer<std::byte>(kClientTokenBytes)};
   os_random_bytes(c.token.span());
   std::lock_guard lock(mu_);

@@ -4,7 +4,6 @@
 #include <thread>
 #include <vector>
 
-#include "bit_packing.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
 #include "pinfer/core/cpu_time.hpp"
@@ -20,13 +19,14 @@ void gather_share_bits(const StagePlan& s, const ChunkRange& chunk, const RingTe
   PINFER_ASSERT(bits.size() == chunk.count * a_bits);
   for (std::size_t i = 0; i < chunk.count; ++i) {
     for (unsigned j = 0; j < s.elements; ++j) {
-      append_word_bits(share[s.pre_index(chunk.first + i, j)], l, bits.data() + i * a_bits + j * l);
+      word_to_bits(share[s.pre_index(chunk.first + i, j)],
+                   std::span(bits.data() + i * a_bits + j * l, l));
     }
   }
 }
 
 void receive_garbled_chunk(Channel& ch, const StagePlan& s, const ChunkRange& chunk,
-                           gc::GarbledSink& out) {
+                           ByteSink& out) {
   const uint64_t expect = gc::garbled_stream_bytes(s.circuit->circuit, chunk.count, s.scheme);
   const std::vector<std::byte> tables = ch.recv(frames::kGarbledChunk, expect);
   if (tables.size() != expect) {

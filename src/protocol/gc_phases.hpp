@@ -25,17 +25,17 @@
 
 #include "model_plan.hpp"
 #include "pinfer/core/block.hpp"
+#include "pinfer/core/byte_stream.hpp"
 #include "pinfer/core/channel.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/core/tensor.hpp"
-#include "pinfer/gc/garbled_stream.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 
 namespace pinfer::protocol::detail {
 
 // What a side keeps besides files for the online phase. Secret.
 struct GarblerKeys {
-  Block delta;
+  Block delta;       // the garbler's Delta as its state file holds it (zero on the other side)
   Block label_seed;  // Server-Garbler: labels of a; Client-Garbler: labels of d
 };
 
@@ -61,7 +61,7 @@ void gather_share_bits(const StagePlan& stage, const ChunkRange& chunk, const Ri
                        std::span<uint8_t> bits);
 // Receives one chunk of garbled tables (its exact size is public) and appends it to `out`.
 void receive_garbled_chunk(Channel& ch, const StagePlan& stage, const ChunkRange& chunk,
-                           gc::GarbledSink& out);
+                           ByteSink& out);
 // Runs `produce` (which only sends, chunk after chunk) on a second thread while `consume` (which
 // only receives) runs on this one, so the peer's work on chunk k overlaps ours on chunk k + 1.
 // Each side times into its own PhaseCost / LayerCost; they are merged into cost and layer. If
@@ -92,33 +92,33 @@ inline void add_helper_cpu(PhaseCost& cost, LayerCost* layer, Component componen
 
 // ---- Server-Garbler
 [[nodiscard]] GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
-                                            gc::GarbledSink& decode_out, PhaseCost& cost,
+                                            ByteSink& decode_out, PhaseCost& cost,
                                             const GcRun& run);
 void sg_offline_client(Channel& ch, const ModelPlan& plan,
-                       std::span<const ClientStageInputs> inputs, Prg& prg,
-                       gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost,
-                       const GcRun& run, const ChunkProgress& progress = {});
+                       std::span<const ClientStageInputs> inputs, Prg& prg, ByteSink& tables_out,
+                       ByteSink& labels_out, PhaseCost& cost, const GcRun& run,
+                       const ChunkProgress& progress = {});
 // Returns the server's share of the stage output.
 [[nodiscard]] RingTensor sg_online_server(Channel& ch, const StagePlan& stage,
                                           const RingTensor& a_share, const Shape& out_shape,
-                                          const GarblerKeys& keys, gc::GarbledSource& decode_in,
+                                          const GarblerKeys& keys, ByteSource& decode_in,
                                           PhaseCost& cost, LayerCost& layer, const GcRun& run);
-void sg_online_client(Channel& ch, const StagePlan& stage, gc::GarbledSource& tables_in,
-                      gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer,
-                      const GcRun& run);
+void sg_online_client(Channel& ch, const StagePlan& stage, ByteSource& tables_in,
+                      ByteSource& labels_in, PhaseCost& cost, LayerCost& layer, const GcRun& run);
 
 // ---- Client-Garbler
 [[nodiscard]] GarblerKeys cg_offline_client(Channel& ch, const ModelPlan& plan,
                                             std::span<const ClientStageInputs> inputs, Prg& prg,
                                             PhaseCost& cost, const GcRun& run,
                                             const ChunkProgress& progress = {});
-void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, gc::GarbledSink& tables_out,
-                       gc::GarbledSink& labels_out, gc::GarbledSink& choices_out,
-                       gc::GarbledSink& decode_out, PhaseCost& cost, const GcRun& run);
-[[nodiscard]] RingTensor cg_online_server(
-    Channel& ch, const StagePlan& stage, const RingTensor& a_share, const Shape& out_shape,
-    gc::GarbledSource& tables_in, gc::GarbledSource& labels_in, gc::GarbledSource& choices_in,
-    gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer, const GcRun& run);
+void cg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, ByteSink& tables_out,
+                       ByteSink& labels_out, ByteSink& choices_out, ByteSink& decode_out,
+                       PhaseCost& cost, const GcRun& run);
+[[nodiscard]] RingTensor cg_online_server(Channel& ch, const StagePlan& stage,
+                                          const RingTensor& a_share, const Shape& out_shape,
+                                          ByteSource& tables_in, ByteSource& labels_in,
+                                          ByteSource& choices_in, ByteSource& decode_in,
+                                          PhaseCost& cost, LayerCost& layer, const GcRun& run);
 void cg_online_client(Channel& ch, const StagePlan& stage, const GarblerKeys& keys, PhaseCost& cost,
                       LayerCost& layer, const GcRun& run);
 

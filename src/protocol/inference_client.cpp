@@ -10,10 +10,10 @@
 #include "he_key_schedule.hpp"
 #include "linear_he.hpp"
 #include "model_plan.hpp"
+#include "pinfer/core/byte_stream.hpp"
 #include "pinfer/core/cpu_time.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
-#include "pinfer/gc/garbled_stream.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/protocol/architecture.hpp"
 #include "pinfer/protocol/inference_server.hpp"
@@ -241,7 +241,7 @@ CostReport InferenceClient::precompute() {
     };
   }
   if (kind_ == ProtocolKind::server_garbler) {
-    gc::FileGarbledSink tables(writer.path("tables.gc")), labels(writer.path("labels.bin"));
+    FileByteSink tables(writer.path("tables.gc")), labels(writer.path("labels.bin"));
     sg_offline_client(ch_, *plan_, gc_inputs, prg, tables, labels, cost, gc_run(threads_),
                       progress);
     ScopedTimer io(cost, Component::store_write);
@@ -346,7 +346,7 @@ InferenceResult InferenceClient::infer(const FloatTensor& input, bool allow_on_d
     ch_.send(frames::kMaskedInput, encode_ring_values(masked, ring));
     ch_.flush();
   }
-  std::optional<gc::FileGarbledSource> tables, labels;
+  std::optional<FileByteSource> tables, labels;
   if (kind_ == ProtocolKind::server_garbler) {
     tables.emplace(taken->path("tables.gc"));
     labels.emplace(taken->path("labels.bin"));

@@ -4,15 +4,15 @@
 #include <filesystem>
 #include <thread>
 
-#include "digest.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
 #include "he_key_schedule.hpp"
 #include "linear_he.hpp"
 #include "model_plan.hpp"
+#include "pinfer/core/byte_stream.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
-#include "pinfer/gc/garbled_stream.hpp"
+#include "pinfer/core/sha256.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/protocol/architecture.hpp"
 #include "pinfer/protocol/redirect.hpp"
@@ -108,7 +108,7 @@ void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
     try {
       issued = clients_.register_client(hello.registration_secret.span());
       if (ledger_)
-        ledger_->client_registered(issued.client_id, detail::sha256_hex(issued.token.span()));
+        ledger_->client_registered(issued.client_id, pinfer::sha256_hex(issued.token.span()));
     } catch (const Error& e) {
       ch.send_error(e);
       throw;
@@ -124,7 +124,7 @@ void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
     // A fleet's client registered with another node is known by its token hash in the fleet.
     const bool known_to_fleet =
         ledger_ && valid_client_id(hello.client_id) &&
-        ledger_->authenticate(hello.client_id, detail::sha256_hex(hello.token.span()));
+        ledger_->authenticate(hello.client_id, pinfer::sha256_hex(hello.token.span()));
     if (!known_to_fleet) {
       ch.send_error(e);  // ErrorReason::unauthenticated
       throw;
@@ -288,8 +288,8 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
       ch.recv(frames::kMaskedInput, packed_size_bytes(model_.input_shape.numel(), model_.l)),
       model_.input_shape, ring);
 
-  std::optional<gc::FileGarbledSource> tables, labels, choices;
-  gc::FileGarbledSource decode(taken->path("decode.bits"));
+  std::optional<FileByteSource> tables, labels, choices;
+  FileByteSource decode(taken->path("decode.bits"));
   if (kind_ == ProtocolKind::client_garbler) {
     tables.emplace(taken->path("tables.gc"));
     labels.emplace(taken->path("labels.bin"));

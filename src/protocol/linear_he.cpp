@@ -7,10 +7,10 @@
 #include <string>
 #include <thread>
 
-#include "digest.hpp"
 #include "frames.hpp"
 #include "pinfer/core/channel_stream.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/sha256.hpp"
 #include "pinfer/he/context.hpp"
 #include "pinfer/he/keys.hpp"
 #include "pinfer/he/linear.hpp"

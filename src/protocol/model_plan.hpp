@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pinfer/core/block.hpp"
+#include "pinfer/core/delta.hpp"
 #include "pinfer/gc/gc_options.hpp"
 #include "pinfer/gc/nonlinear_circuits.hpp"
 #include "pinfer/nn/lowered_model.hpp"
@@ -66,10 +67,12 @@ struct ModelPlan {
 [[nodiscard]] ModelPlan make_plan(const nn::LoweredModel& model, gc::GcScheme scheme);
 
 // How one party runs its garbled-circuit work: its threads, and (tests only, to compare runs
-// byte for byte) fixed public hash keys and coin seeds for every garble_batch call; empty, each
-// call draws fresh ones from the OS as it must (docs/GC.md, "Hash key per call").
+// byte for byte) a fixed garbling offset and fixed public hash keys and coin seeds for every
+// garble_batch call; empty, the garbler draws a fresh offset per precompute and each call fresh
+// keys from the OS as it must (docs/GC.md, "Hash key per call").
 struct GcRun {
   unsigned threads = 1;
+  std::optional<Delta> delta;
   std::optional<Block> hash_key;
   std::optional<Block> coin_seed;
 };

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "bit_packing.hpp"
 #include "chunk_prefetch.hpp"
 #include "frames.hpp"
 #include "gc_phases.hpp"
@@ -14,16 +13,16 @@
 #include "timed_store_io.hpp"
 
 namespace pinfer::protocol::detail {
-GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
-                              gc::GarbledSink& decode_out, PhaseCost& cost, const GcRun& run) {
-  GarblerKeys keys{ot::CotSender::random_delta(prg), prg.next_block()};
+GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg, ByteSink& decode_out,
+                              PhaseCost& cost, const GcRun& run) {
+  const Delta delta = run.delta ? *run.delta : Delta::random();
+  GarblerKeys keys{delta, prg.next_block()};
   TimedSink decode_file(decode_out, cost, nullptr, Component::garble);
-  ot::CotSender cot(ch, keys.delta, prg);
+  ot::CotSender cot = [&] {
+    ScopedTimer t(cost, Component::ot);  // the base OTs
+    return ot::CotSender(ch, delta, prg);
+  }();
   cot.set_threads(run.threads);
-  {
-    ScopedTimer t(cost, Component::ot);
-    cot.setup();
-  }
   for (const StagePlan& s : plan.stages) {
     const gc::Circuit& circuit = s.circuit->circuit;
     const uint32_t inputs = circuit.num_inputs();
@@ -38,7 +37,7 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
         cot.extend(k0.span());
       }
       add_helper_cpu(cost, nullptr, Component::ot, cot.take_helper_cpu_seconds());
-      gc::MemoryGarbledSink sink;
+      MemoryByteSink sink;
       double helper_cpu = 0;
       {
         ScopedTimer t(cost, Component::garble);
@@ -51,8 +50,8 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
           }
         });
         SecretBuffer<Block> out(chunk.count * circuit.num_outputs());
-        const gc::GarbleStats st = gc::garble_batch(circuit, in.span(), keys.delta,
-                                                    s.gate_start(chunk), sink, out.span(), gc_opt);
+        const gc::GarbleStats st = gc::garble_batch(circuit, in.span(), delta, s.gate_start(chunk),
+                                                    sink, out.span(), gc_opt);
         PINFER_ASSERT(st.and_gates == circuit.and_count() * chunk.count);
         helper_cpu += st.worker_cpu_seconds;
         std::vector<uint8_t> decode(out.size());
@@ -68,18 +67,17 @@ GarblerKeys sg_offline_server(Channel& ch, const ModelPlan& plan, Prg& prg,
 }
 
 void sg_offline_client(Channel& ch, const ModelPlan& plan,
-                       std::span<const ClientStageInputs> inputs, Prg& prg,
-                       gc::GarbledSink& tables_out, gc::GarbledSink& labels_out, PhaseCost& cost,
-                       const GcRun& run, const ChunkProgress& progress) {
+                       std::span<const ClientStageInputs> inputs, Prg& prg, ByteSink& tables_out,
+                       ByteSink& labels_out, PhaseCost& cost, const GcRun& run,
+                       const ChunkProgress& progress) {
   uint64_t done = 0;
   PINFER_ASSERT(inputs.size() == plan.stages.size());
   TimedSink tables_file(tables_out, cost), labels_file(labels_out, cost);
-  ot::CotReceiver cot(ch, prg);
+  ot::CotReceiver cot = [&] {
+    ScopedTimer t(cost, Component::ot);  // the base OTs
+    return ot::CotReceiver(ch, prg);
+  }();
   cot.set_threads(run.threads);
-  {
-    ScopedTimer t(cost, Component::ot);
-    cot.setup();
-  }
   for (std::size_t si = 0; si < plan.stages.size(); ++si) {
     const StagePlan& s = plan.stages[si];
     const unsigned l = s.l();
@@ -91,11 +89,11 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
       for (std::size_t i = 0; i < chunk.count; ++i) {
         uint8_t* row = choice.data() + i * client_bits;
         for (unsigned j = 0; j < s.elements; ++j) {
-          append_word_bits(c[s.pre_index(chunk.first + i, j)], l, row + j * l);
+          word_to_bits(c[s.pre_index(chunk.first + i, j)], std::span(row + j * l, l));
         }
         for (unsigned k = 0; k < s.outputs(); ++k) {
-          append_word_bits(r[(chunk.first + i) * s.outputs() + k], l,
-                           row + (uint64_t{s.elements} + k) * l);
+          word_to_bits(r[(chunk.first + i) * s.outputs() + k],
+                       std::span(row + (uint64_t{s.elements} + k) * l, l));
         }
       }
       SecretBuffer<Block> labels(choice.size());
@@ -114,9 +112,8 @@ void sg_offline_client(Channel& ch, const ModelPlan& plan,
 }
 
 RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a_share,
-                            const Shape& out_shape, const GarblerKeys& keys,
-                            gc::GarbledSource& decode_in, PhaseCost& cost, LayerCost& layer,
-                            const GcRun& run) {
+                            const Shape& out_shape, const GarblerKeys& keys, ByteSource& decode_in,
+                            PhaseCost& cost, LayerCost& layer, const GcRun& run) {
   const unsigned l = s.l();
   const uint64_t a_bits = s.a_bits_per_instance();
   const gc::LabelDeriver a_labels(keys.label_seed, s.stage);
@@ -152,20 +149,20 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   const auto decode_outputs = [&] {
     for (const ChunkRange& chunk : chunks) {
       const std::size_t out_bits = chunk.count * words * l;
-      std::vector<std::byte> colours(packed_bytes(out_bits));
+      std::vector<std::byte> colours(packed_size_bytes(out_bits, 1));
       {
         ScopedTimer t(cost, Component::wait_peer, &layer);
         ch.recv_exact(frames::kOutputBits, colours);
       }
       ScopedTimer t(cost, Component::output, &layer);
-      std::vector<std::byte> decode_packed(packed_bytes(out_bits));
+      std::vector<std::byte> decode_packed(packed_size_bytes(out_bits, 1));
       decode_file.read(decode_packed);
       std::vector<uint8_t> colour(out_bits), decode(out_bits);
       unpack_bits(colours, colour);
       unpack_bits(decode_packed, decode);
       for (std::size_t b = 0; b < out_bits; ++b) colour[b] ^= decode[b];
       for (std::size_t i = 0; i < chunk.count * words; ++i) {
-        out[chunk.first * words + i] = word_from_bits(colour.data() + i * l, l);
+        out[chunk.first * words + i] = word_from_bits(std::span(colour.data() + i * l, l));
       }
     }
   };
@@ -173,9 +170,8 @@ RingTensor sg_online_server(Channel& ch, const StagePlan& s, const RingTensor& a
   return out;
 }
 
-void sg_online_client(Channel& ch, const StagePlan& s, gc::GarbledSource& tables_in,
-                      gc::GarbledSource& labels_in, PhaseCost& cost, LayerCost& layer,
-                      const GcRun& run) {
+void sg_online_client(Channel& ch, const StagePlan& s, ByteSource& tables_in, ByteSource& labels_in,
+                      PhaseCost& cost, LayerCost& layer, const GcRun& run) {
   const gc::GcOptions gc_opt = gc_options(s, run);
   const gc::Circuit& circuit = s.circuit->circuit;
   const uint32_t inputs = circuit.num_inputs();

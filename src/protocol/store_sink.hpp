@@ -11,12 +11,12 @@
 #include <optional>
 #include <span>
 
+#include "pinfer/core/byte_stream.hpp"
 #include "pinfer/core/error.hpp"
-#include "pinfer/gc/garbled_stream.hpp"
 
 namespace pinfer::protocol::detail {
 
-class StoreSink final : public gc::GarbledSink {
+class StoreSink final : public ByteSink {
  public:
   explicit StoreSink(const std::filesystem::path& path) {
     try {
@@ -40,7 +40,7 @@ class StoreSink final : public gc::GarbledSink {
   }
 
  private:
-  std::optional<gc::FileGarbledSink> file_;
+  std::optional<FileByteSink> file_;
   std::exception_ptr error_;
 };
 

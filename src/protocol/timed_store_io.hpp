@@ -9,8 +9,8 @@
 #include <optional>
 #include <span>
 
+#include "pinfer/core/byte_stream.hpp"
 #include "pinfer/core/cpu_time.hpp"
-#include "pinfer/gc/garbled_stream.hpp"
 #include "pinfer/protocol/cost_report.hpp"
 
 namespace pinfer::protocol::detail {
@@ -46,9 +46,9 @@ class StoreIoTimer {
 };
 
 // Writes go to `inner`, timed as Component::store_write.
-class TimedSink final : public gc::GarbledSink {
+class TimedSink final : public ByteSink {
  public:
-  TimedSink(gc::GarbledSink& inner, PhaseCost& cost, LayerCost* layer = nullptr,
+  TimedSink(ByteSink& inner, PhaseCost& cost, LayerCost* layer = nullptr,
             std::optional<Component> enclosing = std::nullopt)
       : inner_(inner), timer_(cost, Component::store_write, layer, enclosing) {}
   void write(std::span<const std::byte> bytes) override {
@@ -59,14 +59,14 @@ class TimedSink final : public gc::GarbledSink {
   }
 
  private:
-  gc::GarbledSink& inner_;
+  ByteSink& inner_;
   StoreIoTimer timer_;
 };
 
 // Reads come from `inner`, timed as Component::store_read.
-class TimedSource final : public gc::GarbledSource {
+class TimedSource final : public ByteSource {
  public:
-  TimedSource(gc::GarbledSource& inner, PhaseCost& cost, LayerCost* layer = nullptr,
+  TimedSource(ByteSource& inner, PhaseCost& cost, LayerCost* layer = nullptr,
               std::optional<Component> enclosing = std::nullopt)
       : inner_(inner), timer_(cost, Component::store_read, layer, enclosing) {}
   void read(std::span<std::byte> out) override {
@@ -77,7 +77,7 @@ class TimedSource final : public gc::GarbledSource {
   }
 
  private:
-  gc::GarbledSource& inner_;
+  ByteSource& inner_;
   StoreIoTimer timer_;
 };
 

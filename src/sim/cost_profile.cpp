@@ -9,6 +9,7 @@
 
 #include "json_fields.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/protocol_kind.hpp"
 
 namespace pinfer::sim {
 
@@ -244,11 +245,7 @@ const ProtocolCosts& CostProfile::protocol(std::string_view name) const {
 }
 
 std::string canonical_protocol_name(std::string_view name) {
-  std::string s(name);
-  std::replace(s.begin(), s.end(), '_', '-');
-  if (s == "server-garbler" || s == "client-garbler") return s;
-  throw InvalidArgument("protocol \"" + std::string(name) +
-                        "\" unknown, expected server-garbler or client-garbler");
+  return std::string(to_string(parse_protocol_kind(name)));
 }
 
 std::string_view to_string(Party p) noexcept {

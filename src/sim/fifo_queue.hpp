@@ -7,8 +7,8 @@
 #include <deque>
 #include <optional>
 
-#include "pinfer/core/error.hpp"
 #include "engine.hpp"
+#include "pinfer/core/error.hpp"
 
 namespace pinfer::sim {
 

@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
+#include "pinfer/core/capped_read.hpp"
 #include "pinfer/core/error.hpp"
 
 namespace pinfer::sim::detail {
@@ -38,17 +38,17 @@ std::string index(std::string_view path, std::size_t i) {
 }
 
 Json read_json_file(const std::string& file, std::string_view what) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  if (ec) throw IoError("cannot read " + std::string(what) + " " + file + ": " + ec.message());
-  if (size > kMaxJsonFileBytes) {
-    throw FormatError(std::string(what) + " " + file + " is " + std::to_string(size) +
-                      " bytes, exceeds limit " + std::to_string(kMaxJsonFileBytes));
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError("cannot open " + std::string(what) + " " + file);
+  SecretBuffer<std::byte> bytes;
   try {
-    return Json::parse(in);
+    bytes = read_file_capped(file, kMaxJsonFileBytes);
+  } catch (const FormatError& e) {
+    throw FormatError(std::string(what) + ": " + e.what());
+  } catch (const IoError& e) {
+    throw IoError(std::string(what) + ": " + e.what());
+  }
+  const auto* text = reinterpret_cast<const char*>(bytes.data());
+  try {
+    return Json::parse(text, text + bytes.size());
   } catch (const Json::parse_error& e) {
     throw FormatError(std::string(what) + " " + file + " is not valid JSON: " + e.what());
   }

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/sim/report.hpp"
 #include "pinfer/sim/units.hpp"
@@ -36,7 +37,7 @@ OneOffRun run_one_off(const CostProfile& profile, const OneOffRequest& request) 
     s.config.mode = m;
     s.label =
         fmt::format("{} {} {} [{}]", profile.name, base.protocol,
-                    format_bytes(static_cast<double>(base.client_storage_bytes)), to_string(m));
+                    format_byte_size(static_cast<double>(base.client_storage_bytes)), to_string(m));
     if (base.clients > 1) s.label += fmt::format(" x{} clients", base.clients);
     s.profile = profile.name;
     s.plan = plan_model(costs, s.config);

@@ -6,6 +6,7 @@
 
 #include "json_fields.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/protocol_kind.hpp"
 
 namespace pinfer::sim {
 
@@ -293,12 +294,13 @@ std::vector<CostProfile> convert_paper_measurements(const nlohmann::json& publis
       if (const Json* sg = detail::optional_field(protos, "server_garbler")) {
         sg_m.emplace(*sg, detail::join(npath, "server_garbler"));
         prof.relu_count = sg_m->integer("NUM_RELU");
-        prof.protocols.emplace("server-garbler", server_garbler(*sg_m, he, fits, options));
+        prof.protocols.emplace(to_string(ProtocolKind::server_garbler),
+                               server_garbler(*sg_m, he, fits, options));
       }
       if (const Json* cg = detail::optional_field(protos, "client_garbler")) {
         const Measurements m(*cg, detail::join(npath, "client_garbler"));
         prof.relu_count = m.integer("NUM_RELU");
-        prof.protocols.emplace("client-garbler",
+        prof.protocols.emplace(to_string(ProtocolKind::client_garbler),
                                client_garbler(m, sg_m ? &*sg_m : nullptr, he, fits, options));
       }
       if (prof.protocols.empty())

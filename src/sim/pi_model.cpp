@@ -7,11 +7,11 @@
 #include <memory>
 #include <sstream>
 
-#include "pinfer/core/error.hpp"
-#include "pinfer/sim/arrivals.hpp"
 #include "container.hpp"
 #include "engine.hpp"
 #include "fifo_queue.hpp"
+#include "pinfer/core/error.hpp"
+#include "pinfer/sim/arrivals.hpp"
 #include "pinfer/sim/random.hpp"
 #include "shared_resource.hpp"
 #include "signal.hpp"

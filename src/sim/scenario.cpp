@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "json_fields.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/sim/units.hpp"
 
@@ -59,7 +60,7 @@ auto as_format_error(const std::string& path, F&& f) -> decltype(f()) {
 
 uint64_t size_setting(const Json& v, const std::string& path) {
   if (v.is_string()) {
-    return as_format_error(path, [&] { return parse_bytes(v.get<std::string>(), path); });
+    return as_format_error(path, [&] { return parse_byte_size(v.get<std::string>(), path); });
   }
   return detail::unsigned_integer(v, path, 0, uint64_t{1} << 62);
 }

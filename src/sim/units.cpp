@@ -4,7 +4,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "pinfer/core/error.hpp"
@@ -43,44 +42,6 @@ double parse_number(std::string_view text, std::string_view field) {
   std::string rest;
   if (s.empty() || !leading_number(s, v, rest) || !rest.empty()) bad(field, text, "a number");
   return v;
-}
-
-uint64_t parse_bytes(std::string_view text, std::string_view field) {
-  const std::string s = trim(text);
-  double v = 0;
-  std::string unit;
-  if (s.empty() || !leading_number(s, v, unit)) {
-    bad(field, text, "a size such as 16GB, 500MB or 1.5TB");
-  }
-  std::string u = unit;
-  std::transform(u.begin(), u.end(), u.begin(), [](unsigned char c) { return std::tolower(c); });
-  double scale = 0;
-  if (u.empty() || u == "b") {
-    scale = 1;
-  } else if (u == "kb") {
-    scale = 1e3;
-  } else if (u == "mb") {
-    scale = 1e6;
-  } else if (u == "gb") {
-    scale = 1e9;
-  } else if (u == "tb") {
-    scale = 1e12;
-  } else if (u == "pb") {
-    scale = 1e15;
-  } else if (u == "kib") {
-    scale = 1024.0;
-  } else if (u == "mib") {
-    scale = 1024.0 * 1024;
-  } else if (u == "gib") {
-    scale = 1024.0 * 1024 * 1024;
-  } else if (u == "tib") {
-    scale = 1024.0 * 1024 * 1024 * 1024;
-  } else {
-    bad(field, text, "a unit B, KB, MB, GB, TB, PB, KiB, MiB, GiB or TiB");
-  }
-  const double bytes = std::round(v * scale);
-  if (!(bytes >= 0) || bytes > 9.0e18) bad(field, text, "a size between 0 and 9 EB");
-  return static_cast<uint64_t>(bytes);
 }
 
 std::vector<double> linspace(double a, double b, uint32_t n) {
@@ -126,18 +87,6 @@ std::vector<double> parse_rates(std::string_view text, std::string_view field) {
     }
   }
   return rates;
-}
-
-std::string format_bytes(double bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-  int u = 0;
-  while (bytes >= 1000.0 && u < 5) {
-    bytes /= 1000.0;
-    ++u;
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.4g %s", bytes, units[u]);
-  return buf;
 }
 
 }  // namespace pinfer::sim

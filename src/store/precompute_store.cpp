@@ -12,10 +12,11 @@
 #include <cstring>
 #include <sstream>
 
-#include "digest.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/hex.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/core/private_files.hpp"
+#include "pinfer/core/sha256.hpp"
 
 namespace fs = std::filesystem;
 
@@ -45,7 +46,7 @@ void check_name(std::string_view what, std::string_view s) {
 std::string random_name() {
   std::array<unsigned char, 16> b{};
   os_random_bytes(std::as_writable_bytes(std::span(b)));
-  return detail::to_hex(b);
+  return to_hex(b);
 }
 
 // Runs a std::filesystem operation, turning its exceptions into IoError.
@@ -87,7 +88,7 @@ std::string render_manifest(const Manifest& m) {
        << m.sequence << "\n";
   for (const auto& f : m.files) body << "file " << f.name << ' ' << f.size << ' ' << f.sha << '\n';
   std::string text = body.str();
-  text += "end " + detail::sha256_hex(text) + "\n";
+  text += "end " + sha256_hex(text) + "\n";
   return text;
 }
 
@@ -104,8 +105,7 @@ Manifest read_manifest(const fs::path& dir) {
   if (end_pos == std::string::npos || text.size() != end_pos + 4 + 64 + 1 || text.back() != '\n') {
     throw FormatError("MANIFEST has no valid end line");
   }
-  if (text.substr(end_pos + 4, 64) !=
-      detail::sha256_hex(std::string_view(text).substr(0, end_pos))) {
+  if (text.substr(end_pos + 4, 64) != sha256_hex(std::string_view(text).substr(0, end_pos))) {
     throw FormatError("MANIFEST checksum mismatch");
   }
   std::istringstream lines(text.substr(0, end_pos));
@@ -149,7 +149,7 @@ void verify_files(const fs::path& dir, const Manifest& m) {
     std::error_code ec;
     const uintmax_t size = fs::file_size(dir / f.name, ec);
     if (ec || size != f.size) throw FormatError("file '" + f.name + "' is missing or resized");
-    if (f.sha != "-" && detail::sha256_file_hex(dir / f.name) != f.sha) {
+    if (f.sha != "-" && sha256_file_hex(dir / f.name) != f.sha) {
       throw FormatError("file '" + f.name + "' checksum mismatch");
     }
   }
@@ -221,8 +221,7 @@ void PrecomputeWriter::publish() {
       ManifestFile f;
       f.name = entry.path().filename().string();
       f.size = entry.file_size();
-      f.sha =
-          f.size <= PrecomputeStore::kVerifyFullBytes ? detail::sha256_file_hex(entry.path()) : "-";
+      f.sha = f.size <= PrecomputeStore::kVerifyFullBytes ? sha256_file_hex(entry.path()) : "-";
       fsync_path(entry.path(), false);
       m.files.push_back(std::move(f));
     }
@@ -287,7 +286,8 @@ PrecomputeStore::PrecomputeStore(fs::path root, StoreLimits limits)
       if (fs::exists(root_) && !fs::exists(root_ / "STORE")) {
         // Empty, or holding only the marker of an interrupted creation: a new store.
         for (const auto& e : fs::directory_iterator(root_)) {
-          if (e.path().filename() != "STORE.new") {
+          const std::string name = e.path().filename().string();
+          if (name != "STORE.new" && name.rfind("STORE.tmp-", 0) != 0) {
             throw StoreError("directory " + root_.string() +
                              " is not empty and is not a pinfer precompute store");
           }
@@ -314,27 +314,14 @@ PrecomputeStore::~PrecomputeStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-// Creates the STORE marker atomically (written and fsynced under STORE.new, then renamed: a
-// failed write, e.g. out of space, never leaves a marker that would make the directory
-// unopenable), takes the lock and opens the journal.
+// Creates the STORE marker atomically (write_file_atomically: a failed write, e.g. out of space,
+// never leaves a marker that would make the directory unopenable), takes the lock and opens the
+// journal.
 void PrecomputeStore::lock_and_mark() {
   const fs::path marker = root_ / "STORE";
   std::error_code ec;
   if (!fs::exists(marker) || fs::file_size(marker, ec) == 0) {
-    const fs::path fresh = root_ / "STORE.new";
-    const int fd = open_private_file_for_writing(fresh);
-    const ssize_t n = ::write(fd, kStoreMagic.data(), kStoreMagic.size());
-    const int write_errno = errno;
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (n != static_cast<ssize_t>(kStoreMagic.size()) || rc != 0) {
-      remove_quietly(fresh);
-      throw IoError("cannot write " + fresh.string() + ": " +
-                    (n < 0 ? std::strerror(write_errno) : "short write or fsync failed") +
-                    " (out of space?)");
-    }
-    fs::rename(fresh, marker);
-    fsync_path(root_, true);
+    write_file_atomically(marker, kStoreMagic);
   }
   lock_fd_ = ::open(marker.c_str(), O_RDONLY | O_CLOEXEC);
   if (lock_fd_ < 0) throw IoError("cannot open " + marker.string() + ": " + std::strerror(errno));

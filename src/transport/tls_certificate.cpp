@@ -135,7 +135,8 @@ PemCertificate make_certificate(const CertificateSpec& spec, const PemCertificat
 
 void write_pem_files(const PemCertificate& cert, const std::filesystem::path& cert_file,
                      const std::filesystem::path& key_file) {
-  write_file_atomically(key_file, std::string_view(cert.key_pem.data(), cert.key_pem.size()), 0600);
+  write_file_atomically(key_file, std::string_view(cert.key_pem.data(), cert.key_pem.size()),
+                        kPrivateFileMode);
   // The certificate is public, but it sits in the store folder, whose files are all private
   // (clients get its fingerprint, not the file): 0600 like the rest.
   write_file_atomically(cert_file, cert.cert_pem, kPrivateFileMode);

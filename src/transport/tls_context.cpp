@@ -19,13 +19,6 @@ constexpr std::size_t kMaxPemFileBytes = 1 << 20;
 constexpr const char* kCipherSuites =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Reads a PEM file (capped) into a wiping buffer (it may hold a private key).
 SecretBuffer<char> read_pem_file(const std::filesystem::path& path, std::string_view what) {
   SecretBuffer<std::byte> raw;
@@ -71,21 +64,11 @@ detail::SslCtxPtr new_context(const SSL_METHOD* method) {
 
 }  // namespace
 
-std::string to_hex(const CertificateFingerprint& fingerprint) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (std::byte b : fingerprint) {
-    s += kDigits[std::to_integer<unsigned>(b) >> 4];
-    s += kDigits[std::to_integer<unsigned>(b) & 15];
-  }
-  return s;
-}
-
 CertificateFingerprint parse_fingerprint(std::string_view text) {
   std::string digits;
   for (char c : text) {
     if (c == ':') continue;
-    if (hex_digit(c) < 0) {
+    if (hex_digit_value(c) < 0) {
       throw InvalidArgument("certificate fingerprint '" + std::string(text) +
                             "' contains a non-hex character '" + std::string(1, c) + "'");
     }
@@ -97,9 +80,8 @@ CertificateFingerprint parse_fingerprint(std::string_view text) {
                           std::to_string(2 * kFingerprintBytes));
   }
   CertificateFingerprint f{};
-  for (std::size_t i = 0; i < kFingerprintBytes; ++i) {
-    f[i] = static_cast<std::byte>(hex_digit(digits[2 * i]) * 16 + hex_digit(digits[2 * i + 1]));
-  }
+  const bool decoded = from_hex(digits, f);
+  PINFER_ASSERT(decoded);  // every digit and the count were checked above
   return f;
 }
 

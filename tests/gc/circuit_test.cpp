@@ -114,7 +114,7 @@ TEST(NonlinearCircuits, PlaintextMatchesReference) {
       word_to_bits(c, std::span(in).subspan(relu.c_offset(0), l));
       word_to_bits(r, std::span(in).subspan(relu.r_offset(), l));
       relu.circuit.evaluate_plain(in, out);
-      ASSERT_EQ(bits_to_word(out), relu_step_reference(ring, f, a, c, r))
+      ASSERT_EQ(word_from_bits(out), relu_step_reference(ring, f, a, c, r))
           << "l " << l << " a " << a << " c " << c << " r " << r;
     }
   }

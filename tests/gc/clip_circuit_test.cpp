@@ -20,7 +20,7 @@ uint64_t eval_clip(const NonlinearCircuit& c, uint64_t a, uint64_t cc, uint64_t 
   word_to_bits(cc, std::span(in).subspan(c.c_offset(0), l));
   word_to_bits(r, std::span(in).subspan(c.r_offset(), l));
   c.circuit.evaluate_plain(in, out);
-  return bits_to_word(out);
+  return word_from_bits(out);
 }
 
 TEST(ClipCircuit, MatchesReferenceOnRandomAndBoundaryInputs) {
@@ -85,7 +85,7 @@ TEST(MaxpoolWindowCircuit, AnyElementCountMatchesReference) {
       const uint64_t r = ring.reduce(prg.next_u64());
       word_to_bits(r, std::span(in).subspan(c.r_offset(), l));
       c.circuit.evaluate_plain(in, out);
-      ASSERT_EQ(bits_to_word(out), maxpool_relu_reference(ring, f, a, cc, r));
+      ASSERT_EQ(word_from_bits(out), maxpool_relu_reference(ring, f, a, cc, r));
     }
   }
   EXPECT_THROW((void)maxpool_relu_window_circuit(l, f, 0), InvalidArgument);
@@ -117,7 +117,7 @@ TEST(ArgmaxCircuit, MatchesReferenceIncludingTies) {
       const uint64_t r = ring.reduce(prg.next_u64());
       word_to_bits(r, std::span(in).subspan(c.r_offset(), l));
       c.circuit.evaluate_plain(in, out);
-      ASSERT_EQ(bits_to_word(out), argmax_reference(ring, a, cc, r)) << l << " " << n << " " << i;
+      ASSERT_EQ(word_from_bits(out), argmax_reference(ring, a, cc, r)) << l << " " << n << " " << i;
     }
   }
   EXPECT_EQ(argmax_and_count(32, 10), 906u);  // docs/GC.md

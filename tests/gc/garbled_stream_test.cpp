@@ -20,12 +20,12 @@ class StreamErrors : public ::testing::Test {
     zero_.resize(instances_ * relu_.circuit.num_inputs());
     LabelDeriver(os_random_block(), 0).zero_labels(0, zero_);
     out_.resize(instances_ * relu_.circuit.num_outputs());
-    MemoryGarbledSink sink;
-    (void)garble_batch(relu_.circuit, zero_, random_delta(), 0, sink, out_);
+    MemoryByteSink sink;
+    (void)garble_batch(relu_.circuit, zero_, Delta::random(), 0, sink, out_);
     stream_ = sink.take();
   }
   void evaluate(std::span<const std::byte> bytes, uint64_t start = 0) {
-    MemoryGarbledSource src(bytes);
+    MemoryByteSource src(bytes);
     (void)evaluate_batch(relu_.circuit, zero_, start, src, out_);
     src.finish();
   }
@@ -72,7 +72,7 @@ TEST_F(StreamErrors, WrongHeaderOrTweakRangeIsFormatError) {
 TEST(GarbledStream, FileRoundTripAndTruncation) {
   const NonlinearCircuit relu = relu_step_circuit(37, 12);
   const std::size_t instances = 130;
-  const Block delta = random_delta();
+  const Delta delta = Delta::random();
   const test::InputLabels in =
       test::random_input_labels(instances * relu.circuit.num_inputs(), delta);
   const std::vector<Block>&zero = in.zero, &active = in.active;
@@ -81,13 +81,13 @@ TEST(GarbledStream, FileRoundTripAndTruncation) {
       std::filesystem::path(PINFER_BINARY_DIR) / "gc_file_roundtrip_test.bin";
   std::vector<Block> out_zero(instances * 37), out(out_zero.size());
   {
-    FileGarbledSink sink(path);
+    FileByteSink sink(path);
     (void)garble_batch(relu.circuit, zero, delta, 0, sink, out_zero);
     sink.finish();
   }
   EXPECT_EQ(std::filesystem::file_size(path), garbled_stream_bytes(relu.circuit, instances));
   {
-    FileGarbledSource source(path);
+    FileByteSource source(path);
     (void)evaluate_batch(relu.circuit, active, 0, source, out);
     source.finish();
   }
@@ -102,7 +102,7 @@ TEST(GarbledStream, FileRoundTripAndTruncation) {
   EXPECT_EQ(got, want);
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 100);
   {
-    FileGarbledSource source(path);
+    FileByteSource source(path);
     EXPECT_THROW((void)evaluate_batch(relu.circuit, active, 0, source, out), FormatError);
   }
   std::filesystem::remove(path);
@@ -114,8 +114,8 @@ TEST(GarbledStream, ChunkedCallsShareOneStream) {
   const NonlinearCircuit relu = relu_step_circuit(16, 8);
   const uint32_t width = relu.circuit.num_inputs();
   const std::size_t chunks[] = {100, 1, 257};
-  const Block delta = random_delta();
-  MemoryGarbledSink sink;
+  const Delta delta = Delta::random();
+  MemoryByteSink sink;
   std::vector<std::vector<Block>> active, out_zero;
   std::vector<std::vector<uint8_t>> bits;
   uint64_t next = 0, total_bytes = 0;
@@ -130,7 +130,7 @@ TEST(GarbledStream, ChunkedCallsShareOneStream) {
   }
   EXPECT_EQ(sink.bytes().size(), total_bytes);
   EXPECT_EQ(next, 358 * relu.circuit.and_count());
-  MemoryGarbledSource source(sink.bytes());
+  MemoryByteSource source(sink.bytes());
   uint64_t start = 0;
   for (std::size_t c = 0; c < 3; ++c) {
     std::vector<Block> out(chunks[c] * 16);
@@ -149,7 +149,7 @@ TEST(GarbledStream, ChunkedCallsShareOneStream) {
 TEST(GarbledStream, ChannelRoundTrip) {
   const NonlinearCircuit relu = relu_step_circuit(32, 8);
   const std::size_t instances = 250;
-  const Block delta = random_delta();
+  const Delta delta = Delta::random();
   const test::InputLabels in =
       test::random_input_labels(instances * relu.circuit.num_inputs(), delta);
   const std::vector<Block>&zero = in.zero, &active = in.active;
@@ -158,11 +158,11 @@ TEST(GarbledStream, ChannelRoundTrip) {
   std::vector<Block> out_zero(instances * 32), out(out_zero.size());
   GarbleStats sent;
   std::thread garbler([&, &garbler_end = garbler_end] {
-    ChannelGarbledSink sink(*garbler_end, 7, garbled_stream_bytes(relu.circuit, instances), 4096);
+    ChannelByteSink sink(*garbler_end, 7, garbled_stream_bytes(relu.circuit, instances), 4096);
     sent = garble_batch(relu.circuit, zero, delta, 0, sink, out_zero);
     sink.finish();
   });
-  ChannelGarbledSource source(*evaluator_end, 7, uint64_t{1} << 30, 4096);
+  ChannelByteSource source(*evaluator_end, 7, uint64_t{1} << 30, 4096);
   const GarbleStats got = evaluate_batch(relu.circuit, active, 0, source, out);
   source.finish();
   garbler.join();

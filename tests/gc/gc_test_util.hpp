@@ -24,17 +24,17 @@ struct GcRun {
 inline GcRun garble_and_evaluate(const Circuit& c, std::span<const uint8_t> bits,
                                  const GcOptions& options, uint64_t gate_index_start = 0) {
   const std::size_t instances = bits.size() / c.num_inputs();
-  const Block delta = random_delta();
+  const Delta delta = Delta::random();
   const LabelDeriver deriver(os_random_block(), 7);
   std::vector<Block> zero(bits.size()), active(bits.size());
   deriver.zero_labels(0, zero);
   active_labels(zero, bits, delta, active);
   std::vector<Block> out_zero(instances * c.num_outputs()), out(out_zero.size());
-  MemoryGarbledSink sink;
+  MemoryByteSink sink;
   GcRun run;
   run.garbled = garble_batch(c, zero, delta, gate_index_start, sink, out_zero, options);
   run.stream = sink.take();
-  MemoryGarbledSource source(run.stream);
+  MemoryByteSource source(run.stream);
   run.evaluated = evaluate_batch(c, active, gate_index_start, source, out, options);
   source.finish();
   std::vector<uint8_t> decode(out_zero.size());

@@ -52,7 +52,7 @@ TEST(HalfGates, ReluStepDecodesToReference) {
       EXPECT_EQ(run.stream.size(), garbled_stream_bytes(relu.circuit, instances));
       EXPECT_EQ(run.garbled.next_gate_index, 1000 + run.garbled.and_gates);
       for (std::size_t i = 0; i < instances; ++i) {
-        const uint64_t got = bits_to_word(std::span(run.outputs).subspan(i * l, l));
+        const uint64_t got = word_from_bits(std::span(run.outputs).subspan(i * l, l));
         ASSERT_EQ(got, relu_step_reference(ring, f, a[i], c[i], r[i])) << "instance " << i;
       }
     }
@@ -85,7 +85,7 @@ TEST(HalfGates, MaxpoolDecodesToReference) {
     const test::GcRun run = garble_and_evaluate(pool.circuit, bits, gc_active_path());
     EXPECT_EQ(run.garbled.and_gates, instances * maxpool_relu_and_count(l, f, k));
     for (std::size_t i = 0; i < instances; ++i) {
-      const uint64_t got = bits_to_word(std::span(run.outputs).subspan(i * l, l));
+      const uint64_t got = word_from_bits(std::span(run.outputs).subspan(i * l, l));
       const uint64_t want = maxpool_relu_reference(ring, f, std::span(a).subspan(i * n, n),
                                                    std::span(c).subspan(i * n, n), r[i]);
       ASSERT_EQ(got, want) << "l " << l << " instance " << i;
@@ -153,7 +153,7 @@ TEST(HalfGates, ArithmeticBlocksDecodeToReference) {
       }
       const test::GcRun run = garble_and_evaluate(circuit, bits, gc_active_path());
       for (std::size_t i = 0; i < instances; ++i) {
-        const uint64_t got = bits_to_word(std::span(run.outputs).subspan(i * out_bits, out_bits));
+        const uint64_t got = word_from_bits(std::span(run.outputs).subspan(i * out_bits, out_bits));
         ASSERT_EQ(got, cs.ref(ring, xs[i], ys[i], sels[i])) << "instance " << i;
       }
     }
@@ -164,7 +164,7 @@ TEST(HalfGates, ArithmeticBlocksDecodeToReference) {
 TEST(HalfGates, AllKernelPathsAgree) {
   const NonlinearCircuit relu = relu_step_circuit(32, 8);
   const std::size_t instances = 77;  // tails of every width
-  const Block delta = random_delta();
+  const Delta delta = Delta::random();
   std::vector<Block> zero(instances * relu.circuit.num_inputs());
   LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
   std::vector<std::byte> ref_stream;
@@ -173,7 +173,7 @@ TEST(HalfGates, AllKernelPathsAgree) {
   opt.hash_key = os_random_block();  // one public key for every path
   for (CpuPath path : supported_paths()) {
     SCOPED_TRACE(to_string(path));
-    MemoryGarbledSink sink;
+    MemoryByteSink sink;
     std::vector<Block> out(instances * 32);
     opt.path = path;
     (void)garble_batch(relu.circuit, zero, delta, 5, sink, out, opt);
@@ -189,7 +189,7 @@ TEST(HalfGates, AllKernelPathsAgree) {
     std::vector<uint8_t> bits(zero.size());
     Prg().fill_bits(bits);
     active_labels(zero, bits, delta, active);
-    MemoryGarbledSource s1(ref_stream), s2(ref_stream);
+    MemoryByteSource s1(ref_stream), s2(ref_stream);
     (void)evaluate_batch(relu.circuit, active, 5, s1, got, path);
     (void)evaluate_batch(relu.circuit, active, 5, s2, want, CpuPath::openssl);
     EXPECT_EQ(got, want);
@@ -214,7 +214,7 @@ TEST(HalfGates, TablesMatchHalfGatesWithTmmoHash) {
   };
   const auto h = [&](const Block& v, uint64_t t) { return pi1(pi1(v) ^ Block(t, 0)) ^ pi1(v); };
   for (int trial = 0; trial < 8; ++trial) {
-    const Block delta = random_delta();
+    const Delta delta = Delta::random();
     const Block zero[2] = {os_random_block(), os_random_block()};
     const Block a0 = zero[0], b0 = zero[1];
     const uint64_t g = 12345 + trial;
@@ -223,7 +223,7 @@ TEST(HalfGates, TablesMatchHalfGatesWithTmmoHash) {
     const Block te = h(b0, 2 * g + 1) ^ h(b0 ^ delta, 2 * g + 1) ^ a0;
     const Block c0 = h(a0, 2 * g) ^ (pa & tg) ^ h(b0, 2 * g + 1) ^ (pb & (te ^ a0));
     for (CpuPath path : supported_paths()) {
-      MemoryGarbledSink sink;
+      MemoryByteSink sink;
       Block out_zero[1];
       GcOptions opt;
       opt.path = path;
@@ -246,16 +246,16 @@ TEST(HalfGates, EvaluatorHoldsExactlyTheActiveOutputLabel) {
   const Bit x = b.input(), y = b.input();
   b.output(b.and_(x, y));
   const Circuit c = b.build();
-  const Block delta = random_delta();
+  const Delta delta = Delta::random();
   for (int xv = 0; xv < 2; ++xv) {
     for (int yv = 0; yv < 2; ++yv) {
       const Block zero[2] = {os_random_block(), os_random_block()};
       const uint8_t bits[2] = {static_cast<uint8_t>(xv), static_cast<uint8_t>(yv)};
       Block active[2], out_zero[1], out[1];
       active_labels(zero, bits, delta, active);
-      MemoryGarbledSink sink;
+      MemoryByteSink sink;
       (void)garble_batch(c, zero, delta, 0, sink, out_zero);
-      MemoryGarbledSource src(sink.bytes());
+      MemoryByteSource src(sink.bytes());
       (void)evaluate_batch(c, active, 0, src, out);
       EXPECT_EQ(out[0], (xv & yv) ? out_zero[0] ^ delta : out_zero[0]);
     }
@@ -330,8 +330,8 @@ TEST(HalfGates, GateIndexRangeChangesEveryTable) {
   const NonlinearCircuit relu = relu_step_circuit(16, 8);
   std::vector<Block> zero(4 * relu.circuit.num_inputs()), out(4 * 16);
   LabelDeriver(os_random_block(), 0).zero_labels(0, zero);
-  const Block delta = random_delta();
-  MemoryGarbledSink s0, s1;
+  const Delta delta = Delta::random();
+  MemoryByteSink s0, s1;
   const GarbleStats g0 = garble_batch(relu.circuit, zero, delta, 0, s0, out);
   (void)garble_batch(relu.circuit, zero, delta, g0.next_gate_index, s1, out);
   ASSERT_EQ(s0.bytes().size(), s1.bytes().size());
@@ -344,17 +344,17 @@ TEST(HalfGates, GateIndexRangeChangesEveryTable) {
 TEST(HalfGates, RejectsBadArguments) {
   const NonlinearCircuit relu = relu_step_circuit(16, 8);
   std::vector<Block> zero(2 * relu.circuit.num_inputs()), out(2 * 16);
-  MemoryGarbledSink sink;
-  const Block even_delta(2, 3);
-  EXPECT_THROW((void)garble_batch(relu.circuit, zero, even_delta, 0, sink, out), InvalidArgument);
+  MemoryByteSink sink;
+  // An offset with lsb 0 cannot reach garble_batch: no Delta holds one.
+  EXPECT_THROW((void)Delta::from_block(Block(2, 3)), InvalidArgument);
   std::vector<Block> short_out(5);
-  EXPECT_THROW((void)garble_batch(relu.circuit, zero, random_delta(), 0, sink, short_out),
+  EXPECT_THROW((void)garble_batch(relu.circuit, zero, Delta::random(), 0, sink, short_out),
                InvalidArgument);
   std::vector<Block> ragged(relu.circuit.num_inputs() + 1);
-  EXPECT_THROW((void)garble_batch(relu.circuit, ragged, random_delta(), 0, sink, out),
+  EXPECT_THROW((void)garble_batch(relu.circuit, ragged, Delta::random(), 0, sink, out),
                InvalidArgument);
   EXPECT_THROW(
-      (void)garble_batch(relu.circuit, zero, random_delta(), kMaxGateIndex - 10, sink, out),
+      (void)garble_batch(relu.circuit, zero, Delta::random(), kMaxGateIndex - 10, sink, out),
       InvalidArgument);
 }
 

@@ -140,7 +140,8 @@ Circuit one_and() {
 TEST(ThreeHalves, MatchesLinearAlgebraModel) {
   const Circuit c = one_and();
   for (int trial = 0; trial < 24; ++trial) {
-    const Block delta = random_delta(), key = os_random_block(), coin_seed = os_random_block();
+    const Delta delta = Delta::random();
+    const Block key = os_random_block(), coin_seed = os_random_block();
     const Block zero[2] = {os_random_block(), os_random_block()};
     const uint64_t g = 777 + 13 * trial;
     Block ks[1];
@@ -152,7 +153,7 @@ TEST(ThreeHalves, MatchesLinearAlgebraModel) {
       GcOptions opt = options_for(path, k3h);
       opt.hash_key = key;
       opt.coin_seed = coin_seed;
-      MemoryGarbledSink sink;
+      MemoryByteSink sink;
       Block out_zero[1];
       const GarbleStats st = garble_batch(c, zero, delta, g, sink, out_zero, opt);
       ASSERT_EQ(st.table_bytes, 24u + 40u);  // G0 G1 G2, five one-word control planes
@@ -181,13 +182,13 @@ TEST(ThreeHalves, EveryInputCombinationGivesTheActiveLabel) {
   const std::size_t instances = 600;
   for (CpuPath path : supported_paths()) {
     SCOPED_TRACE(to_string(path));
-    const Block delta = random_delta();
+    const Delta delta = Delta::random();
     const test::InputLabels in = test::random_input_labels(instances * 2, delta);
     std::vector<Block> out_zero(instances * 4), out(instances * 4);
-    MemoryGarbledSink sink;
+    MemoryByteSink sink;
     const GcOptions opt = options_for(path, k3h);
     (void)garble_batch(c, in.zero, delta, 9, sink, out_zero, opt);
-    MemoryGarbledSource src(sink.bytes());
+    MemoryByteSource src(sink.bytes());
     (void)evaluate_batch(c, in.active, 9, src, out, opt);
     src.finish();
     for (std::size_t i = 0; i < instances; ++i) {
@@ -269,7 +270,7 @@ TEST(ThreeHalves, ReluAndMaxpoolDecodeToReference) {
       const test::GcRun run = garble_and_evaluate(relu.circuit, bits, options_for(path, k3h), 5);
       EXPECT_EQ(run.stream.size(), garbled_stream_bytes(relu.circuit, instances, k3h));
       for (std::size_t i = 0; i < instances; ++i) {
-        const uint64_t got = bits_to_word(std::span(run.outputs).subspan(i * l, l));
+        const uint64_t got = word_from_bits(std::span(run.outputs).subspan(i * l, l));
         ASSERT_EQ(got, relu_step_reference(ring, f, a[i], c[i], r[i])) << "instance " << i;
       }
     }
@@ -284,7 +285,7 @@ TEST(ThreeHalves, ReluAndMaxpoolDecodeToReference) {
     const test::GcRun run =
         garble_and_evaluate(pool.circuit, pbits, options_for(gc_active_path(), k3h));
     for (std::size_t i = 0; i < windows; ++i) {
-      const uint64_t got = bits_to_word(std::span(run.outputs).subspan(i * l, l));
+      const uint64_t got = word_from_bits(std::span(run.outputs).subspan(i * l, l));
       const uint64_t want = maxpool_relu_reference(ring, f, std::span(pa).subspan(i * n, n),
                                                    std::span(pc).subspan(i * n, n), pr[i]);
       ASSERT_EQ(got, want) << "window " << i;
@@ -309,16 +310,16 @@ TEST(ThreeHalves, TableBytesAreThreeQuartersOfHalfGates) {
 // A three-halves stream read as half-gates (or the reverse) is refused by its header.
 TEST(ThreeHalves, SchemeMismatchIsFormatError) {
   const Circuit c = one_and();
-  const Block delta = random_delta();
+  const Delta delta = Delta::random();
   const test::InputLabels in = test::random_input_labels(2 * 40, delta);
   std::vector<Block> out(40);
-  MemoryGarbledSink sink;
+  MemoryByteSink sink;
   (void)garble_batch(c, in.zero, delta, 0, sink, out, options_for(gc_active_path(), k3h));
-  MemoryGarbledSource src(sink.bytes());
+  MemoryByteSource src(sink.bytes());
   EXPECT_THROW((void)evaluate_batch(c, in.active, 0, src, out), FormatError);
   std::vector<std::byte> corrupt = sink.take();
   corrupt[kStreamHeaderBytes + 16 + 24 * 40] ^= std::byte{1};  // a control bit
-  MemoryGarbledSource bad(corrupt);
+  MemoryByteSource bad(corrupt);
   EXPECT_THROW((void)evaluate_batch(c, in.active, 0, bad, out, options_for(gc_active_path(), k3h)),
                FormatError);
 }
@@ -328,7 +329,7 @@ TEST(ThreeHalves, SchemeMismatchIsFormatError) {
 TEST(GcThreads, ThreeThreadsMatchOneByteForByte) {
   const NonlinearCircuit relu = relu_step_circuit(32, 8);
   const std::size_t instances = 5 * batch_instances(relu.circuit) + 33;
-  const Block delta = random_delta();
+  const Delta delta = Delta::random();
   const test::InputLabels in =
       test::random_input_labels(instances * relu.circuit.num_inputs(), delta);
   for (GcScheme scheme : {GcScheme::half_gates, k3h}) {
@@ -340,13 +341,13 @@ TEST(GcThreads, ThreeThreadsMatchOneByteForByte) {
     std::vector<Block> zeros[2], actives[2];
     for (int v = 0; v < 2; ++v) {
       opt.threads = v == 0 ? 1 : 3;
-      MemoryGarbledSink sink;
+      MemoryByteSink sink;
       zeros[v].resize(instances * 32);
       const GarbleStats st = garble_batch(relu.circuit, in.zero, delta, 3, sink, zeros[v], opt);
       EXPECT_EQ(st.and_gates, instances * relu.circuit.and_count());
       streams[v] = sink.take();
       actives[v].resize(instances * 32);
-      MemoryGarbledSource src(streams[0]);
+      MemoryByteSource src(streams[0]);
       const GarbleStats ev = evaluate_batch(relu.circuit, in.active, 3, src, actives[v], opt);
       src.finish();
       EXPECT_EQ(ev.and_gates, st.and_gates);
@@ -362,20 +363,20 @@ TEST(GcThreads, CorruptBatchOnAWorkerIsFormatError) {
   const NonlinearCircuit relu = relu_step_circuit(16, 8);
   const std::size_t batch = batch_instances(relu.circuit);
   const std::size_t instances = 4 * batch;
-  const Block delta = random_delta();
+  const Delta delta = Delta::random();
   const test::InputLabels in =
       test::random_input_labels(instances * relu.circuit.num_inputs(), delta);
   std::vector<Block> out(instances * 16);
   GcOptions opt = options_for(gc_active_path(), k3h);
   opt.threads = 2;
-  MemoryGarbledSink sink;
+  MemoryByteSink sink;
   (void)garble_batch(relu.circuit, in.zero, delta, 0, sink, out, opt);
   std::vector<std::byte> bad = sink.take();
   bad[bad.size() - 100] ^= std::byte{8};  // last batch, run by worker 1
-  MemoryGarbledSource src(bad);
+  MemoryByteSource src(bad);
   EXPECT_THROW((void)evaluate_batch(relu.circuit, in.active, 0, src, out, opt), FormatError);
   opt.threads = 0;
-  MemoryGarbledSink s2;
+  MemoryByteSink s2;
   EXPECT_THROW((void)garble_batch(relu.circuit, in.zero, delta, 0, s2, out, opt), InvalidArgument);
 }
 

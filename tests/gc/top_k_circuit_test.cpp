@@ -46,7 +46,8 @@ Instance random_instance(const NonlinearCircuit& circ, Prg& prg, bool ties) {
 
 std::vector<uint64_t> words(std::span<const uint8_t> bits, unsigned l) {
   std::vector<uint64_t> out;
-  for (std::size_t i = 0; i < bits.size(); i += l) out.push_back(bits_to_word(bits.subspan(i, l)));
+  for (std::size_t i = 0; i < bits.size(); i += l)
+    out.push_back(word_from_bits(bits.subspan(i, l)));
   return out;
 }
 

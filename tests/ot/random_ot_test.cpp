@@ -23,15 +23,13 @@ TEST(RandomOt, ReceiverGetsChosenMessageOnly) {
       *a, *b,
       [&](Channel& ch) {
         Prg p;
-        CotSender s(ch, CotSender::random_delta(p), p);
-        s.setup();
+        CotSender s(ch, Delta::random(), p);
         rot_send(s, std::span(m0).first(5), std::span(m1).first(5));
         rot_send(s, std::span(m0).subspan(5), std::span(m1).subspan(5));
       },
       [&](Channel& ch) {
         Prg p;
         CotReceiver r(ch, p);
-        r.setup();
         rot_receive(r, std::span(choices).first(5), std::span(got).first(5));
         rot_receive(r, std::span(choices).subspan(5), std::span(got).subspan(5));
       });
@@ -61,14 +59,12 @@ TEST(ChosenOt, ReceiverGetsChosenMessage) {
       *a, *b,
       [&](Channel& ch) {
         Prg p;
-        CotSender s(ch, CotSender::random_delta(p), p);
-        s.setup();
+        CotSender s(ch, Delta::random(), p);
         ot_send(s, m0, m1);
       },
       [&](Channel& ch) {
         Prg p;
         CotReceiver r(ch, p);
-        r.setup();
         ot_receive(r, choices, got);
       });
   for (std::size_t j = 0; j < n; ++j) {
@@ -89,15 +85,13 @@ TEST(ChosenOt, ReceiverRejectsShortFrame) {
       [&](Channel& ch) {
         Prg p;
         CotReceiver r(ch, p);
-        r.setup();
         std::vector<uint8_t> choices(n, 1);
         std::vector<Block> got(n);
         ot_receive(r, choices, got);
       },
       [&](Channel& ch) {
         Prg p;
-        CotSender s(ch, CotSender::random_delta(p), p);
-        s.setup();
+        CotSender s(ch, Delta::random(), p);
         std::vector<Block> k0(n);
         s.extend(k0);
         std::vector<std::byte> msg(32 * n - 16);

@@ -179,11 +179,11 @@ PhaseFiles run_phases(const nn::LoweredModel& model, ProtocolKind kind, gc::GcSc
     prg.fill_ring(ring, a.back().span());
   }
   for (std::size_t i = 0; i < plan.stages.size(); ++i) inputs.push_back({&c[i], &r[i]});
-  detail::GcRun run{threads, Block(11, 12), Block(13, 14)};
+  detail::GcRun run{threads, Delta::from_block(Block(15, 16)), Block(11, 12), Block(13, 14)};
   PhaseFiles out;
   PhaseCost cost;
   if (kind == ProtocolKind::server_garbler) {
-    gc::MemoryGarbledSink decode, tables, labels;
+    MemoryByteSink decode, tables, labels;
     detail::GarblerKeys keys;
     run_parties(
         [&](Channel& ch) {
@@ -196,7 +196,7 @@ PhaseFiles run_phases(const nn::LoweredModel& model, ProtocolKind kind, gc::GcSc
           detail::sg_offline_client(ch, plan, inputs, prg, tables, labels, cost, run);
         });
     out.files = {decode.bytes(), tables.bytes(), labels.bytes()};
-    gc::MemoryGarbledSource decode_in(decode.bytes()), tables_in(tables.bytes()),
+    MemoryByteSource decode_in(decode.bytes()), tables_in(tables.bytes()),
         labels_in(labels.bytes());
     for (std::size_t i = 0; i < plan.stages.size(); ++i) {
       const detail::StagePlan& sp = plan.stages[i];
@@ -213,7 +213,7 @@ PhaseFiles run_phases(const nn::LoweredModel& model, ProtocolKind kind, gc::GcSc
           });
     }
   } else {
-    gc::MemoryGarbledSink tables, labels, choices, decode;
+    MemoryByteSink tables, labels, choices, decode;
     detail::GarblerKeys keys;
     run_parties(
         [&](Channel& ch) {
@@ -226,7 +226,7 @@ PhaseFiles run_phases(const nn::LoweredModel& model, ProtocolKind kind, gc::GcSc
           keys = detail::cg_offline_client(ch, plan, inputs, prg, cost, run);
         });
     out.files = {tables.bytes(), labels.bytes(), choices.bytes(), decode.bytes()};
-    gc::MemoryGarbledSource tables_in(tables.bytes()), labels_in(labels.bytes()),
+    MemoryByteSource tables_in(tables.bytes()), labels_in(labels.bytes()),
         choices_in(choices.bytes()), decode_in(decode.bytes());
     for (std::size_t i = 0; i < plan.stages.size(); ++i) {
       const detail::StagePlan& sp = plan.stages[i];

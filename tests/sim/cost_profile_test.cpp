@@ -140,18 +140,7 @@ TEST(PaperCosts, MalformedMeasurementsNameTheField) {
                                    "gc_relu_benchmarks_seconds.client_garble");
 }
 
-TEST(Units, SizesAndRates) {
-  EXPECT_EQ(parse_bytes("16GB", "f"), 16'000'000'000ULL);
-  EXPECT_EQ(parse_bytes("500MB", "f"), 500'000'000ULL);
-  EXPECT_EQ(parse_bytes("1.5 tb", "f"), 1'500'000'000'000ULL);
-  EXPECT_EQ(parse_bytes("2GiB", "f"), 2147483648ULL);
-  EXPECT_EQ(parse_bytes("123", "f"), 123u);
-  expect_error_naming<InvalidArgument>([] { (void)parse_bytes("16XB", "--client-storage"); },
-                                       "--client-storage");
-  expect_error_naming<InvalidArgument>([] { (void)parse_bytes("-1GB", "client_storage"); },
-                                       "client_storage");
-  expect_error_naming<InvalidArgument>([] { (void)parse_bytes("GB", "client_storage"); },
-                                       "client_storage");
+TEST(Units, Rates) {
   const auto r = parse_rates("0.001:0.01:10", "--rates");
   ASSERT_EQ(r.size(), 10u);
   EXPECT_DOUBLE_EQ(r.front(), 0.001);

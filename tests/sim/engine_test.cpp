@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "pinfer/core/error.hpp"
+#include "pinfer/sim/random.hpp"
 #include "sim/container.hpp"
 #include "sim/engine.hpp"
 #include "sim/fifo_queue.hpp"
-#include "pinfer/sim/random.hpp"
 #include "sim/shared_resource.hpp"
 #include "sim/signal.hpp"
 

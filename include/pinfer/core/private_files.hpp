@@ -13,7 +13,8 @@
 #include <span>
 #include <string_view>
 
-#include "pinfer/core/secret_buffer.hpp"
+// Such files are read back with read_file_capped, which this header brings along.
+#include "pinfer/core/capped_read.hpp"
 
 namespace pinfer {
 
@@ -28,12 +29,6 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
                            mode_t mode = kPrivateFileMode);
 void write_file_atomically(const std::filesystem::path& path, std::string_view text,
                            mode_t mode = kPrivateFileMode);
-
-// Reads the whole regular file into a wiping buffer. Throws IoError if it cannot be read,
-// FormatError if it is not a regular file or is larger than max_bytes (checked before
-// allocating).
-[[nodiscard]] SecretBuffer<std::byte> read_file_capped(const std::filesystem::path& path,
-                                                       std::size_t max_bytes);
 
 // Creates `dir` and any missing parents with mode 0700 (folders that already exist keep their
 // mode, so a store under /tmp does not change /tmp), then sets `dir` itself to 0700. Throws

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pinfer/core/bit_packing.hpp"
 #include "pinfer/core/block.hpp"
 
 namespace pinfer {
@@ -68,8 +69,5 @@ class ByteReader {
   std::span<const std::byte> data_;
   std::size_t pos_ = 0;
 };
-
-// Bytes needed to pack `count` values of `bits` bits.
-[[nodiscard]] uint64_t packed_size_bytes(uint64_t count, unsigned bits);
 
 }  // namespace pinfer

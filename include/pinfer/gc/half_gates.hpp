@@ -1,7 +1,7 @@
 #pragma once
 // Half-gates garbling (Zahur, Rosulek, Evans, "Two halves make a whole", EUROCRYPT 2015, Sec. 3)
 // with free XOR (Kolesnikov-Schneider 2008) and point-and-permute, batched over many instances of
-// one circuit and streamed through a GarbledSink / GarbledSource.
+// one circuit and streamed through a ByteSink / ByteSource.
 //
 // Labels are 128-bit Blocks; the garbler's global offset Delta has lsb(Delta) = 1, so the colour
 // bit of a wire's zero-label is its permute bit. Each AND gate costs two ciphertexts (32 bytes)
@@ -44,9 +44,10 @@
 #include <span>
 
 #include "pinfer/core/block.hpp"
+#include "pinfer/core/byte_stream.hpp"
 #include "pinfer/core/cpu_features.hpp"
+#include "pinfer/core/delta.hpp"
 #include "pinfer/gc/circuit.hpp"
-#include "pinfer/gc/garbled_stream.hpp"
 #include "pinfer/gc/gc_options.hpp"
 
 namespace pinfer::gc {
@@ -80,19 +81,19 @@ struct GarbleStats {
 // Garbles `instances` = input_zero_labels.size() / circuit.num_inputs() copies of `circuit`.
 // Secret: input_zero_labels, delta, output_zero_labels.
 //   input_zero_labels   [instance][input wire] zero-labels (from LabelDeriver, OT, or folded)
-//   delta               global offset, lsb(delta) = 1
+//   delta               global offset (lsb 1 by construction)
 //   output_zero_labels  out: [instance][output] zero-labels; their lsbs are the decode bits
-// Throws InvalidArgument on mismatched sizes, lsb(delta) = 0, an empty circuit, threads = 0, or
-// a gate index range reaching kMaxGateIndex; errors of the sink propagate.
+// Throws InvalidArgument on mismatched sizes, an empty circuit, threads = 0, or a gate index
+// range reaching kMaxGateIndex; errors of the sink propagate.
 [[nodiscard]] GarbleStats garble_batch(const Circuit& circuit,
-                                       std::span<const Block> input_zero_labels, const Block& delta,
-                                       uint64_t gate_index_start, GarbledSink& sink,
+                                       std::span<const Block> input_zero_labels, const Delta& delta,
+                                       uint64_t gate_index_start, ByteSink& sink,
                                        std::span<Block> output_zero_labels,
                                        const GcOptions& options);
 // Half-gates on one thread (the original API).
 [[nodiscard]] GarbleStats garble_batch(const Circuit& circuit,
-                                       std::span<const Block> input_zero_labels, const Block& delta,
-                                       uint64_t gate_index_start, GarbledSink& sink,
+                                       std::span<const Block> input_zero_labels, const Delta& delta,
+                                       uint64_t gate_index_start, ByteSink& sink,
                                        std::span<Block> output_zero_labels,
                                        CpuPath path = gc_active_path());
 
@@ -105,11 +106,11 @@ struct GarbleStats {
 // differs from (circuit, instances, gate_index_start, scheme), or a checksum fails.
 [[nodiscard]] GarbleStats evaluate_batch(const Circuit& circuit,
                                          std::span<const Block> input_labels,
-                                         uint64_t gate_index_start, GarbledSource& source,
+                                         uint64_t gate_index_start, ByteSource& source,
                                          std::span<Block> output_labels, const GcOptions& options);
 [[nodiscard]] GarbleStats evaluate_batch(const Circuit& circuit,
                                          std::span<const Block> input_labels,
-                                         uint64_t gate_index_start, GarbledSource& source,
+                                         uint64_t gate_index_start, ByteSource& source,
                                          std::span<Block> output_labels,
                                          CpuPath path = gc_active_path());
 

@@ -1,6 +1,7 @@
 #pragma once
-// Wire-label helpers: the global offset, seed-derived input labels, public labels for folding a
-// garbler-known input into the circuit, selecting active labels, and output decoding.
+// Wire-label helpers: seed-derived input labels, public labels for folding a garbler-known input
+// into the circuit, selecting active labels, and output decoding. The global offset is core's
+// Delta (pinfer/core/delta.hpp), lsb 1 by construction; these kernels take it as a Block.
 //
 // Folding (docs/GC.md): for an input bit v the garbler already knows, the evaluator uses a
 // public label P (public_labels, identical on both sides) and the garbler sets that wire's
@@ -12,13 +13,9 @@
 
 #include "pinfer/core/aes.hpp"
 #include "pinfer/core/block.hpp"
+#include "pinfer/core/delta.hpp"
 
 namespace pinfer::gc {
-
-// A fresh global offset from the OS random source, with lsb = 1 (point-and-permute).
-[[nodiscard]] Block random_delta();
-// `random` with its lsb forced to 1.
-[[nodiscard]] Block delta_from(const Block& random) noexcept;
 
 // Zero-labels expanded from a secret seed: label k = AES_seed(k, stream), the k-th block of
 // Prg::from_seed(seed, stream); any range can be regenerated instead of stored.

@@ -58,6 +58,7 @@
 #include <span>
 #include <vector>
 
+#include "pinfer/core/bit_packing.hpp"  // word_to_bits / word_from_bits for the circuits' words
 #include "pinfer/core/ring.hpp"
 #include "pinfer/gc/circuit.hpp"
 
@@ -121,9 +122,5 @@ struct NonlinearCircuit {
 [[nodiscard]] uint64_t maxpool_relu_reference(const Ring& ring, unsigned frac_bits,
                                               std::span<const uint64_t> a,
                                               std::span<const uint64_t> c, uint64_t r);
-
-// Word <-> bits (one 0/1 byte per bit, bit 0 first). Requires: bits.size() <= 64.
-void word_to_bits(uint64_t value, std::span<uint8_t> bits) noexcept;
-[[nodiscard]] uint64_t bits_to_word(std::span<const uint8_t> bits) noexcept;
 
 }  // namespace pinfer::gc

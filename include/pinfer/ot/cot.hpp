@@ -13,6 +13,9 @@
 // stream (both parties must make calls of the same sizes in the same order). Work is done in
 // chunks of kCotChunkOts, so memory stays bounded for any n. A call for n OTs consumes
 // round_up(n, 128) OTs of the stream (the padding is discarded), and position() counts them.
+// Ready on construction: each constructor runs the 128 base OTs with the peer, so the peer
+// must construct its side at the same time (on its own thread or process), and a constructed
+// object can extend at once; there is no separate setup step to forget or repeat.
 // Lifetime: the Channel and Prg passed to a constructor must outlive the object.
 // Thread safety: none; one thread per object. The channel must not be used by others while a
 // call runs. set_threads(T) lets a call split its column expansion and transposes over T
@@ -26,6 +29,7 @@
 #include "pinfer/core/aes.hpp"
 #include "pinfer/core/block.hpp"
 #include "pinfer/core/channel.hpp"
+#include "pinfer/core/delta.hpp"
 #include "pinfer/core/prg.hpp"
 #include "pinfer/core/secret_buffer.hpp"
 
@@ -46,30 +50,26 @@ inline constexpr uint64_t kMaxOtsPerCall = uint64_t{1} << 40;
 // Bytes the COT receiver sends for one extend(n) call, frame headers included; the sender
 // sends nothing during extension.
 [[nodiscard]] uint64_t cot_extend_receiver_bytes(uint64_t n);
-// Bytes each party sends during setup() (the 128 base OTs).
+// Bytes each party sends while constructing (the 128 base OTs).
 [[nodiscard]] uint64_t cot_setup_sender_bytes();
 [[nodiscard]] uint64_t cot_setup_receiver_bytes();
 
 class CotSender {
  public:
-  // Secret: delta. Throws InvalidArgument if lsb(delta) != 1 or the channel's
-  // max_frame_bytes is below kOtMinFrameBytes.
-  CotSender(Channel& channel, const Block& delta, Prg& prg);
+  // Runs the 128 base OTs with the peer's CotReceiver (as base-OT receiver, choices = bits of
+  // delta). Secret: delta (lsb 1 by construction). Throws InvalidArgument if the channel's
+  // max_frame_bytes is below kOtMinFrameBytes; what base_ot_receive throws (FormatError /
+  // ProtocolError / IoError from the peer).
+  CotSender(Channel& channel, const Delta& delta, Prg& prg);
   ~CotSender();
   CotSender(const CotSender&) = delete;
   CotSender& operator=(const CotSender&) = delete;
 
-  // A uniformly random offset with lsb 1 (127 bits of entropy, as in free XOR).
-  [[nodiscard]] static Block random_delta(Prg& prg);
-
-  // Runs the 128 base OTs (as base-OT receiver, choices = bits of delta). Call once, before
-  // extend. Throws what base_ot_receive throws; InvalidArgument if called twice.
-  void setup();
   // Writes k0_j for the next k0_out.size() OTs of the stream.
-  // Throws InvalidArgument before setup; FormatError / ProtocolError / IoError from the peer.
+  // Throws FormatError / ProtocolError / IoError from the peer.
   void extend(std::span<Block> k0_out);
 
-  [[nodiscard]] const Block& delta() const noexcept { return delta_; }
+  [[nodiscard]] const Delta& delta() const noexcept { return delta_; }
   // Threads each extension chunk is split over (>= 1; 0 is taken as 1).
   void set_threads(unsigned threads) noexcept { threads_ = threads == 0 ? 1 : threads; }
   // CPU seconds of helper threads since the last call (the calling thread's are not in it).
@@ -84,8 +84,7 @@ class CotSender {
  private:
   Channel& channel_;
   Prg& prg_;
-  Block delta_;
-  bool ready_ = false;
+  Delta delta_;
   uint64_t position_ = 0;
   uint64_t frames_ = 0;
   unsigned threads_ = 1;
@@ -98,16 +97,16 @@ class CotSender {
 
 class CotReceiver {
  public:
-  // Throws InvalidArgument if the channel's max_frame_bytes is below kOtMinFrameBytes.
+  // Runs the 128 base OTs with the peer's CotSender (as base-OT sender). Throws
+  // InvalidArgument if the channel's max_frame_bytes is below kOtMinFrameBytes; what
+  // base_ot_send throws (FormatError / ProtocolError / IoError from the peer).
   CotReceiver(Channel& channel, Prg& prg);
   ~CotReceiver();
   CotReceiver(const CotReceiver&) = delete;
   CotReceiver& operator=(const CotReceiver&) = delete;
 
-  // Runs the 128 base OTs (as base-OT sender). Call once, before extend.
-  void setup();
   // Secret: choice_bits (0/1 per byte), out. out[j] = k0_j ^ choice_bits[j] * delta.
-  // Throws InvalidArgument if sizes differ, a choice is not 0/1, or before setup; IoError.
+  // Throws InvalidArgument if sizes differ or a choice is not 0/1; IoError.
   void extend(std::span<const uint8_t> choice_bits, std::span<Block> out);
   // Same with uniformly random choices, written to choice_bits_out (0/1 per byte).
   void extend_random(std::span<uint8_t> choice_bits_out, std::span<Block> out);
@@ -127,7 +126,6 @@ class CotReceiver {
 
   Channel& channel_;
   Prg& prg_;
-  bool ready_ = false;
   uint64_t position_ = 0;
   uint64_t frames_ = 0;
   unsigned threads_ = 1;

@@ -1,17 +1,12 @@
 #pragma once
-// The two private-inference protocols pinfer implements.
-//   server_garbler: Delphi-style baseline; the server garbles, the client stores the garbled
-//                   circuits and evaluates them online.
-//   client_garbler: the client garbles (folding its own inputs in) and uploads; the server stores
-//                   and evaluates the garbled circuits; the client keeps O(1) state.
-#include <string_view>
+// The protocol kinds are core's (pinfer/core/protocol_kind.hpp: one name and one parser for
+// every layer); these names keep protocol::ProtocolKind and protocol::parse_protocol_kind working.
+#include "pinfer/core/protocol_kind.hpp"
 
 namespace pinfer::protocol {
 
-enum class ProtocolKind : unsigned char { server_garbler = 1, client_garbler = 2 };
-
-[[nodiscard]] std::string_view to_string(ProtocolKind kind) noexcept;
-// Parses "server-garbler" or "client-garbler"; throws InvalidArgument otherwise.
-[[nodiscard]] ProtocolKind parse_protocol_kind(std::string_view name);
+using ProtocolKind = pinfer::ProtocolKind;
+using pinfer::parse_protocol_kind;
+using pinfer::to_string;
 
 }  // namespace pinfer::protocol

@@ -98,7 +98,8 @@ struct CostProfile {
   [[nodiscard]] const ProtocolCosts& protocol(std::string_view name) const;
 };
 
-// "server-garbler" / "client-garbler" (also accepts '_' for '-'); InvalidArgument otherwise.
+// The canonical name ("server-garbler" / "client-garbler") of a protocol as core's
+// parse_protocol_kind reads it (also '_' for '-'); InvalidArgument otherwise.
 [[nodiscard]] std::string canonical_protocol_name(std::string_view name);
 
 [[nodiscard]] std::string_view to_string(Party p) noexcept;

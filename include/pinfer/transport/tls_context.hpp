@@ -21,6 +21,8 @@
 #include <string>
 #include <string_view>
 
+#include "pinfer/core/hex.hpp"
+
 struct ssl_ctx_st;  // OpenSSL's SSL_CTX, kept out of the public header
 
 namespace pinfer::transport {
@@ -28,8 +30,8 @@ namespace pinfer::transport {
 inline constexpr std::size_t kFingerprintBytes = 32;  // SHA-256
 using CertificateFingerprint = std::array<std::byte, kFingerprintBytes>;
 
-// Lowercase hex, 64 digits (how `pinfer serve` prints it and clients pin it).
-[[nodiscard]] std::string to_hex(const CertificateFingerprint& fingerprint);
+// Lowercase hex, 64 digits (how `pinfer serve` prints it and clients pin it): core's to_hex.
+using pinfer::to_hex;
 // Parses 64 hex digits, optionally separated by ':' (as `openssl x509 -fingerprint` prints).
 // Throws InvalidArgument naming the problem.
 [[nodiscard]] CertificateFingerprint parse_fingerprint(std::string_view text);
