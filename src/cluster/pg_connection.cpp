@@ -117,7 +117,8 @@ std::string PgConnection::scrub(std::string message) const {
 }
 
 void PgConnection::ensure_connected(std::string_view what) {
-  if (PQstatus(conn_) == CONNECTION_OK) return;
+  if (PQstatus(conn_) == CONNECTION_OK && !needs_reset_) return;
+  needs_reset_ = false;
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
     throw IoError(std::string(what) + ": lost the connection to the " + description_ +
@@ -139,13 +140,20 @@ PgResult PgConnection::exec(std::string_view what, const char* sql,
   PgResult result(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(),
                                nullptr, nullptr, /*resultFormat=*/0));
   ExecStatusType status = PQresultStatus(result.raw());
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && may_resend &&
-      PQstatus(conn_) == CONNECTION_BAD) {
-    PQreset(conn_);
-    if (PQstatus(conn_) == CONNECTION_OK) {
-      result = PgResult(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr,
-                                     values.data(), nullptr, nullptr, /*resultFormat=*/0));
-      status = PQresultStatus(result.raw());
+  // An error the server sent has a SQLSTATE; one without is libpq's own: the connection is
+  // gone (libpq may still report CONNECTION_OK until it next reads).
+  const bool failed = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+  if (failed && (PQstatus(conn_) != CONNECTION_OK ||
+                 PQresultErrorField(result.raw(), PG_DIAG_SQLSTATE) == nullptr)) {
+    needs_reset_ = true;
+    if (may_resend) {
+      PQreset(conn_);
+      if (PQstatus(conn_) == CONNECTION_OK) {
+        needs_reset_ = false;
+        result = PgResult(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr,
+                                       values.data(), nullptr, nullptr, /*resultFormat=*/0));
+        status = PQresultStatus(result.raw());
+      }
     }
   }
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {

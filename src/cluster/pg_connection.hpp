@@ -78,6 +78,7 @@ class PgConnection {
   std::string password_;  // only to scrub it from libpq's messages; never printed
   std::string description_;
   std::string last_sqlstate_;
+  bool needs_reset_ = false;  // the last statement lost the connection
 };
 
 // Runs `body` between BEGIN and COMMIT on `conn`, with ROLLBACK when it throws.

@@ -132,7 +132,16 @@ void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
   }
   // In a fleet, a client is served by its home node (re-homed if that node died).
   if (ledger_) {
-    if (const std::optional<std::string> home = ledger_->redirect_for(hello.client_id)) {
+    std::optional<std::string> home;
+    try {
+      home = ledger_->redirect_for(hello.client_id);
+    } catch (const Error& e) {
+      // E.g. the fleet's database is down: the client hears why instead of a closed connection.
+      ch.send_error(std::string("server cannot route this client in its fleet: ") + e.what(),
+                    e.reason());
+      throw;
+    }
+    if (home) {
       ch.send(frames::kRedirect, encode_redirect(*home));
       ch.flush();
       return;

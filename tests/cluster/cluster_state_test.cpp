@@ -407,6 +407,17 @@ TEST_F(ClusterStateTest, DatabaseRestartIsSurvived) {
   pg_->stop();
   EXPECT_THROW(state_->heartbeat(a, 10), IoError);
   pg_->start();
+  // A read or the start of a transaction is sent again on a fresh connection at once.
+  {
+    ClusterState reader(url_);
+    (void)reader.precompute_state("p1");
+    pg_->stop();
+    pg_->start();
+    EXPECT_EQ(reader.precompute_state("p1"), PrecomputeState::stored);
+    pg_->stop();
+    pg_->start();
+    reader.add_precompute(state_->join(node("b")), "pb", "c1");
+  }
   // The lost connection is re-made on the next use; nothing was lost or reused.
   bool ok = false;
   for (int attempt = 0; attempt < 3 && !ok; ++attempt) {

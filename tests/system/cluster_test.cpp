@@ -186,6 +186,39 @@ TEST(ClusterSystem, OtherNodesRedirectToTheHomeAndADeadHomesClientsAreReHomed) {
   fs::remove_all(work);
 }
 
+TEST(ClusterSystem, DatabaseRestartUnderARunningNodeLosesAndReusesNothing) {
+  PrivatePostgres pg;
+  const std::string url = pg.url();
+  const fs::path work = fresh_dir("cluster-restart");
+  ASSERT_EQ(run_pinfer(work, "init", {"cluster", "init", "--db", url}).status, 0);
+  fs::create_directories(work / "a");
+  ServerProcess a(work / "a", "client-garbler", node_args(url, "node-a", "127.0.0.1:17001"));
+  HeldOutSet held(work);
+  const fs::path client_store = work / "client";
+  ASSERT_EQ(run_client(work, "register", "client", a.endpoint(), client_store).status, 0);
+  ClientResult r = run_client(work, "precompute1", "precompute", a.endpoint(), client_store);
+  ASSERT_EQ(r.status, 0) << r.err;
+  pg.stop();
+  std::this_thread::sleep_for(500ms);  // a few refused heartbeats
+  pg.start();
+  // The node's connections are made again on their next use: a stored precompute is taken
+  // once, a new one is recorded, and both inferences are bit-exact.
+  for (int i = 0; i < 2; ++i) {
+    r = run_client(work, "infer" + std::to_string(i), "infer", a.endpoint(), client_store,
+                   {"--input", held.input(static_cast<std::size_t>(i)).string(), "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out).at("logits_ring").get<std::vector<uint64_t>>(),
+              held.expected_logits(static_cast<std::size_t>(i)));
+  }
+  r = run_pinfer(work, "status", {"cluster", "status", "--db", url});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("precomputes: stored 0 taken 0 consumed 2 lost 0"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("alive"), std::string::npos) << r.out;
+  EXPECT_EQ(a.stop(), 0);
+  fs::remove_all(work);
+}
+
 TEST(ClusterSystem, UnreachableDatabaseIsAClearErrorNotAHang) {
   const fs::path work = fresh_dir("cluster-down");
   const ClientResult r =
