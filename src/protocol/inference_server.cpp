@@ -271,6 +271,17 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
   try {
     // The fleet's single use first: a fenced or raced server never touches its local entry.
     if (ledger_) ledger_->take(client, id);
+  } catch (const StoreError& e) {
+    ch.send_error(std::string("server cannot use precompute: ") + e.what(), ErrorReason::store);
+    return;
+  } catch (const Error& e) {
+    // Not a refusal of this precompute (e.g. the fleet's database is down): with its own
+    // reason, so the client does not go on to drop its other precomputes one by one.
+    ch.send_error(std::string("server cannot check the precompute with its fleet: ") + e.what(),
+                  e.reason());
+    return;
+  }
+  try {
     taken.emplace(store_.take(client, id));
   } catch (const Error& e) {
     ch.send_error(std::string("server cannot use precompute: ") + e.what(), ErrorReason::store);
