@@ -12,10 +12,11 @@
 namespace pinfer::cli {
 
 void add_cluster_node_options(CLI::App& cmd, ClusterNodeFlags& flags) {
+  // No environment fallback here: an operator's $PINFER_CLUSTER_DB (for `pinfer cluster`) must
+  // not turn every `pinfer serve` into a node. Passwords belong in ~/.pgpass or $PGPASSWORD.
   auto* url = cmd.add_option("--cluster", flags.url,
-                             "Join the fleet whose database is at this PostgreSQL URL (or "
-                             "$PINFER_CLUSTER_DB); docs/DEPLOYMENT.md")
-                  ->envname("PINFER_CLUSTER_DB");
+                             "Join the fleet whose database is at this PostgreSQL URL "
+                             "(password from ~/.pgpass or $PGPASSWORD); docs/DEPLOYMENT.md");
   auto* id = cmd.add_option("--node-id", flags.node_id, "This node's id in the fleet")->needs(url);
   auto* adv = cmd.add_option("--advertise", flags.advertise,
                              "HOST:PORT clients of the fleet reach this node at")

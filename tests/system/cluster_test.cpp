@@ -231,6 +231,21 @@ TEST(ClusterSystem, UnreachableDatabaseIsAClearErrorNotAHang) {
   EXPECT_EQ(r.err.find("hunter2-secret"), std::string::npos) << r.err;
   const ClientResult bad = run_pinfer(work, "bad", {"cluster", "init", "--db", "not a url ==="});
   EXPECT_EQ(bad.status, 2) << bad.err;
+  // A node needs its id and address; a node of a database that is down exits with the reason.
+  const ClientResult no_id = run_pinfer(
+      work, "no-id",
+      {"serve", "--model", digits_model(), "--store", (work / "s1").string(), "--capacity", "1GB",
+       "--port", "0", "--insecure", "--cluster", "postgresql://x@/db?host=/nonexistent-pinfer"});
+  EXPECT_NE(no_id.status, 0);
+  EXPECT_NE(no_id.err.find("--node-id"), std::string::npos) << no_id.err;
+  const ClientResult down = run_pinfer(
+      work, "down",
+      {"serve", "--model", digits_model(), "--store", (work / "s2").string(), "--capacity", "1GB",
+       "--port", "0", "--insecure", "--cluster", "postgresql://x@/db?host=/nonexistent-pinfer",
+       "--node-id", "n1", "--advertise", "127.0.0.1:1"});
+  EXPECT_EQ(down.status, 1) << down.err;
+  EXPECT_NE(down.err.find("cannot connect to the cluster database 'db'"), std::string::npos)
+      << down.err;
   fs::remove_all(work);
 }
 
