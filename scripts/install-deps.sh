@@ -12,11 +12,15 @@ packages=(
   gnuplot-nox
   clang-14 libclang-rt-14-dev clang-format-14
   python3 python3-dev pybind11-dev python3-numpy python3-pytest
+  libpq-dev postgresql
 )
 # clang-14 + libclang-rt-14-dev build the libFuzzer targets (fuzz/, scripts/fuzz.sh);
 # clang-format-14 is the formatting check CI runs first (scripts/check-format.sh).
 # python3-dev + pybind11-dev build the `pinfer` Python module (python/, docs/PYTHON.md);
 # python3-numpy and python3-pytest run it and its tests (tests/python).
+# libpq-dev is the cluster layer's PostgreSQL client; postgresql brings the server binaries
+# (initdb, pg_ctl) the cluster tests start a private database with, and the `postgres` user
+# they run it as when the tests run as root (tests/cluster/private_postgres.hpp).
 # Optional extras (opt-in; the test command needs neither):
 #   --train  adds what models/train_digits.py needs;
 #   --torch  adds what scripts/export_torchvision.py and scripts/torchvision_families.sh need.

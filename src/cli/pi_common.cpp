@@ -11,6 +11,7 @@
 #include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/capped_read.hpp"
 #include "pinfer/core/error.hpp"
+#include "pinfer/protocol/redirect.hpp"
 #include "pinfer/transport/server_connection.hpp"
 #include "pinfer/transport/tls_certificate.hpp"
 #include "pinfer/transport/tls_context.hpp"
@@ -139,13 +140,26 @@ ClientSession open_client_session(const ClientCommandOptions& opt,
   ClientSession s;
   s.store = open_store(opt.store, opt.capacity);
   // Credentials first: a missing registration is reported before any network traffic.
-  protocol::ClientOptions co{
-      protocol::load_credentials(credentials_path(opt.store)), {}, terminal_progress()};
-  co.threads = opt.threads;
-  co.admission = admission;
+  const protocol::ClientCredentials credentials =
+      protocol::load_credentials(credentials_path(opt.store));
+  auto options = [&] {
+    protocol::ClientOptions co{credentials.clone(), {}, terminal_progress()};
+    co.threads = opt.threads;
+    co.admission = admission;
+    if (!opt.protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt.protocol);
+    return co;
+  };
   s.channel = connect_client(opt.server, opt.link, opt.security);
-  if (!opt.protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt.protocol);
-  s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, std::move(co));
+  try {
+    s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, options());
+  } catch (const protocol::RedirectError& e) {
+    // A node of a fleet that is not this client's home: follow once, with the same transport
+    // rules (a second redirect propagates as an error).
+    fmt::print(stderr, "redirected to this client's home node at {}\n", e.address());
+    s.channel.reset();
+    s.channel = connect_client(e.address(), opt.link, opt.security);
+    s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, options());
+  }
   return s;
 }
 

@@ -10,8 +10,10 @@
 #include <thread>
 
 #include "calibration_option.hpp"
+#include "cluster_option.hpp"
 #include "command_registry.hpp"
 #include "pi_common.hpp"
+#include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/model_loader.hpp"
 #include "pinfer/protocol/inference_server.hpp"
@@ -46,6 +48,7 @@ struct Options {
   unsigned threads = 0;
   std::string weight_cache;
   LinkOptions link;
+  ClusterNodeFlags cluster;
 };
 
 // Set by SIGINT / SIGTERM. A handler may only touch lock-free atomics, so a watcher thread
@@ -98,6 +101,7 @@ void setup(CLI::App& app) {
   add_threads_option(*cmd, opt->threads);
   add_weight_cache_option(*cmd, opt->weight_cache);
   add_link_options(*cmd, opt->link);
+  add_cluster_node_options(*cmd, opt->cluster);
   cmd->callback([opt] {
     const protocol::ProtocolKind kind = protocol::parse_protocol_kind(opt->protocol);
     // Checked again by the library (ServiceOptions); here first, before the model loads.
@@ -116,6 +120,10 @@ void setup(CLI::App& app) {
     loaded.lowered = nn::apply_reveal(loaded.lowered, opt->reveal);
     protocol::ServerOptions server_opts = server_options(opt->gc_scheme, opt->threads);
     apply_weight_cache(server_opts, opt->weight_cache);
+    // A node of a fleet records its precomputes in the cluster (nullptr without --cluster).
+    const std::shared_ptr<cluster::ClusterNode> node = start_cluster_node(
+        opt->cluster, loaded.lowered, kind, *store, parse_byte_size(opt->capacity, "--capacity"));
+    server_opts.ledger = node;
     protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry,
                                      server_opts);
     fmt::print(stderr, "{} with {} garbling, {} threads per phase, {} MB of HE-encoded weights\n",

@@ -8,6 +8,7 @@
 #include "admission_impl.hpp"
 #include "frames.hpp"
 #include "pinfer/core/serialization.hpp"
+#include "pinfer/protocol/redirect.hpp"
 
 namespace pinfer::protocol {
 
@@ -96,14 +97,18 @@ std::vector<std::byte> recv_after_admission(Channel& channel, uint32_t type, std
   const auto start = Clock::now();
   AdmissionRecord seen;
   bool admitted = false;
-  const FrameExpectation expected[] = {
-      {frames::kQueuePlace, kQueuePlaceBytes}, {frames::kBusy, kBusyBytes}, {type, max_bytes}};
+  const FrameExpectation expected[] = {{frames::kQueuePlace, kQueuePlaceBytes},
+                                       {frames::kBusy, kBusyBytes},
+                                       {frames::kRedirect, kMaxRedirectAddressChars},
+                                       {type, max_bytes}};
   for (;;) {
     ReceivedFrame frame = channel.recv_one_of(expected);
     if (frame.type == type) {
       if (record != nullptr) *record = seen;
       return std::move(frame.payload);
     }
+    // A node of a fleet that is not this client's home names the home instead (redirect.hpp).
+    if (frame.type == frames::kRedirect) throw RedirectError(decode_redirect(frame.payload));
     if (frame.type == frames::kBusy) {
       const BusyNotice busy = decode_busy(frame.payload);
       throw ServerBusyError("server busy: " + std::to_string(busy.active_sessions) +

@@ -15,6 +15,7 @@ inline constexpr uint32_t kPublished = 0x105;   // the server stored its half of
 inline constexpr uint32_t kRegistered = 0x107;  // a new client id and token (registration)
 inline constexpr uint32_t kQueuePlace = 0x108;  // a waiting connection's place (admission.hpp)
 inline constexpr uint32_t kBusy = 0x109;        // the admission queue is full; retry after
+inline constexpr uint32_t kRedirect = 0x10A;    // go to the client's home node (redirect.hpp)
 inline constexpr uint32_t kHePublicKey = 0x110;
 inline constexpr uint32_t kHeQuery = 0x111;
 inline constexpr uint32_t kHeResponse = 0x112;

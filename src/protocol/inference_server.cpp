@@ -12,8 +12,10 @@
 #include "pinfer/core/byte_stream.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/core/serialization.hpp"
+#include "pinfer/core/sha256.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/protocol/architecture.hpp"
+#include "pinfer/protocol/redirect.hpp"
 #include "session_messages.hpp"
 #include "store_sink.hpp"
 
@@ -44,7 +46,8 @@ InferenceServer::InferenceServer(nn::LoweredModel model, ProtocolKind kind,
       gc_scheme_(options.gc_scheme),
       threads_(resolve_threads(options.threads)),
       store_(store),
-      clients_(clients) {
+      clients_(clients),
+      ledger_(std::move(options.ledger)) {
   if (gc_scheme_ != gc::GcScheme::half_gates && gc_scheme_ != gc::GcScheme::three_halves) {
     throw InvalidArgument("garbling scheme code " +
                           std::to_string(static_cast<uint32_t>(gc_scheme_)) + " is unknown");
@@ -104,6 +107,8 @@ void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
     ClientCredentials issued;
     try {
       issued = clients_.register_client(hello.registration_secret.span());
+      if (ledger_)
+        ledger_->client_registered(issued.client_id, pinfer::sha256_hex(issued.token.span()));
     } catch (const Error& e) {
       ch.send_error(e);
       throw;
@@ -116,8 +121,31 @@ void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
   try {
     clients_.authenticate(hello.client_id, hello.token.span());
   } catch (const ProtocolError& e) {
-    ch.send_error(e);  // ErrorReason::unauthenticated
-    throw;
+    // A fleet's client registered with another node is known by its token hash in the fleet.
+    const bool known_to_fleet =
+        ledger_ && valid_client_id(hello.client_id) &&
+        ledger_->authenticate(hello.client_id, pinfer::sha256_hex(hello.token.span()));
+    if (!known_to_fleet) {
+      ch.send_error(e);  // ErrorReason::unauthenticated
+      throw;
+    }
+  }
+  // In a fleet, a client is served by its home node (re-homed if that node died).
+  if (ledger_) {
+    std::optional<std::string> home;
+    try {
+      home = ledger_->redirect_for(hello.client_id);
+    } catch (const Error& e) {
+      // E.g. the fleet's database is down: the client hears why instead of a closed connection.
+      ch.send_error(std::string("server cannot route this client in its fleet: ") + e.what(),
+                    e.reason());
+      throw;
+    }
+    if (home) {
+      ch.send(frames::kRedirect, encode_redirect(*home));
+      ch.flush();
+      return;
+    }
   }
   // From here on, hello.client_id is authenticated: every store access below is keyed by it.
   if (hello.protocol && *hello.protocol != kind_) {
@@ -214,6 +242,18 @@ void InferenceServer::serve_offline(Channel& ch, const std::string& client, cons
     ch.flush();
     throw;
   }
+  if (ledger_) {
+    try {
+      ledger_->stored(client, id);
+    } catch (const Error& e) {
+      // Unrecorded, the fleet would never let it be taken: drop it and say the store refused.
+      store_.remove(client, id);
+      ch.send_error(std::string("server cannot record the precompute: ") + e.what(),
+                    ErrorReason::store);
+      ch.flush();
+      return;
+    }
+  }
   busy.reset();  // the CPU total ends before the report is built and sent
   nlohmann::json j = to_json(cost);
   j["server_storage_bytes"] = bytes;
@@ -229,6 +269,19 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
   std::optional<store::ConsumedPrecompute> taken;
   std::optional<ScopedTimer> take_io(std::in_place, cost, Component::store_read);
   try {
+    // The fleet's single use first: a fenced or raced server never touches its local entry.
+    if (ledger_) ledger_->take(client, id);
+  } catch (const StoreError& e) {
+    ch.send_error(std::string("server cannot use precompute: ") + e.what(), ErrorReason::store);
+    return;
+  } catch (const Error& e) {
+    // Not a refusal of this precompute (e.g. the fleet's database is down): with its own
+    // reason, so the client does not go on to drop its other precomputes one by one.
+    ch.send_error(std::string("server cannot check the precompute with its fleet: ") + e.what(),
+                  e.reason());
+    return;
+  }
+  try {
     taken.emplace(store_.take(client, id));
   } catch (const Error& e) {
     ch.send_error(std::string("server cannot use precompute: ") + e.what(), ErrorReason::store);
@@ -243,6 +296,7 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
     // E.g. made before a restart with another --gc-scheme: it was taken, so it is gone now;
     // the client is told why and goes on with its next precompute.
     ch.send_error(std::string("server cannot use precompute: ") + e.what());
+    if (ledger_) ledger_->consumed(client, id);
     return;
   }
   take_io.reset();
@@ -297,6 +351,7 @@ void InferenceServer::serve_online(Channel& ch, const std::string& client, const
   ch.set_phase("online/done");
   ch.send(frames::kPhaseCost, std::as_bytes(std::span<const char>(text.data(), text.size())));
   ch.flush();
+  if (ledger_) ledger_->consumed(client, id);
 }
 
 }  // namespace pinfer::protocol

@@ -10,6 +10,7 @@
 #include "pinfer/gc/gc_options.hpp"
 #include "pinfer/nn/lowered_model.hpp"
 #include "pinfer/protocol/client_registry.hpp"
+#include "pinfer/protocol/precompute_ledger.hpp"
 #include "pinfer/protocol/protocol_kind.hpp"
 #include "pinfer/store/precompute_store.hpp"
 
@@ -52,6 +53,8 @@ struct ServerOptions {
   // in order (at most 256 MiB per layer); the rest are encoded again for every query, which
   // costs offline time, not correctness (docs/HE.md, "Weight cache").
   std::size_t weight_cache_bytes = kDefaultWeightCacheBytes;
+  // Told of every precompute stored, taken and consumed (a fleet's index); none when null.
+  std::shared_ptr<PrecomputeLedger> ledger = nullptr;
 };
 
 // The first frame of a connection (a session's hello or a registration), read and decoded
@@ -121,6 +124,7 @@ class InferenceServer {
   std::unique_ptr<detail::ModelPlan> plan_;
   std::unique_ptr<detail::HeServerModel> he_;
   std::unique_ptr<detail::HeKeySchedule> he_keys_;
+  std::shared_ptr<PrecomputeLedger> ledger_;
 };
 
 }  // namespace pinfer::protocol
