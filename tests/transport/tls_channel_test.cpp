@@ -164,7 +164,7 @@ TEST(TlsChannel, MixedFrameSizesArriveInOrder) {
 }
 
 // Shaping meters the bytes on the wire, also when records leave in large coalesced sends.
-TEST(TlsChannel, ShapedSendsKeepTheRate) {
+TEST(TlsChannel, ShapedSendsNeverExceedTheRate) {
   const PemCertificate cert = make_certificate({});
   TcpOptions shaped;
   shaped.send_rate_mbps = 100;
@@ -187,7 +187,11 @@ TEST(TlsChannel, ShapedSendsKeepTheRate) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   sender.join();
   EXPECT_TRUE(equal);
-  EXPECT_NEAR(seconds, 1.6, 0.25);
+  // A lower bound only, as in tcp_shaping_test.cpp, so a loaded machine cannot fail it: the
+  // shaped sender never puts the 20 MB of payload on the wire faster than its rate, less at most
+  // one 256 KiB coalesced TLS send of credit: (20 MB - 256 KiB) / 12.5 MB/s = 1.579 s. (That it
+  // is not slower is a performance figure, `pinfer_transport_bench --benchmark_filter=Tls`.)
+  EXPECT_GE(seconds, (kFrames * 1e6 - 262144) / 12.5e6);
 }
 
 TEST(TlsChannel, CaSignedCertificateIsAcceptedByIpAndByName) {
