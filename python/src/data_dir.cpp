@@ -5,12 +5,11 @@
 // python/CMakeLists.txt links to the source folders. No source path is compiled in.
 #include <dlfcn.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
 #include "bindings.hpp"
-#include "pinfer/core/error.hpp"
+#include "pinfer/core/shipped_data.hpp"
 
 namespace fs = std::filesystem;
 
@@ -31,22 +30,9 @@ fs::path module_dir() {
 }  // namespace
 
 std::string data_dir() {
-  if (const char* env = std::getenv("PINFER_DATA_DIR"); env != nullptr && *env != '\0') {
-    std::error_code ec;
-    if (!fs::is_directory(env, ec)) {
-      throw IoError(std::string("PINFER_DATA_DIR=") + env + " is not a folder");
-    }
-    return env;
-  }
-  // pinfer/ -> dist-packages/ -> pythonX.Y/ -> lib/ -> <prefix>: a few levels are enough.
-  fs::path dir = module_dir();
-  for (int level = 0; level < 5 && !dir.empty(); ++level) {
-    std::error_code ec;
-    if (fs::is_directory(dir / "share" / "pinfer", ec)) return (dir / "share" / "pinfer").string();
-    if (dir == dir.parent_path()) break;
-    dir = dir.parent_path();
-  }
-  return ".";  // only the current folder's profiles/ and those named explicitly
+  // pinfer/ -> dist-packages/ -> pythonX.Y/ -> lib/ -> <prefix>: four folders up at most.
+  const std::optional<fs::path> dir = find_shipped_data(module_dir(), 4);
+  return dir ? dir->string() : ".";  // else only the current folder's profiles/ and named ones
 }
 
 }  // namespace pinfer::python

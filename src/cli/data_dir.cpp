@@ -1,10 +1,10 @@
 #include "data_dir.hpp"
 
-#include <cstdlib>
 #include <string>
 #include <system_error>
 
 #include "pinfer/core/error.hpp"
+#include "pinfer/core/shipped_data.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,19 +29,9 @@ std::string searched() {
 }  // namespace
 
 std::optional<fs::path> find_data_dir() {
-  if (const char* env = std::getenv("PINFER_DATA_DIR"); env != nullptr && *env != '\0') {
-    std::error_code ec;
-    if (!fs::is_directory(env, ec)) {
-      throw IoError(std::string("PINFER_DATA_DIR=") + env + " is not a folder");
-    }
-    return fs::path(env);
-  }
-  if (const auto dir = executable_dir()) {
-    const fs::path share = *dir / ".." / "share" / "pinfer";
-    std::error_code ec;
-    if (fs::is_directory(share, ec)) return share.lexically_normal();
-  }
-  return std::nullopt;
+  const std::optional<fs::path> dir = executable_dir();
+  // Installed: <prefix>/bin/pinfer beside <prefix>/share/pinfer, so only the one folder above.
+  return find_shipped_data(dir ? *dir / ".." : fs::path(), 0);
 }
 
 fs::path data_file(std::string_view relative) {
