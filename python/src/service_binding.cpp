@@ -14,6 +14,7 @@
 #include "pinfer/protocol/client_registry.hpp"
 #include "pinfer/protocol/inference_client.hpp"
 #include "pinfer/service/background_service.hpp"
+#include "pinfer/service/client_session.hpp"
 #include "pinfer/transport/endpoint.hpp"
 #include "pinfer/transport/server_connection.hpp"
 #include "pinfer/transport/tls_certificate.hpp"
@@ -267,6 +268,12 @@ class PyClient {
     store_.reset();
   }
   [[nodiscard]] const std::string& server() const { return endpoint_; }
+  // Where the last session ran: the server, or the fleet node it redirected this client to.
+  // (Its own mutex: mu_ is held through whole sessions, without the GIL.)
+  [[nodiscard]] std::string last_server() {
+    std::lock_guard lock(last_endpoint_mu_);
+    return last_endpoint_;
+  }
 
  private:
   void require_open() const {
@@ -283,21 +290,35 @@ class PyClient {
     std::lock_guard lock(mu_);
     require_open();
     progress_.run([&] {
-      std::unique_ptr<transport::TcpChannel> ch;
-      std::unique_ptr<protocol::InferenceClient> client;
+      service::ClientSessionParts session;
       (void)protocol::retry_while_busy([&] {
-        protocol::ClientOptions options{protocol::load_credentials(credentials_file(store_dir_)),
-                                        protocol_, progress_.fn()};
-        client.reset();
-        ch = transport::connect_to_server(endpoint_, tcp_, trust_);
-        client = std::make_unique<protocol::InferenceClient>(*ch, *store_, std::move(options));
+        session.client.reset();  // before the channel it uses
+        session.channel.reset();
+        session = service::open_client_session(
+            endpoint_,
+            [&](const std::string& endpoint) {
+              return transport::connect_to_server(endpoint, tcp_, trust_);
+            },
+            *store_,
+            [&] {
+              return protocol::ClientOptions{
+                  protocol::load_credentials(credentials_file(store_dir_)), protocol_,
+                  progress_.fn()};
+            });
       });
+      {
+        std::lock_guard endpoint_lock(last_endpoint_mu_);
+        last_endpoint_ = session.endpoint;
+      }
+      auto& client = session.client;
       f(*client);
       client->close();
     });
   }
 
   std::string endpoint_;
+  std::mutex last_endpoint_mu_;
+  std::string last_endpoint_;  // guarded by last_endpoint_mu_
   transport::ServerTrust trust_;
   transport::TcpOptions tcp_;
   std::string store_dir_;
@@ -400,6 +421,10 @@ void bind_service(py::module_& m) {
           "(SHA-256 hex) or ca (CA file); insecure=True is plain TCP to loopback only. "
           "protocol: refuse a server running another one. progress: progress(step, done, total).")
       .def_property_readonly("server", &PyClient::server)
+      .def_property_readonly(
+          "last_server", &PyClient::last_server,
+          "Where the last session ran: the server, or the home node a fleet node redirected this "
+          "client to (followed once per session, with the same TLS checks); '' before any.")
       .def("register", &PyClient::register_client, py::arg("secret") = py::none(),
            "Registers with the server and keeps the issued id and token in STORE/CREDENTIALS "
            "(as `pinfer client register`). Returns the client id.")

@@ -8,6 +8,7 @@
 
 #include "pinfer/core/error.hpp"
 #include "pinfer/protocol/architecture.hpp"
+#include "pinfer/transport/endpoint.hpp"
 
 namespace pinfer::cli {
 
@@ -18,11 +19,11 @@ void add_cluster_node_options(CLI::App& cmd, ClusterNodeFlags& flags) {
                              "Join the fleet whose database is at this PostgreSQL URL "
                              "(password from ~/.pgpass or $PGPASSWORD); docs/DEPLOYMENT.md");
   auto* id = cmd.add_option("--node-id", flags.node_id, "This node's id in the fleet")->needs(url);
-  auto* adv = cmd.add_option("--advertise", flags.advertise,
-                             "HOST:PORT clients of the fleet reach this node at")
-                  ->needs(url);
+  cmd.add_option("--advertise", flags.advertise,
+                 "HOST:PORT clients of the fleet reach this node at; port 0: the port it listens "
+                 "on (default: --host and that port)")
+      ->needs(url);
   url->needs(id);
-  url->needs(adv);
   cmd.add_option("--heartbeat-ms", flags.heartbeat_ms, "Heartbeat interval of the node")
       ->check(CLI::Range(uint64_t{10}, uint64_t{600'000}))
       ->needs(url);
@@ -51,23 +52,44 @@ std::string model_digest(const nn::LoweredModel& model) {
   return hex;
 }
 
-std::shared_ptr<cluster::ClusterNode> start_cluster_node(const ClusterNodeFlags& flags,
-                                                         const nn::LoweredModel& model,
-                                                         protocol::ProtocolKind kind,
-                                                         store::PrecomputeStore& store,
-                                                         uint64_t capacity_bytes) {
-  if (flags.url.empty()) return nullptr;
-  if (flags.dead_after_ms <= flags.heartbeat_ms) {
-    throw InvalidArgument("dead_after_ms " + std::to_string(flags.dead_after_ms) +
-                          " must exceed heartbeat_ms " + std::to_string(flags.heartbeat_ms));
+std::string advertised_address(const ClusterNodeFlags& flags, const std::string& listen_host,
+                               uint16_t bound_port) {
+  if (flags.advertise.empty()) {
+    if (listen_host.empty() || listen_host == "0.0.0.0" || listen_host == "::") {
+      throw InvalidArgument("--host '" + listen_host +
+                            "' is every interface, which no client can connect to: give "
+                            "--advertise HOST:PORT (port 0: the port this node listens on)");
+    }
+    return transport::to_string(transport::Endpoint{listen_host, bound_port});
   }
+  transport::Endpoint ep = transport::parse_endpoint(flags.advertise);
+  if (ep.port == 0) ep.port = bound_port;
+  return transport::to_string(ep);
+}
+
+void check_cluster_node_flags(const ClusterNodeFlags& flags) {
+  if (flags.url.empty()) return;
+  if (flags.dead_after_ms <= flags.heartbeat_ms) {
+    throw InvalidArgument("--dead-after-ms " + std::to_string(flags.dead_after_ms) +
+                          " must exceed --heartbeat-ms " + std::to_string(flags.heartbeat_ms));
+  }
+  // A malformed --advertise is reported before the model loads.
+  if (!flags.advertise.empty()) (void)transport::parse_endpoint(flags.advertise);
+}
+
+std::shared_ptr<cluster::ClusterNode> start_cluster_node(
+    const ClusterNodeFlags& flags, const std::string& listen_host, uint16_t bound_port,
+    const nn::LoweredModel& model, protocol::ProtocolKind kind, store::PrecomputeStore& store,
+    uint64_t capacity_bytes) {
+  if (flags.url.empty()) return nullptr;
+  check_cluster_node_flags(flags);
   auto free_bytes = [&store, capacity_bytes] {
     const uint64_t used = store.used_bytes();
     return used >= capacity_bytes ? uint64_t{0} : capacity_bytes - used;
   };
   cluster::NodeJoin join;
   join.node_id = flags.node_id;
-  join.address = flags.advertise;
+  join.address = advertised_address(flags, listen_host, bound_port);
   join.model_digest = model_digest(model);
   join.protocol = kind;
   join.capacity_bytes = capacity_bytes;

@@ -1,5 +1,5 @@
 #pragma once
-// `pinfer serve --cluster URL --node-id ID --advertise HOST:PORT [--heartbeat-ms]
+// `pinfer serve --cluster URL --node-id ID [--advertise HOST:PORT] [--heartbeat-ms]
 // [--dead-after-ms]`: the options that make a server a node of a fleet (docs/DEPLOYMENT.md),
 // and the node they start.
 #include <CLI/CLI.hpp>
@@ -29,10 +29,22 @@ void add_cluster_node_options(CLI::App& cmd, ClusterNodeFlags& flags);
 // serve the very same model, or clients would get different answers from different nodes.
 [[nodiscard]] std::string model_digest(const nn::LoweredModel& model);
 
-// Joins the fleet when --cluster was given (nullptr otherwise); the store's free bytes go with
-// every heartbeat. Throws what cluster::ClusterNode throws.
+// The address the node advertises to the fleet, given the host it listens on and the port it
+// was bound to: --advertise as given, its port 0 replaced by the bound port; without
+// --advertise, HOST:PORT of the listener (InvalidArgument when that host is a wildcard such as
+// 0.0.0.0, which no client can reach).
+[[nodiscard]] std::string advertised_address(const ClusterNodeFlags& flags,
+                                             const std::string& listen_host, uint16_t bound_port);
+
+// Validates the flags before anything is loaded (InvalidArgument).
+void check_cluster_node_flags(const ClusterNodeFlags& flags);
+
+// Joins the fleet when --cluster was given (nullptr otherwise), advertising
+// advertised_address(flags, listen_host, bound_port); the store's free bytes go with every
+// heartbeat. Throws what cluster::ClusterNode throws.
 [[nodiscard]] std::shared_ptr<cluster::ClusterNode> start_cluster_node(
-    const ClusterNodeFlags& flags, const nn::LoweredModel& model, protocol::ProtocolKind kind,
-    store::PrecomputeStore& store, uint64_t capacity_bytes);
+    const ClusterNodeFlags& flags, const std::string& listen_host, uint16_t bound_port,
+    const nn::LoweredModel& model, protocol::ProtocolKind kind, store::PrecomputeStore& store,
+    uint64_t capacity_bytes);
 
 }  // namespace pinfer::cli

@@ -11,7 +11,7 @@
 #include "pinfer/core/byte_size.hpp"
 #include "pinfer/core/capped_read.hpp"
 #include "pinfer/core/error.hpp"
-#include "pinfer/protocol/redirect.hpp"
+#include "pinfer/service/client_session.hpp"
 #include "pinfer/transport/server_connection.hpp"
 #include "pinfer/transport/tls_certificate.hpp"
 #include "pinfer/transport/tls_context.hpp"
@@ -149,17 +149,15 @@ ClientSession open_client_session(const ClientCommandOptions& opt,
     if (!opt.protocol.empty()) co.protocol = protocol::parse_protocol_kind(opt.protocol);
     return co;
   };
-  s.channel = connect_client(opt.server, opt.link, opt.security);
-  try {
-    s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, options());
-  } catch (const protocol::RedirectError& e) {
-    // A node of a fleet that is not this client's home: follow once, with the same transport
-    // rules (a second redirect propagates as an error).
-    fmt::print(stderr, "redirected to this client's home node at {}\n", e.address());
-    s.channel.reset();
-    s.channel = connect_client(e.address(), opt.link, opt.security);
-    s.client = std::make_unique<protocol::InferenceClient>(*s.channel, *s.store, options());
-  }
+  service::ClientSessionParts parts = service::open_client_session(
+      opt.server,
+      [&](const std::string& endpoint) { return connect_client(endpoint, opt.link, opt.security); },
+      *s.store, options,
+      [](const std::string& home) {
+        fmt::print(stderr, "redirected to this client's home node at {}\n", home);
+      });
+  s.channel = std::move(parts.channel);
+  s.client = std::move(parts.client);
   return s;
 }
 

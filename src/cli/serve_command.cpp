@@ -107,6 +107,7 @@ void setup(CLI::App& app) {
     // Checked again by the library (ServiceOptions); here first, before the model loads.
     if (opt->insecure)
       transport::require_loopback_for_plaintext(transport::Endpoint{opt->host, opt->port});
+    check_cluster_node_flags(opt->cluster);
     auto store = open_store(opt->store, opt->capacity, opt->client_quota);
     protocol::ClientRegistry registry(store->root() / "CLIENTS",
                                       opt->registration == "closed"
@@ -120,10 +121,6 @@ void setup(CLI::App& app) {
     loaded.lowered = nn::apply_reveal(loaded.lowered, opt->reveal);
     protocol::ServerOptions server_opts = server_options(opt->gc_scheme, opt->threads);
     apply_weight_cache(server_opts, opt->weight_cache);
-    // A node of a fleet records its precomputes in the cluster (nullptr without --cluster).
-    const std::shared_ptr<cluster::ClusterNode> node = start_cluster_node(
-        opt->cluster, loaded.lowered, kind, *store, parse_byte_size(opt->capacity, "--capacity"));
-    server_opts.ledger = node;
     protocol::InferenceServer server(std::move(loaded.lowered), kind, *store, registry,
                                      server_opts);
     fmt::print(stderr, "{} with {} garbling, {} threads per phase, {} MB of HE-encoded weights\n",
@@ -162,6 +159,13 @@ void setup(CLI::App& app) {
     }
     service::InferenceService service(
         server, so, [](std::string_view m) { fmt::print(stderr, "pinfer serve: {}\n", m); });
+    // A node of a fleet joins once it listens, so it can advertise the port it was given; it
+    // records its precomputes in the cluster (nullptr without --cluster). No connection is
+    // served before run().
+    const std::shared_ptr<cluster::ClusterNode> node =
+        start_cluster_node(opt->cluster, opt->host, service.port(), server.model(), kind, *store,
+                           parse_byte_size(opt->capacity, "--capacity"));
+    server.set_ledger(node);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::atomic<bool> finished{false};

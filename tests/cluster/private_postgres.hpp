@@ -12,6 +12,7 @@
 // Header-only: the test folders glob only *_test.cpp. Throws std::runtime_error with what to
 // install or what failed (and the server log's tail) when the server cannot be started.
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -131,6 +132,34 @@ class PrivatePostgres {
   [[nodiscard]] std::string url(const std::string& dbname = "postgres") const {
     return "postgresql://" + user() + "@/" + dbname + "?host=" + dir_.string() +
            "&port=" + std::to_string(kPort) + "&connect_timeout=10";
+  }
+
+  // Rows of a query's result as text (NULL as ""), on a connection of its own; throws with the
+  // server's message when it fails. For tests that audit what the cluster recorded.
+  [[nodiscard]] std::vector<std::vector<std::string>> query(
+      const std::string& sql, const std::string& dbname = "postgres") const {
+    PGconn* conn = PQconnectdb(url(dbname).c_str());
+    if (PQstatus(conn) != CONNECTION_OK) {
+      const std::string why = PQerrorMessage(conn);
+      PQfinish(conn);
+      throw std::runtime_error("cannot connect to the private PostgreSQL: " + why);
+    }
+    PGresult* r = PQexec(conn, sql.c_str());
+    const ExecStatusType status = PQresultStatus(r);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+      const std::string why = PQerrorMessage(conn);
+      PQclear(r);
+      PQfinish(conn);
+      throw std::runtime_error("query failed: " + sql + ": " + why);
+    }
+    std::vector<std::vector<std::string>> rows(static_cast<std::size_t>(PQntuples(r)));
+    for (int i = 0; i < PQntuples(r); ++i) {
+      for (int j = 0; j < PQnfields(r); ++j)
+        rows[static_cast<std::size_t>(i)].emplace_back(PQgetvalue(r, i, j));
+    }
+    PQclear(r);
+    PQfinish(conn);
+    return rows;
   }
 
   [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }

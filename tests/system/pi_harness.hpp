@@ -136,6 +136,16 @@ struct ClientResult {
   std::string err;
 };
 
+// `pinfer <words...>` as given (no transport flags: `pinfer cluster ...`, a `serve` expected to
+// exit), output in work/<tag>.*; waits at most 120 s.
+inline ClientResult run_pinfer(const fs::path& work, const std::string& tag,
+                               std::vector<std::string> words) {
+  words.insert(words.begin(), cli_path());
+  ChildProcess c(words, SpawnOptions{work / (tag + ".out"), work / (tag + ".err")});
+  const auto st = c.wait_for(120s);
+  return {st ? *st : -1, c.stdout_text(), c.stderr_text()};
+}
+
 inline ClientResult run_client(const fs::path& work, const std::string& tag,
                                const std::string& command, const std::string& endpoint,
                                const fs::path& store, std::vector<std::string> extra = {},

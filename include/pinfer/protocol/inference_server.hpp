@@ -5,6 +5,7 @@
 // connections concurrently (docs/PROTOCOLS.md).
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "pinfer/core/channel.hpp"
 #include "pinfer/gc/gc_options.hpp"
@@ -110,6 +111,12 @@ class InferenceServer {
   [[nodiscard]] std::size_t he_keys() const noexcept;
   // Bytes of HE-encoded weights kept in memory (<= ServerOptions::weight_cache_bytes).
   [[nodiscard]] std::size_t cached_weight_bytes() const noexcept;
+  // Replaces ServerOptions::ledger. Only before the first connection is served (not thread
+  // safe with sessions): a fleet node joins once its listener is bound, so it can advertise the
+  // port it was given (`pinfer serve --port 0 --cluster`).
+  void set_ledger(std::shared_ptr<PrecomputeLedger> ledger) noexcept {
+    ledger_ = std::move(ledger);
+  }
 
  private:
   void serve_offline(Channel& ch, const std::string& client, const std::string& id);
