@@ -121,6 +121,7 @@ class PyServer {
     py::dict d;
     d["sessions_completed"] = s.sessions_completed;
     d["sessions_failed"] = s.sessions_failed;
+    d["sessions_redirected"] = s.sessions_redirected;
     d["sessions_refused_busy"] = s.sessions_refused_busy;
     d["handshakes_failed"] = s.handshakes_failed;
     d["silent_clients"] = s.silent_clients;

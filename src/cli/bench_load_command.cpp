@@ -1,6 +1,10 @@
-// `pinfer bench load`: many concurrent clients against one server. The server is a child process
-// (`/proc/self/exe serve` on an ephemeral loopback port, its own store), so its peak memory is
-// its own (VmHWM). C client threads, each with its own store and registered identity, run R
+// `pinfer bench load`: many concurrent clients against one server, or against the N nodes of a
+// fleet (`--cluster URL --nodes N`, docs/DEPLOYMENT.md). Each server is a child process
+// (`/proc/self/exe serve` on an ephemeral loopback port, its own store; load_servers.hpp), so its
+// peak memory is its own (VmHWM). Over TLS 1.3 unless --insecure. In a fleet, client c registers
+// through node c % N (its home) and sends its k-th request to node (c + k) % N, which redirects
+// it home unless that is the home; the fleet's ledger must show one precompute consumed per
+// served request. C client threads, each with its own store and registered identity, run R
 // private inferences in total through the library API (a session per request: connect,
 // handshake, offline phase on demand or a stored precompute, online phase), each sending its
 // next request as soon as the previous one returns (a closed loop). Beyond the server's
@@ -9,12 +13,6 @@
 // request's latency runs from its first attempt to its result (queueing and retries included).
 // Every output is checked bit for bit against the fixed-point engine. The queueing ideal it
 // prints is explained at sim::closed_loop_fifo_latencies().
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -30,7 +28,9 @@
 #include "bench_table.hpp"
 #include "command_registry.hpp"
 #include "data_dir.hpp"
+#include "load_servers.hpp"
 #include "pi_common.hpp"
+#include "pinfer/cluster/cluster_state.hpp"
 #include "pinfer/core/error.hpp"
 #include "pinfer/nn/fixed_point_engine.hpp"
 #include "pinfer/nn/input_files.hpp"
@@ -38,8 +38,6 @@
 #include "pinfer/protocol/admission.hpp"
 #include "pinfer/sim/closed_loop_ideal.hpp"
 #include "reveal_option.hpp"
-
-extern char** environ;
 
 namespace pinfer::cli {
 namespace {
@@ -64,78 +62,11 @@ struct Options {
   std::string reveal = "logits";  // the server's --reveal
   std::string gc_scheme;          // the server's --gc-scheme
   unsigned threads = 0;           // the server's and each client's --threads
+  std::string cluster;            // the fleet's database; "": one server
+  std::size_t nodes = 1;
+  bool insecure = false;  // plain TCP instead of TLS 1.3
   bool json = false;
 };
-
-// A child process with stdout on a pipe and stderr in a file.
-class Child {
- public:
-  Child(const std::vector<std::string>& args, const fs::path& stderr_path) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw IoError("pipe failed");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, stderr_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, "/proc/self/exe", &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(fds[1]);
-    if (rc != 0) {
-      ::close(fds[0]);
-      throw IoError("cannot start pinfer " + args.at(1) + ": " + std::strerror(rc));
-    }
-    out_ = ::fdopen(fds[0], "r");
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      (void)wait();
-    }
-    if (out_ != nullptr) std::fclose(out_);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-  // Next line of stdout; empty at end of file.
-  std::string line() {
-    char buf[4096];
-    return std::fgets(buf, sizeof buf, out_) != nullptr ? std::string(buf) : std::string();
-  }
-  int wait() {
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-};
-
-// "VmHWM:  123456 kB" of a live process, in bytes.
-uint64_t peak_rss_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string key; in >> key;) {
-    if (key == "VmHWM:") {
-      uint64_t kb = 0;
-      in >> kb;
-      return kb * 1024;
-    }
-  }
-  throw IoError("no VmHWM in /proc/" + std::to_string(pid) + "/status");
-}
-
-std::vector<std::string> self_args(std::vector<std::string> words) {
-  words.insert(words.begin(), "pinfer");
-  words.emplace_back("--insecure");  // loopback only: the child server and these clients
-  return words;
-}
 
 struct Tally {
   std::mutex mu;
@@ -149,6 +80,7 @@ struct Tally {
   uint64_t dropped_unanswered = 0;  // closed by the server before any answer (shedding)
   uint64_t failed = 0;
   uint64_t wrong = 0;
+  uint64_t redirects = 0;
   std::string first_failure;
 };
 
@@ -167,7 +99,9 @@ double percentile(const std::vector<double>& sorted, double p) {
 void setup(CLI::App& bench) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = bench.add_subcommand(
-      "load", "Concurrent clients against one `pinfer serve` child: throughput, latency, memory");
+      "load",
+      "Concurrent clients against `pinfer serve` children (one server or a fleet): throughput, "
+      "latency, memory");
   cmd->add_option("--model", opt->model, "Model the server serves (default: shipped digits)");
   cmd->add_option("--inputs", opt->inputs, "Inputs: .npy batch N x C x H x W (float32)");
   cmd->add_option("--protocol", opt->protocol, "server-garbler or client-garbler");
@@ -191,6 +125,14 @@ void setup(CLI::App& bench) {
   cmd->add_option("--work", opt->work, "Directory for the stores (default: a fresh temp dir)");
   add_gc_scheme_option(*cmd, opt->gc_scheme);
   add_threads_option(*cmd, opt->threads);
+  cmd->add_option("--cluster", opt->cluster,
+                  "Run the servers as nodes of a fleet on this PostgreSQL database (a scratch "
+                  "one: the bench initialises it and its nodes join as bench-load-<i>)");
+  cmd->add_option("--nodes", opt->nodes, "Servers (fleet nodes; more than 1 needs --cluster)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--insecure", opt->insecure,
+                "Plain TCP on loopback instead of TLS 1.3 (one certificate for every node, "
+                "pinned by the clients)");
   cmd->add_flag("--json", opt->json, "Print one JSON object");
   cmd->callback([opt] {
     if (opt->model.empty()) opt->model = data_file("models/digits.onnx").string();
@@ -204,56 +146,81 @@ void setup(CLI::App& bench) {
                  : fs::path(opt->work);
     fs::create_directories(work);
 
-    std::vector<std::string> serve = {"serve",          opt->model,
-                                      "--protocol",     opt->protocol,
-                                      "--store",        (work / "server").string(),
-                                      "--capacity",     "1TB",
-                                      "--port",         "0",
-                                      "--max-sessions", std::to_string(opt->max_sessions),
-                                      "--timeout-ms",   std::to_string(opt->timeout_ms)};
-    for (const std::string& a :
-         {std::string("--queue"), std::to_string(opt->queue), std::string("--queue-timeout-ms"),
-          std::to_string(opt->queue_timeout_ms)}) {
-      serve.push_back(a);
+    // The flags every node shares. Every output is checked bit-exact against the fixed-point
+    // engine on the served model (--reveal).
+    LoadServersOptions so;
+    so.serve_args = {"--model",
+                     opt->model,
+                     "--protocol",
+                     opt->protocol,
+                     "--capacity",
+                     "1TB",
+                     "--max-sessions",
+                     std::to_string(opt->max_sessions),
+                     "--timeout-ms",
+                     std::to_string(opt->timeout_ms),
+                     "--queue",
+                     std::to_string(opt->queue),
+                     "--queue-timeout-ms",
+                     std::to_string(opt->queue_timeout_ms),
+                     "--reveal",
+                     opt->reveal,
+                     "--gc-scheme",
+                     opt->gc_scheme,
+                     "--threads",
+                     std::to_string(opt->threads)};
+    if (!opt->client_quota.empty())
+      so.serve_args.insert(so.serve_args.end(), {"--client-quota", opt->client_quota});
+    so.nodes = opt->nodes;
+    so.cluster_url = opt->cluster;
+    so.insecure = opt->insecure;
+    so.work = work;
+    LoadServers servers(so);
+    const std::size_t nodes = servers.size();
+    std::vector<uint64_t> idle_rss(nodes);
+    for (std::size_t n = 0; n < nodes; ++n) idle_rss[n] = servers.peak_rss_bytes(n);
+    // The fleet's ledger before the run: afterwards it must show one more precompute consumed
+    // per served request.
+    std::optional<cluster::ClusterState> fleet;
+    uint64_t consumed_before = 0;
+    if (!opt->cluster.empty()) {
+      fleet.emplace(opt->cluster);
+      consumed_before = fleet->status().precomputes.consumed;
     }
-    serve.insert(serve.begin() + 1, "--model");
-    // Every output is checked bit-exact against the fixed-point engine on the served model.
-    serve.emplace_back("--reveal");
-    serve.push_back(opt->reveal);
-    if (!opt->client_quota.empty()) {
-      serve.emplace_back("--client-quota");
-      serve.push_back(opt->client_quota);
-    }
-    for (const std::string& a : {std::string("--gc-scheme"), opt->gc_scheme,
-                                 std::string("--threads"), std::to_string(opt->threads)}) {
-      serve.push_back(a);
-    }
-    Child server(self_args(serve), work / "server.log");
-    std::string endpoint;
-    for (std::string l = server.line(); !l.empty(); l = server.line()) {
-      if (const auto at = l.find(" on 127.0.0.1:"); at != std::string::npos) {
-        endpoint = "127.0.0.1:" + std::to_string(std::stoul(l.substr(at + 14)));
-        break;
-      }
-    }
-    if (endpoint.empty())
-      throw IoError("pinfer serve did not start; see " + (work / "server.log").string());
-    const uint64_t idle_rss = peak_rss_bytes(server.pid());
 
-    // Each client: its own store, registered once (not timed).
+    // Each client: its own store, registered once through node c % N, its home (not timed).
+    Tally tally;
     std::vector<ClientCommandOptions> clients(opt->clients);
     for (std::size_t c = 0; c < opt->clients; ++c) {
       ClientCommandOptions& co = clients[c];
-      co.server = endpoint;
+      co.server = servers.endpoint(c % nodes);
       co.store = (work / ("client" + std::to_string(c))).string();
       co.protocol = opt->protocol;
       co.link.timeout_ms = opt->timeout_ms;
-      co.security.insecure = true;
+      co.security.insecure = opt->insecure;
+      co.security.pin = servers.pin();
       co.threads = opt->threads;
-      Child reg(self_args({"client", "register", "--server", endpoint, "--store", co.store}),
-                work / ("register" + std::to_string(c) + ".log"));
-      if (reg.wait() != 0) throw IoError("pinfer client register failed; see " + work.string());
+      co.on_redirect = [&tally](const std::string&) {
+        std::lock_guard lock(tally.mu);
+        ++tally.redirects;
+      };
+      std::vector<std::string> reg = {"pinfer",  "client",  "register", "--server",
+                                      co.server, "--store", co.store};
+      if (opt->insecure) {
+        reg.emplace_back("--insecure");
+      } else {
+        reg.insert(reg.end(), {"--pin", servers.pin()});
+      }
+      SelfProcess registration(reg, work / ("register" + std::to_string(c) + ".log"));
+      if (registration.wait() != 0)
+        throw IoError("pinfer client register failed; see " + work.string());
     }
+    // Client c's k-th request goes to node (c + k) % N: its home, or a node that redirects it.
+    auto entry = [&](std::size_t c, std::size_t k) {
+      ClientCommandOptions o = clients[c];
+      o.server = servers.endpoint((c + k) % nodes);
+      return o;
+    };
     // Shares of the requests: client c runs requests c, c + C, c + 2C, ...
     auto share = [&](std::size_t c) {
       return opt->requests / opt->clients + (c < opt->requests % opt->clients ? 1 : 0);
@@ -277,7 +244,7 @@ void setup(CLI::App& bench) {
       for (std::size_t c = 0; c < opt->clients; ++c) {
         makers.emplace_back([&, c] {
           std::optional<ClientSession> s;
-          (void)protocol::retry_while_busy([&] { s.emplace(open_client_session(clients[c])); },
+          (void)protocol::retry_while_busy([&] { s.emplace(open_client_session(entry(c, 0))); },
                                            retry_policy(nullptr));
           for (std::size_t made = 0; made < share(c); ++made) (void)s->client->precompute();
           s->client->close();
@@ -286,7 +253,6 @@ void setup(CLI::App& bench) {
       for (auto& t : makers) t.join();
     }
 
-    Tally tally;
     const nn::LoweredModel served_model = nn::apply_reveal(model.lowered, opt->reveal);
     std::vector<std::vector<uint64_t>> expected(inputs.size());
     std::mutex expected_mu;
@@ -316,7 +282,7 @@ void setup(CLI::App& bench) {
               (void)protocol::retry_while_busy(
                   [&] {
                     admitted_from = Clock::now();
-                    s.emplace(open_client_session(clients[c]));
+                    s.emplace(open_client_session(entry(c, k)));
                   },
                   retry_policy(&tally));
             } catch (const Error& e) {
@@ -353,17 +319,24 @@ void setup(CLI::App& bench) {
     }
     for (auto& t : threads) t.join();
     const double wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    const uint64_t peak_rss = peak_rss_bytes(server.pid());
-    ::kill(server.pid(), SIGTERM);
-    std::string stopped;
-    for (std::string l = server.line(); !l.empty(); l = server.line()) {
-      if (l.starts_with("stopped:")) stopped = l.substr(0, l.size() - 1);
+    uint64_t peak_rss = 0, idle_rss_max = 0;
+    for (std::size_t n = 0; n < nodes; ++n) {
+      peak_rss = std::max(peak_rss, servers.peak_rss_bytes(n));
+      idle_rss_max = std::max(idle_rss_max, idle_rss[n]);
     }
-    const int server_status = server.wait();
+    const std::vector<LoadServers::Stopped> stopped = servers.stop();
+    bool servers_ok = true;
+    for (const auto& st : stopped) servers_ok = servers_ok && st.status == 0;
+    // Single use across the fleet: one precompute consumed per served request, no more.
+    uint64_t consumed = 0;
+    if (fleet) consumed = fleet->status().precomputes.consumed - consumed_before;
+    const bool ledger_ok = !fleet || consumed == tally.latencies_s.size();
     if (own_work) fs::remove_all(work);
 
     BenchTable table("bench load: " + opt->protocol + " on " + model.lowered.name + ", " +
-                     std::to_string(opt->clients) + " clients, server max " +
+                     std::to_string(opt->clients) + " clients, " +
+                     (fleet ? std::to_string(nodes) + " fleet nodes" : std::string("1 server")) +
+                     (opt->insecure ? " (plain TCP)" : " (TLS 1.3)") + ", max " +
                      std::to_string(opt->max_sessions) + " sessions, queue " +
                      std::to_string(opt->queue) +
                      (opt->online_only ? ", online phases only" : ", offline on demand"));
@@ -376,6 +349,11 @@ void setup(CLI::App& bench) {
                     "attempts");
     table.add_value("failed", static_cast<double>(tally.failed), "");
     table.add_value("wrong_outputs", static_cast<double>(tally.wrong), "");
+    if (fleet) {
+      table.add_value("nodes", static_cast<double>(nodes), "");
+      table.add_value("redirects", static_cast<double>(tally.redirects), "");
+      table.add_value("fleet_precomputes_consumed", static_cast<double>(consumed), "");
+    }
     table.add_value("seconds", wall_s, "s");
     if (served > 0) {
       table.add_value("refusals_per_request",
@@ -394,20 +372,27 @@ void setup(CLI::App& bench) {
       table.add_value("queue_wait_p50_ms", percentile(queued, 0.50) * 1e3, "ms");
       table.add_value("queue_wait_p99_ms", percentile(queued, 0.99) * 1e3, "ms");
       // The queueing ideal (sim::closed_loop_fifo_latencies): the same closed loop served by
-      // max_sessions sessions at once, FCFS, without admission overhead; first with every request
-      // taking the mean service time measured here, then with each taking its own measured time.
+      // max_sessions sessions at once per node (each node serving the clients whose home it is),
+      // FCFS, without admission overhead; first with every request taking the mean service time
+      // measured here, then with each taking its own measured time.
       double service_sum = 0;
       for (const auto& per_client : tally.service_s) {
         for (const double t : per_client) service_sum += t;
       }
       const double service_mean = service_sum / static_cast<double>(served);
-      std::vector<std::vector<double>> at_mean = tally.service_s;
-      for (auto& per_client : at_mean)
-        std::fill(per_client.begin(), per_client.end(), service_mean);
-      std::vector<double> ideal = sim::closed_loop_fifo_latencies(at_mean, opt->max_sessions);
+      std::vector<double> ideal, replay;
+      for (std::size_t n = 0; n < nodes; ++n) {
+        std::vector<std::vector<double>> homed, at_mean;
+        for (std::size_t c = n; c < opt->clients; c += nodes) {
+          homed.push_back(tally.service_s[c]);
+          at_mean.emplace_back(tally.service_s[c].size(), service_mean);
+        }
+        for (const double t : sim::closed_loop_fifo_latencies(at_mean, opt->max_sessions))
+          ideal.push_back(t);
+        for (const double t : sim::closed_loop_fifo_latencies(homed, opt->max_sessions))
+          replay.push_back(t);
+      }
       std::sort(ideal.begin(), ideal.end());
-      std::vector<double> replay =
-          sim::closed_loop_fifo_latencies(tally.service_s, opt->max_sessions);
       std::sort(replay.begin(), replay.end());
       table.add_value("service_mean_ms", service_mean * 1e3, "ms");
       table.add_value("ideal_p99_ms", percentile(ideal, 0.99) * 1e3, "ms");
@@ -416,15 +401,24 @@ void setup(CLI::App& bench) {
       table.add_value("p99_over_replay_ideal", percentile(lat, 0.99) / percentile(replay, 0.99),
                       "");
     }
-    table.add_value("server_idle_rss_mb", static_cast<double>(idle_rss) / 1e6, "MB");
+    // In a fleet: the largest node's.
+    table.add_value("server_idle_rss_mb", static_cast<double>(idle_rss_max) / 1e6, "MB");
     table.add_value("server_peak_rss_mb", static_cast<double>(peak_rss) / 1e6, "MB");
-    table.add_text("server", stopped.empty() ? "exit " + std::to_string(server_status) : stopped);
+    for (std::size_t n = 0; n < nodes; ++n) {
+      table.add_text(nodes == 1 ? std::string("server") : "node" + std::to_string(n),
+                     stopped[n].summary.empty() ? "exit " + std::to_string(stopped[n].status)
+                                                : stopped[n].summary);
+    }
     if (!tally.first_failure.empty()) table.add_text("first_failure", tally.first_failure);
     table.print(opt->json);
-    if (tally.failed != 0 || tally.wrong != 0 || server_status != 0) {
+    if (tally.failed != 0 || tally.wrong != 0 || !servers_ok || !ledger_ok) {
       throw Error("bench load: " + std::to_string(tally.failed) + " failed, " +
-                  std::to_string(tally.wrong) + " wrong outputs, server exit " +
-                  std::to_string(server_status));
+                  std::to_string(tally.wrong) + " wrong outputs" +
+                  (servers_ok ? "" : ", a server exited with an error") +
+                  (ledger_ok ? ""
+                             : ", the fleet recorded " + std::to_string(consumed) +
+                                   " precomputes consumed for " +
+                                   std::to_string(tally.latencies_s.size()) + " inferences"));
     }
   });
 }

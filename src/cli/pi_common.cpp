@@ -153,7 +153,7 @@ ClientSession open_client_session(const ClientCommandOptions& opt,
       opt.server,
       [&](const std::string& endpoint) { return connect_client(endpoint, opt.link, opt.security); },
       *s.store, options,
-      [](const std::string& home) {
+      opt.on_redirect ? opt.on_redirect : [](const std::string& home) {
         fmt::print(stderr, "redirected to this client's home node at {}\n", home);
       });
   s.channel = std::move(parts.channel);

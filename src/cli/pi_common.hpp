@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -79,6 +80,9 @@ struct ClientCommandOptions {
   LinkOptions link;
   ClientSecurityOptions security;
   unsigned threads = 0;
+  // Told the home node's address when a fleet node redirects the session (followed once);
+  // null: told on stderr.
+  std::function<void(const std::string& home)> on_redirect;
 };
 void add_client_options(CLI::App& cmd, ClientCommandOptions& opt);
 

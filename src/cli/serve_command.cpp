@@ -192,9 +192,9 @@ void setup(CLI::App& app) {
     const service::ServiceStats st = service.stats();
     fmt::print(
         "stopped: {} sessions completed, {} failed, {} refused (busy); {} waited in the queue, "
-        "{} timed out there, {} left it\n",
+        "{} timed out there, {} left it; {} redirected to their home node\n",
         st.sessions_completed, st.sessions_failed, st.sessions_refused_busy, st.sessions_queued,
-        st.queue_timeouts, st.left_queue);
+        st.queue_timeouts, st.left_queue, st.sessions_redirected);
   });
 }
 

@@ -99,24 +99,10 @@ void InferenceServer::serve_connection(Channel& ch) {
   serve_connection(ch, read_greeting(ch));
 }
 
-void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
+bool InferenceServer::route(Channel& ch, Greeting& greeting) {
   PINFER_ASSERT(greeting.hello_ != nullptr);
-  ch.set_phase("handshake");
-  Hello& hello = *greeting.hello_;
-  if (hello.mode == HelloMode::register_client) {
-    ClientCredentials issued;
-    try {
-      issued = clients_.register_client(hello.registration_secret.span());
-      if (ledger_)
-        ledger_->client_registered(issued.client_id, pinfer::sha256_hex(issued.token.span()));
-    } catch (const Error& e) {
-      ch.send_error(e);
-      throw;
-    }
-    ch.send(frames::kRegistered, encode_registration(issued).span());
-    ch.flush();
-    return;
-  }
+  const Hello& hello = *greeting.hello_;
+  if (hello.mode == HelloMode::register_client || greeting.routed_) return false;
   // Before anything else: an unauthenticated peer learns nothing and touches nothing.
   try {
     clients_.authenticate(hello.client_id, hello.token.span());
@@ -144,9 +130,32 @@ void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
     if (home) {
       ch.send(frames::kRedirect, encode_redirect(*home));
       ch.flush();
-      return;
+      return true;
     }
   }
+  greeting.routed_ = true;
+  return false;
+}
+
+void InferenceServer::serve_connection(Channel& ch, Greeting greeting) {
+  PINFER_ASSERT(greeting.hello_ != nullptr);
+  ch.set_phase("handshake");
+  Hello& hello = *greeting.hello_;
+  if (hello.mode == HelloMode::register_client) {
+    ClientCredentials issued;
+    try {
+      issued = clients_.register_client(hello.registration_secret.span());
+      if (ledger_)
+        ledger_->client_registered(issued.client_id, pinfer::sha256_hex(issued.token.span()));
+    } catch (const Error& e) {
+      ch.send_error(e);
+      throw;
+    }
+    ch.send(frames::kRegistered, encode_registration(issued).span());
+    ch.flush();
+    return;
+  }
+  if (route(ch, greeting)) return;
   // From here on, hello.client_id is authenticated: every store access below is keyed by it.
   if (hello.protocol && *hello.protocol != kind_) {
     const std::string msg = "protocol mismatch: client wants " +

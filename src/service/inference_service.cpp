@@ -178,15 +178,29 @@ void InferenceService::serve(std::unique_ptr<transport::TcpChannel> ch, uint64_t
                              bool queued) {
   bool ok = true;
   std::optional<std::chrono::nanoseconds> session_time;
-  enum class Stage { handshake, greeting, queue, session } stage = Stage::handshake;
+  enum class Stage {
+    handshake,
+    greeting,
+    route,
+    redirected,
+    queue,
+    session
+  } stage = Stage::handshake;
   try {
     ch->handshake();
     stage = Stage::greeting;
     // Never longer than the I/O timeout, which would have dropped it without this wait.
     ch->wait_for_peer(std::min(options_.first_frame_timeout_ms, options_.tcp.io_timeout_ms));
     protocol::Greeting greeting = protocol::InferenceServer::read_greeting(*ch);
-    stage = Stage::queue;
-    if (!queued || wait_in_queue(*ch, ticket)) {
+    // Authentication and, in a fleet, the redirect to the client's home node need no slot: a
+    // client bound elsewhere never waits in this node's queue.
+    stage = Stage::route;
+    if (server_.route(*ch, greeting)) {
+      stage = Stage::redirected;
+    } else {
+      stage = Stage::queue;
+    }
+    if (stage == Stage::queue && (!queued || wait_in_queue(*ch, ticket))) {
       stage = Stage::session;
       const bool registration = greeting.registration();
       const auto begin = Clock::now();
@@ -207,7 +221,11 @@ void InferenceService::serve(std::unique_ptr<transport::TcpChannel> ch, uint64_t
   queue_->release(ticket, session_time);
   std::lock_guard lock(mu_);
   // A connection refused or gone while it waited is counted by wait_in_queue, not here.
-  if (!ok || stage != Stage::queue) (ok ? stats_.sessions_completed : stats_.sessions_failed) += 1;
+  if (ok && stage == Stage::redirected) {
+    ++stats_.sessions_redirected;
+  } else if (!ok || stage != Stage::queue) {
+    (ok ? stats_.sessions_completed : stats_.sessions_failed) += 1;
+  }
   if (!ok && stage == Stage::handshake) ++stats_.handshakes_failed;
   if (!ok && stage == Stage::greeting) ++stats_.silent_clients;
   active_.erase(ch.get());

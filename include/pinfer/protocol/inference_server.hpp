@@ -75,6 +75,7 @@ class Greeting {
   friend class InferenceServer;
   explicit Greeting(std::unique_ptr<detail::Hello> hello);
   std::unique_ptr<detail::Hello> hello_;
+  bool routed_ = false;  // authenticated, and this server is where it is served (route())
 };
 
 class InferenceServer {
@@ -100,6 +101,13 @@ class InferenceServer {
   [[nodiscard]] static Greeting read_greeting(Channel& channel);
   // The rest of serve_connection, for a greeting read from this channel by read_greeting.
   void serve_connection(Channel& channel, Greeting greeting);
+  // The first steps of a session greeting that need no session slot: authenticates the client
+  // and, in a fleet, answers with a redirect when another node is its home. Returns true when
+  // the connection is done (redirected); false when it is to be served here (serve_connection
+  // then skips these steps). Registrations are left to serve_connection (false). Throws as
+  // serve_connection, after telling the peer. The service calls it before a connection waits
+  // for a slot, so a client bound elsewhere never queues here.
+  bool route(Channel& channel, Greeting& greeting);
 
   [[nodiscard]] ProtocolKind protocol() const noexcept { return kind_; }
   [[nodiscard]] gc::GcScheme gc_scheme() const noexcept { return gc_scheme_; }

@@ -58,6 +58,7 @@ struct ServiceOptions {
 struct ServiceStats {
   uint64_t sessions_completed = 0;
   uint64_t sessions_failed = 0;
+  uint64_t sessions_redirected = 0;    // a fleet node sent the client to its home (no slot used)
   uint64_t sessions_refused_busy = 0;  // the queue was full (a Busy answer or dropped)
   uint64_t handshakes_failed = 0;      // TLS handshakes that failed or timed out (also "failed")
   uint64_t silent_clients = 0;         // sent nothing within first_frame_timeout_ms (also "failed")
