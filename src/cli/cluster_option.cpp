@@ -52,29 +52,38 @@ std::string model_digest(const nn::LoweredModel& model) {
   return hex;
 }
 
+namespace {
+
+bool is_wildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::";
+}
+
+}  // namespace
+
 std::string advertised_address(const ClusterNodeFlags& flags, const std::string& listen_host,
                                uint16_t bound_port) {
-  if (flags.advertise.empty()) {
-    if (listen_host.empty() || listen_host == "0.0.0.0" || listen_host == "::") {
-      throw InvalidArgument("--host '" + listen_host +
-                            "' is every interface, which no client can connect to: give "
-                            "--advertise HOST:PORT (port 0: the port this node listens on)");
-    }
-    return transport::to_string(transport::Endpoint{listen_host, bound_port});
-  }
-  transport::Endpoint ep = transport::parse_endpoint(flags.advertise);
+  check_cluster_node_flags(flags, listen_host);
+  transport::Endpoint ep = flags.advertise.empty() ? transport::Endpoint{listen_host, 0}
+                                                   : transport::parse_endpoint(flags.advertise);
   if (ep.port == 0) ep.port = bound_port;
   return transport::to_string(ep);
 }
 
-void check_cluster_node_flags(const ClusterNodeFlags& flags) {
+void check_cluster_node_flags(const ClusterNodeFlags& flags, const std::string& listen_host) {
   if (flags.url.empty()) return;
   if (flags.dead_after_ms <= flags.heartbeat_ms) {
     throw InvalidArgument("--dead-after-ms " + std::to_string(flags.dead_after_ms) +
                           " must exceed --heartbeat-ms " + std::to_string(flags.heartbeat_ms));
   }
-  // A malformed --advertise is reported before the model loads.
-  if (!flags.advertise.empty()) (void)transport::parse_endpoint(flags.advertise);
+  if (flags.advertise.empty()) {
+    if (is_wildcard(listen_host)) {
+      throw InvalidArgument("--host '" + listen_host +
+                            "' is every interface, which no client can connect to: give "
+                            "--advertise HOST:PORT (port 0: the port this node listens on)");
+    }
+  } else {
+    (void)transport::parse_endpoint(flags.advertise);  // malformed: named before the model loads
+  }
 }
 
 std::shared_ptr<cluster::ClusterNode> start_cluster_node(
@@ -82,7 +91,6 @@ std::shared_ptr<cluster::ClusterNode> start_cluster_node(
     const nn::LoweredModel& model, protocol::ProtocolKind kind, store::PrecomputeStore& store,
     uint64_t capacity_bytes) {
   if (flags.url.empty()) return nullptr;
-  check_cluster_node_flags(flags);
   auto free_bytes = [&store, capacity_bytes] {
     const uint64_t used = store.used_bytes();
     return used >= capacity_bytes ? uint64_t{0} : capacity_bytes - used;

@@ -31,13 +31,13 @@ void add_cluster_node_options(CLI::App& cmd, ClusterNodeFlags& flags);
 
 // The address the node advertises to the fleet, given the host it listens on and the port it
 // was bound to: --advertise as given, its port 0 replaced by the bound port; without
-// --advertise, HOST:PORT of the listener (InvalidArgument when that host is a wildcard such as
-// 0.0.0.0, which no client can reach).
+// --advertise, HOST:PORT of the listener. Throws as check_cluster_node_flags.
 [[nodiscard]] std::string advertised_address(const ClusterNodeFlags& flags,
                                              const std::string& listen_host, uint16_t bound_port);
 
-// Validates the flags before anything is loaded (InvalidArgument).
-void check_cluster_node_flags(const ClusterNodeFlags& flags);
+// Validates the flags before anything is loaded or bound (InvalidArgument): the timings, the
+// --advertise address, and a --host clients can reach when there is no --advertise.
+void check_cluster_node_flags(const ClusterNodeFlags& flags, const std::string& listen_host);
 
 // Joins the fleet when --cluster was given (nullptr otherwise), advertising
 // advertised_address(flags, listen_host, bound_port); the store's free bytes go with every

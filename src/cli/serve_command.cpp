@@ -107,7 +107,7 @@ void setup(CLI::App& app) {
     // Checked again by the library (ServiceOptions); here first, before the model loads.
     if (opt->insecure)
       transport::require_loopback_for_plaintext(transport::Endpoint{opt->host, opt->port});
-    check_cluster_node_flags(opt->cluster);
+    check_cluster_node_flags(opt->cluster, opt->host);
     auto store = open_store(opt->store, opt->capacity, opt->client_quota);
     protocol::ClientRegistry registry(store->root() / "CLIENTS",
                                       opt->registration == "closed"

@@ -230,6 +230,15 @@ TEST(ClusterSystem, UnreachableDatabaseIsAClearErrorNotAHang) {
        "--port", "0", "--insecure", "--cluster", "postgresql://x@/db?host=/nonexistent-pinfer",
        "--node-id", "n1", "--advertise", "127.0.0.1:1"});
   EXPECT_EQ(down.status, 1) << down.err;
+  // A node listening on every interface must say where clients reach it (checked before it
+  // binds or connects anywhere).
+  const ClientResult wildcard =
+      run_pinfer(work, "wildcard",
+                 {"serve", "--model", digits_model(), "--store", (work / "s3").string(),
+                  "--capacity", "1GB", "--host", "0.0.0.0", "--port", "0", "--cluster",
+                  "postgresql://x@/db?host=/nonexistent-pinfer", "--node-id", "n1"});
+  EXPECT_EQ(wildcard.status, 2) << wildcard.err;
+  EXPECT_NE(wildcard.err.find("give --advertise HOST:PORT"), std::string::npos) << wildcard.err;
   EXPECT_NE(down.err.find("cannot connect to the cluster database 'db'"), std::string::npos)
       << down.err;
   fs::remove_all(work);
