@@ -18,21 +18,13 @@
 #include <vector>
 
 #include "cluster/private_postgres.hpp"
+#include "fleet_node_args.hpp"
 #include "pi_harness.hpp"
 
 namespace pinfer::system_test {
 namespace {
 
 using cluster_test::PrivatePostgres;
-
-std::vector<std::string> node_args(const std::string& url, const std::string& id,
-                                   std::optional<std::string> advertise, uint64_t dead_after_ms) {
-  std::vector<std::string> a = {
-      "--cluster",      url,   "--node-id",       id,
-      "--heartbeat-ms", "100", "--dead-after-ms", std::to_string(dead_after_ms)};
-  if (advertise) a.insert(a.end(), {"--advertise", *advertise});
-  return a;
-}
 
 // The client id `pinfer client register` printed.
 std::string registered_id(const ClientResult& r) {
@@ -89,8 +81,9 @@ TEST(ClusterFaults, ThreeNodesManyClientsSurviveASigkillMidPrecomputeAndMidInfer
     fs::create_directories(work / ids[i]);
     nodes[ids[i]] = std::make_unique<ServerProcess>(
         work / ids[i], "client-garbler",
-        node_args(url, ids[i], i == 0 ? std::nullopt : std::optional<std::string>("127.0.0.1:0"),
-                  kDeadAfterMs));
+        fleet_node_args(url, ids[i],
+                        i == 0 ? std::nullopt : std::optional<std::string>("127.0.0.1:0"),
+                        kDeadAfterMs));
   }
   const std::string a_endpoint = nodes["node-a"]->endpoint();
   const std::string b_endpoint = nodes["node-b"]->endpoint();
@@ -216,9 +209,9 @@ TEST(ClusterFaults, ANodeBackFromTheDeadServesNoneOfThePrecomputesItHeld) {
   fs::create_directories(work / "a");
   fs::create_directories(work / "b");
   ServerProcess a(work / "a", "client-garbler",
-                  node_args(url, "node-a", std::nullopt, kDeadAfterMs));
+                  fleet_node_args(url, "node-a", std::nullopt, kDeadAfterMs));
   ServerProcess b(work / "b", "client-garbler",
-                  node_args(url, "node-b", "127.0.0.1:0", kDeadAfterMs));
+                  fleet_node_args(url, "node-b", "127.0.0.1:0", kDeadAfterMs));
   HeldOutSet held(work);
   const fs::path store = work / "client";
   const ClientResult reg = run_client(work, "register", "client", a.endpoint(), store);

@@ -10,21 +10,13 @@
 #include <vector>
 
 #include "cluster/private_postgres.hpp"
+#include "fleet_node_args.hpp"
 #include "pi_harness.hpp"
 
 namespace pinfer::system_test {
 namespace {
 
 using cluster_test::PrivatePostgres;
-
-// `advertise` "": no --advertise (the node advertises --host and its port).
-std::vector<std::string> node_args(const std::string& url, const std::string& id,
-                                   const std::string& advertise) {
-  std::vector<std::string> a = {"--cluster",      url,   "--node-id",       id,
-                                "--heartbeat-ms", "100", "--dead-after-ms", "60000"};
-  if (!advertise.empty()) a.insert(a.end(), {"--advertise", advertise});
-  return a;
-}
 
 TEST(ClusterSystem, TwoNodesServeAClientBitExactAndStatusShowsThePrecomputeConsumed) {
   PrivatePostgres pg;
@@ -42,8 +34,8 @@ TEST(ClusterSystem, TwoNodesServeAClientBitExactAndStatusShowsThePrecomputeConsu
 
   fs::create_directories(work / "a");
   fs::create_directories(work / "b");
-  ServerProcess a(work / "a", "client-garbler", node_args(url, "node-a", "127.0.0.1:17001"));
-  ServerProcess b(work / "b", "client-garbler", node_args(url, "node-b", "127.0.0.1:17002"));
+  ServerProcess a(work / "a", "client-garbler", fleet_node_args(url, "node-a", "127.0.0.1:17001"));
+  ServerProcess b(work / "b", "client-garbler", fleet_node_args(url, "node-b", "127.0.0.1:17002"));
 
   // A node of another protocol is refused and exits.
   fs::create_directories(work / "c");
@@ -120,8 +112,8 @@ TEST(ClusterSystem, OtherNodesRedirectToTheHomeAndADeadHomesClientsAreReHomed) {
   std::optional<ServerProcess> a;
   // On ephemeral ports (parallel tests): a advertises HOST:0 (its listener's port), b gives no
   // --advertise (its --host and port).
-  a.emplace(work / "a", "client-garbler", node_args(url, "node-a", "127.0.0.1:0"));
-  ServerProcess b(work / "b", "client-garbler", node_args(url, "node-b", ""));
+  a.emplace(work / "a", "client-garbler", fleet_node_args(url, "node-a", "127.0.0.1:0"));
+  ServerProcess b(work / "b", "client-garbler", fleet_node_args(url, "node-b", std::nullopt));
   EXPECT_NE(a->process().stderr_text().find("as node node-a at " + a->endpoint()),
             std::string::npos)
       << a->process().stderr_text();
@@ -178,7 +170,7 @@ TEST(ClusterSystem, DatabaseRestartUnderARunningNodeLosesAndReusesNothing) {
   const fs::path work = fresh_dir("cluster-restart");
   ASSERT_EQ(run_pinfer(work, "init", {"cluster", "init", "--db", url}).status, 0);
   fs::create_directories(work / "a");
-  ServerProcess a(work / "a", "client-garbler", node_args(url, "node-a", "127.0.0.1:17001"));
+  ServerProcess a(work / "a", "client-garbler", fleet_node_args(url, "node-a", "127.0.0.1:17001"));
   HeldOutSet held(work);
   const fs::path client_store = work / "client";
   ASSERT_EQ(run_client(work, "register", "client", a.endpoint(), client_store).status, 0);
